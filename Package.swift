@@ -50,9 +50,11 @@ let package = Package(
         ),
 
         // MARK: Tests
+        // Test support: counts malloc calls on the calling thread (see its README.md).
+        .target(name: "EpsilonMallocCounter", path: "Tests/Support/EpsilonMallocCounter"),
         .testTarget(
             name: "EpsilonHTTP1Tests",
-            dependencies: ["EpsilonHTTP1"],
+            dependencies: ["EpsilonHTTP1", "EpsilonMallocCounter"],
             path: "Tests/EpsilonHTTP1Tests",
             swiftSettings: strict
         ),

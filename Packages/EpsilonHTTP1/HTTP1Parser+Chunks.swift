@@ -7,7 +7,13 @@ extension HTTP1Parser {
     mutating func parseChunkLine(_ b: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
         let limit = configuration.maxChunkLineBytes
         let searchEnd = min(b.count, limit)
-        guard let end = try lineEnd(in: UnsafeRawBufferPointer(rebasing: b[0..<searchEnd]), from: 0) else {
+        let found = lineEnd(in: UnsafeRawBufferPointer(rebasing: b[0..<searchEnd]), from: 0)
+        if case .failure(let error)? = found {
+            // A bad byte before the bad line end is the first error.
+            _ = try parseChunkSizeLine(b, 0..<(error.offset - streamOffset), complete: false)
+            throw error
+        }
+        guard case .success(let end)? = found else {
             // A CR at the very end may yet be followed by LF.
             let partialEnd = searchEnd > 0 && b.byte(searchEnd - 1) == asciiCR ? searchEnd - 1 : searchEnd
             _ = try parseChunkSizeLine(b, 0..<partialEnd, complete: false)

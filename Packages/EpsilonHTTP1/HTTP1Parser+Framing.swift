@@ -116,6 +116,7 @@ extension HTTP1Parser {
             length: length
         )
         pendingInformational = informational
+        pendingExpectContinue = head.expectsContinue
         return head
     }
 

@@ -12,22 +12,40 @@ extension HTTP1Parser {
         var next: Int
     }
 
-    /// Finds the end of the line starting at `start`, or `nil` if it has not arrived.
-    /// Throws on a CR not followed by LF, or a bare LF, unless allowed.
-    func lineEnd(in b: UnsafeRawBufferPointer, from scanFrom: Int) throws(HTTP1ParseError) -> LineEnd? {
+    /// Finds the end of the line being scanned from `scanFrom`, or `nil` if it has not
+    /// arrived. A forbidden terminator (bare CR or LF) is returned as an error for the
+    /// caller to throw once it has checked the line's content, so that the first bad byte
+    /// is reported whatever the split of the input.
+    func lineEnd(in b: UnsafeRawBufferPointer, from scanFrom: Int) -> Result<LineEnd, HTTP1ParseError>? {
         guard let e = b.firstLineBreak(from: scanFrom, to: b.count) else { return nil }
         if b.byte(e) == asciiCR {
             guard e + 1 < b.count else { return nil }
-            if b.byte(e + 1) == asciiLF { return LineEnd(contentEnd: e, next: e + 2) }
+            if b.byte(e + 1) == asciiLF { return .success(LineEnd(contentEnd: e, next: e + 2)) }
             guard configuration.leniencies.contains(.bareCR) else {
-                throw HTTP1ParseError(.bareCR, at: streamOffset + e)
+                return .failure(HTTP1ParseError(.bareCR, at: streamOffset + e))
             }
-            return LineEnd(contentEnd: e, next: e + 1)
+            return .success(LineEnd(contentEnd: e, next: e + 1))
         }
         guard configuration.leniencies.contains(.bareLF) else {
-            throw HTTP1ParseError(.bareLF, at: streamOffset + e)
+            return .failure(HTTP1ParseError(.bareLF, at: streamOffset + e))
         }
-        return LineEnd(contentEnd: e, next: e + 1)
+        return .success(LineEnd(contentEnd: e, next: e + 1))
+    }
+
+    /// The end of the line at `start`; `nil` if it has not arrived. Throws the first error in
+    /// the line: a bad byte in its content before a bad terminator.
+    func completeLine(_ b: UnsafeRawBufferPointer, progress: HeadProgress) throws(HTTP1ParseError) -> LineEnd? {
+        let start = progress.next
+        switch lineEnd(in: b, from: max(start, progress.scanned)) {
+        case .none:
+            return nil
+        case .success(let end)?:
+            return end
+        case .failure(let error)?:
+            let contentEnd = error.offset - streamOffset
+            try checkPartialLine(UnsafeRawBufferPointer(rebasing: b[0..<contentEnd]), from: start, progress: progress)
+            throw error
+        }
     }
 
     mutating func parseHead(_ b: UnsafeRawBufferPointer, progress: inout HeadProgress) throws(HTTP1ParseError) -> HTTP1Step {
@@ -43,7 +61,7 @@ extension HTTP1Parser {
         }
         while true {
             let start = progress.next
-            guard let end = try lineEnd(in: b, from: max(start, progress.scanned)) else {
+            guard let end = try completeLine(b, progress: progress) else {
                 try checkPartialLine(b, from: start, progress: progress)
                 progress.scanned = resumePoint(b, lineStart: start)
                 state = .head(progress)
@@ -72,7 +90,7 @@ extension HTTP1Parser {
         }
         while true {
             let start = progress.next
-            guard let end = try lineEnd(in: b, from: max(start, progress.scanned)) else {
+            guard let end = try completeLine(b, progress: progress) else {
                 try checkPartialLine(b, from: start, progress: progress)
                 progress.scanned = resumePoint(b, lineStart: start)
                 state = .trailers(progress)

@@ -90,6 +90,8 @@ public struct HTTP1Parser: Sendable {
     var messageKeepsAlive = true
     var messageUpgrades = false
     var bodyBytesSeen: UInt64 = 0
+    /// Whether the head just reported asked for `100 Continue`, to be reported next.
+    var pendingExpectContinue = false
     /// Whether the message being parsed is a 1xx response that a final one will follow.
     var pendingInformational = false
 
@@ -169,6 +171,10 @@ public struct HTTP1Parser: Sendable {
     // MARK: Dispatch
 
     mutating func nextStep(_ b: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
+        if pendingExpectContinue {
+            pendingExpectContinue = false
+            return HTTP1Step(.expectContinue, consumed: 0)
+        }
         switch state {
         case .head(var progress):
             return try parseHead(b, progress: &progress)
