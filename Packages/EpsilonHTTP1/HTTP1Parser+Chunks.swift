@@ -6,92 +6,92 @@
 extension HTTP1Parser {
     mutating func parseChunkLine(_ b: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
         let limit = configuration.maxChunkLineBytes
-        let searchEnd = min(b.count, limit)
-        let found = lineEnd(in: UnsafeRawBufferPointer(rebasing: b[0..<searchEnd]), from: 0)
-        if case .failure(let error)? = found {
-            // A bad byte before the bad line end is the first error.
-            _ = try parseChunkSizeLine(b, 0..<(error.offset - streamOffset), complete: false)
-            throw error
-        }
-        guard case .success(let end)? = found else {
-            // A CR at the very end may yet be followed by LF.
-            let partialEnd = searchEnd > 0 && b.byte(searchEnd - 1) == asciiCR ? searchEnd - 1 : searchEnd
-            _ = try parseChunkSizeLine(b, 0..<partialEnd, complete: false)
+        guard let (size, extensions, next) = try parseChunkSizeLine(b) else {
             if b.count >= limit { throw HTTP1ParseError(.chunkLineTooLong, at: streamOffset + limit) }
             return HTTP1Step(.needMoreData, consumed: 0)
         }
-        let (size, extensions) = try parseChunkSizeLine(b, 0..<end.contentEnd, complete: true)
+        if next > limit { throw HTTP1ParseError(.chunkLineTooLong, at: streamOffset + limit) }
         if size == 0 {
             state = .trailers(HeadProgress(startLineDone: true))
         } else {
             try countBody(size, at: 0)
             state = .chunkData(remaining: size)
         }
-        return HTTP1Step(.chunkHeader(size: size, extensions: extensions), consumed: end.next)
+        return HTTP1Step(.chunkHeader(size: size, extensions: extensions), consumed: next)
     }
 
-    /// Parses `chunk-size [chunk-ext]`; with `complete == false` only checks what arrived.
-    func parseChunkSizeLine(_ b: UnsafeRawBufferPointer, _ line: Range<Int>, complete: Bool) throws(HTTP1ParseError) -> (UInt64, Range<Int>) {
-        var i = line.lowerBound
-        let end = line.upperBound
+    /// Parses `chunk-size [chunk-ext] CRLF` at the start of `b`: the size, the raw
+    /// extensions and where the chunk data starts, or `nil` if the line has not arrived.
+    func parseChunkSizeLine(_ b: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> (UInt64, Range<Int>, Int)? {
+        let count = b.count
+        var i = 0
         var size: UInt64 = 0
-        while i < end, let digit = hexValue(b.byte(i)) {
+        while i < count, let digit = hexValue(b.byte(i)) {
             guard size >> 60 == 0 else { throw HTTP1ParseError(.invalidChunkSize, at: streamOffset + i) }
             size = size << 4 | UInt64(digit)
             i += 1
         }
-        if i == line.lowerBound && (i < end || complete) {
-            throw HTTP1ParseError(.invalidChunkSize, at: streamOffset + i)
-        }
+        guard i < count else { return nil }
+        if i == 0 { throw HTTP1ParseError(.invalidChunkSize, at: streamOffset) }
         if configuration.leniencies.contains(.whitespaceAfterChunkSize) {
-            while i < end, isWhitespace(b.byte(i)) { i += 1 }
+            while i < count, isWhitespace(b.byte(i)) { i += 1 }
+            guard i < count else { return nil }
         }
         let extensionsStart = i
-        if i < end {
-            guard b.byte(i) == 0x3B else { throw HTTP1ParseError(.invalidChunkSize, at: streamOffset + i) }
-            try checkChunkExtensions(b, i..<end, complete: complete)
+        var byte = b.byte(i)
+        if byte == 0x3B {
+            guard let end = try scanChunkExtensions(b, from: i) else { return nil }
+            i = end
+            byte = b.byte(i)
         }
-        return (size, extensionsStart..<end)
+        guard byte == asciiCR || byte == asciiLF else {
+            let reason: HTTP1ParseError.Reason = i == extensionsStart ? .invalidChunkSize : .invalidChunkExtension
+            throw HTTP1ParseError(reason, at: streamOffset + i)
+        }
+        guard let next = try lineBreak(b, at: i) else { return nil }
+        return (size, extensionsStart..<i, next)
     }
 
-    /// Checks `*( ";" token [ "=" ( token / quoted-string ) ] )`.
-    func checkChunkExtensions(_ b: UnsafeRawBufferPointer, _ range: Range<Int>, complete: Bool) throws(HTTP1ParseError) {
-        var i = range.lowerBound
-        let end = range.upperBound
+    /// Checks `*( ";" token [ "=" ( token / quoted-string ) ] )` from `start`; returns the
+    /// index of the byte that ends them, or `nil` if the buffer ends first.
+    func scanChunkExtensions(_ b: UnsafeRawBufferPointer, from start: Int) throws(HTTP1ParseError) -> Int? {
+        var i = start
+        let end = b.count
         let bws = configuration.leniencies.contains(.whitespaceAfterChunkSize)
         func fail(_ at: Int) -> HTTP1ParseError { HTTP1ParseError(.invalidChunkExtension, at: streamOffset + at) }
+        func skipWhitespace() { if bws { while i < end, isWhitespace(b.byte(i)) { i += 1 } } }
         while i < end {
-            guard b.byte(i) == 0x3B else { throw fail(i) }
+            guard b.byte(i) == 0x3B else { return i }
             i += 1
-            if bws { while i < end, isWhitespace(b.byte(i)) { i += 1 } }
+            skipWhitespace()
             let nameStart = i
             i = b.firstNonToken(from: i, to: end)
-            if i == nameStart {
-                if i == end && !complete { return }
-                throw fail(i)
-            }
-            if bws { while i < end, isWhitespace(b.byte(i)) { i += 1 } }
-            guard i < end, b.byte(i) == 0x3D else { continue }
+            guard i < end else { return nil }
+            if i == nameStart { throw fail(i) }
+            skipWhitespace()
+            guard i < end else { return nil }
+            guard b.byte(i) == 0x3D else { continue }
             i += 1
-            if bws { while i < end, isWhitespace(b.byte(i)) { i += 1 } }
-            guard i < end else {
-                if complete { throw fail(i) }
-                return
-            }
+            skipWhitespace()
+            guard i < end else { return nil }
             if b.byte(i) == 0x22 {
-                i = try skipQuotedString(b, from: i, to: end, complete: complete)
+                guard let afterQuote = try skipQuotedString(b, from: i) else { return nil }
+                i = afterQuote
             } else {
                 let valueStart = i
                 i = b.firstNonToken(from: i, to: end)
+                guard i < end else { return nil }
                 if i == valueStart { throw fail(i) }
             }
-            if bws { while i < end, isWhitespace(b.byte(i)) { i += 1 } }
+            skipWhitespace()
         }
+        return nil
     }
 
     /// RFC 9110 §5.6.4: quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE.
-    /// Returns the index after the closing quote.
-    func skipQuotedString(_ b: UnsafeRawBufferPointer, from start: Int, to end: Int, complete: Bool) throws(HTTP1ParseError) -> Int {
+    /// Returns the index after the closing quote, or `nil` if it has not arrived.
+    func skipQuotedString(_ b: UnsafeRawBufferPointer, from start: Int) throws(HTTP1ParseError) -> Int? {
+        let end = b.count
         var i = start + 1
         while i < end {
             let byte = b.byte(i)
@@ -108,8 +108,7 @@ extension HTTP1Parser {
             }
             i += 1
         }
-        if complete { throw HTTP1ParseError(.invalidChunkExtension, at: streamOffset + end) }
-        return end
+        return nil
     }
 
     /// Expects the CRLF after chunk data.

@@ -48,9 +48,9 @@ public struct HTTP1Parser: Sendable {
     struct HeadProgress: Sendable {
         /// Start of the next unparsed line, relative to the head's first byte.
         var next = 0
-        /// How far the current line was scanned for its end without finding it.
-        var scanned = 0
         var startLineDone = false
+        /// Whether bytes of an incomplete line are waiting in the caller's buffer.
+        var partialLine = false
         var method = 0..<0
         var target = 0..<0
         var status = 0
@@ -119,7 +119,7 @@ public struct HTTP1Parser: Sendable {
 
     /// Whether the parser is between messages, with no partial message buffered.
     public var isIdle: Bool {
-        if case .head(let progress) = state { return progress.next == 0 && progress.scanned == 0 }
+        if case .head(let progress) = state { return progress.next == 0 && !progress.partialLine }
         return false
     }
 
@@ -156,7 +156,7 @@ public struct HTTP1Parser: Sendable {
             return .end
         case .closed, .upgraded:
             return nil
-        case .head(let progress) where progress.next == 0 && progress.scanned == 0:
+        case .head(let progress) where progress.next == 0 && !progress.partialLine:
             state = .closed
             return nil
         case .failed(let error):

@@ -33,17 +33,21 @@ struct HTTP1TraceRecorder {
             if skipBody && parser.isIdle { parser.expectResponse(to: .head) }
             let base = pendingBase
             var parser = self.parser
+            var messages = self.messages
             var rendered: [String] = []
-            let result: Result<HTTP1Step, HTTP1ParseError> = pending.withUnsafeBytes { b in
+            // Work on local copies: nothing may mutate `self` while `pending` is borrowed.
+            let bytes = pending
+            let result: Result<HTTP1Step, HTTP1ParseError> = bytes.withUnsafeBytes { b in
                 do throws(HTTP1ParseError) {
                     let step = try parser.parse(b)
-                    rendered = render(step, b, base: base, parser: parser)
+                    rendered = render(step, b, base: base, parser: parser, messages: &messages)
                     return .success(step)
                 } catch {
                     return .failure(error)
                 }
             }
             self.parser = parser
+            self.messages = messages
             switch result {
             case .failure(let failure):
                 lines.append("off=\(failure.offset) error reason=\"\(failure.reason)\"")
@@ -71,7 +75,7 @@ struct HTTP1TraceRecorder {
         }
     }
 
-    private mutating func render(_ step: HTTP1Step, _ b: UnsafeRawBufferPointer, base: Int, parser: HTTP1Parser) -> [String] {
+    private func render(_ step: HTTP1Step, _ b: UnsafeRawBufferPointer, base: Int, parser: HTTP1Parser, messages: inout Int) -> [String] {
         var out: [String] = []
         func at(_ offset: Int, _ text: String) { out.append("off=\(base + offset) \(text)") }
         func span(_ kind: String, _ range: Range<Int>) {
