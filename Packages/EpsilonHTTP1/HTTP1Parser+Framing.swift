@@ -125,17 +125,17 @@ extension HTTP1Parser {
         for field in fields {
             let name = field.name, value = field.value
             switch name.count {
-            case 14 where b.equalsIgnoringCase(name, "content-length"):
+            case 14 where b.tokenEqualsIgnoringCase(name, "content-length"):
                 try readContentLength(b, value, into: &found)
-            case 17 where b.equalsIgnoringCase(name, "transfer-encoding"):
+            case 17 where b.tokenEqualsIgnoringCase(name, "transfer-encoding"):
                 try readTransferEncoding(b, value, into: &found)
-            case 10 where b.equalsIgnoringCase(name, "connection"):
+            case 10 where b.tokenEqualsIgnoringCase(name, "connection"):
                 readConnection(b, value, into: &found)
-            case 7 where b.equalsIgnoringCase(name, "upgrade"):
+            case 7 where b.tokenEqualsIgnoringCase(name, "upgrade"):
                 found.flags.insert(.upgradeField)
-            case 4 where b.equalsIgnoringCase(name, "host"):
+            case 4 where b.tokenEqualsIgnoringCase(name, "host"):
                 found.hostCount += 1
-            case 6 where b.equalsIgnoringCase(name, "expect"):
+            case 6 where b.tokenEqualsIgnoringCase(name, "expect"):
                 if b.equalsIgnoringCase(value, "100-continue") { found.expectsContinue = true }
             default:
                 break
