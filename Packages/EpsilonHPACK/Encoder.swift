@@ -19,7 +19,12 @@ public struct IndexingPolicy: Sendable {
     /// The default: never index credentials (`authorization`, `proxy-authorization`),
     /// `set-cookie` and short `cookie` values (under 20 octets, guessable by probing the
     /// table, RFC 7541 §7.1.3); do not index a field larger than 3/4 of the table (it would
-    /// flush everything else); index everything else.
+    /// flush everything else), nor fields whose values rarely repeat (`:path`, `age`,
+    /// `content-length`, `etag`, `if-modified-since`, `if-none-match`, `location`: indexing
+    /// them evicts entries that would have been reused); index everything else.
+    ///
+    /// On the hpack-test-case raw-data stories this compresses slightly better than the
+    /// nghttp2 encoder's output in that corpus (see the round-trip test).
     public static let `default` = IndexingPolicy { field, maxTableSize in
         if field.nameEquals("authorization") || field.nameEquals("proxy-authorization")
             || field.nameEquals("set-cookie") {
@@ -27,6 +32,11 @@ public struct IndexingPolicy: Sendable {
         }
         if field.nameEquals("cookie") && field.value.count < 20 { return .neverIndexed }
         if field.size > maxTableSize * 3 / 4 { return .withoutIndexing }
+        if field.nameEquals(":path") || field.nameEquals("age") || field.nameEquals("content-length")
+            || field.nameEquals("etag") || field.nameEquals("if-modified-since")
+            || field.nameEquals("if-none-match") || field.nameEquals("location") {
+            return .withoutIndexing
+        }
         return .incremental
     }
 
