@@ -34,10 +34,15 @@ public struct HeaderField: Hashable, Sendable, CustomStringConvertible {
     public var indexing: FieldIndexing?
 
     /// Makes a field; `indexing` of `nil` leaves the choice to the encoder's policy.
+    ///
+    /// Both strings are made contiguous UTF-8 here, so encoding them later reads them in
+    /// place without a temporary copy.
     public init(_ name: String, _ value: String, indexing: FieldIndexing? = nil) {
         self.name = name
         self.value = value
         self.indexing = indexing
+        self.name.makeContiguousUTF8()
+        self.value.makeContiguousUTF8()
     }
 
     /// `name: value`.
