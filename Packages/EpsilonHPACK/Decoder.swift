@@ -289,10 +289,10 @@ public struct HeaderBlockDecoder: Sendable {
         }
         let dynamicIndex = index &- StaticTable.count &- 1
         guard dynamicIndex < table.count else { throw HPACKError(.indexOutOfRange, offset: start) }
+        listSize &+= table.nameLength(dynamicIndex) &+ table.valueLength(dynamicIndex) &+ DynamicTable.entryOverhead
+        guard listSize <= limit else { throw HPACKError(.headerListTooLarge, offset: start) }
         let flagging = configuration.forbiddenCharacters == .flag
-        try table.withEntry(dynamicIndex) { (name, value) throws(HPACKError) in
-            listSize &+= name.count &+ value.count &+ DynamicTable.entryOverhead
-            guard listSize <= limit else { throw HPACKError(.headerListTooLarge, offset: start) }
+        table.withEntry(dynamicIndex) { name, value in
             body(HeaderFieldView(
                 name: name, value: value, representation: .indexed,
                 hasForbiddenCharacter: flagging && containsForbiddenCharacter(value)))

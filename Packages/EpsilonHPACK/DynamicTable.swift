@@ -53,26 +53,45 @@ struct DynamicTable: Sendable {
     @inline(__always)
     func fieldHash(_ index: Int) -> UInt32 { records[slot(index) &* Self.recordWidth &+ 4] }
 
-    /// Calls `body` with views of the name and value of entry `index` (0 = newest).
     @inline(__always)
-    func withEntry<R, E: Error>(
-        _ index: Int, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(E) -> R
-    ) throws(E) -> R {
+    func valueLength(_ index: Int) -> Int { Int(records[slot(index) &* Self.recordWidth &+ 2]) }
+
+    /// Calls `body` with views of the name and value of entry `index` (0 = newest).
+    ///
+    /// Not throwing and with no `Result` inside: that keeps it free of allocations even in
+    /// unoptimised builds, where generic error plumbing boxes values.
+    @inline(__always)
+    func withEntry<R>(
+        _ index: Int, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> R
+    ) -> R {
         let base = slot(index) &* Self.recordWidth
         let offset = Int(records[base])
         let nameLength = Int(records[base &+ 1])
         let valueLength = Int(records[base &+ 2])
-        let result: Result<R, E> = storage.withUnsafeBytes { bytes in
+        return storage.withUnsafeBytes { bytes in
             let start = bytes.baseAddress.map { $0 + offset }
-            do throws(E) {
-                return .success(try body(
-                    UnsafeRawBufferPointer(start: start, count: nameLength),
-                    UnsafeRawBufferPointer(start: start.map { $0 + nameLength }, count: valueLength)))
-            } catch {
-                return .failure(error)
-            }
+            return body(
+                UnsafeRawBufferPointer(start: start, count: nameLength),
+                UnsafeRawBufferPointer(start: start.map { $0 + nameLength }, count: valueLength))
         }
-        return try result.get()
+    }
+
+    /// How entry `index` compares with a field: 0 = other name, 1 = same name, 2 = same field
+    /// (the value is compared only when `compareValue` is set). Not generic, so it allocates
+    /// nothing even unoptimised.
+    func match(_ index: Int, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, compareValue: Bool) -> Int {
+        let base = slot(index) &* Self.recordWidth
+        let offset = Int(records[base])
+        let nameLength = Int(records[base &+ 1])
+        let valueLength = Int(records[base &+ 2])
+        return storage.withUnsafeBytes { bytes in
+            let start = bytes.baseAddress.map { $0 + offset }
+            guard bytesEqual(UnsafeRawBufferPointer(start: start, count: nameLength), name) else { return 0 }
+            guard compareValue,
+                  bytesEqual(UnsafeRawBufferPointer(start: start.map { $0 + nameLength }, count: valueLength), value)
+            else { return 1 }
+            return 2
+        }
     }
 
     /// Sets the maximum size (a table size update), evicting entries to fit (RFC 7541 §4.3).

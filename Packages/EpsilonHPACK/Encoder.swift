@@ -159,7 +159,14 @@ public struct HeaderBlockEncoder: Sendable {
     /// Encodes a whole header list as one block, appended to `output`.
     public mutating func encode(_ fields: [HeaderField], into output: inout [UInt8]) {
         beginBlock(into: &output)
-        for field in fields { append(field, into: &output) }
+        // A counted loop rather than `for in`: unoptimised builds allocate for the iterator,
+        // and the allocation test runs in debug too.
+        var index = 0
+        let count = fields.count
+        while index < count {
+            append(fields[index], into: &output)
+            index &+= 1
+        }
     }
 
     /// Starts a block: writes the table size updates owed, if any. Call once per block, before
@@ -175,13 +182,20 @@ public struct HeaderBlockEncoder: Sendable {
 
     /// Appends one field to the block started by ``beginBlock(into:)``.
     public mutating func append(_ field: HeaderField, into output: inout [UInt8]) {
-        var name = field.name
-        var value = field.value
-        name.withUTF8 { nameBytes in
-            value.withUTF8 { valueBytes in
+        // Native strings are contiguous UTF-8 (HeaderField.init makes sure): read them in
+        // place. Bridged or lazily built strings take the copying path.
+        let done: Void? = field.name.utf8.withContiguousStorageIfAvailable { nameBytes in
+            field.value.utf8.withContiguousStorageIfAvailable { valueBytes in
                 append(
                     name: UnsafeRawBufferPointer(nameBytes), value: UnsafeRawBufferPointer(valueBytes),
                     indexing: field.indexing, into: &output)
+            }
+        } ?? nil
+        if done == nil {
+            Array(field.name.utf8).withUnsafeBytes { nameBytes in
+                Array(field.value.utf8).withUnsafeBytes { valueBytes in
+                    append(name: nameBytes, value: valueBytes, indexing: field.indexing, into: &output)
+                }
             }
         }
     }
@@ -257,13 +271,10 @@ public struct HeaderBlockEncoder: Sendable {
         for position in 0..<table.count where table.nameHash(position) == nameHash {
             let fieldMatches = table.fieldHash(position) == fieldHash
             guard nameIndex == 0 || fieldMatches else { continue }
-            let (sameName, sameField) = table.withEntry(position) { entryName, entryValue in
-                let sameName = bytesEqual(entryName, name)
-                return (sameName, sameName && fieldMatches && bytesEqual(entryValue, value))
-            }
-            guard sameName else { continue }
+            let match = table.match(position, name: name, value: value, compareValue: fieldMatches)
+            guard match > 0 else { continue }
             let index = StaticTable.count &+ 1 &+ position
-            if sameField { return index }
+            if match == 2 { return index }
             if nameIndex == 0 { nameIndex = index }
         }
         return nil
