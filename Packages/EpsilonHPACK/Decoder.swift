@@ -190,8 +190,10 @@ public struct HeaderBlockDecoder: Sendable {
     ) throws(HPACKError) {
         if case .failed = state { throw HPACKError(.decoderUnusable, offset: 0) }
         // Huffman output is at most 8/5 of its input, and a name copied from the dynamic table
-        // is at most the table's size: size the scratch once so no pointer moves mid-block.
-        let needed = min(block.count &* 8 / 5 &+ 8, 2 &* configuration.maxStringLength &+ 8) &+ table.maxSize
+        // is at most the table's size (which a size update in this block may raise up to the
+        // SETTINGS limit): size the scratch once so no pointer moves mid-block.
+        let needed = min(block.count &* 8 / 5 &+ 8, 2 &* configuration.maxStringLength &+ 8)
+            &+ configuration.maxTableSize
         if scratch.count < needed {
             scratch.append(contentsOf: repeatElement(0, count: needed &- scratch.count))
         }
