@@ -4,6 +4,11 @@
 /// (`offset`, name length, value length and two hashes for the encoder) says where each
 /// entry lies. Both rings are allocated when the size limit is set, never per entry.
 ///
+/// For the encoder (`searchable`), two hash-chained indexes find an entry by field or by name
+/// without scanning: a bucket holds the sequence number of the newest entry with that hash,
+/// and each entry links to the next older one. Evicted entries need no unlinking: sequence
+/// numbers only grow, so a walk stops at the first number older than the oldest live entry.
+///
 /// An entry is never split across the end of `storage`: if it does not fit before the end it
 /// goes to offset 0. With `storage.count >= 2 * maxSize` this always fits (the live bytes plus
 /// the wasted tail are below `2 * maxSize`), so every name and value is one contiguous view.
@@ -26,12 +31,69 @@ struct DynamicTable: Sendable {
     private(set) var maxSize: Int
     /// The largest `maxSize` the storage is laid out for.
     private(set) var capacityLimit: Int
+    /// Sequence number the next entry gets; live entries are `insertions - count ..< insertions`.
+    private var insertions = 0
+    /// Newest sequence number per field-hash bucket and per name-hash bucket (encoder only).
+    private var fieldBuckets: [Int]
+    private var nameBuckets: [Int]
+    /// Per ring slot: the next older sequence number with the same field, then same name bucket.
+    private var chains: [Int]
+    private let searchable: Bool
 
-    init(limit: Int) {
+    init(limit: Int, searchable: Bool = false) {
         maxSize = limit
         capacityLimit = limit
+        self.searchable = searchable
         storage = [UInt8](repeating: 0, count: 2 * limit)
-        records = [UInt32](repeating: 0, count: (limit / Self.entryOverhead + 1) * Self.recordWidth)
+        let slotCount = limit / Self.entryOverhead + 1
+        records = [UInt32](repeating: 0, count: slotCount * Self.recordWidth)
+        if searchable {
+            var buckets = 16
+            while buckets < 2 * slotCount { buckets *= 2 }
+            fieldBuckets = [Int](repeating: -1, count: buckets)
+            nameBuckets = [Int](repeating: -1, count: buckets)
+            chains = [Int](repeating: -1, count: slotCount * 2)
+        } else {
+            fieldBuckets = []
+            nameBuckets = []
+            chains = []
+        }
+    }
+
+    /// The index (0 = newest) of the newest entry equal to the field, if any.
+    @inline(__always)
+    func index(ofField name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, fieldHash: UInt32) -> Int? {
+        guard searchable else { return nil }
+        let oldestLive = insertions &- count
+        var sequence = fieldBuckets[Int(fieldHash) & (fieldBuckets.count &- 1)]
+        while sequence >= oldestLive {
+            let index = insertions &- 1 &- sequence
+            let entrySlot = slot(index)
+            if records[entrySlot &* Self.recordWidth &+ 4] == fieldHash
+                && match(index, name: name, value: value, compareValue: true) == 2 {
+                return index
+            }
+            sequence = chains[entrySlot &* 2]
+        }
+        return nil
+    }
+
+    /// The index (0 = newest) of the newest entry with this name, if any.
+    @inline(__always)
+    func index(ofName name: UnsafeRawBufferPointer, nameHash: UInt32) -> Int? {
+        guard searchable else { return nil }
+        let oldestLive = insertions &- count
+        var sequence = nameBuckets[Int(nameHash) & (nameBuckets.count &- 1)]
+        while sequence >= oldestLive {
+            let index = insertions &- 1 &- sequence
+            let entrySlot = slot(index)
+            if records[entrySlot &* Self.recordWidth &+ 3] == nameHash
+                && match(index, name: name, value: name, compareValue: false) >= 1 {
+                return index
+            }
+            sequence = chains[entrySlot &* 2 &+ 1]
+        }
+        return nil
     }
 
     private var slots: Int { records.count / Self.recordWidth }
@@ -106,7 +168,7 @@ struct DynamicTable: Sendable {
     /// raises the limit above the current layout (rare: not on the hot path).
     mutating func setCapacityLimit(_ limit: Int) {
         guard limit > capacityLimit else { return }
-        var fresh = DynamicTable(limit: limit)
+        var fresh = DynamicTable(limit: limit, searchable: searchable)
         fresh.maxSize = maxSize
         for index in stride(from: count - 1, through: 0, by: -1) {
             let hashes = (nameHash(index), fieldHash(index))
@@ -168,6 +230,15 @@ struct DynamicTable: Sendable {
         records[base &+ 2] = UInt32(truncatingIfNeeded: value.count)
         records[base &+ 3] = nameHash
         records[base &+ 4] = fieldHash
+        if searchable {
+            let fieldBucket = Int(fieldHash) & (fieldBuckets.count &- 1)
+            let nameBucket = Int(nameHash) & (nameBuckets.count &- 1)
+            chains[newSlot &* 2] = fieldBuckets[fieldBucket]
+            chains[newSlot &* 2 &+ 1] = nameBuckets[nameBucket]
+            fieldBuckets[fieldBucket] = insertions
+            nameBuckets[nameBucket] = insertions
+        }
+        insertions &+= 1
         count &+= 1
         size &+= entrySize
         head = offset &+ length

@@ -107,7 +107,7 @@ public struct HeaderBlockEncoder: Sendable {
         precondition(configuration.maxTableSize >= 0 && peerMaxTableSize >= 0, "sizes must not be negative")
         self.configuration = configuration
         peerLimit = peerMaxTableSize
-        table = DynamicTable(limit: min(configuration.maxTableSize, peerMaxTableSize))
+        table = DynamicTable(limit: min(configuration.maxTableSize, peerMaxTableSize), searchable: true)
         // The peer's decoder starts at its own limit: announce a smaller size if we use one.
         if table.maxSize != peerMaxTableSize { pendingUpdate = (table.maxSize, table.maxSize) }
     }
@@ -248,14 +248,16 @@ public struct HeaderBlockEncoder: Sendable {
         name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer,
         nameHash: UInt32, fieldHash: UInt32, nameIndex: inout Int
     ) -> Int? {
-        StaticTable.hashes.withUnsafeBufferPointer { hashes in
-            for position in 0..<hashes.count where hashes[position].name == nameHash {
-                let index = position &+ 1
-                guard bytesEqual(StaticTable.name(index), name) else { continue }
-                if nameIndex == 0 { nameIndex = index }
-                if hashes[position].field == fieldHash && bytesEqual(StaticTable.value(index), value) {
+        guard let range = StaticTable.entries(withNameHash: nameHash),
+              bytesEqual(StaticTable.name(range.lowerBound), name) else { return nil }
+        nameIndex = range.lowerBound
+        return StaticTable.hashes.withUnsafeBufferPointer { hashes in
+            var index = range.lowerBound
+            while index <= range.upperBound {
+                if hashes[index &- 1].field == fieldHash && bytesEqual(StaticTable.value(index), value) {
                     return index
                 }
+                index &+= 1
             }
             return nil
         }
@@ -268,14 +270,11 @@ public struct HeaderBlockEncoder: Sendable {
         name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer,
         nameHash: UInt32, fieldHash: UInt32, nameIndex: inout Int
     ) -> Int? {
-        for position in 0..<table.count where table.nameHash(position) == nameHash {
-            let fieldMatches = table.fieldHash(position) == fieldHash
-            guard nameIndex == 0 || fieldMatches else { continue }
-            let match = table.match(position, name: name, value: value, compareValue: fieldMatches)
-            guard match > 0 else { continue }
-            let index = StaticTable.count &+ 1 &+ position
-            if match == 2 { return index }
-            if nameIndex == 0 { nameIndex = index }
+        if let position = table.index(ofField: name, value: value, fieldHash: fieldHash) {
+            return StaticTable.count &+ 1 &+ position
+        }
+        if nameIndex == 0, let position = table.index(ofName: name, nameHash: nameHash) {
+            nameIndex = StaticTable.count &+ 1 &+ position
         }
         return nil
     }
@@ -297,7 +296,7 @@ public struct HeaderBlockEncoder: Sendable {
         }
         if useHuffman {
             HPACKInteger.encode(huffmanLength, prefixBits: 7, flags: 0x80, into: &output)
-            Huffman.encode(bytes, into: &output)
+            Huffman.encode(bytes, encodedLength: huffmanLength, into: &output)
         } else {
             HPACKInteger.encode(bytes.count, prefixBits: 7, flags: 0x00, into: &output)
             output.append(contentsOf: bytes)

@@ -137,23 +137,25 @@ enum Huffman {
         }
     }
 
-    /// Appends the Huffman encoding of `input`, padded with the most significant bits of EOS.
-    static func encode(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) {
+    /// Appends the Huffman encoding of `input` (`encodedLength` octets, as computed by
+    /// ``encodedLength(_:)``), padded with the most significant bits of EOS.
+    static func encode(_ input: UnsafeRawBufferPointer, encodedLength: Int, into output: inout [UInt8]) {
+        output.reserveCapacity(output.count &+ encodedLength)
         encodeTable.withUnsafeBufferPointer { table in
             var accumulator: UInt64 = 0
-            var pending = 0
+            var pending: UInt64 = 0
             for byte in input {
                 let entry = table[Int(byte)]
-                let length = Int(entry & 0xFF)
-                accumulator = accumulator &<< UInt64(length) | entry &>> 8
+                let length = entry & 0xFF
+                accumulator = accumulator &<< length | entry &>> 8
                 pending &+= length
                 while pending >= 8 {
                     pending &-= 8
-                    output.append(UInt8(truncatingIfNeeded: accumulator &>> UInt64(pending)))
+                    output.append(UInt8(truncatingIfNeeded: accumulator &>> pending))
                 }
             }
             if pending > 0 {
-                output.append(UInt8(truncatingIfNeeded: accumulator &<< UInt64(8 &- pending)) | UInt8(0xFF &>> pending))
+                output.append(UInt8(truncatingIfNeeded: accumulator &<< (8 &- pending)) | UInt8(0xFF &>> pending))
             }
         }
     }

@@ -78,6 +78,40 @@ enum StaticTable {
         return (name, FieldHash.combine(name, value))
     }
 
+    /// Open-addressed table from a name's hash to the static entries with that name (they
+    /// are adjacent in the RFC's table): each slot packs hash (bits 0-31), first index
+    /// (bits 32-39) and last index (bits 40-47); 0 marks an empty slot.
+    static let nameSlots: [UInt64] = {
+        var slots = [UInt64](repeating: 0, count: 128)
+        var index = 1
+        while index <= count {
+            var last = index
+            while last < count && hashes[last].name == hashes[index - 1].name { last += 1 }
+            let hash = hashes[index - 1].name
+            var slot = Int(hash & 127)
+            while slots[slot] != 0 { slot = (slot + 1) & 127 }
+            slots[slot] = UInt64(hash) | UInt64(index) << 32 | UInt64(last) << 40
+            index = last + 1
+        }
+        return slots
+    }()
+
+    /// The static entries whose name hash is `hash`, as `first...last` (empty if none).
+    @inline(__always)
+    static func entries(withNameHash hash: UInt32) -> ClosedRange<Int>? {
+        nameSlots.withUnsafeBufferPointer { slots in
+            var slot = Int(hash & 127)
+            while true {
+                let packed = slots[slot]
+                if packed == 0 { return nil }
+                if UInt32(truncatingIfNeeded: packed) == hash {
+                    return Int((packed &>> 32) & 0xFF)...Int((packed &>> 40) & 0xFF)
+                }
+                slot = (slot &+ 1) & 127
+            }
+        }
+    }
+
     /// The name of entry `index` (1...61) as a view into the binary.
     @inline(__always)
     static func name(_ index: Int) -> UnsafeRawBufferPointer {
@@ -93,15 +127,41 @@ enum StaticTable {
     }
 }
 
-/// FNV-1a hashes of names and fields, used to skip most byte comparisons in lookups.
+/// Hashes of names and fields, used to skip most byte comparisons in lookups. Eight bytes per
+/// step; quality only needs to be good enough that unequal names rarely collide.
 enum FieldHash {
     @inline(__always)
     static func of(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var hash: UInt32 = 2_166_136_261
-        for byte in bytes {
-            hash = (hash ^ UInt32(byte)) &* 16_777_619
+        let count = bytes.count
+        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: count)
+        guard let base = bytes.baseAddress else { return finish(hash) }
+        var index = 0
+        while index &+ 8 <= count {
+            let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            hash = (hash ^ word) &* 0xFF51_AFD7_ED55_8CCD
+            hash ^= hash &>> 32
+            index &+= 8
         }
-        return hash
+        if index < count {
+            var word: UInt64 = 0
+            var shift: UInt64 = 0
+            while index < count {
+                word |= UInt64(base.load(fromByteOffset: index, as: UInt8.self)) &<< shift
+                shift &+= 8
+                index &+= 1
+            }
+            hash = (hash ^ word) &* 0xFF51_AFD7_ED55_8CCD
+        }
+        return finish(hash)
+    }
+
+    @inline(__always)
+    private static func finish(_ value: UInt64) -> UInt32 {
+        var hash = value
+        hash ^= hash &>> 29
+        hash &*= 0xBF58_476D_1CE4_E5B9
+        hash ^= hash &>> 32
+        return UInt32(truncatingIfNeeded: hash)
     }
 
     @inline(__always)
