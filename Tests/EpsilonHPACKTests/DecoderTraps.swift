@@ -173,4 +173,40 @@ import Testing
         }
         #expect(decodedAny > 0)
     }
+
+    /// Random bytes, and random representations built to reach deep paths, never trap; every
+    /// failure is a typed error that leaves the decoder failed.
+    @Test(arguments: [11 as UInt64, 12, 13])
+    func randomBlocksNeverTrap(seed: UInt64) {
+        var generator = SplitMix64(state: seed)
+        let pieces: [[UInt8]] = [
+            [0x82], [0xBE], [0xFF, 0x00], [0x40, 0x01, 0x61, 0x01, 0x62], [0x7E, 0x01, 0x63],
+            [0x20], [0x3F, 0xE1, 0x1F], [0x10, 0x81, 0x1F, 0x81, 0xFF], [0x00, 0x83, 0xFF, 0xFF, 0xFF],
+            [0x0F, 0x2F, 0x01, 0x0D], [0xC0], [0x5F, 0x1D, 0x85, 0xF1, 0xE3, 0xC2, 0xE5, 0xF2],
+        ]
+        var failures = 0
+        for round in 0..<3_000 {
+            var block: [UInt8] = []
+            if round % 2 == 0 {
+                block = (0..<Int.random(in: 0...40, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            } else {
+                for _ in 0..<Int.random(in: 1...8, using: &generator) {
+                    block += pieces[Int.random(in: 0..<pieces.count, using: &generator)]
+                }
+            }
+            var decoder = HeaderBlockDecoder(configuration: .init(
+                maxTableSize: [0, 64, 4096][round % 3], maxHeaderListSize: [40, 500, 65_536][round % 3]))
+            do {
+                try decoder.decode(block) { field in
+                    _ = field.name.count &+ field.value.count
+                }
+                #expect(decoder.isUsable)
+            } catch {
+                failures += 1
+                #expect(!decoder.isUsable && decoder.failure == error)
+            }
+        }
+        #expect(failures > 100)
+    }
 }
+
