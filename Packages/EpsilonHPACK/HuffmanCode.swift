@@ -1,6 +1,8 @@
 // The static Huffman code of RFC 7541 Appendix B: symbol i (0...255, 256 = EOS) has
 // code `huffmanCodes[i]`, right-aligned, of `huffmanCodeLengths[i]` bits.
-// Data transcribed from the RFC's table; the decoder's state table is derived from it.
+// The values are the RFC's table (written out from the copy of that table in python-hyper's
+// hpack package, checked against the RFC 7541 Appendix C vectors); the decoder's state
+// table is derived from them at first use.
 
 let huffmanCodes: [UInt32] = [
     0x1ff8, 0x7fffd8, 0xfffffe2, 0xfffffe3, 0xfffffe4, 0xfffffe5, 0xfffffe6, 0xfffffe7,
