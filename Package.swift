@@ -13,6 +13,7 @@ let package = Package(
     name: "Epsilon",
     products: [
         .library(name: "EpsilonHTTP1", targets: ["EpsilonHTTP1"]),
+        .library(name: "EpsilonHPACK", targets: ["EpsilonHPACK"]),
         .executable(name: "epsilon", targets: ["epsilon"]),
         .executable(name: "epsilon-conformance", targets: ["epsilon-conformance"]),
     ],
@@ -22,11 +23,12 @@ let package = Package(
     targets: [
         // MARK: Protocol machines (standard library only)
         .target(name: "EpsilonHTTP1", path: "Packages/EpsilonHTTP1", swiftSettings: strict),
+        .target(name: "EpsilonHPACK", path: "Packages/EpsilonHPACK", swiftSettings: strict),
 
         // MARK: Tooling shared by the command-line tools and their tests
         .target(
             name: "EpsilonTooling",
-            dependencies: ["EpsilonHTTP1"],
+            dependencies: ["EpsilonHTTP1", "EpsilonHPACK"],
             path: "Packages/EpsilonTooling",
             swiftSettings: strict
         ),
@@ -56,6 +58,12 @@ let package = Package(
             name: "EpsilonHTTP1Tests",
             dependencies: ["EpsilonHTTP1", "EpsilonMallocCounter"],
             path: "Tests/EpsilonHTTP1Tests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EpsilonHPACKTests",
+            dependencies: ["EpsilonHPACK", "EpsilonMallocCounter"],
+            path: "Tests/EpsilonHPACKTests",
             swiftSettings: strict
         ),
         .testTarget(

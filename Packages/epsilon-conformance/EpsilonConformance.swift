@@ -7,7 +7,7 @@ struct EpsilonConformanceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "epsilon-conformance",
         abstract: "Runs protocol test-vector suites against Epsilon's machines.",
-        subcommands: [HTTP1Suite.self]
+        subcommands: [HTTP1Suite.self, HPACKSuite.self]
     )
 }
 
@@ -40,5 +40,20 @@ struct HTTP1Suite: ParsableCommand {
             print("\(summary.knownDifferences) known differences from llhttp, each with its reason in \(expectations)")
         }
         try finish(passed: summary.passed, failed: summary.failed)
+    }
+}
+
+struct HPACKSuite: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hpack",
+        abstract: "Decodes every story of every encoder folder (http2jp/hpack-test-case layout) and compares each header list."
+    )
+
+    @Argument(help: "A folder searched recursively for story_*.json files with wire blocks.")
+    var folder: String
+
+    func run() throws {
+        let result = try HPACKConformance.run(folder: folder) { print($0) }
+        try finish(passed: result.passed, failed: result.failed)
     }
 }

@@ -14,7 +14,7 @@ struct EpsilonCommand: ParsableCommand {
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decodes captured bytes and prints what they hold.",
-        subcommands: [InspectHTTP1.self]
+        subcommands: [InspectHTTP1.self, InspectHPACK.self]
     )
 }
 
@@ -43,5 +43,27 @@ struct InspectHTTP1: ParsableCommand {
         let report = HTTP1Inspector.describe(try readInput(file), role: response ? .response : .request)
         print(report)
         if report.contains("error: ") { throw ExitCode.failure }
+    }
+}
+
+struct InspectHPACK: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hpack",
+        abstract: "Prints the header fields of HPACK header blocks given as hex or as a file (hex lines or raw bytes)."
+    )
+
+    @Option(help: "The dynamic table size the blocks were encoded for.")
+    var tableSize: Int = 4096
+
+    @Argument(help: "Hex text, or a file of hex lines (one block per line, one shared table) or raw bytes.")
+    var input: String
+
+    func run() throws {
+        do {
+            print(try HPACKInspector.describe(argument: input, maxTableSize: tableSize))
+        } catch let error as HPACKInspector.InspectionError {
+            print(error.output)
+            throw ExitCode.failure
+        }
     }
 }

@@ -1,0 +1,246 @@
+/// The dynamic table of RFC 7541 §2.3.2 and §4, kept as one ring of bytes.
+///
+/// Names and values are stored back to back in `storage`; a ring of fixed-size records
+/// (`offset`, name length, value length and two hashes for the encoder) says where each
+/// entry lies. Both rings are allocated when the size limit is set, never per entry.
+///
+/// For the encoder (`searchable`), two hash-chained indexes find an entry by field or by name
+/// without scanning: a bucket holds the sequence number of the newest entry with that hash,
+/// and each entry links to the next older one. Evicted entries need no unlinking: sequence
+/// numbers only grow, so a walk stops at the first number older than the oldest live entry.
+///
+/// An entry is never split across the end of `storage`: if it does not fit before the end it
+/// goes to offset 0. With `storage.count >= 2 * maxSize` this always fits (the live bytes plus
+/// the wasted tail are below `2 * maxSize`), so every name and value is one contiguous view.
+struct DynamicTable: Sendable {
+    /// RFC 7541 §4.1: each entry counts its name, its value and 32 octets.
+    static let entryOverhead = 32
+    private static let recordWidth = 5
+
+    private var storage: [UInt8]
+    private var records: [UInt32]
+    /// Ring slot of the oldest entry.
+    private var oldest = 0
+    /// Byte offset just past the newest entry.
+    private var head = 0
+    /// Number of entries.
+    private(set) var count = 0
+    /// RFC 7541 size: name and value octets plus 32 per entry.
+    private(set) var size = 0
+    /// The current maximum size, set by table size updates.
+    private(set) var maxSize: Int
+    /// The largest `maxSize` the storage is laid out for.
+    private(set) var capacityLimit: Int
+    /// Sequence number the next entry gets; live entries are `insertions - count ..< insertions`.
+    private var insertions = 0
+    /// Newest sequence number per field-hash bucket and per name-hash bucket (encoder only).
+    private var fieldBuckets: [Int]
+    private var nameBuckets: [Int]
+    /// Per ring slot: the next older sequence number with the same field, then same name bucket.
+    private var chains: [Int]
+    private let searchable: Bool
+
+    init(limit: Int, searchable: Bool = false) {
+        maxSize = limit
+        capacityLimit = limit
+        self.searchable = searchable
+        storage = [UInt8](repeating: 0, count: 2 * limit)
+        let slotCount = limit / Self.entryOverhead + 1
+        records = [UInt32](repeating: 0, count: slotCount * Self.recordWidth)
+        if searchable {
+            var buckets = 16
+            while buckets < 2 * slotCount { buckets *= 2 }
+            fieldBuckets = [Int](repeating: -1, count: buckets)
+            nameBuckets = [Int](repeating: -1, count: buckets)
+            chains = [Int](repeating: -1, count: slotCount * 2)
+        } else {
+            fieldBuckets = []
+            nameBuckets = []
+            chains = []
+        }
+    }
+
+    /// The index (0 = newest) of the newest entry equal to the field, if any.
+    @inline(__always)
+    func index(ofField name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, fieldHash: UInt32) -> Int? {
+        guard searchable else { return nil }
+        let oldestLive = insertions &- count
+        var sequence = fieldBuckets[Int(fieldHash) & (fieldBuckets.count &- 1)]
+        while sequence >= oldestLive {
+            let index = insertions &- 1 &- sequence
+            let entrySlot = slot(index)
+            if records[entrySlot &* Self.recordWidth &+ 4] == fieldHash
+                && match(index, name: name, value: value, compareValue: true) == 2 {
+                return index
+            }
+            sequence = chains[entrySlot &* 2]
+        }
+        return nil
+    }
+
+    /// The index (0 = newest) of the newest entry with this name, if any.
+    @inline(__always)
+    func index(ofName name: UnsafeRawBufferPointer, nameHash: UInt32) -> Int? {
+        guard searchable else { return nil }
+        let oldestLive = insertions &- count
+        var sequence = nameBuckets[Int(nameHash) & (nameBuckets.count &- 1)]
+        while sequence >= oldestLive {
+            let index = insertions &- 1 &- sequence
+            let entrySlot = slot(index)
+            if records[entrySlot &* Self.recordWidth &+ 3] == nameHash
+                && match(index, name: name, value: name, compareValue: false) >= 1 {
+                return index
+            }
+            sequence = chains[entrySlot &* 2 &+ 1]
+        }
+        return nil
+    }
+
+    private var slots: Int { records.count / Self.recordWidth }
+
+    /// Ring slot of the entry at `index`, 0 being the newest.
+    @inline(__always)
+    private func slot(_ index: Int) -> Int {
+        var slot = oldest &+ count &- 1 &- index
+        if slot >= slots { slot &-= slots }
+        return slot
+    }
+
+    @inline(__always)
+    func nameLength(_ index: Int) -> Int { Int(records[slot(index) &* Self.recordWidth &+ 1]) }
+
+    @inline(__always)
+    func nameHash(_ index: Int) -> UInt32 { records[slot(index) &* Self.recordWidth &+ 3] }
+
+    @inline(__always)
+    func fieldHash(_ index: Int) -> UInt32 { records[slot(index) &* Self.recordWidth &+ 4] }
+
+    @inline(__always)
+    func valueLength(_ index: Int) -> Int { Int(records[slot(index) &* Self.recordWidth &+ 2]) }
+
+    /// Calls `body` with views of the name and value of entry `index` (0 = newest).
+    ///
+    /// Not throwing and with no `Result` inside: that keeps it free of allocations even in
+    /// unoptimised builds, where generic error plumbing boxes values.
+    @inline(__always)
+    func withEntry<R>(
+        _ index: Int, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> R
+    ) -> R {
+        let base = slot(index) &* Self.recordWidth
+        let offset = Int(records[base])
+        let nameLength = Int(records[base &+ 1])
+        let valueLength = Int(records[base &+ 2])
+        return storage.withUnsafeBytes { bytes in
+            let start = bytes.baseAddress.map { $0 + offset }
+            return body(
+                UnsafeRawBufferPointer(start: start, count: nameLength),
+                UnsafeRawBufferPointer(start: start.map { $0 + nameLength }, count: valueLength))
+        }
+    }
+
+    /// How entry `index` compares with a field: 0 = other name, 1 = same name, 2 = same field
+    /// (the value is compared only when `compareValue` is set). Not generic, so it allocates
+    /// nothing even unoptimised.
+    func match(_ index: Int, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, compareValue: Bool) -> Int {
+        let base = slot(index) &* Self.recordWidth
+        let offset = Int(records[base])
+        let nameLength = Int(records[base &+ 1])
+        let valueLength = Int(records[base &+ 2])
+        return storage.withUnsafeBytes { bytes in
+            let start = bytes.baseAddress.map { $0 + offset }
+            guard bytesEqual(UnsafeRawBufferPointer(start: start, count: nameLength), name) else { return 0 }
+            guard compareValue,
+                  bytesEqual(UnsafeRawBufferPointer(start: start.map { $0 + nameLength }, count: valueLength), value)
+            else { return 1 }
+            return 2
+        }
+    }
+
+    /// Sets the maximum size (a table size update), evicting entries to fit (RFC 7541 §4.3).
+    ///
+    /// `newMax` must not exceed `capacityLimit`.
+    mutating func setMaxSize(_ newMax: Int) {
+        maxSize = newMax
+        while size > maxSize { evictOldest() }
+    }
+
+    /// Lays the storage out for a new limit, keeping the entries; used when a SETTINGS change
+    /// raises the limit above the current layout (rare: not on the hot path).
+    mutating func setCapacityLimit(_ limit: Int) {
+        guard limit > capacityLimit else { return }
+        var fresh = DynamicTable(limit: limit, searchable: searchable)
+        fresh.maxSize = maxSize
+        for index in stride(from: count - 1, through: 0, by: -1) {
+            let hashes = (nameHash(index), fieldHash(index))
+            withEntry(index) { name, value in
+                fresh.insert(name: name, value: value, nameHash: hashes.0, fieldHash: hashes.1)
+            }
+        }
+        self = fresh
+    }
+
+    private mutating func evictOldest() {
+        let base = oldest &* Self.recordWidth
+        size &-= Int(records[base &+ 1]) &+ Int(records[base &+ 2]) &+ Self.entryOverhead
+        oldest &+= 1
+        if oldest == slots { oldest = 0 }
+        count &-= 1
+        if count == 0 {
+            head = 0
+            size = 0
+        }
+    }
+
+    /// Adds an entry as the newest, evicting old ones first (RFC 7541 §4.4).
+    ///
+    /// `name` and `value` must not point into this table. An entry larger than the maximum
+    /// size empties the table and is not added.
+    mutating func insert(
+        name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer,
+        nameHash: UInt32 = 0, fieldHash: UInt32 = 0
+    ) {
+        let length = name.count &+ value.count
+        let entrySize = length &+ Self.entryOverhead
+        guard entrySize <= maxSize else {
+            while count > 0 { evictOldest() }
+            return
+        }
+        while size &+ entrySize > maxSize { evictOldest() }
+        var offset = head
+        if count > 0 {
+            let tail = Int(records[oldest &* Self.recordWidth])
+            if head >= tail && head &+ length > storage.count { offset = 0 }
+        } else {
+            offset = 0
+        }
+        storage.withUnsafeMutableBytes { bytes in
+            let destination = bytes.baseAddress! + offset
+            if let source = name.baseAddress, name.count > 0 {
+                destination.copyMemory(from: source, byteCount: name.count)
+            }
+            if let source = value.baseAddress, value.count > 0 {
+                (destination + name.count).copyMemory(from: source, byteCount: value.count)
+            }
+        }
+        var newSlot = oldest &+ count
+        if newSlot >= slots { newSlot &-= slots }
+        let base = newSlot &* Self.recordWidth
+        records[base] = UInt32(truncatingIfNeeded: offset)
+        records[base &+ 1] = UInt32(truncatingIfNeeded: name.count)
+        records[base &+ 2] = UInt32(truncatingIfNeeded: value.count)
+        records[base &+ 3] = nameHash
+        records[base &+ 4] = fieldHash
+        if searchable {
+            let fieldBucket = Int(fieldHash) & (fieldBuckets.count &- 1)
+            let nameBucket = Int(nameHash) & (nameBuckets.count &- 1)
+            chains[newSlot &* 2] = fieldBuckets[fieldBucket]
+            chains[newSlot &* 2 &+ 1] = nameBuckets[nameBucket]
+            fieldBuckets[fieldBucket] = insertions
+            nameBuckets[nameBucket] = insertions
+        }
+        insertions &+= 1
+        count &+= 1
+        size &+= entrySize
+        head = offset &+ length
+    }
+}
