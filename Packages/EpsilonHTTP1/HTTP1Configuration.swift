@@ -31,6 +31,7 @@ public struct HTTP1Configuration: Sendable, Equatable {
 /// Every flag weakens a defence against request smuggling or response splitting: enable one
 /// only to talk to a known peer that needs it.
 public struct HTTP1Leniencies: OptionSet, Sendable, Hashable {
+    /// The raw bits of the set.
     public let rawValue: UInt32
     /// Creates a set from its raw bits.
     public init(rawValue: UInt32) { self.rawValue = rawValue }

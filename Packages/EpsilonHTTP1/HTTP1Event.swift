@@ -89,6 +89,7 @@ public enum HTTP1Framing: Equatable, Sendable {
 
 /// Facts about a head's fields that decide framing and persistence.
 public struct HTTP1HeadFlags: OptionSet, Sendable, Hashable {
+    /// The raw bits of the set.
     public let rawValue: UInt16
     /// Creates flags from raw bits.
     public init(rawValue: UInt16) { self.rawValue = rawValue }
