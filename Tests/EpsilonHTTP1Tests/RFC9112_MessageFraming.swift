@@ -164,3 +164,22 @@ import Testing
         #expect(parse(bytes(raw)).error == HTTP1ParseError(.invalidFieldName, at: 27 + 25 + 3))
     }
 }
+
+/// The span entry point gives the same steps as the pointer one.
+@Suite struct HTTP1SpanInput {
+    @Test func rawSpanInputMatchesPointerInput() throws {
+        let input = Array("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc".utf8)
+        var viaSpan = HTTP1Parser(role: .request)
+        var viaPointer = HTTP1Parser(role: .request)
+        var offset = 0
+        while offset < input.count {
+            let rest = Array(input[offset...])
+            let fromSpan = try viaSpan.parse(rest.span.bytes)
+            let fromPointer = try rest.withUnsafeBytes { b in try viaPointer.parse(b) }
+            #expect(fromSpan == fromPointer)
+            offset += fromSpan.consumed
+            if fromSpan.consumed == 0 && fromSpan.event == .needMoreData { break }
+        }
+        #expect(offset == input.count)
+    }
+}
