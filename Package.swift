@@ -9,9 +9,23 @@ let strict: [SwiftSetting] = [
 let package = Package(
     name: "Epsilon",
     products: [
+        .library(name: "EpsilonTransport", targets: ["EpsilonTransport"]),
     ],
     dependencies: [
     ],
     targets: [
+        .target(name: "CEpsilonTransportShims", path: "Packages/CEpsilonTransportShims"),
+        .target(
+            name: "EpsilonTransport",
+            dependencies: ["CEpsilonTransportShims"],
+            path: "Packages/EpsilonTransport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EpsilonTransportTests",
+            dependencies: ["EpsilonTransport"],
+            path: "Tests/EpsilonTransportTests",
+            swiftSettings: strict
+        ),
     ]
 )

@@ -1,0 +1,211 @@
+// Thin C wrappers for the socket and poller calls Swift's Glibc overlay does not import
+// (epoll, eventfd, accept4, pipe2, recvmmsg/sendmmsg) or imports awkwardly (sockaddr
+// arguments, macros such as CMSG_*). Every function is a one-line pass-through.
+#ifndef C_EPSILON_TRANSPORT_SHIMS_H
+#define C_EPSILON_TRANSPORT_SHIMS_H
+
+#if defined(__linux__)
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#if defined(__APPLE__) || defined(__FreeBSD__)
+#include <sys/event.h>
+#endif
+
+static inline int epsilon_errno(void) { return errno; }
+
+static inline int epsilon_accept4(int fd, struct sockaddr_storage *address, socklen_t *length) {
+#if defined(__linux__) || defined(__FreeBSD__)
+    return accept4(fd, (struct sockaddr *)address, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+#else
+    int accepted = accept(fd, (struct sockaddr *)address, length);
+    if (accepted >= 0) {
+        fcntl(accepted, F_SETFL, fcntl(accepted, F_GETFL) | O_NONBLOCK);
+        fcntl(accepted, F_SETFD, FD_CLOEXEC);
+    }
+    return accepted;
+#endif
+}
+
+static inline int epsilon_socket(int domain, int type, int protocol) {
+#if defined(__linux__) || defined(__FreeBSD__)
+    return socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+#else
+    int fd = socket(domain, type, protocol);
+    if (fd >= 0) {
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    return fd;
+#endif
+}
+
+static inline int epsilon_bind(int fd, const struct sockaddr_storage *address, socklen_t length) {
+    return bind(fd, (const struct sockaddr *)address, length);
+}
+
+static inline int epsilon_connect(int fd, const struct sockaddr_storage *address, socklen_t length) {
+    return connect(fd, (const struct sockaddr *)address, length);
+}
+
+static inline int epsilon_getsockname(int fd, struct sockaddr_storage *address, socklen_t *length) {
+    return getsockname(fd, (struct sockaddr *)address, length);
+}
+
+static inline int epsilon_getpeername(int fd, struct sockaddr_storage *address, socklen_t *length) {
+    return getpeername(fd, (struct sockaddr *)address, length);
+}
+
+static inline ssize_t epsilon_sendmsg_iov(int fd, struct iovec *iov, int count) {
+    struct msghdr message;
+    memset(&message, 0, sizeof(message));
+    message.msg_iov = iov;
+    message.msg_iovlen = count;
+#if defined(MSG_NOSIGNAL)
+    return sendmsg(fd, &message, MSG_NOSIGNAL);
+#else
+    return sendmsg(fd, &message, 0);
+#endif
+}
+
+static inline ssize_t epsilon_sendto(int fd, const void *bytes, size_t count,
+                                     const struct sockaddr_storage *address, socklen_t length) {
+#if defined(MSG_NOSIGNAL)
+    return sendto(fd, bytes, count, MSG_NOSIGNAL, (const struct sockaddr *)address, length);
+#else
+    return sendto(fd, bytes, count, 0, (const struct sockaddr *)address, length);
+#endif
+}
+
+static inline ssize_t epsilon_recvfrom(int fd, void *bytes, size_t count,
+                                       struct sockaddr_storage *address, socklen_t *length) {
+    return recvfrom(fd, bytes, count, 0, (struct sockaddr *)address, length);
+}
+
+static inline int epsilon_pipe2(int fds[2]) {
+#if defined(__linux__) || defined(__FreeBSD__)
+    return pipe2(fds, O_NONBLOCK | O_CLOEXEC);
+#else
+    if (pipe(fds) != 0) return -1;
+    for (int i = 0; i < 2; i++) {
+        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    }
+    return 0;
+#endif
+}
+
+static inline int epsilon_set_int_option(int fd, int level, int name, int value) {
+    return setsockopt(fd, level, name, &value, sizeof(value));
+}
+
+static inline int epsilon_get_int_option(int fd, int level, int name, int *value) {
+    socklen_t length = sizeof(*value);
+    return getsockopt(fd, level, name, value, &length);
+}
+
+static inline int epsilon_set_linger_zero(int fd) {
+    struct linger option = { 1, 0 };
+    return setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, sizeof(option));
+}
+
+static inline int epsilon_so_reuseport(void) {
+#if defined(SO_REUSEPORT)
+    return SO_REUSEPORT;
+#else
+    return -1;
+#endif
+}
+
+static inline int epsilon_tcp_keepidle(void) {
+#if defined(TCP_KEEPIDLE)
+    return TCP_KEEPIDLE;
+#elif defined(TCP_KEEPALIVE)
+    return TCP_KEEPALIVE;
+#else
+    return -1;
+#endif
+}
+
+#if defined(__linux__)
+static inline int epsilon_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+static inline int epsilon_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t token) {
+    struct epoll_event event;
+    memset(&event, 0, sizeof(event));
+    event.events = events;
+    event.data.u64 = token;
+    return epoll_ctl(epfd, op, fd, &event);
+}
+
+static inline int epsilon_epoll_wait(int epfd, struct epoll_event *events, int capacity, int timeout) {
+    return epoll_wait(epfd, events, capacity, timeout);
+}
+
+static inline uint64_t epsilon_epoll_event_token(const struct epoll_event *event) { return event->data.u64; }
+static inline uint32_t epsilon_epoll_event_flags(const struct epoll_event *event) { return event->events; }
+static inline size_t epsilon_epoll_event_size(void) { return sizeof(struct epoll_event); }
+
+static inline int epsilon_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+/// Receives up to `count` datagrams, each into `size` bytes of `buffer` at stride `size`.
+/// Addresses land in `addresses`, lengths in `lengths` and `address_lengths`.
+static inline int epsilon_recvmmsg(int fd, void *buffer, size_t size, int count,
+                                   struct sockaddr_storage *addresses, socklen_t *address_lengths,
+                                   size_t *lengths) {
+    struct mmsghdr messages[64];
+    struct iovec vectors[64];
+    if (count > 64) count = 64;
+    memset(messages, 0, sizeof(struct mmsghdr) * (size_t)count);
+    for (int i = 0; i < count; i++) {
+        vectors[i].iov_base = (char *)buffer + (size_t)i * size;
+        vectors[i].iov_len = size;
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+        messages[i].msg_hdr.msg_name = &addresses[i];
+        messages[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
+    }
+    int received = recvmmsg(fd, messages, (unsigned int)count, MSG_DONTWAIT, NULL);
+    for (int i = 0; i < received; i++) {
+        lengths[i] = messages[i].msg_len;
+        address_lengths[i] = messages[i].msg_hdr.msg_namelen;
+    }
+    return received;
+}
+
+/// Sends up to `count` datagrams in one call; datagram i is `vectors[i]` to `addresses[i]`.
+static inline int epsilon_sendmmsg(int fd, struct iovec *vectors, int count,
+                                   struct sockaddr_storage *addresses, socklen_t *address_lengths) {
+    struct mmsghdr messages[64];
+    if (count > 64) count = 64;
+    memset(messages, 0, sizeof(struct mmsghdr) * (size_t)count);
+    for (int i = 0; i < count; i++) {
+        messages[i].msg_hdr.msg_iov = &vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+        messages[i].msg_hdr.msg_name = &addresses[i];
+        messages[i].msg_hdr.msg_namelen = address_lengths[i];
+    }
+    return sendmmsg(fd, messages, (unsigned int)count, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+#endif
+
+#endif
