@@ -1,13 +1,12 @@
 // Thin C wrappers for the socket and poller calls Swift's Glibc overlay does not import
 // (epoll, eventfd, accept4, pipe2, recvmmsg/sendmmsg) or imports awkwardly (sockaddr
-// arguments, macros such as CMSG_*). Every function is a one-line pass-through.
+// arguments). The calls that need _GNU_SOURCE (accept4, pipe2, recvmmsg, sendmmsg) live in
+// shims.c: defining _GNU_SOURCE in this header would change glibc's types for every module
+// that imports it and clash with Glibc/Dispatch ("fd_set has different definitions").
 #ifndef C_EPSILON_TRANSPORT_SHIMS_H
 #define C_EPSILON_TRANSPORT_SHIMS_H
 
 #if defined(__linux__)
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -33,18 +32,8 @@
 
 static inline int epsilon_errno(void) { return errno; }
 
-static inline int epsilon_accept4(int fd, struct sockaddr_storage *address, socklen_t *length) {
-#if defined(__linux__) || defined(__FreeBSD__)
-    return accept4(fd, (struct sockaddr *)address, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
-#else
-    int accepted = accept(fd, (struct sockaddr *)address, length);
-    if (accepted >= 0) {
-        fcntl(accepted, F_SETFL, fcntl(accepted, F_GETFL) | O_NONBLOCK);
-        fcntl(accepted, F_SETFD, FD_CLOEXEC);
-    }
-    return accepted;
-#endif
-}
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC.
+int epsilon_accept4(int fd, struct sockaddr_storage *address, socklen_t *length);
 
 static inline int epsilon_socket(int domain, int type, int protocol) {
 #if defined(__linux__) || defined(__FreeBSD__)
@@ -101,18 +90,8 @@ static inline ssize_t epsilon_recvfrom(int fd, void *bytes, size_t count,
     return recvfrom(fd, bytes, count, 0, (struct sockaddr *)address, length);
 }
 
-static inline int epsilon_pipe2(int fds[2]) {
-#if defined(__linux__) || defined(__FreeBSD__)
-    return pipe2(fds, O_NONBLOCK | O_CLOEXEC);
-#else
-    if (pipe(fds) != 0) return -1;
-    for (int i = 0; i < 2; i++) {
-        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
-        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
-    }
-    return 0;
-#endif
-}
+/// pipe2 with O_NONBLOCK | O_CLOEXEC.
+int epsilon_pipe2(int fds[2]);
 
 static inline int epsilon_set_int_option(int fd, int level, int name, int value) {
     return setsockopt(fd, level, name, &value, sizeof(value));
@@ -167,45 +146,14 @@ static inline size_t epsilon_epoll_event_size(void) { return sizeof(struct epoll
 
 static inline int epsilon_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 
-/// Receives up to `count` datagrams, each into `size` bytes of `buffer` at stride `size`.
-/// Addresses land in `addresses`, lengths in `lengths` and `address_lengths`.
-static inline int epsilon_recvmmsg(int fd, void *buffer, size_t size, int count,
-                                   struct sockaddr_storage *addresses, socklen_t *address_lengths,
-                                   size_t *lengths) {
-    struct mmsghdr messages[64];
-    struct iovec vectors[64];
-    if (count > 64) count = 64;
-    memset(messages, 0, sizeof(struct mmsghdr) * (size_t)count);
-    for (int i = 0; i < count; i++) {
-        vectors[i].iov_base = (char *)buffer + (size_t)i * size;
-        vectors[i].iov_len = size;
-        messages[i].msg_hdr.msg_iov = &vectors[i];
-        messages[i].msg_hdr.msg_iovlen = 1;
-        messages[i].msg_hdr.msg_name = &addresses[i];
-        messages[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
-    }
-    int received = recvmmsg(fd, messages, (unsigned int)count, MSG_DONTWAIT, NULL);
-    for (int i = 0; i < received; i++) {
-        lengths[i] = messages[i].msg_len;
-        address_lengths[i] = messages[i].msg_hdr.msg_namelen;
-    }
-    return received;
-}
+/// Receives up to `count` (at most 64) datagrams, datagram i into `buffer + i * size`;
+/// sender addresses land in `addresses`, their lengths in `address_lengths`, sizes in `lengths`.
+int epsilon_recvmmsg(int fd, void *buffer, size_t size, int count,
+                     struct sockaddr_storage *addresses, socklen_t *address_lengths, size_t *lengths);
 
-/// Sends up to `count` datagrams in one call; datagram i is `vectors[i]` to `addresses[i]`.
-static inline int epsilon_sendmmsg(int fd, struct iovec *vectors, int count,
-                                   struct sockaddr_storage *addresses, socklen_t *address_lengths) {
-    struct mmsghdr messages[64];
-    if (count > 64) count = 64;
-    memset(messages, 0, sizeof(struct mmsghdr) * (size_t)count);
-    for (int i = 0; i < count; i++) {
-        messages[i].msg_hdr.msg_iov = &vectors[i];
-        messages[i].msg_hdr.msg_iovlen = 1;
-        messages[i].msg_hdr.msg_name = &addresses[i];
-        messages[i].msg_hdr.msg_namelen = address_lengths[i];
-    }
-    return sendmmsg(fd, messages, (unsigned int)count, MSG_DONTWAIT | MSG_NOSIGNAL);
-}
+/// Sends up to `count` (at most 64) datagrams in one call; datagram i is `vectors[i]` to `addresses[i]`.
+int epsilon_sendmmsg(int fd, struct iovec *vectors, int count,
+                     struct sockaddr_storage *addresses, socklen_t *address_lengths);
 #endif
 
 #endif
