@@ -152,8 +152,8 @@ public enum SocketAddress: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The local address bound to `fd`, if the kernel reports one.
-    static func local(of fd: Int32) -> SocketAddress? {
+    /// The local address bound to descriptor `fd` (`getsockname`), if the kernel reports one.
+    public static func local(of fd: Int32) -> SocketAddress? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         guard epsilon_getsockname(fd, &storage, &length) == 0 else { return nil }
