@@ -55,7 +55,9 @@ public enum PollerBackend: String, Sendable, CaseIterable, CustomStringConvertib
     case epollLevelTriggered = "epoll-lt"
     /// Linux epoll, edge-triggered (`EPOLLET`): fewer wake-ups, reads and writes drain to `EAGAIN`.
     case epollEdgeTriggered = "epoll-et"
-    /// Linux io_uring, used here as a readiness source (`IORING_OP_POLL_ADD`, multishot).
+    /// Linux io_uring (5.11+), used as a readiness source: multishot `IORING_OP_POLL_ADD`,
+    /// edge-style. Unavailable (and skipped by detection, with the reason) where the kernel or
+    /// a seccomp policy forbids `io_uring_setup`.
     case ioUring = "io_uring"
     /// BSD/Darwin kqueue (built only on those systems).
     case kqueue = "kqueue"
@@ -138,10 +140,10 @@ public enum PollerBackend: String, Sendable, CaseIterable, CustomStringConvertib
             throw .backendUnavailable("epoll exists only on Linux")
             #endif
         case .ioUring:
-            #if os(Linux) && EPSILON_IO_URING
+            #if os(Linux)
             return try IOUringPoller()
             #else
-            throw .backendUnavailable("io_uring backend not built (needs liburing-dev and the EPSILON_IO_URING flag)")
+            throw .backendUnavailable("io_uring exists only on Linux")
             #endif
         case .kqueue:
             #if canImport(Darwin) || os(FreeBSD)

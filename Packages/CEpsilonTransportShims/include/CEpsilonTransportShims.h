@@ -154,6 +154,25 @@ int epsilon_recvmmsg(int fd, void *buffer, size_t size, int count,
 /// Sends up to `count` (at most 64) datagrams in one call; datagram i is `vectors[i]` to `addresses[i]`.
 int epsilon_sendmmsg(int fd, struct iovec *vectors, int count,
                      struct sockaddr_storage *addresses, socklen_t *address_lengths);
+
+/// An io_uring instance driven by raw system calls (no liburing), used as a readiness source.
+typedef struct epsilon_uring epsilon_uring;
+
+/// Sets up a ring with `entries` submission slots and `completions` completion slots; NULL
+/// with `*error` set to the errno on failure (ENOSYS, EPERM when disabled, ENOTSUP when the
+/// kernel lacks IORING_FEAT_SINGLE_MMAP / IORING_FEAT_EXT_ARG, i.e. before Linux 5.11).
+epsilon_uring *epsilon_uring_create(unsigned entries, unsigned completions, int *error);
+void epsilon_uring_destroy(epsilon_uring *ring);
+/// Queues a (multishot when `multishot` != 0) IORING_OP_POLL_ADD; -EBUSY if the queue is full
+/// even after submitting what was queued.
+int epsilon_uring_poll_add(epsilon_uring *ring, int fd, uint32_t mask, uint64_t user_data, int multishot);
+/// Queues an IORING_OP_POLL_REMOVE of the poll whose user_data is `target`.
+int epsilon_uring_poll_remove(epsilon_uring *ring, uint64_t target, uint64_t user_data);
+/// Submits queued entries and, unless completions are already waiting, waits up to
+/// `timeout_ms` (-1: forever, 0: not at all) for one. Returns 0 or -errno (ETIME/EINTR are 0).
+int epsilon_uring_submit_and_wait(epsilon_uring *ring, int timeout_ms);
+/// Copies up to `capacity` completions out and marks them seen; returns how many.
+int epsilon_uring_reap(epsilon_uring *ring, uint64_t *user_data, int32_t *results, uint32_t *flags, int capacity);
 #endif
 
 #endif
