@@ -205,8 +205,15 @@ public final class Connection: Selectable {
         case .closed:
             return
         case .connecting:
-            if event.writable || event.error || event.hangup { finishConnect() }
-            return
+            guard event.writable || event.error || event.hangup else { return }
+            finishConnect()
+            guard state == .active else { return }
+            if core.isEdgeTriggered {
+                // The same edge may also have carried data or the peer's FIN; it will not be
+                // reported again, so read now.
+                readAvailable(force: false)
+                return
+            }
         case .active:
             break
         }

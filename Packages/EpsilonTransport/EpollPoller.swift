@@ -24,12 +24,15 @@ final class EpollPoller: Poller {
     deinit { buffer.deallocate() }
 
     private func flags(_ interest: Interest) -> UInt32 {
-        var flags = UInt32(EPOLLRDHUP.rawValue)
+        let readFlags = UInt32(EPOLLIN.rawValue) | UInt32(EPOLLRDHUP.rawValue)
         if isEdgeTriggered {
             // Edge-triggered registrations ask for both directions once and are never modified.
-            return flags | UInt32(EPOLLIN.rawValue) | UInt32(EPOLLOUT.rawValue) | UInt32(EPOLLET.rawValue)
+            return readFlags | UInt32(EPOLLOUT.rawValue) | UInt32(EPOLLET.rawValue)
         }
-        if interest.contains(.read) { flags |= UInt32(EPOLLIN.rawValue) }
+        // Level-triggered: EPOLLRDHUP only with read interest, or a peer's FIN would be
+        // reported again and again while reading is paused.
+        var flags: UInt32 = 0
+        if interest.contains(.read) { flags |= readFlags }
         if interest.contains(.write) { flags |= UInt32(EPOLLOUT.rawValue) }
         return flags
     }
@@ -63,9 +66,10 @@ final class EpollPoller: Poller {
             let bits = epsilon_epoll_event_flags(event)
             events.append(PollerEvent(
                 token: epsilon_epoll_event_token(event),
-                readable: bits & UInt32(EPOLLIN.rawValue) != 0,
+                // A peer's FIN (EPOLLRDHUP) is read as EOF, so it counts as readable.
+                readable: bits & (UInt32(EPOLLIN.rawValue) | UInt32(EPOLLRDHUP.rawValue)) != 0,
                 writable: bits & UInt32(EPOLLOUT.rawValue) != 0,
-                hangup: bits & (UInt32(EPOLLHUP.rawValue) | UInt32(EPOLLRDHUP.rawValue)) != 0,
+                hangup: bits & UInt32(EPOLLHUP.rawValue) != 0,
                 error: bits & UInt32(EPOLLERR.rawValue) != 0
             ))
         }

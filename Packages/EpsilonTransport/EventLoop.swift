@@ -254,16 +254,20 @@ public final class EventLoop: Sendable, CustomStringConvertible {
         }
         core.closeEverything()
         runTasks()
-        core.flushPending()
-        let waiters = inbox.withLock { state -> [CheckedContinuation<Void, Never>] in
+        core.runLocalTasks()
+        // From here `execute` refuses work; what was queued before runs once (so every
+        // continuation waiting on it is resumed), then whatever it opened is closed too.
+        let (leftover, waiters) = inbox.withLock { state -> ([@Sendable () -> Void], [CheckedContinuation<Void, Never>]) in
             state.exited = true
             let leftover = state.tasks
             state.tasks = []
-            _ = leftover
             let waiters = state.exitWaiters
             state.exitWaiters = []
-            return waiters
+            return (leftover, waiters)
         }
+        for task in leftover { task() }
+        core.runLocalTasks()
+        core.closeEverything()
         core.poller.deregister(wakeReadFD, token: LoopCore.wakeToken)
         core.poller.close()
         closeDescriptor(wakeReadFD)

@@ -20,6 +20,8 @@ final class IOUringPoller: Poller {
     private var userData: [UInt64]
     private var results: [Int32]
     private var flags: [UInt32]
+    /// Removal requests carry the removed poll's serial with this bit set.
+    private static let removalBit: UInt64 = 1 << 63
     private static let removalTag: UInt64 = 0
     private static let pollMask = UInt32(POLLIN) | UInt32(POLLOUT) | 0x2000 /* POLLRDHUP */
 
@@ -43,7 +45,7 @@ final class IOUringPoller: Poller {
     private func arm(_ fd: Int32, token: UInt64) throws(TransportError) {
         let serial = nextSerial
         nextSerial &+= 1
-        if nextSerial == IOUringPoller.removalTag { nextSerial = 1 }
+        if nextSerial & IOUringPoller.removalBit != 0 { nextSerial = 1 }
         let result = epsilon_uring_poll_add(ring, fd, IOUringPoller.pollMask, serial, 1)
         guard result == 0 else { throw .system(call: "io_uring poll_add", errno: -result) }
         byFD[fd] = (serial, token)
@@ -62,7 +64,7 @@ final class IOUringPoller: Poller {
     func deregister(_ fd: Int32, token: UInt64) {
         guard let live = byFD.removeValue(forKey: fd) else { return }
         bySerial[live.serial] = nil
-        _ = epsilon_uring_poll_remove(ring, live.serial, IOUringPoller.removalTag)
+        _ = epsilon_uring_poll_remove(ring, live.serial, IOUringPoller.removalBit | live.serial)
         // Submit now: a pending poll holds a reference to the file, so the socket would not
         // really close (no FIN to the peer) until the removal reaches the kernel.
         _ = epsilon_uring_submit_and_wait(ring, 0)
@@ -71,10 +73,20 @@ final class IOUringPoller: Poller {
     func wait(timeoutMilliseconds: Int32, into events: inout [PollerEvent]) throws(TransportError) {
         let result = epsilon_uring_submit_and_wait(ring, timeoutMilliseconds)
         if result < 0 { throw .system(call: "io_uring_enter", errno: -result) }
+        var retrySubmit = false
         while true {
             let count = Int(epsilon_uring_reap(ring, &userData, &results, &flags, Int32(capacity)))
             for index in 0..<count {
                 let serial = userData[index]
+                if serial & IOUringPoller.removalBit != 0 {
+                    // EALREADY: the poll was busy posting a completion and is still armed (it
+                    // would keep the socket open); ask again. ENOENT: it is already gone.
+                    if results[index] == -EALREADY {
+                        _ = epsilon_uring_poll_remove(ring, serial & ~IOUringPoller.removalBit, serial)
+                        retrySubmit = true
+                    }
+                    continue
+                }
                 guard serial != IOUringPoller.removalTag, let fd = bySerial[serial], let live = byFD[fd] else { continue }
                 let result = results[index]
                 let more = flags[index] & (1 << 1) != 0 // IORING_CQE_F_MORE
@@ -104,6 +116,7 @@ final class IOUringPoller: Poller {
             }
             if count < capacity { break }
         }
+        if retrySubmit { _ = epsilon_uring_submit_and_wait(ring, 0) }
     }
 
     func close() { epsilon_uring_destroy(ring) }

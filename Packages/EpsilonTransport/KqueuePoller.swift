@@ -67,7 +67,7 @@ final class KqueuePoller: Poller {
                 token: UInt64(UInt(bitPattern: event.udata)),
                 readable: event.filter == Int16(EVFILT_READ),
                 writable: event.filter == Int16(EVFILT_WRITE),
-                hangup: event.flags & UInt16(EV_EOF) != 0,
+                hangup: event.filter == Int16(EVFILT_WRITE) && event.flags & UInt16(EV_EOF) != 0,
                 error: event.flags & UInt16(EV_ERROR) != 0
             ))
         }

@@ -23,7 +23,7 @@ struct PollerEvent {
     var token: UInt64
     var readable: Bool
     var writable: Bool
-    /// The peer hung up or shut down its side (`EPOLLHUP`/`EPOLLRDHUP`/`POLLHUP`).
+    /// Both directions are gone (`EPOLLHUP`/`POLLHUP`); a peer's half-close is `readable`.
     var hangup: Bool
     /// The socket has a pending error (`EPOLLERR`/`POLLERR`).
     var error: Bool
