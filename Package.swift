@@ -1,6 +1,9 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+// One library product per module: a user who needs only the HTTP/1.1 parser builds only it.
+// Machine modules (EpsilonHTTP1, EpsilonHPACK, EpsilonWebSocket, ...) depend on nothing but
+// the standard library; see ../shared/DESIGN.md for the dependency rule.
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
@@ -9,11 +12,19 @@ let strict: [SwiftSetting] = [
 let package = Package(
     name: "Epsilon",
     products: [
+        .library(name: "EpsilonHTTP1", targets: ["EpsilonHTTP1"]),
         .library(name: "EpsilonTransport", targets: ["EpsilonTransport"]),
+        .executable(name: "epsilon", targets: ["epsilon"]),
+        .executable(name: "epsilon-conformance", targets: ["epsilon-conformance"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
+        // MARK: Protocol machines (standard library only)
+        .target(name: "EpsilonHTTP1", path: "Packages/EpsilonHTTP1", swiftSettings: strict),
+
+        // MARK: Transport (the OS through a small C shim)
         .target(name: "CEpsilonTransportShims", path: "Packages/CEpsilonTransportShims"),
         .target(
             name: "EpsilonTransport",
@@ -21,10 +32,52 @@ let package = Package(
             path: "Packages/EpsilonTransport",
             swiftSettings: strict
         ),
+
+        // MARK: Tooling shared by the command-line tools and their tests
+        .target(
+            name: "EpsilonTooling",
+            dependencies: ["EpsilonHTTP1"],
+            path: "Packages/EpsilonTooling",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "epsilon",
+            dependencies: [
+                "EpsilonTooling",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Packages/epsilon",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "epsilon-conformance",
+            dependencies: [
+                "EpsilonTooling",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Packages/epsilon-conformance",
+            swiftSettings: strict
+        ),
+
+        // MARK: Tests
+        // Test support: counts malloc calls on the calling thread (see its README.md).
+        .target(name: "EpsilonMallocCounter", path: "Tests/Support/EpsilonMallocCounter"),
+        .testTarget(
+            name: "EpsilonHTTP1Tests",
+            dependencies: ["EpsilonHTTP1", "EpsilonMallocCounter"],
+            path: "Tests/EpsilonHTTP1Tests",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "EpsilonTransportTests",
             dependencies: ["EpsilonTransport"],
             path: "Tests/EpsilonTransportTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EpsilonToolingTests",
+            dependencies: ["EpsilonTooling"],
+            path: "Tests/EpsilonToolingTests",
             swiftSettings: strict
         ),
     ]

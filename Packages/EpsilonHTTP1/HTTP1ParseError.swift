@@ -1,0 +1,86 @@
+/// Why an ``HTTP1Parser`` rejected its input, and where.
+///
+/// After throwing, the parser stays failed: every further call throws the same error.
+public struct HTTP1ParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The rule the input broke.
+    public var reason: Reason
+    /// The offset of the offending byte, counted from the first byte the parser ever received.
+    public var offset: Int
+
+    /// Creates an error for a broken rule at a stream offset.
+    public init(_ reason: Reason, at offset: Int) {
+        self.reason = reason
+        self.offset = offset
+    }
+
+    /// A readable summary: the rule and the offset.
+    public var description: String { "\(reason) at byte \(offset)" }
+
+    /// The rules an HTTP/1.1 message can break.
+    public enum Reason: String, Sendable, Equatable, CaseIterable {
+        /// A method byte is not a token character (RFC 9110 §9.1).
+        case invalidMethod
+        /// The method is not followed by exactly one space (RFC 9112 §3).
+        case expectedSpaceAfterMethod
+        /// A request-target byte is whitespace, a control byte or non-ASCII (RFC 9112 §3.2).
+        case invalidTarget
+        /// The request-target is longer than the configured limit.
+        case targetTooLong
+        /// The HTTP-version is not `HTTP/1.0` or `HTTP/1.1` (RFC 9112 §2.3).
+        case invalidVersion
+        /// The status code is not three digits followed by a space or the line end (RFC 9112 §4).
+        case invalidStatus
+        /// The reason phrase holds a control byte (RFC 9112 §4).
+        case invalidReasonPhrase
+        /// A line ends in LF without CR (RFC 9112 §2.2).
+        case bareLF
+        /// A CR is not followed by LF (RFC 9112 §2.2).
+        case bareCR
+        /// Whitespace follows the start line before the first field (RFC 9112 §2.2).
+        case whitespaceAfterStartLine
+        /// A field name is empty or holds a non-token byte (RFC 9110 §5.1).
+        case invalidFieldName
+        /// Whitespace between a field name and the colon (RFC 9112 §5.1).
+        case whitespaceBeforeColon
+        /// A field line has no colon.
+        case missingColon
+        /// A field value holds a control byte (RFC 9110 §5.5).
+        case invalidFieldValue
+        /// A field line continues the previous one with leading whitespace (RFC 9112 §5.2).
+        case obsoleteLineFolding
+        /// The head is larger than the configured limit.
+        case headTooLarge
+        /// The head holds more field lines than the configured limit.
+        case tooManyFields
+        /// Content-Length is not a decimal number, or overflows (RFC 9110 §8.6).
+        case invalidContentLength
+        /// Content-Length appears with differing values or more than once (RFC 9110 §8.6).
+        case conflictingContentLength
+        /// A request carries both Transfer-Encoding and Content-Length (RFC 9112 §6.3 ¶3).
+        case contentLengthWithTransferEncoding
+        /// A request's final transfer coding is not `chunked` (RFC 9112 §6.3 ¶4).
+        case transferEncodingNotChunked
+        /// `chunked` is applied more than once, or not last (RFC 9112 §6.1).
+        case invalidTransferEncoding
+        /// Transfer-Encoding in an HTTP/1.0 message, which cannot carry it (RFC 9112 §6.1).
+        case transferEncodingInHTTP10
+        /// An HTTP/1.1 request without a Host field, or with more than one (RFC 9112 §3.2).
+        case missingOrDuplicateHost
+        /// A chunk size is not hexadecimal, is missing, or overflows (RFC 9112 §7.1).
+        case invalidChunkSize
+        /// A chunk extension does not follow the grammar of RFC 9112 §7.1.1.
+        case invalidChunkExtension
+        /// The chunk-size line is longer than the configured limit.
+        case chunkLineTooLong
+        /// Chunk data is not followed by CRLF (RFC 9112 §7.1).
+        case missingCRLFAfterChunk
+        /// The body is larger than the configured limit.
+        case bodyTooLarge
+        /// Bytes arrived after a message that closed the connection.
+        case dataAfterClose
+        /// The stream ended in the middle of a message.
+        case unexpectedEndOfStream
+        /// A request-target or URL does not follow the URI grammar (RFC 3986).
+        case invalidURL
+    }
+}

@@ -1,0 +1,149 @@
+// Chunked transfer coding (RFC 9112 §7.1):
+//   chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+//   chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+// Strict mode allows no whitespace around the size or the extensions' separators.
+
+extension HTTP1Parser {
+    mutating func parseChunkLine(_ b: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
+        let limit = configuration.maxChunkLineBytes
+        guard let (size, extensions, next) = try parseChunkSizeLine(b) else {
+            if b.count >= limit { throw HTTP1ParseError(.chunkLineTooLong, at: streamOffset + limit) }
+            return HTTP1Step(.needMoreData, consumed: 0)
+        }
+        if next > limit { throw HTTP1ParseError(.chunkLineTooLong, at: streamOffset + limit) }
+        if size == 0 {
+            state = .trailers(HeadProgress(startLineDone: true))
+        } else {
+            try countBody(size, at: 0)
+            state = .chunkData(remaining: size)
+        }
+        return HTTP1Step(.chunkHeader(size: size, extensions: extensions), consumed: next)
+    }
+
+    /// Parses `chunk-size [chunk-ext] CRLF` at the start of `b`: the size, the raw
+    /// extensions and where the chunk data starts, or `nil` if the line has not arrived.
+    func parseChunkSizeLine(_ b: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> (UInt64, Range<Int>, Int)? {
+        let count = b.count
+        var i = 0
+        var size: UInt64 = 0
+        while i < count, let digit = hexValue(b.byte(i)) {
+            guard size >> 60 == 0 else { throw HTTP1ParseError(.invalidChunkSize, at: streamOffset + i) }
+            size = size << 4 | UInt64(digit)
+            i += 1
+        }
+        guard i < count else { return nil }
+        if i == 0 { throw HTTP1ParseError(.invalidChunkSize, at: streamOffset) }
+        if configuration.leniencies.contains(.whitespaceAfterChunkSize) {
+            while i < count, isWhitespace(b.byte(i)) { i += 1 }
+            guard i < count else { return nil }
+        }
+        let extensionsStart = i
+        var byte = b.byte(i)
+        if byte == 0x3B {
+            guard let end = try scanChunkExtensions(b, from: i) else { return nil }
+            i = end
+            byte = b.byte(i)
+        }
+        guard byte == asciiCR || byte == asciiLF else {
+            let reason: HTTP1ParseError.Reason = i == extensionsStart ? .invalidChunkSize : .invalidChunkExtension
+            throw HTTP1ParseError(reason, at: streamOffset + i)
+        }
+        guard let next = try lineBreak(b, at: i) else { return nil }
+        return (size, extensionsStart..<i, next)
+    }
+
+    /// Checks `*( ";" token [ "=" ( token / quoted-string ) ] )` from `start`; returns the
+    /// index of the byte that ends them, or `nil` if the buffer ends first.
+    func scanChunkExtensions(_ b: UnsafeRawBufferPointer, from start: Int) throws(HTTP1ParseError) -> Int? {
+        var i = start
+        let end = b.count
+        let bws = configuration.leniencies.contains(.whitespaceAfterChunkSize)
+        func fail(_ at: Int) -> HTTP1ParseError { HTTP1ParseError(.invalidChunkExtension, at: streamOffset + at) }
+        func skipWhitespace() { if bws { while i < end, isWhitespace(b.byte(i)) { i += 1 } } }
+        while i < end {
+            guard b.byte(i) == 0x3B else { return i }
+            i += 1
+            skipWhitespace()
+            let nameStart = i
+            i = b.firstNonToken(from: i, to: end)
+            guard i < end else { return nil }
+            if i == nameStart { throw fail(i) }
+            skipWhitespace()
+            guard i < end else { return nil }
+            guard b.byte(i) == 0x3D else { continue }
+            i += 1
+            skipWhitespace()
+            guard i < end else { return nil }
+            if b.byte(i) == 0x22 {
+                guard let afterQuote = try skipQuotedString(b, from: i) else { return nil }
+                i = afterQuote
+            } else {
+                let valueStart = i
+                i = b.firstNonToken(from: i, to: end)
+                guard i < end else { return nil }
+                if i == valueStart { throw fail(i) }
+            }
+            skipWhitespace()
+        }
+        return nil
+    }
+
+    /// RFC 9110 §5.6.4: quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE.
+    /// Returns the index after the closing quote, or `nil` if it has not arrived.
+    func skipQuotedString(_ b: UnsafeRawBufferPointer, from start: Int) throws(HTTP1ParseError) -> Int? {
+        let end = b.count
+        var i = start + 1
+        while i < end {
+            let byte = b.byte(i)
+            if byte == 0x22 { return i + 1 }
+            if byte == 0x5C {
+                i += 1
+                guard i < end else { break }
+                let escaped = b.byte(i)
+                guard escaped == asciiHTAB || (escaped >= asciiSP && escaped != 0x7F) else {
+                    throw HTTP1ParseError(.invalidChunkExtension, at: streamOffset + i)
+                }
+            } else if byte != asciiHTAB && (byte < asciiSP || byte == 0x7F) {
+                throw HTTP1ParseError(.invalidChunkExtension, at: streamOffset + i)
+            }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Expects the CRLF after chunk data.
+    mutating func parseChunkDataEnd(_ b: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
+        let lenient = configuration.leniencies
+        guard b.count > 0 else { return HTTP1Step(.needMoreData, consumed: 0) }
+        let first = b.byte(0)
+        if first == asciiCR {
+            guard b.count > 1 else { return HTTP1Step(.needMoreData, consumed: 0) }
+            if b.byte(1) == asciiLF {
+                state = .chunkLine
+                return HTTP1Step(.chunkEnd, consumed: 2)
+            }
+            guard lenient.contains(.bareCR) else { throw HTTP1ParseError(.missingCRLFAfterChunk, at: streamOffset + 1) }
+            state = .chunkLine
+            return HTTP1Step(.chunkEnd, consumed: 1)
+        }
+        if first == asciiLF && lenient.contains(.bareLF) {
+            state = .chunkLine
+            return HTTP1Step(.chunkEnd, consumed: 1)
+        }
+        guard lenient.contains(.missingCRLFAfterChunk) else {
+            throw HTTP1ParseError(.missingCRLFAfterChunk, at: streamOffset)
+        }
+        state = .chunkLine
+        return HTTP1Step(.chunkEnd, consumed: 0)
+    }
+}
+
+@inline(__always)
+func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case 0x30...0x39: return byte - 0x30
+    case 0x41...0x46: return byte - 0x41 + 10
+    case 0x61...0x66: return byte - 0x61 + 10
+    default: return nil
+    }
+}

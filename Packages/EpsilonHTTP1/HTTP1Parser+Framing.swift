@@ -1,0 +1,240 @@
+// From a complete head to its framing and persistence (RFC 9112 §6.3, §9.3), checking the
+// fields that decide them: Content-Length, Transfer-Encoding, Connection, Upgrade, Host, Expect.
+
+extension HTTP1Parser {
+    /// What the framing fields said, gathered in one pass over the names.
+    struct FramingFields {
+        var flags: HTTP1HeadFlags = []
+        var contentLength: UInt64?
+        var contentLengthAt = 0
+        var transferEncodingAt = 0
+        var chunkedIsFinal = false
+        /// Where `chunked` was followed by another coding, if it was.
+        var chunkedNotFinalAt: Int?
+        var hostCount = 0
+        var expectsContinue = false
+    }
+
+    mutating func makeHead(_ b: UnsafeRawBufferPointer, progress: HeadProgress, length: Int) throws(HTTP1ParseError) -> HTTP1Head {
+        let found = try readFramingFields(b)
+        let lenient = configuration.leniencies
+        var flags = found.flags
+        let isRequest = role == .request
+        let version = progress.version
+
+        if isRequest && version == .http11 && found.hostCount != 1 && !lenient.contains(.missingHost) {
+            throw HTTP1ParseError(.missingOrDuplicateHost, at: streamOffset + length - 1)
+        }
+        let hasTE = flags.contains(.transferEncoding)
+        if hasTE && flags.contains(.contentLength) {
+            // RFC 9112 §6.3 ¶3: a likely smuggling attempt; TE wins only when allowed.
+            guard lenient.contains(.contentLengthWithTransferEncoding) else {
+                let at = min(found.contentLengthAt, found.transferEncodingAt)
+                throw HTTP1ParseError(.contentLengthWithTransferEncoding, at: streamOffset + at)
+            }
+        }
+
+        var framing: HTTP1Framing
+        var upgrade = false
+        var keepAlive: Bool
+        if isRequest {
+            let isConnect = b.equals(progress.method, "CONNECT")  // methods are case-sensitive (RFC 9110 §9.1)
+            if let at = found.chunkedNotFinalAt, !lenient.contains(.transferEncodingNotChunked) {
+                throw HTTP1ParseError(.invalidTransferEncoding, at: streamOffset + at)
+            }
+            if hasTE {
+                if found.chunkedIsFinal {
+                    framing = .chunked
+                } else if lenient.contains(.transferEncodingNotChunked)
+                            || (lenient.contains(.contentLengthWithTransferEncoding) && flags.contains(.contentLength)) {
+                    framing = .untilClose
+                } else {
+                    // RFC 9112 §6.3 ¶4: the request length cannot be determined.
+                    throw HTTP1ParseError(.transferEncodingNotChunked, at: streamOffset + found.transferEncodingAt)
+                }
+            } else if let length = found.contentLength {
+                framing = length == 0 ? .none : .contentLength(length)
+            } else {
+                framing = .none
+            }
+            if isConnect {
+                upgrade = true
+            } else if flags.contains(.upgradeField) && flags.contains(.connectionUpgrade) {
+                upgrade = true
+            }
+        } else {
+            let status = progress.status
+            let noBody = requestKind == .head || status < 200 || status == 204 || status == 304
+            if status == 101 || (requestKind == .connect && status / 100 == 2) {
+                upgrade = true
+                framing = .none
+            } else if noBody {
+                framing = .none
+            } else if hasTE {
+                framing = found.chunkedIsFinal ? .chunked : .untilClose
+            } else if let length = found.contentLength {
+                framing = length == 0 ? .none : .contentLength(length)
+            } else {
+                framing = .untilClose
+            }
+        }
+        if !found.chunkedIsFinal { flags.remove(.chunked) }
+
+        // RFC 9112 §9.3: persistence.
+        if version.major == 1 && version.minor == 0 || version.major == 0 {
+            keepAlive = flags.contains(.connectionKeepAlive) && !flags.contains(.connectionClose)
+        } else {
+            keepAlive = !flags.contains(.connectionClose)
+        }
+        if case .untilClose = framing { keepAlive = false }
+        if lenient.contains(.keepAlive) { keepAlive = true }
+
+        if case .contentLength(let length) = framing, let limit = configuration.maxBodyBytes, length > limit {
+            throw HTTP1ParseError(.bodyTooLarge, at: streamOffset + found.contentLengthAt)
+        }
+
+        messageKeepsAlive = keepAlive
+        messageUpgrades = upgrade
+        bodyBytesSeen = 0
+        let informational = !isRequest && progress.status < 200 && progress.status != 101
+        switch framing {
+        case .none: state = .messageEnd
+        case .contentLength(let n): state = .fixedBody(remaining: n)
+        case .chunked: state = .chunkLine
+        case .untilClose: state = .bodyUntilClose
+        }
+        if informational {
+            // RFC 9110 §15.2: a 1xx response precedes the final one to the same request.
+            messageKeepsAlive = true
+        }
+        let head = HTTP1Head(
+            method: progress.method, target: progress.target,
+            status: progress.status, reason: progress.reason,
+            version: version, framing: framing, flags: flags,
+            keepAlive: keepAlive, upgrade: upgrade,
+            expectsContinue: isRequest && found.expectsContinue,
+            length: length
+        )
+        pendingInformational = informational
+        pendingExpectContinue = head.expectsContinue
+        return head
+    }
+
+    func readFramingFields(_ b: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> FramingFields {
+        var found = FramingFields()
+        for field in fields {
+            let name = field.name, value = field.value
+            switch name.count {
+            case 14 where b.equalsIgnoringCase(name, "content-length"):
+                try readContentLength(b, value, into: &found)
+            case 17 where b.equalsIgnoringCase(name, "transfer-encoding"):
+                try readTransferEncoding(b, value, into: &found)
+            case 10 where b.equalsIgnoringCase(name, "connection"):
+                readConnection(b, value, into: &found)
+            case 7 where b.equalsIgnoringCase(name, "upgrade"):
+                found.flags.insert(.upgradeField)
+            case 4 where b.equalsIgnoringCase(name, "host"):
+                found.hostCount += 1
+            case 6 where b.equalsIgnoringCase(name, "expect"):
+                if b.equalsIgnoringCase(value, "100-continue") { found.expectsContinue = true }
+            default:
+                break
+            }
+        }
+        return found
+    }
+
+    /// RFC 9110 §8.6: Content-Length = 1*DIGIT; a list of equal values only when allowed.
+    func readContentLength(_ b: UnsafeRawBufferPointer, _ value: Range<Int>, into found: inout FramingFields) throws(HTTP1ParseError) {
+        let repeatable = configuration.leniencies.contains(.repeatedContentLength)
+        if found.flags.contains(.contentLength) && !repeatable {
+            throw HTTP1ParseError(.conflictingContentLength, at: streamOffset + value.lowerBound)
+        }
+        var i = value.lowerBound
+        repeat {
+            var length: UInt64 = 0
+            let digitsStart = i
+            while i < value.upperBound {
+                let digit = b.byte(i) &- 0x30
+                guard digit < 10 else { break }
+                let (times10, overflow1) = length.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit))
+                if overflow1 || overflow2 { throw HTTP1ParseError(.invalidContentLength, at: streamOffset + i) }
+                length = sum
+                i += 1
+            }
+            if i == digitsStart { throw HTTP1ParseError(.invalidContentLength, at: streamOffset + i) }
+            if let previous = found.contentLength, previous != length {
+                throw HTTP1ParseError(.conflictingContentLength, at: streamOffset + digitsStart)
+            }
+            found.contentLength = length
+            guard i < value.upperBound else { break }
+            // Only a comma list of equal values, and only when allowed.
+            guard repeatable else { throw HTTP1ParseError(.invalidContentLength, at: streamOffset + i) }
+            while i < value.upperBound, isWhitespace(b.byte(i)) { i += 1 }
+            guard i < value.upperBound, b.byte(i) == 0x2C else {
+                throw HTTP1ParseError(.invalidContentLength, at: streamOffset + i)
+            }
+            i += 1
+            while i < value.upperBound, isWhitespace(b.byte(i)) { i += 1 }
+        } while true
+        found.flags.insert(.contentLength)
+        found.contentLengthAt = value.lowerBound
+    }
+
+    /// RFC 9112 §6.1: Transfer-Encoding = #transfer-coding; `chunked` at most once, and last.
+    func readTransferEncoding(_ b: UnsafeRawBufferPointer, _ value: Range<Int>, into found: inout FramingFields) throws(HTTP1ParseError) {
+        // A folded value (lenient) is whitespace-separated like OWS; CR and LF count as such.
+        func isSpace(_ byte: UInt8) -> Bool { isWhitespace(byte) || byte == asciiCR || byte == asciiLF }
+        var sawCoding = false
+        var i = value.lowerBound
+        let end = value.upperBound
+        while i < end {
+            while i < end, isSpace(b.byte(i)) || b.byte(i) == 0x2C { i += 1 }
+            guard i < end else { break }
+            let codingStart = i
+            i = b.firstNonToken(from: i, to: end)
+            if i == codingStart { throw HTTP1ParseError(.invalidTransferEncoding, at: streamOffset + i) }
+            if found.chunkedIsFinal, found.chunkedNotFinalAt == nil {
+                // Something follows `chunked`: it is no longer the final coding (RFC 9112 §6.1).
+                found.chunkedNotFinalAt = value.lowerBound
+            }
+            found.chunkedIsFinal = b.equalsIgnoringCase(codingStart..<i, "chunked")
+            sawCoding = true
+            while i < end, isSpace(b.byte(i)) { i += 1 }
+            if i < end, b.byte(i) == 0x3B {
+                // transfer-parameters: skip to the next comma.
+                while i < end, b.byte(i) != 0x2C { i += 1 }
+            } else if i < end, b.byte(i) != 0x2C {
+                throw HTTP1ParseError(.invalidTransferEncoding, at: streamOffset + i)
+            }
+        }
+        if !sawCoding { throw HTTP1ParseError(.invalidTransferEncoding, at: streamOffset + value.lowerBound) }
+        if !found.flags.contains(.transferEncoding) { found.transferEncodingAt = value.lowerBound }
+        found.flags.insert(.transferEncoding)
+        if found.chunkedIsFinal { found.flags.insert(.chunked) }
+    }
+
+    /// RFC 9110 §7.6.1: Connection = #connection-option.
+    func readConnection(_ b: UnsafeRawBufferPointer, _ value: Range<Int>, into found: inout FramingFields) {
+        var i = value.lowerBound
+        let end = value.upperBound
+        // A folded value (lenient) separates like OWS: CR and LF count as whitespace.
+        func isSpace(_ byte: UInt8) -> Bool { isWhitespace(byte) || byte == asciiCR || byte == asciiLF }
+        while i < end {
+            while i < end, isSpace(b.byte(i)) || b.byte(i) == 0x2C { i += 1 }
+            let tokenStart = i
+            while i < end, b.byte(i) != 0x2C { i += 1 }
+            var tokenEnd = i
+            while tokenEnd > tokenStart, isSpace(b.byte(tokenEnd - 1)) { tokenEnd -= 1 }
+            let token = tokenStart..<tokenEnd
+            if b.equalsIgnoringCase(token, "close") {
+                found.flags.insert(.connectionClose)
+            } else if b.equalsIgnoringCase(token, "keep-alive") {
+                found.flags.insert(.connectionKeepAlive)
+            } else if b.equalsIgnoringCase(token, "upgrade") {
+                found.flags.insert(.connectionUpgrade)
+            }
+        }
+    }
+}

@@ -1,0 +1,301 @@
+// Heads and trailer sections, line by line (RFC 9112 §2–§5), in one pass over each line:
+// the value scan that checks bytes also finds the line end. A line still arriving is checked
+// as far as it goes, so a bad byte is reported as soon as it is seen, and parsed again whole
+// once it is complete. Field positions are stored relative to the buffer's first byte, which
+// stays the head's first byte until the head is complete.
+
+extension HTTP1Parser {
+    mutating func parseHead(_ b: UnsafeRawBufferPointer, progress: inout HeadProgress) throws(HTTP1ParseError) -> HTTP1Step {
+        if progress.next == 0 {
+            // RFC 9112 §2.2: ignore empty lines received before a request-line (and, as
+            // browsers do, before a status-line).
+            var skip = 0
+            while skip < b.count, b.byte(skip) == asciiCR || b.byte(skip) == asciiLF { skip += 1 }
+            if skip > 0 {
+                return HTTP1Step(.needMoreData, consumed: skip)
+            }
+            if !progress.startLineDone { fields.removeAll(keepingCapacity: true) }
+        }
+        while true {
+            let start = progress.next
+            let next: Int?
+            if !progress.startLineDone {
+                next = try parseStartLine(b, from: start, into: &progress)
+                if next != nil { progress.startLineDone = true }
+            } else if start < b.count, b.byte(start) == asciiCR || b.byte(start) == asciiLF {
+                // The empty line that ends the head.
+                guard let end = try lineBreak(b, at: start) else { return try waitForMore(b, progress: progress) }
+                if end > configuration.maxHeadBytes {
+                    throw HTTP1ParseError(.headTooLarge, at: streamOffset + configuration.maxHeadBytes)
+                }
+                let head = try makeHead(b, progress: progress, length: end)
+                return HTTP1Step(.head(head), consumed: end)
+            } else {
+                next = try parseFieldLine(b, from: start)
+            }
+            guard let next else { return try waitForMore(b, progress: progress) }
+            if next > configuration.maxHeadBytes {
+                throw HTTP1ParseError(.headTooLarge, at: streamOffset + configuration.maxHeadBytes)
+            }
+            progress.next = next
+        }
+    }
+
+    mutating func parseTrailers(_ b: UnsafeRawBufferPointer, progress: inout HeadProgress) throws(HTTP1ParseError) -> HTTP1Step {
+        if progress.next == 0 { fields.removeAll(keepingCapacity: true) }
+        while true {
+            let start = progress.next
+            if start < b.count, b.byte(start) == asciiCR || b.byte(start) == asciiLF {
+                // RFC 9112 §7.1.2: the trailer section ends with an empty line.
+                guard let end = try lineBreak(b, at: start) else { return try waitForMore(b, progress: progress) }
+                if fields.isEmpty {
+                    state = .messageEnd
+                    return HTTP1Step(.chunkEnd, consumed: end)
+                }
+                state = .lastChunkEnd
+                return HTTP1Step(.trailers, consumed: end)
+            }
+            guard let next = try parseFieldLine(b, from: start) else { return try waitForMore(b, progress: progress) }
+            if next > configuration.maxHeadBytes {
+                throw HTTP1ParseError(.headTooLarge, at: streamOffset + configuration.maxHeadBytes)
+            }
+            progress.next = next
+        }
+    }
+
+    /// Keeps the lines parsed so far; the line being received is parsed again, whole, once
+    /// more bytes arrive (its bytes were already checked as far as they went).
+    mutating func waitForMore(_ b: UnsafeRawBufferPointer, progress: HeadProgress) throws(HTTP1ParseError) -> HTTP1Step {
+        if b.count > configuration.maxHeadBytes {
+            throw HTTP1ParseError(.headTooLarge, at: streamOffset + configuration.maxHeadBytes)
+        }
+        var progress = progress
+        progress.partialLine = b.count > progress.next
+        switch state {
+        case .trailers: state = .trailers(progress)
+        default: state = .head(progress)
+        }
+        return HTTP1Step(.needMoreData, consumed: 0)
+    }
+
+    /// The start of the next line after the line break at `e` (a CR or LF), or `nil` when the
+    /// byte after a CR has not arrived. Throws on a bare CR or LF unless allowed (RFC 9112 §2.2).
+    @inline(__always)
+    func lineBreak(_ b: UnsafeRawBufferPointer, at e: Int) throws(HTTP1ParseError) -> Int? {
+        if b.byte(e) == asciiCR {
+            guard e + 1 < b.count else { return nil }
+            if b.byte(e + 1) == asciiLF { return e + 2 }
+            guard configuration.leniencies.contains(.bareCR) else {
+                throw HTTP1ParseError(.bareCR, at: streamOffset + e)
+            }
+            return e + 1
+        }
+        guard configuration.leniencies.contains(.bareLF) else {
+            throw HTTP1ParseError(.bareLF, at: streamOffset + e)
+        }
+        return e + 1
+    }
+
+    // MARK: Start line
+
+    /// Parses the start line at `start`; returns where the next line starts, or `nil` if the
+    /// line has not fully arrived.
+    func parseStartLine(_ b: UnsafeRawBufferPointer, from start: Int, into progress: inout HeadProgress) throws(HTTP1ParseError) -> Int? {
+        switch role {
+        case .request: try parseRequestLine(b, from: start, into: &progress)
+        case .response: try parseStatusLine(b, from: start, into: &progress)
+        }
+    }
+
+    /// RFC 9112 §3: request-line = method SP request-target SP HTTP-version
+    func parseRequestLine(_ b: UnsafeRawBufferPointer, from start: Int, into progress: inout HeadProgress) throws(HTTP1ParseError) -> Int? {
+        let count = b.count
+        let methodEnd = b.firstNonToken(from: start, to: count)
+        guard methodEnd < count else { return nil }
+        if methodEnd == start { throw HTTP1ParseError(.invalidMethod, at: streamOffset + start) }
+        guard b.byte(methodEnd) == asciiSP else {
+            throw HTTP1ParseError(.expectedSpaceAfterMethod, at: streamOffset + methodEnd)
+        }
+        let targetStart = methodEnd + 1
+        let targetEnd = b.firstNonVisibleASCII(from: targetStart, to: count)
+        if targetEnd - targetStart > configuration.maxTargetBytes {
+            throw HTTP1ParseError(.targetTooLong, at: streamOffset + targetStart + configuration.maxTargetBytes)
+        }
+        guard targetEnd < count else { return nil }
+        if targetEnd == targetStart { throw HTTP1ParseError(.invalidTarget, at: streamOffset + targetStart) }
+        let stop = b.byte(targetEnd)
+        guard stop == asciiSP else {
+            // RFC 9112 has no HTTP/0.9 request-line: a line ending here lacks its version.
+            let reason: HTTP1ParseError.Reason = stop == asciiCR || stop == asciiLF ? .invalidVersion : .invalidTarget
+            throw HTTP1ParseError(reason, at: streamOffset + targetEnd)
+        }
+        let versionStart = targetEnd + 1
+        guard let version = try parseVersion(b, versionStart) else { return nil }
+        let lineEnd = versionStart + 8
+        guard lineEnd < count else { return nil }
+        let terminator = b.byte(lineEnd)
+        guard terminator == asciiCR || terminator == asciiLF else {
+            throw HTTP1ParseError(.invalidVersion, at: streamOffset + lineEnd)
+        }
+        guard let next = try lineBreak(b, at: lineEnd) else { return nil }
+        progress.method = start..<methodEnd
+        progress.target = targetStart..<targetEnd
+        progress.version = version
+        return next
+    }
+
+    /// RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
+    /// (a missing SP before an empty reason is accepted, as every client does).
+    func parseStatusLine(_ b: UnsafeRawBufferPointer, from start: Int, into progress: inout HeadProgress) throws(HTTP1ParseError) -> Int? {
+        let count = b.count
+        guard let version = try parseVersion(b, start) else { return nil }
+        let spaceAt = start + 8
+        guard spaceAt < count else { return nil }
+        guard b.byte(spaceAt) == asciiSP else { throw HTTP1ParseError(.invalidVersion, at: streamOffset + spaceAt) }
+        var status = 0
+        for i in spaceAt + 1...spaceAt + 3 {
+            guard i < count else { return nil }
+            let digit = b.byte(i) &- 0x30
+            guard digit < 10 else { throw HTTP1ParseError(.invalidStatus, at: streamOffset + i) }
+            status = status * 10 + Int(digit)
+        }
+        if status < 100 { throw HTTP1ParseError(.invalidStatus, at: streamOffset + spaceAt + 1) }
+        var reasonStart = spaceAt + 4
+        guard reasonStart < count else { return nil }
+        let afterStatus = b.byte(reasonStart)
+        if afterStatus == asciiSP {
+            reasonStart += 1
+        } else if afterStatus != asciiCR && afterStatus != asciiLF {
+            throw HTTP1ParseError(.invalidStatus, at: streamOffset + reasonStart)
+        }
+        // reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )
+        var i = reasonStart
+        while true {
+            i = b.firstControlByte(from: i, to: count)
+            guard i < count else { return nil }
+            let byte = b.byte(i)
+            if byte == asciiCR || byte == asciiLF { break }
+            guard byte == asciiHTAB else { throw HTTP1ParseError(.invalidReasonPhrase, at: streamOffset + i) }
+            i += 1
+        }
+        guard let next = try lineBreak(b, at: i) else { return nil }
+        progress.version = version
+        progress.status = status
+        progress.reason = reasonStart..<i
+        return next
+    }
+
+    /// RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT. Returns `nil` when incomplete.
+    func parseVersion(_ b: UnsafeRawBufferPointer, _ start: Int) throws(HTTP1ParseError) -> HTTP1Version? {
+        let pattern: StaticString = "HTTP/0.0"
+        var major: UInt8 = 0, minor: UInt8 = 0
+        for k in 0..<8 {
+            let i = start + k
+            guard i < b.count else { return nil }
+            let byte = b.byte(i)
+            switch k {
+            case 5, 7:
+                let digit = byte &- 0x30
+                guard digit < 10 else { throw HTTP1ParseError(.invalidVersion, at: streamOffset + i) }
+                if k == 5 { major = digit } else { minor = digit }
+            default:
+                guard byte == pattern.utf8Start[k] else {
+                    throw HTTP1ParseError(.invalidVersion, at: streamOffset + i)
+                }
+            }
+        }
+        let version = HTTP1Version(major: major, minor: minor)
+        if version != .http11 && version != .http10 && !configuration.leniencies.contains(.anyVersion) {
+            throw HTTP1ParseError(.invalidVersion, at: streamOffset + start + 5)
+        }
+        return version
+    }
+
+    // MARK: Field lines
+
+    /// RFC 9112 §5: field-line = field-name ":" OWS field-value OWS. Returns where the next
+    /// line starts, or `nil` if the line has not fully arrived.
+    mutating func parseFieldLine(_ b: UnsafeRawBufferPointer, from start: Int) throws(HTTP1ParseError) -> Int? {
+        let count = b.count
+        guard start < count else { return nil }
+        let lenient = configuration.leniencies
+        if isWhitespace(b.byte(start)) {
+            return try parseFoldedLine(b, from: start)
+        }
+        let nameEnd = b.firstNonToken(from: start, to: count)
+        guard nameEnd < count else { return nil }
+        var colon = nameEnd
+        let stop = b.byte(nameEnd)
+        if stop != asciiColon {
+            if stop == asciiCR || stop == asciiLF {
+                throw HTTP1ParseError(.missingColon, at: streamOffset + nameEnd)
+            }
+            guard isWhitespace(stop), nameEnd > start else {
+                throw HTTP1ParseError(.invalidFieldName, at: streamOffset + nameEnd)
+            }
+            guard lenient.contains(.whitespaceBeforeColon) else {
+                throw HTTP1ParseError(.whitespaceBeforeColon, at: streamOffset + nameEnd)
+            }
+            while colon < count, isWhitespace(b.byte(colon)) { colon += 1 }
+            guard colon < count else { return nil }
+            guard b.byte(colon) == asciiColon else {
+                throw HTTP1ParseError(.whitespaceBeforeColon, at: streamOffset + colon)
+            }
+        }
+        if nameEnd == start { throw HTTP1ParseError(.invalidFieldName, at: streamOffset + start) }
+        var valueStart = colon + 1
+        while valueStart < count, isWhitespace(b.byte(valueStart)) { valueStart += 1 }
+        let lineEnd = try scanFieldValue(b, from: valueStart)
+        guard lineEnd < count, let next = try lineBreak(b, at: lineEnd) else { return nil }
+        if fields.count == configuration.maxFieldCount {
+            throw HTTP1ParseError(.tooManyFields, at: streamOffset + start)
+        }
+        var valueEnd = lineEnd
+        while valueEnd > valueStart, isWhitespace(b.byte(valueEnd - 1)) { valueEnd -= 1 }
+        fields.append(HTTP1Field(name: start..<nameEnd, value: valueStart..<valueEnd))
+        return next
+    }
+
+    /// RFC 9112 §5.2 obs-fold: a line that starts with whitespace continues the previous
+    /// value; before the first field it is whitespace after the start line.
+    mutating func parseFoldedLine(_ b: UnsafeRawBufferPointer, from start: Int) throws(HTTP1ParseError) -> Int? {
+        guard let last = fields.indices.last else {
+            throw HTTP1ParseError(.whitespaceAfterStartLine, at: streamOffset + start)
+        }
+        guard configuration.leniencies.contains(.obsoleteLineFolding) else {
+            throw HTTP1ParseError(.obsoleteLineFolding, at: streamOffset + start)
+        }
+        let lineEnd = try scanFieldValue(b, from: start)
+        guard lineEnd < b.count, let next = try lineBreak(b, at: lineEnd) else { return nil }
+        var contentStart = start
+        while contentStart < lineEnd, isWhitespace(b.byte(contentStart)) { contentStart += 1 }
+        var contentEnd = lineEnd
+        while contentEnd > contentStart, isWhitespace(b.byte(contentEnd - 1)) { contentEnd -= 1 }
+        if contentStart < contentEnd {
+            let previous = fields[last].value
+            fields[last].value = (previous.isEmpty ? contentStart : previous.lowerBound)..<contentEnd
+        }
+        return next
+    }
+
+    /// Checks a field value (RFC 9110 §5.5) up to its line break; returns the index of the
+    /// CR or LF that ends it, or `b.count` if it has not arrived.
+    @inline(__always)
+    func scanFieldValue(_ b: UnsafeRawBufferPointer, from start: Int) throws(HTTP1ParseError) -> Int {
+        let count = b.count
+        var i = start
+        while true {
+            i = b.firstControlByte(from: i, to: count)
+            guard i < count else { return count }
+            let byte = b.byte(i)
+            if byte == asciiCR || byte == asciiLF { return i }
+            if byte != asciiHTAB {
+                // NUL is never accepted: it truncates values in C peers.
+                guard byte != 0, configuration.leniencies.contains(.controlBytesInValues) else {
+                    throw HTTP1ParseError(.invalidFieldValue, at: streamOffset + i)
+                }
+            }
+            i += 1
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import EpsilonTooling
+import Foundation
+
+@main
+struct EpsilonConformanceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "epsilon-conformance",
+        abstract: "Runs protocol test-vector suites against Epsilon's machines.",
+        subcommands: [HTTP1Suite.self]
+    )
+}
+
+/// Prints the closing line every suite ends with and fails when a case failed.
+func finish(passed: Int, failed: Int) throws {
+    print("\(passed) passed, \(failed) failed")
+    if failed > 0 { throw ExitCode.failure }
+}
+
+struct HTTP1Suite: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "http1",
+        abstract: "Runs llhttp-style Markdown spec files (```http input, ```log trace) found under a folder."
+    )
+
+    @Argument(help: "A folder searched recursively for .md spec files.")
+    var folder: String
+
+    @Option(help: "Cases that differ from llhttp on purpose: `file | case | reason` lines.")
+    var expectations: String = "Conformance/http1-llhttp-differences.txt"
+
+    func run() throws {
+        let known = FileManager.default.fileExists(atPath: expectations)
+            ? try HTTP1Conformance.loadKnownDifferences(path: expectations) : []
+        let summary = try HTTP1Conformance.run(folder: folder, knownDifferences: known) { print($0) }
+        for name in summary.unexpectedlyPassing {
+            print("NOTE listed as a known difference but passes now: \(name)")
+        }
+        if summary.knownDifferences > 0 {
+            print("\(summary.knownDifferences) known differences from llhttp, each with its reason in \(expectations)")
+        }
+        try finish(passed: summary.passed, failed: summary.failed)
+    }
+}
