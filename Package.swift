@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .library(name: "EpsilonHTTP1", targets: ["EpsilonHTTP1"]),
         .library(name: "EpsilonTransport", targets: ["EpsilonTransport"]),
+        .library(name: "EpsilonHTTPServerPreview", targets: ["EpsilonHTTPServerPreview"]),
         .executable(name: "epsilon", targets: ["epsilon"]),
         .executable(name: "epsilon-conformance", targets: ["epsilon-conformance"]),
     ],
@@ -24,12 +25,18 @@ let package = Package(
         // MARK: Protocol machines (standard library only)
         .target(name: "EpsilonHTTP1", path: "Packages/EpsilonHTTP1", swiftSettings: strict),
 
-        // MARK: Transport (the OS through a small C shim)
+        // MARK: Transport (the OS through a small C shim) and the first server on it
         .target(name: "CEpsilonTransportShims", path: "Packages/CEpsilonTransportShims"),
         .target(
             name: "EpsilonTransport",
             dependencies: ["CEpsilonTransportShims"],
             path: "Packages/EpsilonTransport",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "EpsilonHTTPServerPreview",
+            dependencies: ["EpsilonTransport", "EpsilonHTTP1"],
+            path: "Packages/EpsilonHTTPServerPreview",
             swiftSettings: strict
         ),
 
@@ -72,6 +79,12 @@ let package = Package(
             name: "EpsilonTransportTests",
             dependencies: ["EpsilonTransport"],
             path: "Tests/EpsilonTransportTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EpsilonHTTPServerPreviewTests",
+            dependencies: ["EpsilonHTTPServerPreview", "EpsilonHTTP1", "EpsilonTransport"],
+            path: "Tests/EpsilonHTTPServerPreviewTests",
             swiftSettings: strict
         ),
         .testTarget(
