@@ -96,15 +96,21 @@ public enum PollerBackend: String, Sendable, CaseIterable, CustomStringConvertib
     /// Picks the backend to use and says why: `EPSILON_POLLER` (a backend name) wins when it is
     /// available, otherwise the first available one in preference order.
     public static func detect() -> (backend: PollerBackend, reason: String) {
-        if let raw = getenv("EPSILON_POLLER") {
-            let name = String(cString: raw)
-            if let chosen = PollerBackend(rawValue: name) {
-                if let problem = chosen.availabilityProblem {
-                    let fallback = detectDefault()
-                    return (fallback.backend, "EPSILON_POLLER=\(name) unavailable (\(problem)); \(fallback.reason)")
-                }
-                return (chosen, "EPSILON_POLLER=\(name)")
+        detect(override: getenv("EPSILON_POLLER").map { String(cString: $0) })
+    }
+
+    /// Detection with an explicit override in place of the `EPSILON_POLLER` variable.
+    public static func detect(override name: String?) -> (backend: PollerBackend, reason: String) {
+        if let name {
+            guard let chosen = PollerBackend(rawValue: name) else {
+                let fallback = detectDefault()
+                return (fallback.backend, "EPSILON_POLLER=\(name) names no backend; \(fallback.reason)")
             }
+            if let problem = chosen.availabilityProblem {
+                let fallback = detectDefault()
+                return (fallback.backend, "EPSILON_POLLER=\(name) unavailable (\(problem)); \(fallback.reason)")
+            }
+            return (chosen, "EPSILON_POLLER=\(name)")
         }
         return detectDefault()
     }

@@ -14,6 +14,17 @@ extension Transport {
             #expect(PollerBackend.availableHere.contains(.epollLevelTriggered))
             #expect(PollerBackend.kqueue.availabilityProblem != nil)
         }
+
+        @Test func anOverrideWinsWhenAvailableAndFallsBackWithAReasonWhenNot() {
+            #expect(PollerBackend.detect(override: "poll") == (.poll, "EPSILON_POLLER=poll"))
+            #expect(PollerBackend.detect(override: "io_uring").backend == .ioUring)
+            let kqueue = PollerBackend.detect(override: "kqueue")
+            #expect(kqueue.backend == .epollLevelTriggered)
+            #expect(kqueue.reason.hasPrefix("EPSILON_POLLER=kqueue unavailable (kqueue exists only on Darwin"))
+            let bogus = PollerBackend.detect(override: "select")
+            #expect(bogus.backend == .epollLevelTriggered)
+            #expect(bogus.reason.contains("names no backend"))
+        }
     }
 
     @Suite struct Timers {
