@@ -13,11 +13,16 @@ import EpsilonTransport
 public enum HelloServer {
     /// Starts the server on `group` (one `SO_REUSEPORT` listener per loop) and returns it;
     /// stop it with ``TCPServer/shutdown(gracePeriod:)``.
+    ///
+    /// `readHeaderTimeout` bounds the time from the first byte of a request to the end of its
+    /// head (slow-loris defence): past it the server answers `408 Request Timeout` and closes.
+    /// Idle keep-alive connections are bounded by `options.connection.idleTimeout` instead.
     public static func start(on group: EventLoopGroup, address: SocketAddress, body: String = "Hello, World!",
+                             readHeaderTimeout: Duration = .seconds(10),
                              options: ListenerOptions = ListenerOptions()) async throws(TransportError) -> TCPServer {
         let responses = HelloResponses(body: body)
         return try await TCPServer.start(on: group, address: address, options: options) {
-            HelloHandler(responses: responses)
+            HelloHandler(responses: responses, readHeaderTimeout: readHeaderTimeout)
         }
     }
 
@@ -49,6 +54,7 @@ struct HelloResponses: Sendable {
     let keepAlive: [UInt8]
     let close: [UInt8]
     let badRequest: [UInt8]
+    let requestTimeout: [UInt8]
     let continueInterim: [UInt8]
 
     init(body: String) {
@@ -71,6 +77,7 @@ struct HelloResponses: Sendable {
         keepAlive = response(status: 200, reason: "OK", body: body, close: false)
         close = response(status: 200, reason: "OK", body: body, close: true)
         badRequest = response(status: 400, reason: "Bad Request", body: "bad request\n", close: true)
+        requestTimeout = response(status: 408, reason: "Request Timeout", body: "request timeout\n", close: true)
         var interim: [UInt8] = []
         do throws(HTTP1SerializeError) {
             try HTTP1Serializer.writeStatusLine(status: 100, reason: "Continue", into: &interim)
@@ -93,11 +100,17 @@ final class HelloHandler: ConnectionHandler {
     private var keepAlive = true
     private var closing = false
     private let responses: HelloResponses
+    private let readHeaderTimeout: Duration
+    private var headTimer: LoopTimer?
 
-    init(responses: HelloResponses) { self.responses = responses }
+    init(responses: HelloResponses, readHeaderTimeout: Duration) {
+        self.responses = responses
+        self.readHeaderTimeout = readHeaderTimeout
+    }
 
     func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
         guard !closing else { return }
+        defer { updateHeadTimer(on: connection) }
         if carry.isEmpty {
             let consumed = process(bytes, on: connection)
             if !closing && consumed < bytes.count {
@@ -111,6 +124,48 @@ final class HelloHandler: ConnectionHandler {
             } else if consumed > 0 {
                 carry.removeFirst(consumed)
             }
+        }
+    }
+
+    /// True between messages and while a head is incomplete.
+    private var waitingForHead = true
+
+    /// Arms the read-header timer when part of a head is buffered, cancels it otherwise.
+    /// One timer per incomplete head, not per read: O(log n) each.
+    private func updateHeadTimer(on connection: Connection) {
+        let partialHead = !closing && waitingForHead && !carry.isEmpty
+        if partialHead && headTimer == nil {
+            headTimer = connection.loop.scheduleTimer(after: readHeaderTimeout) { [weak self, weak connection] in
+                guard let self, let connection else { return }
+                self.headTimer = nil
+                guard !self.closing && !connection.isClosed else { return }
+                self.closing = true
+                self.carry = []
+                connection.write(self.responses.requestTimeout)
+                connection.closeAfterFlush()
+            }
+        } else if !partialHead, let timer = headTimer {
+            connection.loop.cancelTimer(timer)
+            headTimer = nil
+        }
+    }
+
+    private var drainRequested = false
+
+    /// Graceful shutdown: an idle connection closes now; one in the middle of a request gets
+    /// its response (with `Connection: close`) and then closes.
+    func connectionShouldDrain(_ connection: Connection) {
+        drainRequested = true
+        if waitingForHead && carry.isEmpty {
+            closing = true
+            connection.closeAfterFlush()
+        }
+    }
+
+    func connectionDidClose(_ connection: Connection, error: TransportError?) {
+        if let timer = headTimer {
+            connection.loop.cancelTimer(timer)
+            headTimer = nil
         }
     }
 
@@ -133,6 +188,7 @@ final class HelloHandler: ConnectionHandler {
                 return offset
             case .head(let head):
                 keepAlive = head.keepAlive
+                waitingForHead = false
             case .expectContinue:
                 connection.write(responses.continueInterim)
             case .upgrade:
@@ -141,7 +197,8 @@ final class HelloHandler: ConnectionHandler {
                 parser.declineUpgrade()
                 fallthrough
             case .end:
-                if keepAlive {
+                waitingForHead = true
+                if keepAlive && !drainRequested {
                     connection.write(responses.keepAlive)
                 } else {
                     closing = true

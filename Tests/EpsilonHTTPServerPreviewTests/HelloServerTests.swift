@@ -68,8 +68,9 @@ struct HelloServerTests {
         group = try EventLoopGroup(loopCount: 2)
     }
 
-    private func withServer(_ body: (TCPServer) async throws -> Void) async throws {
-        let server = try await HelloServer.start(on: group, address: try .ipv4("127.0.0.1", port: 0), body: "hello\n")
+    private func withServer(readHeaderTimeout: Duration = .seconds(10), _ body: (TCPServer) async throws -> Void) async throws {
+        let server = try await HelloServer.start(on: group, address: try .ipv4("127.0.0.1", port: 0), body: "hello\n",
+                                                 readHeaderTimeout: readHeaderTimeout)
         do {
             try await body(server)
         } catch {
@@ -163,4 +164,48 @@ struct HelloServerTests {
             for client in clients { await client.close() }
         }
     }
+
+    @Test func answers408WhenAHeadArrivesTooSlowly() async throws {
+        try await withServer(readHeaderTimeout: .milliseconds(300)) { server in
+            let client = try await AsyncConnection.connect(to: server.localAddress, on: group.next())
+            // A complete request first: the timer must not fire for a connection between requests.
+            try await client.write(Self.get("/"))
+            #expect(try await readResponses(1, from: client).map(\.status) == [200])
+            try await Task.sleep(for: .milliseconds(400))
+            let start = ContinuousClock.now
+            try await client.write(Array("GET /slow HTTP/1.1\r\nHost: x\r\n".utf8))
+            let responses = try await readResponses(1, from: client)
+            let elapsed = ContinuousClock.now - start
+            #expect(responses.map(\.status) == [408])
+            #expect(elapsed >= .milliseconds(290) && elapsed < .seconds(3))
+            #expect(try await client.read() == nil)
+            await client.close()
+        }
+    }
+
+    @Test func gracefulShutdownFinishesTheRequestInFlight() async throws {
+        let server = try await HelloServer.start(on: group, address: try .ipv4("127.0.0.1", port: 0), body: "hello\n")
+        let idle = try await AsyncConnection.connect(to: server.localAddress, on: group.next())
+        let busy = try await AsyncConnection.connect(to: server.localAddress, on: group.next())
+        try await busy.write(Array("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab".utf8))
+        #expect(await eventuallyTrue { await server.connectionCount() == 2 })
+        let shutdown = Task { await server.shutdown(gracePeriod: .seconds(5)) }
+        #expect(try await idle.read() == nil)
+        try await Task.sleep(for: .milliseconds(50))
+        try await busy.write(Array("cd".utf8))
+        let responses = try await readResponses(1, from: busy)
+        #expect(responses == [Response(status: 200, body: "hello\n", keepAlive: false)])
+        #expect(try await busy.read() == nil)
+        #expect(await shutdown.value == 0)
+        await group.shutdown()
+    }
+}
+
+/// Polls `condition` every 5 ms for up to 5 s.
+func eventuallyTrue(_ condition: () async -> Bool) async -> Bool {
+    for _ in 0..<1000 {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return await condition()
 }
