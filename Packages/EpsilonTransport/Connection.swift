@@ -28,7 +28,7 @@ public final class Connection: Selectable {
     /// The protocol handler driven by this connection.
     public var handler: any ConnectionHandler
 
-    private unowned(unsafe) let core: LoopCore
+    private let core: LoopCore
     private var state: State
     private var queue = WriteQueue()
     private let watermarks: WriteWatermarks
@@ -274,6 +274,7 @@ public final class Connection: Selectable {
     /// Stops delivering reads (back-pressure towards the peer); the kernel buffers, then TCP
     /// flow control slows the sender.
     public func pauseReading() {
+        assert(loop.inEventLoop, "Connection used off its loop's thread")
         guard !readingPaused else { return }
         readingPaused = true
         updateInterest()
@@ -281,6 +282,7 @@ public final class Connection: Selectable {
 
     /// Delivers reads again, starting with whatever the kernel already holds.
     public func resumeReading() {
+        assert(loop.inEventLoop, "Connection used off its loop's thread")
         guard readingPaused else { return }
         readingPaused = false
         updateInterest()
@@ -306,6 +308,7 @@ public final class Connection: Selectable {
     /// when the current loop tick ends). `completion`, if given, runs on the loop once the
     /// bytes are handed to the kernel, or with an error if the connection closes first.
     public func write(_ bytes: UnsafeRawBufferPointer, completion: ((TransportError?) -> Void)? = nil) {
+        assert(loop.inEventLoop, "Connection used off its loop's thread")
         guard state != .closed else {
             completion?(.closed)
             return
@@ -349,6 +352,7 @@ public final class Connection: Selectable {
     /// Writes as much of the queue as the kernel takes now, with gathered `sendmsg` calls;
     /// the rest waits for writability.
     public func flush() {
+        assert(loop.inEventLoop, "Connection used off its loop's thread")
         guard state == .active else { return }
         while !queue.isEmpty {
             let count = queue.fill(core.vectors, capacity: LoopCore.vectorCapacity)
@@ -387,6 +391,7 @@ public final class Connection: Selectable {
 
     /// Half-close: sends FIN once queued writes are flushed; reading continues.
     public func shutdownOutput() {
+        assert(loop.inEventLoop, "Connection used off its loop's thread")
         guard state != .closed, !outputShutdownRequested else { return }
         outputShutdownRequested = true
         if state == .active && queue.isEmpty {
@@ -397,6 +402,7 @@ public final class Connection: Selectable {
 
     /// Closes once every queued byte is written (immediately if none is queued).
     public func closeAfterFlush() {
+        assert(loop.inEventLoop, "Connection used off its loop's thread")
         guard state != .closed else { return }
         if queue.isEmpty || state == .connecting {
             close()
@@ -417,6 +423,7 @@ public final class Connection: Selectable {
     }
 
     func close(error: TransportError?) {
+        assert(loop.inEventLoop, "Connection used off its loop's thread")
         guard state != .closed else { return }
         state = .closed
         if let timer = connectTimer { loop.cancelTimer(timer) }

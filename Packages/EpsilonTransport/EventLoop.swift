@@ -73,7 +73,6 @@ public final class EventLoop: Sendable, CustomStringConvertible {
             if wakeWriteFD != wakeReadFD { closeDescriptor(wakeWriteFD) }
             throw error
         }
-        core.loop = self
         startThread()
     }
 
@@ -310,7 +309,6 @@ final class LoopCore {
     }
 
     let poller: any Poller
-    unowned(unsafe) var loop: EventLoop! = nil
     var timers = TimerHeap()
     private var slots: [Slot] = []
     /// The loop-owned read buffer every connection reads into; idle connections hold none.
