@@ -77,14 +77,8 @@ let package = Package(
         ),
         .testTarget(
             name: "EpsilonTransportTests",
-            dependencies: ["EpsilonTransport"],
+            dependencies: ["EpsilonTransport", "EpsilonHTTPServerPreview", "EpsilonHTTP1"],
             path: "Tests/EpsilonTransportTests",
-            swiftSettings: strict
-        ),
-        .testTarget(
-            name: "EpsilonHTTPServerPreviewTests",
-            dependencies: ["EpsilonHTTPServerPreview", "EpsilonHTTP1", "EpsilonTransport"],
-            path: "Tests/EpsilonHTTPServerPreviewTests",
             swiftSettings: strict
         ),
         .testTarget(

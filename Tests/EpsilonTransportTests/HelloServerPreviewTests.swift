@@ -4,7 +4,7 @@ import EpsilonTransport
 import Testing
 
 /// A complete response as a client saw it.
-struct Response: Equatable {
+struct HTTPResponse: Equatable {
     var status: Int
     var body: String
     var keepAlive: Bool
@@ -30,11 +30,11 @@ func parseOne(_ parser: inout HTTP1Parser, _ buffer: [UInt8]) throws -> (HTTP1St
 
 /// Reads from `client` until `count` responses have been parsed (with EpsilonHTTP1's response
 /// parser) or the server closed; returns them.
-func readResponses(_ count: Int, from client: AsyncConnection) async throws -> [Response] {
+func readResponses(_ count: Int, from client: AsyncConnection) async throws -> [HTTPResponse] {
     var parser = HTTP1Parser(role: .response)
     var buffer: [UInt8] = []
-    var responses: [Response] = []
-    var current = Response(status: 0, body: "", keepAlive: true)
+    var responses: [HTTPResponse] = []
+    var current = HTTPResponse(status: 0, body: "", keepAlive: true)
     while responses.count < count {
         var progressed = true
         while progressed && responses.count < count {
@@ -43,7 +43,7 @@ func readResponses(_ count: Int, from client: AsyncConnection) async throws -> [
             switch step.0.event {
             case .needMoreData: break
             case .head(let head):
-                current = Response(status: head.status, body: "", keepAlive: head.keepAlive)
+                current = HTTPResponse(status: head.status, body: "", keepAlive: head.keepAlive)
                 if head.status == 100 { parser.expectResponse(to: .ordinary) }
             case .body: current.body += step.1 ?? ""
             case .end:
@@ -60,8 +60,10 @@ func readResponses(_ count: Int, from client: AsyncConnection) async throws -> [
     return responses
 }
 
-@Suite(.serialized, .timeLimit(.minutes(2)))
-struct HelloServerTests {
+extension Transport {
+/// The preview HTTP/1.1 server, under the serialized `Transport` parent so that its loops never
+/// overlap the descriptor-counting test.
+@Suite struct HelloServerPreview {
     let group: EventLoopGroup
 
     init() throws {
@@ -92,7 +94,7 @@ struct HelloServerTests {
             for index in 0..<100 {
                 try await client.write(Self.get("/\(index)"))
                 let responses = try await readResponses(1, from: client)
-                #expect(responses == [Response(status: 200, body: "hello\n", keepAlive: true)])
+                #expect(responses == [HTTPResponse(status: 200, body: "hello\n", keepAlive: true)])
             }
             await client.close()
         }
@@ -117,7 +119,7 @@ struct HelloServerTests {
             }
             let responses = try await readResponses(66, from: client)
             #expect(responses.count == 66)
-            #expect(responses.allSatisfy { $0 == Response(status: 200, body: "hello\n", keepAlive: true) })
+            #expect(responses.allSatisfy { $0 == HTTPResponse(status: 200, body: "hello\n", keepAlive: true) })
             await client.close()
         }
     }
@@ -127,7 +129,7 @@ struct HelloServerTests {
             let client = try await AsyncConnection.connect(to: server.localAddress, on: group.next())
             try await client.write(Self.get("/", close: true))
             let responses = try await readResponses(1, from: client)
-            #expect(responses == [Response(status: 200, body: "hello\n", keepAlive: false)])
+            #expect(responses == [HTTPResponse(status: 200, body: "hello\n", keepAlive: false)])
             #expect(try await client.read() == nil)
             await client.close()
         }
@@ -155,7 +157,7 @@ struct HelloServerTests {
             var good = 0
             for client in clients {
                 try await client.write(Self.get("/"))
-                if try await readResponses(1, from: client) == [Response(status: 200, body: "hello\n", keepAlive: true)] {
+                if try await readResponses(1, from: client) == [HTTPResponse(status: 200, body: "hello\n", keepAlive: true)] {
                     good += 1
                 }
             }
@@ -194,11 +196,12 @@ struct HelloServerTests {
         try await Task.sleep(for: .milliseconds(50))
         try await busy.write(Array("cd".utf8))
         let responses = try await readResponses(1, from: busy)
-        #expect(responses == [Response(status: 200, body: "hello\n", keepAlive: false)])
+        #expect(responses == [HTTPResponse(status: 200, body: "hello\n", keepAlive: false)])
         #expect(try await busy.read() == nil)
         #expect(await shutdown.value == 0)
         await group.shutdown()
     }
+}
 }
 
 /// Polls `condition` every 5 ms for up to 5 s.
