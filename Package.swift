@@ -14,6 +14,8 @@ let package = Package(
     products: [
         .library(name: "EpsilonHTTP1", targets: ["EpsilonHTTP1"]),
         .library(name: "EpsilonHPACK", targets: ["EpsilonHPACK"]),
+        .library(name: "EpsilonTransport", targets: ["EpsilonTransport"]),
+        .library(name: "EpsilonHTTPServerPreview", targets: ["EpsilonHTTPServerPreview"]),
         .executable(name: "epsilon", targets: ["epsilon"]),
         .executable(name: "epsilon-conformance", targets: ["epsilon-conformance"]),
     ],
@@ -24,6 +26,21 @@ let package = Package(
         // MARK: Protocol machines (standard library only)
         .target(name: "EpsilonHTTP1", path: "Packages/EpsilonHTTP1", swiftSettings: strict),
         .target(name: "EpsilonHPACK", path: "Packages/EpsilonHPACK", swiftSettings: strict),
+
+        // MARK: Transport (the OS through a small C shim) and the first server on it
+        .target(name: "CEpsilonTransportShims", path: "Packages/CEpsilonTransportShims"),
+        .target(
+            name: "EpsilonTransport",
+            dependencies: ["CEpsilonTransportShims"],
+            path: "Packages/EpsilonTransport",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "EpsilonHTTPServerPreview",
+            dependencies: ["EpsilonTransport", "EpsilonHTTP1"],
+            path: "Packages/EpsilonHTTPServerPreview",
+            swiftSettings: strict
+        ),
 
         // MARK: Tooling shared by the command-line tools and their tests
         .target(
@@ -36,6 +53,7 @@ let package = Package(
             name: "epsilon",
             dependencies: [
                 "EpsilonTooling",
+                "EpsilonHTTPServerPreview",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Packages/epsilon",
@@ -64,6 +82,12 @@ let package = Package(
             name: "EpsilonHPACKTests",
             dependencies: ["EpsilonHPACK", "EpsilonMallocCounter"],
             path: "Tests/EpsilonHPACKTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EpsilonTransportTests",
+            dependencies: ["EpsilonTransport", "EpsilonHTTPServerPreview", "EpsilonHTTP1"],
+            path: "Tests/EpsilonTransportTests",
             swiftSettings: strict
         ),
         .testTarget(

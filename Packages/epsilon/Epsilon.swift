@@ -1,14 +1,48 @@
 import ArgumentParser
+import EpsilonHTTPServerPreview
 import EpsilonTooling
 import Foundation
 
 @main
-struct EpsilonCommand: ParsableCommand {
+struct EpsilonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "epsilon",
         abstract: "Epsilon's command-line tool.",
-        subcommands: [Inspect.self]
+        subcommands: [Serve.self, Inspect.self]
     )
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serves HTTP/1.1 on the Epsilon transport until interrupted."
+    )
+
+    @Flag(help: "Answer every request with a plain-text hello (the preview server; the only mode so far).")
+    var plainHello = false
+
+    @Option(help: "Address to listen on (127.0.0.1, ::1, ...).")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port: UInt16 = 8080
+
+    @Option(help: "Event loops (default: one per core).")
+    var loops: Int?
+
+    @Option(help: "The response body.")
+    var body = "Hello, World!"
+
+    func validate() throws {
+        guard plainHello else { throw ValidationError("only --plain-hello is available yet") }
+    }
+
+    func run() async throws {
+        try await HelloServer.run(host: host, port: port, loops: loops ?? ProcessInfo.processInfo.activeProcessorCount,
+                                  body: body) { line in
+            // Unbuffered, so the lines show at once, also through a pipe.
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        }
+    }
 }
 
 struct Inspect: ParsableCommand {

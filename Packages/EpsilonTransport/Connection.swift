@@ -1,0 +1,482 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CEpsilonTransportShims
+
+/// A stream connection (TCP over IPv4/IPv6, or a Unix domain socket) owned by one event loop.
+///
+/// All methods must be called on the loop's thread (use ``EventLoop/execute(_:)`` from
+/// elsewhere, or the async face ``AsyncConnection``). Writes are copied into a write queue and
+/// flushed with one gathered `sendmsg` per loop tick; ``isWritable`` reports back-pressure.
+public final class Connection: Selectable {
+    private enum State {
+        case connecting
+        case active
+        case closed
+    }
+
+    /// The loop that owns this connection.
+    public let loop: EventLoop
+    /// The socket descriptor (valid until the connection closes).
+    public let descriptor: Int32
+    /// The local address, once known.
+    public private(set) var localAddress: SocketAddress?
+    /// The peer address, once known.
+    public private(set) var remoteAddress: SocketAddress?
+    /// The protocol handler driven by this connection.
+    public var handler: any ConnectionHandler
+
+    private let core: LoopCore
+    private var state: State
+    private var queue = WriteQueue()
+    private let watermarks: WriteWatermarks
+    private var readingPaused = false
+    private var readEOF = false
+    private var outputShutdownRequested = false
+    private var outputShutdown = false
+    private var closeWhenFlushed = false
+    private var flushRequested = false
+    private var resumeReadScheduled = false
+    private var connectTimer: LoopTimer?
+    private var connectCompletion: ((Result<Connection, TransportError>) -> Void)?
+    private let idleNanoseconds: UInt64?
+    private var lastActivity: UInt64 = 0
+    private var idleTimer: LoopTimer?
+    var serverID: UInt64?
+
+    /// False while more than the high watermark of bytes waits in the write queue.
+    public private(set) var isWritable = true
+    /// True once the connection is closed.
+    public var isClosed: Bool { state == .closed }
+    /// Bytes queued but not yet accepted by the kernel.
+    public var pendingWriteBytes: Int { queue.pendingBytes }
+    /// True once the peer shut down its sending side.
+    public var didReadEOF: Bool { readEOF }
+
+    init(loop: EventLoop, descriptor: Int32, connecting: Bool, options: SocketOptions, handler: any ConnectionHandler) {
+        self.loop = loop
+        self.core = loop.core
+        self.descriptor = descriptor
+        self.state = connecting ? .connecting : .active
+        self.handler = handler
+        self.watermarks = options.watermarks
+        self.idleNanoseconds = options.idleTimeout.map(nanoseconds)
+        core.connectionOpened()
+    }
+
+    deinit {
+        // Closed connections have freed their queue; this only guards against a leak if a
+        // connection is dropped while the loop tears down.
+        _ = queue.drop()
+    }
+
+    // MARK: Opening
+
+    /// Applies stream socket options to `fd`.
+    static func apply(_ options: SocketOptions, to fd: Int32, family: Int32) {
+        if family != AF_UNIX && options.noDelay {
+            _ = epsilon_set_int_option(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+        }
+        if let idle = options.keepAlive {
+            _ = epsilon_set_int_option(fd, SOL_SOCKET, SO_KEEPALIVE, 1)
+            let keepIdle = epsilon_tcp_keepidle()
+            if family != AF_UNIX && keepIdle >= 0 {
+                let seconds = Int32(clamping: max(1, idle.components.seconds))
+                _ = epsilon_set_int_option(fd, Int32(IPPROTO_TCP), keepIdle, seconds)
+            }
+        }
+        if let size = options.receiveBufferSize {
+            _ = epsilon_set_int_option(fd, SOL_SOCKET, SO_RCVBUF, Int32(clamping: size))
+        }
+        if let size = options.sendBufferSize {
+            _ = epsilon_set_int_option(fd, SOL_SOCKET, SO_SNDBUF, Int32(clamping: size))
+        }
+    }
+
+    /// Registers an accepted descriptor and activates its handler.
+    static func adopt(_ fd: Int32, on loop: EventLoop, options: SocketOptions, handler: any ConnectionHandler,
+                      serverID: UInt64?) -> Connection? {
+        let connection = Connection(loop: loop, descriptor: fd, connecting: false, options: options, handler: handler)
+        connection.serverID = serverID
+        do {
+            try loop.core.register(fd, connection, interest: .read)
+        } catch {
+            connection.close(error: error)
+            return nil
+        }
+        connection.localAddress = SocketAddress.local(of: fd)
+        connection.remoteAddress = SocketAddress.remote(of: fd)
+        if let serverID {
+            loop.core.serverConnections[serverID, default: [:]][ObjectIdentifier(connection)] = connection
+        }
+        connection.becameActive()
+        return connection
+    }
+
+    /// Starts a non-blocking connect; `completion` runs on the loop exactly once.
+    static func connect(on loop: EventLoop, to address: SocketAddress, options: SocketOptions, timeout: Duration?,
+                        handler: any ConnectionHandler,
+                        completion: @escaping (Result<Connection, TransportError>) -> Void) {
+        let fd = epsilon_socket(address.family, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else {
+            completion(.failure(.fromErrno("socket")))
+            return
+        }
+        apply(options, to: fd, family: address.family)
+        let result = address.withStorage { storage, length in epsilon_connect(fd, storage, length) }
+        let code = result == 0 ? 0 : epsilon_errno()
+        if result != 0 && code != EINPROGRESS {
+            closeDescriptor(fd)
+            completion(.failure(code == ECONNRESET ? .connectionReset : .system(call: "connect", errno: code)))
+            return
+        }
+        let connection = Connection(loop: loop, descriptor: fd, connecting: result != 0, options: options, handler: handler)
+        connection.connectCompletion = completion
+        do {
+            try loop.core.register(fd, connection, interest: result == 0 ? .read : .write)
+        } catch {
+            connection.close(error: error)
+            return
+        }
+        if result == 0 {
+            connection.finishConnect()
+        } else if let timeout {
+            connection.connectTimer = loop.scheduleTimer(after: timeout) { [weak connection] in
+                connection?.connectTimer = nil
+                connection?.close(error: .connectTimeout)
+            }
+        }
+    }
+
+    private func finishConnect() {
+        var code: Int32 = 0
+        if epsilon_get_int_option(descriptor, SOL_SOCKET, SO_ERROR, &code) != 0 { code = epsilon_errno() }
+        if code != 0 {
+            close(error: code == ECONNRESET ? .connectionReset : .system(call: "connect", errno: code))
+            return
+        }
+        if let timer = connectTimer {
+            loop.cancelTimer(timer)
+            connectTimer = nil
+        }
+        state = .active
+        localAddress = SocketAddress.local(of: descriptor)
+        remoteAddress = SocketAddress.remote(of: descriptor)
+        updateInterest()
+        let completion = connectCompletion
+        connectCompletion = nil
+        completion?(.success(self))
+        if state == .active { becameActive() }
+    }
+
+    private func becameActive() {
+        if let idleNanoseconds {
+            lastActivity = monotonicNanoseconds()
+            armIdleTimer(after: idleNanoseconds)
+        }
+        handler.connectionDidBecomeActive(self)
+        if !queue.isEmpty { flush() }
+    }
+
+    private func armIdleTimer(after delay: UInt64) {
+        idleTimer = loop.scheduleTimer(after: .nanoseconds(Int64(min(delay, UInt64(Int64.max))))) { [weak self] in
+            self?.idleTimerFired()
+        }
+    }
+
+    private func idleTimerFired() {
+        idleTimer = nil
+        guard state != .closed, let idleNanoseconds else { return }
+        let now = monotonicNanoseconds()
+        let deadline = lastActivity &+ idleNanoseconds
+        if now >= deadline {
+            close(error: .idleTimeout)
+        } else {
+            armIdleTimer(after: deadline - now)
+        }
+    }
+
+    // MARK: Events
+
+    func handle(_ event: PollerEvent) {
+        switch state {
+        case .closed:
+            return
+        case .connecting:
+            guard event.writable || event.error || event.hangup else { return }
+            finishConnect()
+            guard state == .active else { return }
+            if core.isEdgeTriggered {
+                // The same edge may also have carried data or the peer's FIN; it will not be
+                // reported again, so read now.
+                readAvailable(force: false)
+                return
+            }
+        case .active:
+            break
+        }
+        if event.readable || event.error || (event.hangup && !readEOF) {
+            readAvailable(force: event.error || event.hangup)
+        } else if event.hangup && readEOF {
+            // Both directions are gone; a write would fail, so stop here.
+            close(error: queue.isEmpty ? nil : .connectionReset)
+            return
+        }
+        if state == .active && event.writable && !queue.isEmpty {
+            flush()
+        }
+    }
+
+    func loopWillStop() {
+        if let completion = connectCompletion {
+            connectCompletion = nil
+            close(error: .loopStopped)
+            completion(.failure(.loopStopped))
+        } else {
+            close(error: .loopStopped)
+        }
+    }
+
+    private func readAvailable(force: Bool) {
+        let buffer = core.readBuffer
+        let edge = core.isEdgeTriggered
+        var reads = 0
+        while state == .active && !readEOF && (force || !readingPaused) {
+            let count = read(descriptor, buffer.baseAddress, buffer.count)
+            if count > 0 {
+                if idleNanoseconds != nil { lastActivity = monotonicNanoseconds() }
+                handler.connection(self, didRead: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                reads += 1
+                // Level-triggered: a short read drained the socket, and capping reads per event
+                // keeps one busy connection from starving the others (the poller reports it again).
+                if !edge && (count < buffer.count || reads >= 4) { break }
+                continue
+            }
+            if count == 0 {
+                readEOF = true
+                updateInterest()
+                handler.connectionDidReadEOF(self)
+                break
+            }
+            let code = epsilon_errno()
+            if code == EINTR { continue }
+            if code == EAGAIN || code == EWOULDBLOCK { break }
+            close(error: code == ECONNRESET || code == EPIPE ? .connectionReset : .system(call: "read", errno: code))
+            return
+        }
+        if state == .active && !queue.isEmpty { flush() }
+    }
+
+    // MARK: Reading control
+
+    /// Stops delivering reads (back-pressure towards the peer); the kernel buffers, then TCP
+    /// flow control slows the sender.
+    public func pauseReading() {
+        assert(loop.inEventLoop, "Connection used off its loop's thread")
+        guard !readingPaused else { return }
+        readingPaused = true
+        updateInterest()
+    }
+
+    /// Delivers reads again, starting with whatever the kernel already holds.
+    public func resumeReading() {
+        assert(loop.inEventLoop, "Connection used off its loop's thread")
+        guard readingPaused else { return }
+        readingPaused = false
+        updateInterest()
+        // Edge-triggered pollers will not report data that arrived while paused, so try a read
+        // on the next tick for every backend; EAGAIN costs one syscall.
+        if !resumeReadScheduled && state == .active {
+            resumeReadScheduled = true
+            core.runSoon { [weak self] in self?.resumeReadTask() }
+        }
+    }
+
+    fileprivate func resumeReadTask() {
+        resumeReadScheduled = false
+        if state == .active && !readingPaused && !readEOF { readAvailable(force: false) }
+    }
+
+    /// True while reads are paused.
+    public var isReadingPaused: Bool { readingPaused }
+
+    // MARK: Writing
+
+    /// Queues a copy of `bytes`; they go out with the next gathered write (at the latest
+    /// when the current loop tick ends). `completion`, if given, runs on the loop once the
+    /// bytes are handed to the kernel, or with an error if the connection closes first.
+    public func write(_ bytes: UnsafeRawBufferPointer, completion: ((TransportError?) -> Void)? = nil) {
+        assert(loop.inEventLoop, "Connection used off its loop's thread")
+        guard state != .closed else {
+            completion?(.closed)
+            return
+        }
+        guard !outputShutdownRequested else {
+            completion?(.outputShutdown)
+            return
+        }
+        queue.append(bytes)
+        if let completion { queue.appendCompletion(completion) }
+        if isWritable && queue.pendingBytes > watermarks.high {
+            isWritable = false
+            handler.connectionWritabilityDidChange(self)
+        }
+        requestFlush()
+    }
+
+    /// Queues a copy of `bytes` (see ``write(_:completion:)-(UnsafeRawBufferPointer,_)``).
+    public func write(_ bytes: [UInt8], completion: ((TransportError?) -> Void)? = nil) {
+        bytes.withUnsafeBytes { write($0, completion: completion) }
+    }
+
+    /// Queues the UTF-8 bytes of `text`.
+    public func write(_ text: String) {
+        var text = text
+        text.withUTF8 { write(UnsafeRawBufferPointer($0)) }
+    }
+
+    private func requestFlush() {
+        guard !flushRequested && state == .active else { return }
+        flushRequested = true
+        core.requestFlush(self)
+    }
+
+    func flushIfRequested() {
+        guard flushRequested else { return }
+        flushRequested = false
+        if state == .active { flush() }
+    }
+
+    /// Writes as much of the queue as the kernel takes now, with gathered `sendmsg` calls;
+    /// the rest waits for writability.
+    public func flush() {
+        assert(loop.inEventLoop, "Connection used off its loop's thread")
+        guard state == .active else { return }
+        while !queue.isEmpty {
+            let count = queue.fill(core.vectors, capacity: LoopCore.vectorCapacity)
+            let written = epsilon_sendmsg_iov(descriptor, core.vectors, Int32(count))
+            if written > 0 {
+                if idleNanoseconds != nil { lastActivity = monotonicNanoseconds() }
+                for completion in queue.consume(written) { completion(nil) }
+                if state != .active { return }
+                continue
+            }
+            let code = epsilon_errno()
+            if code == EINTR { continue }
+            if code == EAGAIN || code == EWOULDBLOCK { break }
+            close(error: code == ECONNRESET || code == EPIPE ? .connectionReset : .system(call: "sendmsg", errno: code))
+            return
+        }
+        if !isWritable && queue.pendingBytes <= watermarks.low {
+            isWritable = true
+            handler.connectionWritabilityDidChange(self)
+            if state != .active { return }
+        }
+        if queue.isEmpty {
+            if outputShutdownRequested && !outputShutdown {
+                outputShutdown = true
+                _ = shutdown(descriptor, Int32(SHUT_WR))
+            }
+            if closeWhenFlushed {
+                close()
+                return
+            }
+        }
+        updateInterest()
+    }
+
+    // MARK: Closing
+
+    /// Half-close: sends FIN once queued writes are flushed; reading continues.
+    public func shutdownOutput() {
+        assert(loop.inEventLoop, "Connection used off its loop's thread")
+        guard state != .closed, !outputShutdownRequested else { return }
+        outputShutdownRequested = true
+        if state == .active && queue.isEmpty {
+            outputShutdown = true
+            _ = shutdown(descriptor, Int32(SHUT_WR))
+        }
+    }
+
+    /// Closes once every queued byte is written (immediately if none is queued).
+    public func closeAfterFlush() {
+        assert(loop.inEventLoop, "Connection used off its loop's thread")
+        guard state != .closed else { return }
+        if queue.isEmpty || state == .connecting {
+            close()
+        } else {
+            closeWhenFlushed = true
+            requestFlush()
+        }
+    }
+
+    /// Closes now, dropping unwritten bytes; the handler's ``ConnectionHandler/connectionDidClose(_:error:)`` runs.
+    public func close() { close(error: nil) }
+
+    /// Closes with an RST instead of a FIN (`SO_LINGER` 0), as a peer reset looks.
+    public func reset() {
+        guard state != .closed else { return }
+        _ = epsilon_set_linger_zero(descriptor)
+        close(error: nil)
+    }
+
+    func close(error: TransportError?) {
+        assert(loop.inEventLoop, "Connection used off its loop's thread")
+        guard state != .closed else { return }
+        state = .closed
+        if let timer = connectTimer { loop.cancelTimer(timer) }
+        if let timer = idleTimer { loop.cancelTimer(timer) }
+        connectTimer = nil
+        idleTimer = nil
+        core.deregister(descriptor)
+        closeDescriptor(descriptor)
+        let failed = queue.drop()
+        core.connectionClosed()
+        if let serverID {
+            core.serverConnections[serverID]?[ObjectIdentifier(self)] = nil
+        }
+        for completion in failed { completion(error ?? .closed) }
+        if let completion = connectCompletion {
+            connectCompletion = nil
+            completion(.failure(error ?? .closed))
+        }
+        handler.connectionDidClose(self, error: error)
+    }
+
+    private func updateInterest() {
+        guard state != .closed else { return }
+        var interest: Interest = []
+        if state == .connecting {
+            interest = .write
+        } else {
+            if !readEOF && !readingPaused { interest.insert(.read) }
+            if !queue.isEmpty { interest.insert(.write) }
+        }
+        do {
+            try core.setInterest(descriptor, interest)
+        } catch {
+            close(error: error)
+        }
+    }
+
+    // MARK: Options
+
+    /// Sets `TCP_NODELAY` (TCP only).
+    public func setNoDelay(_ enabled: Bool) {
+        _ = epsilon_set_int_option(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, enabled ? 1 : 0)
+    }
+
+    /// Turns `SO_KEEPALIVE` on with `idle` before the first probe, or off with nil.
+    public func setKeepAlive(_ idle: Duration?) {
+        if let idle {
+            var options = SocketOptions()
+            options.noDelay = false
+            options.keepAlive = idle
+            Connection.apply(options, to: descriptor, family: remoteAddress?.family ?? AF_INET)
+        } else {
+            _ = epsilon_set_int_option(descriptor, SOL_SOCKET, SO_KEEPALIVE, 0)
+        }
+    }
+}

@@ -1,0 +1,119 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Bytes waiting to be written on one connection, in manually allocated chunks so that
+/// `iovec`s can point at them across calls. Small writes are packed into the tail chunk, so
+/// many tiny writes become few vectors; an empty queue holds no memory.
+struct WriteQueue {
+    private struct Chunk {
+        var base: UnsafeMutableRawPointer
+        var capacity: Int
+        var start: Int
+        var end: Int
+    }
+
+    private var chunks: [Chunk] = []
+    private var head = 0
+    private var completions: [(offset: UInt64, callback: (TransportError?) -> Void)] = []
+    private var completionHead = 0
+    /// Bytes ever enqueued and ever written; their difference is what is pending.
+    private(set) var enqueuedTotal: UInt64 = 0
+    private(set) var writtenTotal: UInt64 = 0
+
+    static let chunkSize = 16 * 1024
+
+    var pendingBytes: Int { Int(enqueuedTotal - writtenTotal) }
+    var isEmpty: Bool { enqueuedTotal == writtenTotal }
+
+    /// Copies `bytes` into the queue.
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        var remaining = bytes.count
+        var offset = 0
+        if head < chunks.count {
+            let last = chunks.count - 1
+            let room = chunks[last].capacity - chunks[last].end
+            if room > 0 {
+                let take = min(room, remaining)
+                (chunks[last].base + chunks[last].end).copyMemory(from: source, byteCount: take)
+                chunks[last].end += take
+                remaining -= take
+                offset = take
+            }
+        }
+        if remaining > 0 {
+            let capacity = max(WriteQueue.chunkSize, remaining)
+            let base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+            base.copyMemory(from: source + offset, byteCount: remaining)
+            chunks.append(Chunk(base: base, capacity: capacity, start: 0, end: remaining))
+        }
+        enqueuedTotal += UInt64(bytes.count)
+    }
+
+    /// Calls `callback` once every byte enqueued so far is written (or the queue fails).
+    mutating func appendCompletion(_ callback: @escaping (TransportError?) -> Void) {
+        completions.append((enqueuedTotal, callback))
+    }
+
+    /// Fills up to `capacity` vectors with pending bytes; returns how many.
+    func fill(_ vectors: UnsafeMutablePointer<iovec>, capacity: Int) -> Int {
+        var count = 0
+        var index = head
+        while index < chunks.count && count < capacity {
+            let chunk = chunks[index]
+            vectors[count] = iovec(iov_base: chunk.base + chunk.start, iov_len: chunk.end - chunk.start)
+            count += 1
+            index += 1
+        }
+        return count
+    }
+
+    /// Drops `written` bytes from the front; returns the completions now due.
+    mutating func consume(_ written: Int) -> [(TransportError?) -> Void] {
+        var remaining = written
+        while remaining > 0 && head < chunks.count {
+            let available = chunks[head].end - chunks[head].start
+            if remaining >= available {
+                remaining -= available
+                chunks[head].base.deallocate()
+                head += 1
+            } else {
+                chunks[head].start += remaining
+                remaining = 0
+            }
+        }
+        writtenTotal += UInt64(written)
+        if head == chunks.count {
+            chunks.removeAll(keepingCapacity: chunks.count <= 16)
+            head = 0
+        } else if head > 32 && head * 2 > chunks.count {
+            chunks.removeFirst(head)
+            head = 0
+        }
+        var due: [(TransportError?) -> Void] = []
+        while completionHead < completions.count && completions[completionHead].offset <= writtenTotal {
+            due.append(completions[completionHead].callback)
+            completionHead += 1
+        }
+        if completionHead == completions.count && completionHead > 0 {
+            completions.removeAll(keepingCapacity: completions.count <= 16)
+            completionHead = 0
+        }
+        return due
+    }
+
+    /// Frees everything and returns the completions that will never be met.
+    mutating func drop() -> [(TransportError?) -> Void] {
+        for index in head..<chunks.count { chunks[index].base.deallocate() }
+        chunks = []
+        head = 0
+        writtenTotal = enqueuedTotal
+        let failed = completions[completionHead...].map(\.callback)
+        completions = []
+        completionHead = 0
+        return failed
+    }
+}
