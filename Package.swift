@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .library(name: "EpsilonHTTP1", targets: ["EpsilonHTTP1"]),
         .library(name: "EpsilonHPACK", targets: ["EpsilonHPACK"]),
+        .library(name: "EpsilonTLS", targets: ["EpsilonTLS"]),
         .executable(name: "epsilon", targets: ["epsilon"]),
         .executable(name: "epsilon-conformance", targets: ["epsilon-conformance"]),
     ],
@@ -24,6 +25,12 @@ let package = Package(
         // MARK: Protocol machines (standard library only)
         .target(name: "EpsilonHTTP1", path: "Packages/EpsilonHTTP1", swiftSettings: strict),
         .target(name: "EpsilonHPACK", path: "Packages/EpsilonHPACK", swiftSettings: strict),
+
+        // MARK: TLS (OpenSSL 3 through memory BIOs; see Packages/EpsilonTLS)
+        // COpenSSL: the system libssl/libcrypto plus a header of static inline wrappers for the
+        // macros Swift cannot import (Packages/COpenSSL/shim.h).
+        .systemLibrary(name: "COpenSSL", path: "Packages/COpenSSL"),
+        .target(name: "EpsilonTLS", dependencies: ["COpenSSL"], path: "Packages/EpsilonTLS", swiftSettings: strict),
 
         // MARK: Tooling shared by the command-line tools and their tests
         .target(
@@ -64,6 +71,12 @@ let package = Package(
             name: "EpsilonHPACKTests",
             dependencies: ["EpsilonHPACK", "EpsilonMallocCounter"],
             path: "Tests/EpsilonHPACKTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EpsilonTLSTests",
+            dependencies: ["EpsilonTLS", "COpenSSL"],
+            path: "Tests/EpsilonTLSTests",
             swiftSettings: strict
         ),
         .testTarget(
