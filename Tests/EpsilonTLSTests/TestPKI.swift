@@ -44,6 +44,9 @@ final class TestPKI: Sendable {
                 + String(contentsOfFile: path("intermediate.pem"), encoding: .utf8)
             try chain.write(toFile: path("\(name)-chain.pem"), atomically: true, encoding: .utf8)
         }
+        for name in ["stranger", "rogueClient"] {  // issued by a root directly: the leaf alone
+            try FileManager.default.copyItem(atPath: path("\(name).pem"), toPath: path("\(name)-chain.pem"))
+        }
         // DER forms and an encrypted key, to test loading.
         try openssl(["x509", "-in", path("localhost.pem"), "-outform", "DER", "-out", path("localhost.der")])
         try openssl(["x509", "-in", path("intermediate.pem"), "-outform", "DER", "-out", path("intermediate.der")])
