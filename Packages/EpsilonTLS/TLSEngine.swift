@@ -97,7 +97,13 @@ public final class TLSEngine {
         ERR_clear_error()
     }
 
-    deinit { SSL_free(ssl) }
+    deinit {
+        // OpenSSL drops the session of a connection freed without close_notify from the cache
+        // (and marks it not resumable). An engine the application simply let go of after a
+        // successful handshake keeps its session usable; a failed or truncated one does not.
+        if isHandshakeComplete && failure == nil { SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN) }
+        SSL_free(ssl)
+    }
 
     private func configureClient(serverName: String?, session: TLSSession?) throws(TLSError) {
         if let serverName {
@@ -320,8 +326,15 @@ public final class TLSEngine {
     /// Whether this handshake resumed an earlier session (ticket or session ID).
     public var isResumed: Bool { isHandshakeComplete && SSL_session_reused(ssl) == 1 }
 
-    /// Client only: the latest resumable session the server gave (see ``TLSSession``).
-    public var session: TLSSession? { state.latestSession }
+    /// Client only: the newest resumable session of this connection (see ``TLSSession``):
+    /// the latest ticket or session the server issued, or, for a TLS 1.2 connection that
+    /// resumed without a new ticket, the session it resumed.
+    public var session: TLSSession? {
+        if let latest = state.latestSession { return latest }
+        guard context.role == .client, isHandshakeComplete, let current = SSL_get1_session(ssl) else { return nil }
+        let session = TLSSession(taking: current)
+        return session.isResumable ? session : nil
+    }
 
     /// Client only: the OCSP response the server stapled, if the client asked for one.
     public var stapledOCSPResponse: [UInt8]? { state.ocspResponse }

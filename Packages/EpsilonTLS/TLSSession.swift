@@ -6,6 +6,10 @@ import COpenSSL
 /// processed the server's first flight of post-handshake data, where the tickets travel) and
 /// pass it to the next ``TLSEngine/init(context:serverName:resuming:)`` for the same server.
 /// ``TLSEngine/isResumed`` then says whether the server accepted it.
+///
+/// TLS 1.3 tickets are single use (RFC 8446 §C.4): once a resumed connection has received
+/// its new tickets, OpenSSL retires the one it used, so always keep the newest session of
+/// the latest connection. A session whose connection failed or was truncated is not resumable.
 public final class TLSSession: @unchecked Sendable {
     // @unchecked: an SSL_SESSION handed out by OpenSSL's new-session callback is complete and
     // is only read afterwards (SSL_set_session takes its own reference, atomically).

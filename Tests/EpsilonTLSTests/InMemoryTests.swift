@@ -143,11 +143,33 @@ import Testing
         // Resumption still authenticates the server: the peer certificate is the original one.
         #expect(second.client.peerCertificate?.subject == "CN=localhost")
 
-        // A different server context (other ticket keys and cache) cannot resume it.
+        // The newest session: a different server context (other ticket keys and cache)
+        // cannot resume it, the original server can.
+        let latest = try #require(second.client.session)
         let stranger = try TLSContext(server: TLSServerConfiguration(identity: pki.identity("localhost")))
-        let third = try Link(client, stranger, resuming: session)
+        let third = try Link(client, stranger, resuming: latest)
         third.run()
         #expect(third.bothEstablished && !third.client.isResumed)
+        let fourth = try Link(client, server, resuming: latest)
+        fourth.run()
+        #expect(fourth.bothEstablished && fourth.client.isResumed)
+    }
+
+    @Test func truncatedConnectionIsNotResumable() throws {
+        let pki = try TestPKI.get()
+        let server = try TLSContext(server: TLSServerConfiguration(
+            identity: pki.identity("localhost"), policy: TLSPolicy(sessionTickets: false)))
+        let client = try TLSContext(client: TLSClientConfiguration(trustRoots: pki.trust(), policy: TLSPolicy(maximumVersion: .tls12)))
+        var first: Link? = try Link(client, server)
+        first?.run()
+        let session = try #require(first?.client.session)
+        first?.server.receiveEndOfStream()
+        var plaintext: [UInt8] = []
+        #expect(throws: TLSError.truncated) { try first?.server.process(into: &plaintext) }
+        first = nil  // the server drops the truncated session from its cache
+        let second = try Link(client, server, resuming: session)
+        second.run()
+        #expect(second.bothEstablished && !second.client.isResumed)
     }
 }
 
