@@ -61,7 +61,8 @@ public final class TLSEngine {
     private let state = EngineState()
     private let clientServerName: String?
     private var queuedPlaintext: [UInt8] = []
-    private var scratch = [UInt8](repeating: 0, count: 16_384)
+    /// Room made in the caller's buffer per read: one maximum-size TLS record.
+    private static let readChunk = 16_384
     private var endOfStream = false
     private var failure: TLSError?
 
@@ -192,10 +193,22 @@ public final class TLSEngine {
             }
         }
         while !hasReceivedCloseNotify {
-            var count = 0
-            let result = scratch.withUnsafeMutableBytes { SSL_read_ex(ssl, $0.baseAddress, $0.count, &count) }
+            // Nothing buffered anywhere: SSL_read would only say "want read". Skipping it keeps
+            // an idle engine from touching (or growing) the caller's buffer.
+            if SSL_pending(ssl) == 0 && epsilon_BIO_pending(input) == 0 {
+                // RFC 8446 §6.1: an end of stream without close_notify may have cut data short.
+                if endOfStream { throw fail(.truncated) }
+                break
+            }
+            // Decrypt into temporary (stack) memory, then append: the engine keeps no read
+            // buffer between calls, so an idle connection costs no buffer memory.
+            let result = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.readChunk) { room in
+                var count = 0
+                let result = SSL_read_ex(ssl, room.baseAddress, room.count, &count)
+                if result == 1 { plaintext.append(contentsOf: UnsafeBufferPointer(rebasing: room[0..<count])) }
+                return result
+            }
             if result == 1 {
-                plaintext.append(contentsOf: scratch[0..<count])
                 events.insert(.plaintext)
                 continue
             }
@@ -204,7 +217,6 @@ public final class TLSEngine {
                 hasReceivedCloseNotify = true
                 events.insert(.closeNotifyReceived)
             } else if code == SSL_ERROR_WANT_READ {
-                // RFC 8446 §6.1: an end of stream without close_notify may have cut data short.
                 if endOfStream && epsilon_BIO_pending(input) == 0 { throw fail(.truncated) }
                 break
             } else {

@@ -92,3 +92,52 @@ import Glibc
         #expect(engine.hasReceivedCloseNotify)
     }
 }
+
+/// curl (Debian package `curl`) with `--cacert` against our server engine on loopback, the
+/// HTTP/1.1 exchange written by hand (the HTTP server itself lives above the transport).
+@Suite struct InteropCurl {
+    @Test func curlFetchesOverOurServerEngine() throws {
+        let pki = try TestPKI.get()
+        let context = try TLSContext(server: TLSServerConfiguration(
+            identity: pki.identity("localhost"), applicationProtocols: ["http/1.1"]))
+        let (listener, port) = try Loopback.listen()
+        defer { close(listener) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = [
+            "--silent", "--show-error", "--http1.1", "--cacert", pki.path("root.pem"),
+            "--resolve", "localhost:\(port):127.0.0.1", "--write-out", " %{http_code} %{ssl_verify_result}",
+            "https://localhost:\(port)/hello",
+        ]
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
+            throw TestFailure("curl is missing (apt-get install -y curl)")
+        }
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        let fd = try Loopback.accept(listener)
+        let engine = try TLSEngine(context: context)
+        var request: [UInt8] = []
+        try Loopback.drive(engine, on: fd, plaintext: &request) { String(decoding: $0, as: UTF8.self).contains("\r\n\r\n") }
+        let head = String(decoding: request, as: UTF8.self)
+        #expect(head.hasPrefix("GET /hello HTTP/1.1\r\n"), "\(head)")
+        #expect(engine.applicationProtocol == "http/1.1")
+        #expect(engine.serverName == "localhost")
+        try engine.send(Array("HTTP/1.1 200 OK\r\ncontent-length: 6\r\nconnection: close\r\n\r\nhello\n".utf8))
+        engine.close()
+        try Loopback.write(fd, engine.takeOutput())
+        shutdown(fd, Int32(SHUT_WR))
+        while let bytes = try? Loopback.read(fd, timeoutMilliseconds: 5_000) { engine.receive(bytes) }
+        close(fd)
+
+        let deadline = Date().addingTimeInterval(15)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        let output = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(output == "hello\n 200 0", "curl stdout: \(output) stderr: \(errors)")
+        #expect(process.terminationStatus == 0)
+    }
+}
