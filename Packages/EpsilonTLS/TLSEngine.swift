@@ -191,11 +191,12 @@ public final class TLSEngine {
                     return .success(())
                 }.get()
             }
+            if hasSentCloseNotify { sendCloseNotify() }  // close() was called during the handshake
         }
         while !hasReceivedCloseNotify {
             // Nothing buffered anywhere: SSL_read would only say "want read". Skipping it keeps
             // an idle engine from touching (or growing) the caller's buffer.
-            if SSL_pending(ssl) == 0 && epsilon_BIO_pending(input) == 0 {
+            if SSL_has_pending(ssl) == 0 && epsilon_BIO_pending(input) == 0 {
                 // RFC 8446 §6.1: an end of stream without close_notify may have cut data short.
                 if endOfStream { throw fail(.truncated) }
                 break
@@ -263,12 +264,17 @@ public final class TLSEngine {
     }
 
     /// Queues `close_notify` (RFC 8446 §6.1); no plaintext can be sent afterwards. The peer's
-    /// own `close_notify` arrives later through ``process(into:)``. Before the handshake
-    /// completes there is nothing to protect: no alert is queued, just close the transport.
+    /// own `close_notify` arrives later through ``process(into:)``. Called during the
+    /// handshake, it takes effect when the handshake completes, after any queued plaintext;
+    /// to abandon a handshake instead, just drop the engine and close the transport.
     public func close() {
         guard !hasSentCloseNotify else { return }
         hasSentCloseNotify = true
-        guard isHandshakeComplete, failure == nil else { return }
+        if isHandshakeComplete { sendCloseNotify() }
+    }
+
+    private func sendCloseNotify() {
+        guard failure == nil else { return }
         ERR_clear_error()
         _ = SSL_shutdown(ssl)
         ERR_clear_error()

@@ -195,6 +195,24 @@ import Testing
         #expect(rest.isEmpty)
     }
 
+    @Test func closeDuringHandshakeSendsQueuedDataThenCloseNotify() throws {
+        let pki = try TestPKI.get()
+        let link = try Link(TLSContext(client: TLSClientConfiguration(trustRoots: pki.trust())),
+                            TLSContext(server: TLSServerConfiguration(identity: pki.identity("localhost"))))
+        try link.client.send(Array("request".utf8))
+        link.client.close()
+        link.run()
+        #expect(link.clientError == nil && link.serverError == nil)
+        #expect(String(decoding: link.serverPlaintext, as: UTF8.self) == "request")
+        #expect(link.server.hasReceivedCloseNotify)
+        // Half-closed: the server can still answer (TLS 1.3 allows it, RFC 8446 §6.1).
+        try link.server.send(Array("response".utf8))
+        link.server.close()
+        link.run()
+        #expect(String(decoding: link.clientPlaintext, as: UTF8.self) == "response")
+        #expect(link.client.hasReceivedCloseNotify)
+    }
+
     @Test func endOfStreamWithoutCloseNotifyIsTruncation() throws {
         let pki = try TestPKI.get()
         let link = try Link(TLSContext(client: TLSClientConfiguration(trustRoots: pki.trust())),
