@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "EpsilonHPACK", targets: ["EpsilonHPACK"]),
         .library(name: "EpsilonTransport", targets: ["EpsilonTransport"]),
         .library(name: "EpsilonHTTPServerPreview", targets: ["EpsilonHTTPServerPreview"]),
+        .library(name: "EpsilonTLS", targets: ["EpsilonTLS"]),
         .executable(name: "epsilon", targets: ["epsilon"]),
         .executable(name: "epsilon-conformance", targets: ["epsilon-conformance"]),
     ],
@@ -41,6 +42,12 @@ let package = Package(
             path: "Packages/EpsilonHTTPServerPreview",
             swiftSettings: strict
         ),
+
+        // MARK: TLS (OpenSSL 3 through memory BIOs; see Packages/EpsilonTLS)
+        // COpenSSL: the system libssl/libcrypto plus a header of static inline wrappers for the
+        // macros Swift cannot import (Packages/COpenSSL/shim.h).
+        .systemLibrary(name: "COpenSSL", path: "Packages/COpenSSL"),
+        .target(name: "EpsilonTLS", dependencies: ["COpenSSL"], path: "Packages/EpsilonTLS", swiftSettings: strict),
 
         // MARK: Tooling shared by the command-line tools and their tests
         .target(
@@ -88,6 +95,12 @@ let package = Package(
             name: "EpsilonTransportTests",
             dependencies: ["EpsilonTransport", "EpsilonHTTPServerPreview", "EpsilonHTTP1"],
             path: "Tests/EpsilonTransportTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EpsilonTLSTests",
+            dependencies: ["EpsilonTLS", "COpenSSL"],
+            path: "Tests/EpsilonTLSTests",
             swiftSettings: strict
         ),
         .testTarget(
