@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .library(name: "EpsilonHTTP1", targets: ["EpsilonHTTP1"]),
         .library(name: "EpsilonHPACK", targets: ["EpsilonHPACK"]),
+        .library(name: "EpsilonHTTP2", targets: ["EpsilonHTTP2"]),
         .executable(name: "epsilon", targets: ["epsilon"]),
         .executable(name: "epsilon-conformance", targets: ["epsilon-conformance"]),
     ],
@@ -24,11 +25,12 @@ let package = Package(
         // MARK: Protocol machines (standard library only)
         .target(name: "EpsilonHTTP1", path: "Packages/EpsilonHTTP1", swiftSettings: strict),
         .target(name: "EpsilonHPACK", path: "Packages/EpsilonHPACK", swiftSettings: strict),
+        .target(name: "EpsilonHTTP2", dependencies: ["EpsilonHPACK"], path: "Packages/EpsilonHTTP2", swiftSettings: strict),
 
         // MARK: Tooling shared by the command-line tools and their tests
         .target(
             name: "EpsilonTooling",
-            dependencies: ["EpsilonHTTP1", "EpsilonHPACK"],
+            dependencies: ["EpsilonHTTP1", "EpsilonHPACK", "EpsilonHTTP2"],
             path: "Packages/EpsilonTooling",
             swiftSettings: strict
         ),
@@ -64,6 +66,12 @@ let package = Package(
             name: "EpsilonHPACKTests",
             dependencies: ["EpsilonHPACK", "EpsilonMallocCounter"],
             path: "Tests/EpsilonHPACKTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EpsilonHTTP2Tests",
+            dependencies: ["EpsilonHTTP2", "EpsilonMallocCounter"],
+            path: "Tests/EpsilonHTTP2Tests",
             swiftSettings: strict
         ),
         .testTarget(
