@@ -307,8 +307,12 @@ extension HTTP2Connection {
             throw HTTP2ConnectionError(.frameOnClosedStream, code: .streamClosed, streamID: id)
         }
         guard id > highestPeerStreamID else {
-            if wasRecentlyReset(id) { return .ignore }
-            throw HTTP2ConnectionError(.frameOnClosedStream, code: .streamClosed, streamID: id)
+            // §5.1: a stream we reset may still see frames in flight; one that closed is
+            // STREAM_CLOSED; a lower identifier never used is unexpected (§5.1.1).
+            let record = closure(of: id)
+            if record.found && record.resetByUs { return .ignore }
+            if record.found { throw HTTP2ConnectionError(.frameOnClosedStream, code: .streamClosed, streamID: id) }
+            throw HTTP2ConnectionError(.invalidStreamID, code: .protocolError, streamID: id)
         }
         highestPeerStreamID = id
         // §6.8: streams above the GOAWAY we sent are ignored.

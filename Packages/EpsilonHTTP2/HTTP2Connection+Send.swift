@@ -101,8 +101,7 @@ extension HTTP2Connection {
     public mutating func resetStream(streamID: UInt32, code: HTTP2ErrorCode) throws(HTTP2UsageError) {
         try checkOpen()
         guard streams[streamID] != nil else { throw .unknownStream(streamID) }
-        removeStream(streamID)
-        rememberReset(streamID)
+        removeStream(streamID, resetByUs: true)
         FrameEncoder.appendRSTStream(streamID: streamID, code: code, into: &outbound)
     }
 

@@ -68,9 +68,11 @@ public struct HTTP2Connection: Sendable {
     var highestPeerStreamID: UInt32 = 0
     var nextLocalStreamID: UInt32
     var peerStreamsOpened = 0
-    /// Streams we reset lately: frames on them are ignored, not errors (§5.1 "closed").
-    var recentlyReset: [UInt32] = Array(repeating: 0, count: 32)
-    var recentlyResetCursor = 0
+    /// The last 64 streams closed, the top bit set for those we reset: frames on a stream we
+    /// reset are ignored (§5.1 "closed"), frames on other closed streams are STREAM_CLOSED, and
+    /// a lower identifier never used is PROTOCOL_ERROR (§5.1.1). Bounded, whatever the peer does.
+    var recentlyClosed: [UInt32] = Array(repeating: 0, count: 64)
+    var recentlyClosedCursor = 0
 
     var decoder: HeaderBlockDecoder
     var encoder = HeaderBlockEncoder()
@@ -340,13 +342,20 @@ public struct HTTP2Connection: Sendable {
         isPeerInitiated(id) ? id > highestPeerStreamID : id >= nextLocalStreamID
     }
 
-    func wasRecentlyReset(_ id: UInt32) -> Bool {
+    /// How a recently closed stream ended: `nil` if not among the last 64 closed.
+    func closure(of id: UInt32) -> (resetByUs: Bool, found: Bool) {
         var index = 0
-        while index < recentlyReset.count {
-            if recentlyReset[index] == id { return true }
+        while index < recentlyClosed.count {
+            let entry = recentlyClosed[index]
+            if entry & http2MaxStreamID == id && id != 0 { return (entry & 0x8000_0000 != 0, true) }
             index &+= 1
         }
-        return false
+        return (false, false)
+    }
+
+    func wasRecentlyReset(_ id: UInt32) -> Bool {
+        let record = closure(of: id)
+        return record.found && record.resetByUs
     }
 
     mutating func insertStream(_ id: UInt32, _ stream: StreamState) {
@@ -355,10 +364,13 @@ public struct HTTP2Connection: Sendable {
         }
     }
 
-    mutating func removeStream(_ id: UInt32) {
+    /// Closes a stream and remembers how (see `recentlyClosed`).
+    mutating func removeStream(_ id: UInt32, resetByUs: Bool = false) {
         if streams.removeValue(forKey: id) != nil {
             if isPeerInitiated(id) { peerStreamCount &-= 1 } else { localStreamCount &-= 1 }
         }
+        recentlyClosed[recentlyClosedCursor] = id | (resetByUs ? 0x8000_0000 : 0)
+        recentlyClosedCursor = (recentlyClosedCursor &+ 1) & 63
     }
 
     /// A stream error (§5.4.2): RST_STREAM queued, the stream closed and remembered, the
@@ -366,16 +378,10 @@ public struct HTTP2Connection: Sendable {
     mutating func streamError<Handler: HTTP2EventHandler>(
         _ id: UInt32, _ code: HTTP2ErrorCode, _ handler: inout Handler, countsAsReset: Bool = true
     ) throws(HTTP2ConnectionError) {
-        removeStream(id)
+        removeStream(id, resetByUs: true)
         FrameEncoder.appendRSTStream(streamID: id, code: code, into: &outbound)
-        rememberReset(id)
         handler.handle(.streamReset(streamID: id, code: code, byPeer: false))
         if countsAsReset { try countReset(id) }
-    }
-
-    mutating func rememberReset(_ id: UInt32) {
-        recentlyReset[recentlyResetCursor] = id
-        recentlyResetCursor = (recentlyResetCursor &+ 1) & 31
     }
 
     mutating func countReset(_ id: UInt32) throws(HTTP2ConnectionError) {
