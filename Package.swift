@@ -72,6 +72,7 @@ let package = Package(
             name: "EpsilonHTTP2Tests",
             dependencies: ["EpsilonHTTP2", "EpsilonMallocCounter"],
             path: "Tests/EpsilonHTTP2Tests",
+            exclude: ["Interop/h2_peer.py"],
             swiftSettings: strict
         ),
         .testTarget(

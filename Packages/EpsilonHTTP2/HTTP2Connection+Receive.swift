@@ -451,6 +451,7 @@ extension HTTP2Connection {
         localInitialWindow = value
         for index in streams.indices {
             streams.values[index].receiveWindow &+= delta
+            if streams.values[index].peerMaySend { sendOwedCredit(at: index) }
         }
     }
 

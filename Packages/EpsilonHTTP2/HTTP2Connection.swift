@@ -410,9 +410,17 @@ public struct HTTP2Connection: Sendable {
         guard count > 0, let index = streams.index(forKey: id) else { return }
         guard streams.values[index].peerMaySend else { return }
         streams.values[index].unacknowledged &+= count
+        sendOwedCredit(at: index)
+    }
+
+    /// Sends a stream's owed credit once half the window is owed, or at once when the peer's
+    /// window is used up (after a SETTINGS_INITIAL_WINDOW_SIZE cut it can be negative, and no
+    /// DATA would ever come to trigger the half-window rule).
+    mutating func sendOwedCredit(at index: Dictionary<UInt32, StreamState>.Index) {
         let owed = streams.values[index].unacknowledged
-        if owed >= max(1, localInitialWindow / 2) {
-            FrameEncoder.appendWindowUpdate(streamID: id, increment: UInt32(owed), into: &outbound)
+        guard owed > 0 else { return }
+        if owed >= max(1, localInitialWindow / 2) || streams.values[index].receiveWindow <= 0 {
+            FrameEncoder.appendWindowUpdate(streamID: streams.keys[index], increment: UInt32(owed), into: &outbound)
             streams.values[index].receiveWindow &+= owed
             streams.values[index].unacknowledged = 0
         }

@@ -377,6 +377,26 @@ import Testing
         #expect(harness.server.sendWindow(streamID: 1) == 10)
     }
 
+    @Test func section6_9_2_creditOwedBeforeAWindowCutIsReturnedWhenTheCutTakesEffect() {
+        // The peer sends under the default 65 535 window before our smaller SETTINGS arrives;
+        // when it ACKs the cut its window is negative and no DATA can come to trigger credit:
+        // the machine must return what it owes then, or the stream stalls for good.
+        var configuration = HTTP2Configuration()
+        configuration.initialWindowSize = 16_384
+        var harness = ServerHarness(configuration)
+        _ = harness.send(Wire.headers(1, endStream: false))
+        let chunk = Array(repeating: UInt8(1), count: 16_000)
+        var frames: [WireFrame] = []
+        for _ in 0..<4 { frames += harness.send(Wire.data(1, chunk)).frames }
+        let creditedBefore = frames.filter { $0.streamID == 1 }.compactMap(\.windowIncrement).reduce(0, +)
+        let ack = harness.send(Wire.settings(ack: true))
+        let creditedAtAck = ack.frames.filter { $0.streamID == 1 }.compactMap(\.windowIncrement).reduce(0, +)
+        #expect(creditedBefore == 48_000)
+        #expect(creditedAtAck == 16_000)
+        // The peer's window is now 65 535 - 64 000 + 64 000 - 49 151 = 16 384.
+        expectAccepted(harness.send(Wire.data(1, Array(repeating: 1, count: 16_384))))
+    }
+
     @Test func section6_9_2_initialWindowSizeOverflowingAStreamIsAFlowControlError() {
         var harness = ServerHarness()
         _ = harness.send(Wire.headers(1, endStream: false))
