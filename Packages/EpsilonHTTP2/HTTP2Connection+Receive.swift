@@ -321,8 +321,9 @@ extension HTTP2Connection {
         if peerStreamCount >= configuration.maxConcurrentStreams { return .reset(.refusedStream, countsAsReset: false) }
         if peerStreamsOpened >= configuration.maxStreamsPerConnection {
             if goawaySentLastStreamID == nil {
-                FrameEncoder.appendGoaway(lastStreamID: id &- 2, code: .noError, into: &outbound)
-                goawaySentLastStreamID = id &- 2
+                let last = id >= 2 ? id - 2 : 0
+                FrameEncoder.appendGoaway(lastStreamID: last, code: .noError, into: &outbound)
+                goawaySentLastStreamID = last
             }
             return .reset(.refusedStream, countsAsReset: false)
         }

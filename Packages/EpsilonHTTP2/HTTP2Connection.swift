@@ -396,8 +396,10 @@ public struct HTTP2Connection: Sendable {
     /// half the connection window is owed.
     mutating func creditConnection(_ count: Int) {
         guard count > 0 else { return }
-        connectionUnacknowledged &+= count
-        if connectionUnacknowledged >= configuration.connectionWindowSize / 2 {
+        // Never grant more than brings the peer's window to 2^31-1 (a caller's `consume` may
+        // overstate what it read; the rest is dropped rather than overflowing the peer).
+        connectionUnacknowledged = min(connectionUnacknowledged &+ count, http2MaxWindowSize &- connectionReceiveWindow)
+        if connectionUnacknowledged > 0 && connectionUnacknowledged >= configuration.connectionWindowSize / 2 {
             FrameEncoder.appendWindowUpdate(streamID: 0, increment: UInt32(connectionUnacknowledged), into: &outbound)
             connectionReceiveWindow &+= connectionUnacknowledged
             connectionUnacknowledged = 0
@@ -409,7 +411,8 @@ public struct HTTP2Connection: Sendable {
     mutating func creditStream(_ id: UInt32, _ count: Int) {
         guard count > 0, let index = streams.index(forKey: id) else { return }
         guard streams.values[index].peerMaySend else { return }
-        streams.values[index].unacknowledged &+= count
+        let room = http2MaxWindowSize &- streams.values[index].receiveWindow
+        streams.values[index].unacknowledged = min(streams.values[index].unacknowledged &+ count, room, http2MaxWindowSize)
         sendOwedCredit(at: index)
     }
 
