@@ -129,6 +129,13 @@ extension HTTP2Connection {
         case .reservedLocal, .reservedRemote:
             throw HTTP2ConnectionError(.frameOnReservedStream, code: .protocolError, streamID: id)
         }
+        // §8.1: DATA before the final response head is malformed (a server's streams start
+        // with the request head, so this only catches clients' peers).
+        guard stream.receivedFinalHead else {
+            creditConnection(length)
+            try streamError(id, .protocolError, &handler)
+            return
+        }
         guard length <= stream.receiveWindow else {
             creditConnection(length)
             try streamError(id, .flowControlError, &handler)
@@ -317,8 +324,9 @@ extension HTTP2Connection {
         highestPeerStreamID = id
         // §6.8: streams above the GOAWAY we sent are ignored.
         if let last = goawaySentLastStreamID, id > last { return .ignore }
-        // §5.1.2: above our SETTINGS_MAX_CONCURRENT_STREAMS, refuse (not an attack in itself).
-        if peerStreamCount >= configuration.maxConcurrentStreams { return .reset(.refusedStream, countsAsReset: false) }
+        // §5.1.2: above our SETTINGS_MAX_CONCURRENT_STREAMS, refuse. A peer that knows the
+        // limit and keeps opening streams makes us reset them: those count as resets too.
+        if peerStreamCount >= configuration.maxConcurrentStreams { return .reset(.refusedStream, countsAsReset: true) }
         if peerStreamsOpened >= configuration.maxStreamsPerConnection {
             if goawaySentLastStreamID == nil {
                 let last = id >= 2 ? id - 2 : 0

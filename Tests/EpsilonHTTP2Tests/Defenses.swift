@@ -46,6 +46,18 @@ import Testing
         #expect(reaction.frames.filter { $0.type == .rstStream }.count == 6)
     }
 
+    @Test func refusedStreamsCountAsResets() {
+        var configuration = HTTP2Configuration()
+        configuration.maxConcurrentStreams = 1
+        configuration.maxResetsPerWindow = 20
+        var harness = ServerHarness(configuration)
+        var attack = Wire.headers(1, endStream: false)
+        for index in 1...30 { attack += Wire.headers(UInt32(2 * index + 1), endStream: false) }
+        let reaction = harness.send(attack)
+        expectConnectionError(reaction, .enhanceYourCalm)
+        #expect(reaction.frames.filter { $0.type == .rstStream && $0.errorCode == .refusedStream }.count == 21)
+    }
+
     @Test func continuationFloodOfEmptyFramesIsBoundedByCount() {
         var harness = ServerHarness()
         var attack = Wire.headers(1, block: [0x82], endStream: true, endHeaders: false)

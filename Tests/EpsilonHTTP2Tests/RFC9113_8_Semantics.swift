@@ -64,6 +64,14 @@ import Testing
         #expect(client.activeStreamCount == 0)
     }
 
+    @Test func dataBeforeTheResponseHeadIsMalformed() throws {
+        var client = HTTP2Connection(role: .client)
+        _ = try client.receive(Wire.settings())
+        let id = try client.startRequest(Wire.request, endStream: true)
+        _ = client.takeOutput()
+        expectStreamError(ServerHarness.feed(&client, Wire.data(id, [1, 2])), id, .protocolError)
+    }
+
     @Test func responseToHeadMayCarryContentLengthWithoutBody() throws {
         var client = HTTP2Connection(role: .client)
         _ = try client.receive(Wire.settings())
