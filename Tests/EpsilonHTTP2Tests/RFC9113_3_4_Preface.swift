@@ -92,6 +92,14 @@ import Testing
         #expect(reaction.events.count == 1)
     }
 
+    @Test func section4_2_dataOfExactlyTheDefaultMaxFrameSizeIsAccepted() {
+        var harness = ServerHarness()
+        _ = harness.send(Wire.headers(1, endStream: false))
+        let reaction = harness.send(Wire.data(1, Array(repeating: 0, count: 16_384)))
+        #expect(reaction.error == nil && reaction.goaway == nil && !reaction.hasRST)
+        #expect(reaction.events == [.data(streamID: 1, Array(repeating: 0, count: 16_384), endStream: false)])
+    }
+
     @Test func section4_2_dataAboveMaxFrameSizeIsAFrameSizeError() {
         var harness = ServerHarness()
         _ = harness.send(Wire.headers(1, endStream: false))

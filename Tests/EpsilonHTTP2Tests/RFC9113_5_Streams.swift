@@ -98,6 +98,14 @@ import Testing
         expectStreamOrConnectionError(harness.send(Wire.data(1, [1])), 1, .streamClosed)
     }
 
+    @Test func closed_headersAfterBothSidesEndedIsStreamClosed() {
+        var harness = ServerHarness()
+        _ = harness.send(Wire.headers(1, endStream: true))
+        try? harness.server.sendHeaders(streamID: 1, [HeaderField(":status", "204")], endStream: true)
+        _ = harness.server.takeOutput()
+        expectStreamOrConnectionError(harness.send(Wire.headers(1, [HeaderField("x-t", "1")])), 1, .streamClosed)
+    }
+
     @Test func closed_framesOnAStreamWeResetAreIgnored() {
         var harness = ServerHarness()
         _ = harness.send(Wire.headers(1, endStream: false))

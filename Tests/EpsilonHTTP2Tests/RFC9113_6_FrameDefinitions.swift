@@ -420,6 +420,12 @@ import Testing
         #expect(reaction.events.count == 1)
     }
 
+    @Test func continuationAfterDataIsAProtocolError() {
+        var harness = ServerHarness()
+        _ = harness.send(Wire.headers(1, endStream: false))
+        expectConnectionError(harness.send(Wire.data(1, [1]) + Wire.continuation(1, [0x82], endHeaders: true)), .protocolError)
+    }
+
     @Test func continuationAfterEndHeadersIsAProtocolError() {
         var harness = ServerHarness()
         expectConnectionError(harness.send(Wire.headers(1, endStream: false) + Wire.continuation(1, [], endHeaders: true)), .protocolError)

@@ -118,6 +118,7 @@ import Testing
         ("pseudo-header after a regular field", [HeaderField(":method", "GET"), HeaderField(":scheme", "http"), HeaderField("x-a", "b"), HeaderField(":path", "/")]),
         ("duplicate :path", base + [HeaderField(":path", "/again")]),
         ("duplicate :method", [HeaderField(":method", "GET")] + base),
+        ("duplicate :scheme", base + [HeaderField(":scheme", "https")]),
         ("missing :method", Array(base.dropFirst())),
         ("missing :scheme", base.filter { $0.name != ":scheme" }),
         ("missing :path", base.filter { $0.name != ":path" }),
