@@ -19,7 +19,11 @@ extension HTTP2Connection {
         nextLocalStreamID &+= 2
         var stream = StreamState(phase: .open, sendWindow: peerSettings.initialWindowSize, receiveWindow: localInitialWindow)
         stream.sentFinalHead = true
-        stream.requestWasHead = fields.contains { $0.name == ":method" && $0.value == "HEAD" }
+        var index = 0
+        while index < fields.count {
+            if fields[index].name == ":method" { stream.requestWasHead = fields[index].value == "HEAD" }
+            index &+= 1
+        }
         insertStream(id, stream)
         writeHeaderBlock(streamID: id, promisedStreamID: 0, fields, endStream: endStream)
         if endStream { endLocal(id) }
@@ -40,8 +44,7 @@ extension HTTP2Connection {
         case .halfClosedLocal, .reservedRemote:
             throw .streamNotWritable(streamID)
         }
-        let informational = fields.first { $0.name == ":status" }.map { $0.value.hasPrefix("1") } ?? false
-        if !informational { stream.sentFinalHead = true }
+        if !Self.isInformational(fields) { stream.sentFinalHead = true }
         streams[streamID] = stream
         writeHeaderBlock(streamID: streamID, promisedStreamID: 0, fields, endStream: endStream)
         if endStream { endLocal(streamID) }
@@ -216,6 +219,17 @@ extension HTTP2Connection {
         Array(value.utf8).withUnsafeBytes { bytes in
             FrameEncoder.appendPriorityUpdate(prioritizedStreamID: streamID, fieldValue: bytes, into: &outbound)
         }
+    }
+
+    /// Whether a response head carries a 1xx `:status` (a counted loop over UTF-8: no
+    /// allocation, even unoptimised).
+    static func isInformational(_ fields: [HeaderField]) -> Bool {
+        var index = 0
+        while index < fields.count {
+            if fields[index].name == ":status" { return fields[index].value.utf8.first == UInt8(ascii: "1") }
+            index &+= 1
+        }
+        return false
     }
 
     /// We ended our side of the stream.

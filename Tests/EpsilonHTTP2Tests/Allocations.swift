@@ -99,14 +99,44 @@ private struct CountingHandler: HTTP2EventHandler {
             harness.server.flush(into: &output)
         }
         let allocations = epsilon_malloc_counter_stop()
-        #if DEBUG
-        // Unoptimised builds leave one value per request unspecialised and boxed; the claim
-        // is for optimised code (the README's `swift test -c release`).
-        #expect(allocations <= 1_000)
-        #else
         #expect(allocations == 0)
-        #endif
         #expect(handler.headers == 1_200 * 6)
         #expect(harness.server.activeStreamCount == 0)
+    }
+
+    @Test func clientRequestsAndResponsesAllocateNothing() throws {
+        var client = HTTP2Connection(role: .client)
+        var handler = CountingHandler()
+        try client.receive(Wire.settings([(0x3, 1_000_000)]), into: &handler)
+        var encoder = HeaderBlockEncoder()
+        let responseFields = [HeaderField(":status", "200"), HeaderField("content-type", "text/plain")]
+        // Responses for streams 1, 3, 5, ... pre-encoded: HEADERS then DATA with END_STREAM.
+        var responses: [[UInt8]] = []
+        for index in 0..<1_200 {
+            var block: [UInt8] = []
+            encoder.encode(responseFields, into: &block)
+            let id = UInt32(2 * index + 1)
+            responses.append(Wire.headers(id, block: block, endStream: false) + Wire.data(id, Array(repeating: 0x62, count: 200), endStream: true))
+        }
+        let request = Wire.request
+        var output: [UInt8] = []
+        output.reserveCapacity(1 << 16)
+        for index in 0..<200 {
+            _ = try client.startRequest(request, endStream: true)
+            try client.receive(responses[index], into: &handler)
+            output.removeAll(keepingCapacity: true)
+            client.flush(into: &output)
+        }
+        epsilon_malloc_counter_start()
+        for index in 200..<1_200 {
+            _ = try client.startRequest(request, endStream: true)
+            try client.receive(responses[index], into: &handler)
+            output.removeAll(keepingCapacity: true)
+            client.flush(into: &output)
+        }
+        let allocations = epsilon_malloc_counter_stop()
+        #expect(allocations == 0)
+        #expect(handler.dataBytes == 1_200 * 200)
+        #expect(client.activeStreamCount == 0)
     }
 }
