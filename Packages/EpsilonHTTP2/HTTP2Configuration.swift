@@ -59,6 +59,9 @@ public struct HTTP2Configuration: Sendable {
     public var maxPendingSettingsAcks: Int = 100
     /// The most PING ACKs owed and not yet flushed (default 100).
     public var maxPendingPingAcks: Int = 100
+    /// How long the peer may take to acknowledge our SETTINGS before SETTINGS_TIMEOUT
+    /// (RFC 9113 §6.5.3), in nanoseconds of the `now` input (default 10 s).
+    public var settingsTimeout: UInt64 = 10_000_000_000
     /// The most streams the peer may open over the connection's life; after that we send
     /// GOAWAY and refuse new streams (default: no bound but stream-id exhaustion).
     public var maxStreamsPerConnection: Int = Int.max

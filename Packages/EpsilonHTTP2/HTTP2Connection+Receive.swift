@@ -437,6 +437,8 @@ extension HTTP2Connection {
     private mutating func receiveSettingsAck<Handler: HTTP2EventHandler>(_ handler: inout Handler) {
         guard !pendingLocalSettings.isEmpty else { return }
         let settings = pendingLocalSettings.removeFirst()
+        // The next SETTINGS, if any, is timed from this ACK (it was sent no earlier).
+        settingsWaitStart = pendingLocalSettings.isEmpty ? nil : now
         for setting in settings {
             let value = Int(setting.value)
             switch setting.parameter {

@@ -91,6 +91,8 @@ public struct HTTP2Connection: Sendable {
     var localInitialWindow = 65_535
     /// SETTINGS we sent and the peer has not acknowledged, oldest first.
     var pendingLocalSettings: [[Setting]] = []
+    /// When the oldest unacknowledged SETTINGS began waiting, as first seen through `now`.
+    var settingsWaitStart: UInt64?
 
     /// The last stream id in the GOAWAY we sent, if any.
     public internal(set) var goawaySentLastStreamID: UInt32?
@@ -219,11 +221,35 @@ public struct HTTP2Connection: Sendable {
     ) throws(HTTP2ConnectionError) {
         if case .closed(let error) = state { throw error }
         self.now = now
+        if settingsWaitStart == nil && !pendingLocalSettings.isEmpty { settingsWaitStart = now }
         do {
             try consume(bytes, &handler)
+            try checkSettingsTimeout()
         } catch {
             fail(error)
             throw error
+        }
+    }
+
+    /// Applies the rules that need only time: SETTINGS not acknowledged within
+    /// ``HTTP2Configuration/settingsTimeout`` is a connection error of type SETTINGS_TIMEOUT
+    /// (RFC 9113 §6.5.3). Call it from a timer; ``receive(_:now:into:)`` checks too.
+    public mutating func checkTimeouts(now: UInt64) throws(HTTP2ConnectionError) {
+        if case .closed(let error) = state { throw error }
+        self.now = now
+        if settingsWaitStart == nil && !pendingLocalSettings.isEmpty { settingsWaitStart = now }
+        do {
+            try checkSettingsTimeout()
+        } catch {
+            fail(error)
+            throw error
+        }
+    }
+
+    private func checkSettingsTimeout() throws(HTTP2ConnectionError) {
+        if let start = settingsWaitStart, !pendingLocalSettings.isEmpty, now >= start,
+           now - start > configuration.settingsTimeout {
+            throw HTTP2ConnectionError(.settingsTimeout, code: .settingsTimeout)
         }
     }
 

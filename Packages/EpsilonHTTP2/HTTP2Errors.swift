@@ -47,6 +47,8 @@ public struct HTTP2ConnectionError: Error, Hashable, Sendable, CustomStringConve
         case emptyFrameFlood
         /// Too many PRIORITY frames (PRIORITY flood).
         case priorityFlood
+        /// Our SETTINGS went unacknowledged for longer than the configured timeout (§6.5.3).
+        case settingsTimeout
         /// Input after the connection ended.
         case connectionClosed
     }

@@ -153,6 +153,24 @@ import Testing
         #expect(reaction.events.count == 1)
     }
 
+    @Test func section6_5_3_unacknowledgedSettingsTimeOut() throws {
+        var configuration = HTTP2Configuration()
+        configuration.settingsTimeout = 5_000_000_000
+        var server = HTTP2Connection(role: .server, configuration: configuration)
+        _ = server.takeOutput()
+        var events = HTTP2EventCollector()
+        try server.receive(http2ClientPreface + Wire.settings(), now: 1_000_000_000, into: &events)
+        try server.checkTimeouts(now: 6_000_000_000)
+        #expect(throws: HTTP2ConnectionError(.settingsTimeout, code: .settingsTimeout)) {
+            try server.checkTimeouts(now: 6_000_000_001)
+        }
+        #expect(wireFrames(server.takeOutput()).last?.errorCode == .settingsTimeout)
+        // Acknowledged in time: no timeout, however long the connection lives.
+        var calm = HTTP2Connection(role: .server, configuration: configuration)
+        try calm.receive(http2ClientPreface + Wire.settings() + Wire.settings(ack: true), now: 1_000_000_000, into: &events)
+        try calm.checkTimeouts(now: 100_000_000_000)
+    }
+
     @Test func peerHeaderTableSizeReachesOurEncoder() throws {
         var harness = ServerHarness(clientSettings: [(0x1, 0)])
         _ = harness.send(Wire.headers(1))
