@@ -123,6 +123,7 @@ import Testing
         ("missing :scheme", base.filter { $0.name != ":scheme" }),
         ("missing :path", base.filter { $0.name != ":path" }),
         ("empty :path", base.map { $0.name == ":path" ? HeaderField(":path", "") : $0 }),
+        (":protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL", base + [HeaderField(":protocol", "websocket")]),
         ("CONNECT with :path", [HeaderField(":method", "CONNECT"), HeaderField(":authority", "a:443"), HeaderField(":path", "/")]),
     ])
     func malformedRequestIsAStreamProtocolError(_ label: String, fields: [HeaderField]) {
