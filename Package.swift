@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "EpsilonTransport", targets: ["EpsilonTransport"]),
         .library(name: "EpsilonHTTPServerPreview", targets: ["EpsilonHTTPServerPreview"]),
         .library(name: "EpsilonTLS", targets: ["EpsilonTLS"]),
+        .library(name: "EpsilonHTTP2", targets: ["EpsilonHTTP2"]),
         .executable(name: "epsilon", targets: ["epsilon"]),
         .executable(name: "epsilon-conformance", targets: ["epsilon-conformance"]),
     ],
@@ -27,6 +28,7 @@ let package = Package(
         // MARK: Protocol machines (standard library only)
         .target(name: "EpsilonHTTP1", path: "Packages/EpsilonHTTP1", swiftSettings: strict),
         .target(name: "EpsilonHPACK", path: "Packages/EpsilonHPACK", swiftSettings: strict),
+        .target(name: "EpsilonHTTP2", dependencies: ["EpsilonHPACK"], path: "Packages/EpsilonHTTP2", swiftSettings: strict),
 
         // MARK: Transport (the OS through a small C shim) and the first server on it
         .target(name: "CEpsilonTransportShims", path: "Packages/CEpsilonTransportShims"),
@@ -52,7 +54,7 @@ let package = Package(
         // MARK: Tooling shared by the command-line tools and their tests
         .target(
             name: "EpsilonTooling",
-            dependencies: ["EpsilonHTTP1", "EpsilonHPACK"],
+            dependencies: ["EpsilonHTTP1", "EpsilonHPACK", "EpsilonHTTP2"],
             path: "Packages/EpsilonTooling",
             swiftSettings: strict
         ),
@@ -101,6 +103,13 @@ let package = Package(
             name: "EpsilonTLSTests",
             dependencies: ["EpsilonTLS", "COpenSSL"],
             path: "Tests/EpsilonTLSTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EpsilonHTTP2Tests",
+            dependencies: ["EpsilonHTTP2", "EpsilonMallocCounter"],
+            path: "Tests/EpsilonHTTP2Tests",
+            exclude: ["Interop/h2_peer.py"],
             swiftSettings: strict
         ),
         .testTarget(

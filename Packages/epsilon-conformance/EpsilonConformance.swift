@@ -7,7 +7,7 @@ struct EpsilonConformanceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "epsilon-conformance",
         abstract: "Runs protocol test-vector suites against Epsilon's machines.",
-        subcommands: [HTTP1Suite.self, HPACKSuite.self]
+        subcommands: [HTTP1Suite.self, HPACKSuite.self, HTTP2FramesSuite.self]
     )
 }
 
@@ -54,6 +54,21 @@ struct HPACKSuite: ParsableCommand {
 
     func run() throws {
         let result = try HPACKConformance.run(folder: folder) { print($0) }
+        try finish(passed: result.passed, failed: result.failed)
+    }
+}
+
+struct HTTP2FramesSuite: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "http2-frames",
+        abstract: "Decodes and re-encodes every frame case (http2jp/http2-frame-test-case layout) under a folder."
+    )
+
+    @Argument(help: "A folder searched recursively for *.json frame cases.")
+    var folder: String
+
+    func run() throws {
+        let result = try HTTP2FrameConformance.run(folder: folder) { print($0) }
         try finish(passed: result.passed, failed: result.failed)
     }
 }

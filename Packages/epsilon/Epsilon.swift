@@ -48,7 +48,7 @@ struct Serve: AsyncParsableCommand {
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decodes captured bytes and prints what they hold.",
-        subcommands: [InspectHTTP1.self, InspectHPACK.self]
+        subcommands: [InspectHTTP1.self, InspectHPACK.self, InspectHTTP2.self]
     )
 }
 
@@ -96,6 +96,25 @@ struct InspectHPACK: ParsableCommand {
         do {
             print(try HPACKInspector.describe(argument: input, maxTableSize: tableSize))
         } catch let error as HPACKInspector.InspectionError {
+            print(error.output)
+            throw ExitCode.failure
+        }
+    }
+}
+
+struct InspectHTTP2: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "http2",
+        abstract: "Prints the HTTP/2 frames in a captured byte stream (one direction), header blocks decoded."
+    )
+
+    @Argument(help: "A file of captured bytes, or - for standard input.")
+    var file: String = "-"
+
+    func run() throws {
+        do {
+            print(try HTTP2Inspector.describe(try readInput(file)))
+        } catch let error as HTTP2Inspector.InspectionError {
             print(error.output)
             throw ExitCode.failure
         }

@@ -1,0 +1,276 @@
+import EpsilonHPACK
+
+extension HTTP2Connection {
+    private func checkOpen() throws(HTTP2UsageError) {
+        if case .closed = state { throw .connectionClosed }
+    }
+
+    /// Starts a request on the next client stream and returns its identifier (client only).
+    ///
+    /// Throws when the peer's SETTINGS_MAX_CONCURRENT_STREAMS is reached, after GOAWAY, or
+    /// when stream identifiers are exhausted (§5.1.1: open a new connection).
+    public mutating func startRequest(_ fields: [HeaderField], endStream: Bool) throws(HTTP2UsageError) -> UInt32 {
+        try checkOpen()
+        guard role == .client else { throw .wrongRole }
+        guard goawayReceivedLastStreamID == nil, goawaySentLastStreamID == nil else { throw .goawayReceived }
+        guard nextLocalStreamID <= http2MaxStreamID else { throw .streamIDsExhausted }
+        guard localStreamCount < peerSettings.maxConcurrentStreams else { throw .tooManyStreams }
+        let id = nextLocalStreamID
+        nextLocalStreamID &+= 2
+        var stream = StreamState(phase: .open, sendWindow: peerSettings.initialWindowSize, receiveWindow: localInitialWindow)
+        stream.sentFinalHead = true
+        var index = 0
+        while index < fields.count {
+            if fields[index].name == ":method" { stream.requestWasHead = fields[index].value == "HEAD" }
+            index &+= 1
+        }
+        insertStream(id, stream)
+        writeHeaderBlock(streamID: id, promisedStreamID: 0, fields, endStream: endStream)
+        if endStream { endLocal(id) }
+        return id
+    }
+
+    /// Sends a head (response, 1xx included, or a pushed response) or trailers on a stream.
+    ///
+    /// After a final head, another HEADERS is trailers and must end the stream.
+    public mutating func sendHeaders(streamID: UInt32, _ fields: [HeaderField], endStream: Bool) throws(HTTP2UsageError) {
+        try checkOpen()
+        guard var stream = streams[streamID] else { throw .unknownStream(streamID) }
+        switch stream.phase {
+        case .open, .halfClosedRemote:
+            if stream.sentFinalHead && !endStream { throw .endStreamAlreadySent(streamID) }
+        case .reservedLocal:
+            stream.phase = .halfClosedRemote
+        case .halfClosedLocal, .reservedRemote:
+            throw .streamNotWritable(streamID)
+        }
+        if !Self.isInformational(fields) { stream.sentFinalHead = true }
+        streams[streamID] = stream
+        writeHeaderBlock(streamID: streamID, promisedStreamID: 0, fields, endStream: endStream)
+        if endStream { endLocal(streamID) }
+    }
+
+    /// Sends trailers, ending the stream.
+    public mutating func sendTrailers(streamID: UInt32, _ fields: [HeaderField]) throws(HTTP2UsageError) {
+        guard let stream = streams[streamID], stream.sentFinalHead else { throw .streamNotWritable(streamID) }
+        try sendHeaders(streamID: streamID, fields, endStream: true)
+    }
+
+    /// Sends as much of `data` as the flow-control windows allow, in frames of at most the
+    /// peer's SETTINGS_MAX_FRAME_SIZE, and returns how many octets were sent.
+    ///
+    /// END_STREAM goes on the last frame only if every octet was sent; otherwise wait for
+    /// ``HTTP2Event/windowUpdated(streamID:increment:)`` and send the rest. Empty `data` with
+    /// `endStream` sends an empty DATA frame with END_STREAM.
+    @discardableResult
+    public mutating func sendData(streamID: UInt32, _ data: UnsafeRawBufferPointer, endStream: Bool) throws(HTTP2UsageError) -> Int {
+        try checkOpen()
+        guard let index = streams.index(forKey: streamID) else { throw .unknownStream(streamID) }
+        guard streams.values[index].weMaySend, streams.values[index].sentFinalHead else { throw .streamNotWritable(streamID) }
+        let allowed = max(0, min(data.count, connectionSendWindow, streams.values[index].sendWindow))
+        let frameSize = peerSettings.maxFrameSize
+        var sent = 0
+        while sent < allowed {
+            let chunk = min(allowed &- sent, frameSize)
+            let last = sent &+ chunk == data.count
+            FrameEncoder.appendData(
+                streamID: streamID, UnsafeRawBufferPointer(rebasing: data[sent..<(sent &+ chunk)]),
+                endStream: endStream && last, into: &outbound)
+            sent &+= chunk
+        }
+        if data.isEmpty && endStream {
+            FrameEncoder.appendData(streamID: streamID, data, endStream: true, into: &outbound)
+        }
+        connectionSendWindow &-= sent
+        streams.values[index].sendWindow &-= sent
+        if endStream && sent == data.count { endLocal(streamID) }
+        return sent
+    }
+
+    /// Sends data held in an array; see ``sendData(streamID:_:endStream:)``.
+    @discardableResult
+    public mutating func sendData(streamID: UInt32, _ data: [UInt8], endStream: Bool) throws(HTTP2UsageError) -> Int {
+        let result: Result<Int, HTTP2UsageError> = data.withUnsafeBytes { bytes in
+            do throws(HTTP2UsageError) {
+                return .success(try sendData(streamID: streamID, bytes, endStream: endStream))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Resets a stream (RST_STREAM) and forgets it; frames still in flight on it are ignored.
+    public mutating func resetStream(streamID: UInt32, code: HTTP2ErrorCode) throws(HTTP2UsageError) {
+        try checkOpen()
+        guard streams[streamID] != nil else { throw .unknownStream(streamID) }
+        removeStream(streamID, resetByUs: true)
+        FrameEncoder.appendRSTStream(streamID: streamID, code: code, into: &outbound)
+    }
+
+    /// Sends a PING; its ACK comes back as ``HTTP2Event/pingAcknowledged(_:)``.
+    public mutating func sendPing(_ opaque: UInt64) throws(HTTP2UsageError) {
+        try checkOpen()
+        FrameEncoder.appendPing(opaque, ack: false, into: &outbound)
+    }
+
+    /// Sends new SETTINGS; limits that grow apply at once, limits that shrink once the peer
+    /// acknowledges (so frames the peer sent under the old values stay valid).
+    public mutating func updateSettings(_ settings: [Setting]) throws(HTTP2UsageError) {
+        try checkOpen()
+        for setting in settings {
+            let value = Int(setting.value)
+            switch setting.parameter {
+            case .initialWindowSize where value > http2MaxWindowSize,
+                 .maxFrameSize where value < http2DefaultMaxFrameSize || value > http2MaxAllowedFrameSize,
+                 .enablePush where value > 1 || role == .server:
+                throw .invalidSetting(setting.parameter)
+            default:
+                break
+            }
+        }
+        for setting in settings {
+            let value = Int(setting.value)
+            switch setting.parameter {
+            case .headerTableSize where value > decoder.configuration.maxTableSize:
+                decoder.setMaxTableSize(value)
+            case .initialWindowSize where value > localInitialWindow:
+                applyLocalInitialWindow(value)
+            case .maxFrameSize:
+                frameDecoder.maxFrameSize = max(frameDecoder.maxFrameSize, value)
+                configuration.maxFrameSize = value
+            case .maxConcurrentStreams:
+                configuration.maxConcurrentStreams = value
+            case .maxHeaderListSize where value > decoder.configuration.maxHeaderListSize:
+                decoder.setMaxHeaderListSize(value)
+            case .enablePush:
+                configuration.enablePush = value == 1
+            default:
+                break
+            }
+        }
+        FrameEncoder.appendSettings(settings, into: &outbound)
+        pendingLocalSettings.append(settings)
+    }
+
+    /// Returns flow-control credit for `count` octets of DATA the caller has processed
+    /// (manual replenishment; a no-op for the stream once it is closed).
+    public mutating func consume(streamID: UInt32, count: Int) {
+        guard count > 0, !isClosed else { return }
+        creditConnection(count)
+        creditStream(streamID, count)
+    }
+
+    /// Sends GOAWAY now with the last peer stream we processed; new peer streams are ignored
+    /// from here on. For errors, or when streams above need not finish.
+    public mutating func sendGoaway(code: HTTP2ErrorCode, debugData: [UInt8] = []) {
+        guard !isClosed else { return }
+        debugData.withUnsafeBytes { debug in
+            FrameEncoder.appendGoaway(lastStreamID: highestPeerStreamID, code: code, debugData: debug, into: &outbound)
+        }
+        goawaySentLastStreamID = highestPeerStreamID
+    }
+
+    /// Starts a graceful shutdown (§6.8): a server sends GOAWAY with the largest stream id
+    /// and a PING; when the PING's ACK is back, a second GOAWAY names the last stream it will
+    /// process. Streams already open finish; ``isQuiescent`` says when to close.
+    public mutating func beginGracefulShutdown() {
+        guard !isClosed, goawaySentLastStreamID == nil else { return }
+        if role == .server {
+            FrameEncoder.appendGoaway(lastStreamID: http2MaxStreamID, code: .noError, into: &outbound)
+            FrameEncoder.appendPing(Self.shutdownPingData, ack: false, into: &outbound)
+            goawaySentLastStreamID = http2MaxStreamID
+            shutdownPingPending = true
+        } else {
+            sendGoaway(code: .noError)
+        }
+    }
+
+    mutating func finishGracefulShutdown() {
+        FrameEncoder.appendGoaway(lastStreamID: highestPeerStreamID, code: .noError, into: &outbound)
+        goawaySentLastStreamID = highestPeerStreamID
+    }
+
+    /// Promises a pushed response on `streamID` (server only) and returns the promised stream,
+    /// now reserved; send its response with ``sendHeaders(streamID:_:endStream:)``.
+    public mutating func pushPromise(streamID: UInt32, request: [HeaderField]) throws(HTTP2UsageError) -> UInt32 {
+        try checkOpen()
+        guard role == .server else { throw .wrongRole }
+        guard peerSettings.enablePush else { throw .pushDisabled }
+        guard let associated = streams[streamID], associated.phase == .open || associated.phase == .halfClosedRemote else {
+            throw .streamNotWritable(streamID)
+        }
+        guard nextLocalStreamID <= http2MaxStreamID else { throw .streamIDsExhausted }
+        guard localStreamCount < peerSettings.maxConcurrentStreams else { throw .tooManyStreams }
+        let promised = nextLocalStreamID
+        nextLocalStreamID &+= 2
+        insertStream(promised, StreamState(
+            phase: .reservedLocal, sendWindow: peerSettings.initialWindowSize, receiveWindow: localInitialWindow))
+        writeHeaderBlock(streamID: streamID, promisedStreamID: promised, request, endStream: false)
+        return promised
+    }
+
+    /// Sends a PRIORITY_UPDATE (RFC 9218 §7.1) for one of our requests (client only).
+    public mutating func sendPriorityUpdate(streamID: UInt32, _ priority: HTTP2Priority) throws(HTTP2UsageError) {
+        try checkOpen()
+        guard role == .client else { throw .wrongRole }
+        var value = "u=\(priority.urgency)"
+        if priority.incremental { value += ", i" }
+        Array(value.utf8).withUnsafeBytes { bytes in
+            FrameEncoder.appendPriorityUpdate(prioritizedStreamID: streamID, fieldValue: bytes, into: &outbound)
+        }
+    }
+
+    /// Whether a response head carries a 1xx `:status` (a counted loop over UTF-8: no
+    /// allocation, even unoptimised).
+    static func isInformational(_ fields: [HeaderField]) -> Bool {
+        var index = 0
+        while index < fields.count {
+            if fields[index].name == ":status" { return fields[index].value.utf8.first == UInt8(ascii: "1") }
+            index &+= 1
+        }
+        return false
+    }
+
+    /// We ended our side of the stream.
+    mutating func endLocal(_ id: UInt32) {
+        guard let index = streams.index(forKey: id) else { return }
+        switch streams.values[index].phase {
+        case .open: streams.values[index].phase = .halfClosedLocal
+        default: removeStream(id)
+        }
+    }
+
+    /// Encodes `fields` once and writes HEADERS (or PUSH_PROMISE) plus CONTINUATIONs, each at
+    /// most the peer's SETTINGS_MAX_FRAME_SIZE.
+    mutating func writeHeaderBlock(streamID: UInt32, promisedStreamID: UInt32, _ fields: [HeaderField], endStream: Bool) {
+        var block = encodeScratch
+        encodeScratch = []
+        block.removeAll(keepingCapacity: true)
+        encoder.encode(fields, into: &block)
+        let frameSize = peerSettings.maxFrameSize
+        block.withUnsafeBytes { bytes in
+            let firstCapacity = promisedStreamID == 0 ? frameSize : frameSize &- 4
+            let first = min(bytes.count, firstCapacity)
+            let firstFragment = UnsafeRawBufferPointer(rebasing: bytes[0..<first])
+            if promisedStreamID == 0 {
+                FrameEncoder.appendHeaders(
+                    streamID: streamID, fragment: firstFragment, endStream: endStream,
+                    endHeaders: first == bytes.count, into: &outbound)
+            } else {
+                FrameEncoder.appendPushPromise(
+                    streamID: streamID, promisedStreamID: promisedStreamID, fragment: firstFragment,
+                    endHeaders: first == bytes.count, into: &outbound)
+            }
+            var offset = first
+            while offset < bytes.count {
+                let chunk = min(bytes.count &- offset, frameSize)
+                FrameEncoder.appendContinuation(
+                    streamID: streamID, fragment: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset &+ chunk)]),
+                    endHeaders: offset &+ chunk == bytes.count, into: &outbound)
+                offset &+= chunk
+            }
+        }
+        encodeScratch = block
+    }
+}

@@ -1,0 +1,457 @@
+import EpsilonHPACK
+
+/// An HTTP/2 connection (RFC 9113) as a sans-IO machine, for either role.
+///
+/// Feed it the bytes that arrived with ``receive(_:now:into:)``: it hands out
+/// ``HTTP2Event``s to your handler and queues what must be answered (SETTINGS and PING ACKs,
+/// WINDOW_UPDATEs, RST_STREAMs, GOAWAY). Call actions (``startRequest(_:endStream:)``,
+/// ``sendHeaders(streamID:_:endStream:)``, ``sendData(streamID:_:endStream:)``, ...) and take
+/// the bytes to write with ``flush(into:)``. Time is an input (`now`, in nanoseconds of any
+/// monotonic clock), used by the flood defenses' windows.
+///
+/// Events are delivered to a generic handler so no closure or existential is paid per event;
+/// DATA is a view into your buffer (or the machine's partial-frame buffer), and header lists
+/// live in storage the machine reuses, so an open connection decodes DATA and HEADERS without
+/// allocating once warm.
+///
+/// ```swift
+/// var server = HTTP2Connection(role: .server)
+/// var events = HTTP2EventCollector()
+/// try server.receive(bytesFromSocket, now: clock, into: &events)
+/// var output: [UInt8] = []
+/// server.flush(into: &output)   // write `output` to the socket
+/// ```
+///
+/// A connection error queues GOAWAY and throws ``HTTP2ConnectionError``; flush and write the
+/// GOAWAY, then close. Stream errors queue RST_STREAM and surface as
+/// ``HTTP2Event/streamReset(streamID:code:byPeer:)`` with `byPeer == false`.
+public struct HTTP2Connection: Sendable {
+    /// Which end of the connection this machine is.
+    public enum Role: Hashable, Sendable {
+        /// Sends the preface, starts requests on odd streams.
+        case client
+        /// Expects the preface, answers requests, pushes on even streams.
+        case server
+    }
+
+    enum State: Sendable {
+        /// Server: expecting the 24-octet client preface; `matched` octets seen so far.
+        case awaitingPreface(matched: Int)
+        /// The peer's first frame must be SETTINGS (§3.4).
+        case awaitingSettings
+        case active
+        case closed(HTTP2ConnectionError)
+    }
+
+    /// A header block being assembled from HEADERS/PUSH_PROMISE and CONTINUATION frames.
+    struct Assembly: Sendable {
+        var streamID: UInt32
+        /// The promised stream for PUSH_PROMISE, 0 for HEADERS.
+        var promisedStreamID: UInt32
+        var endStream: Bool
+        var continuations: Int
+        /// The HEADERS made the stream depend on itself (§5.3.1): reset after decoding.
+        var dependsOnItself: Bool
+    }
+
+    /// This machine's role.
+    public let role: Role
+    /// The configuration it was made with (our settings and the defense bounds).
+    public internal(set) var configuration: HTTP2Configuration
+    /// The peer's settings in force.
+    public internal(set) var peerSettings = HTTP2Settings()
+
+    var state: State
+    var streams: [UInt32: StreamState] = [:]
+    var peerStreamCount = 0
+    var localStreamCount = 0
+    var highestPeerStreamID: UInt32 = 0
+    var nextLocalStreamID: UInt32
+    var peerStreamsOpened = 0
+    /// The last 64 streams closed, the top bit set for those we reset: frames on a stream we
+    /// reset are ignored (§5.1 "closed"), frames on other closed streams are STREAM_CLOSED, and
+    /// a lower identifier never used is PROTOCOL_ERROR (§5.1.1). Bounded, whatever the peer does.
+    var recentlyClosed: [UInt32] = Array(repeating: 0, count: 64)
+    var recentlyClosedCursor = 0
+
+    var decoder: HeaderBlockDecoder
+    var encoder = HeaderBlockEncoder()
+    var frameDecoder: FrameDecoder
+    var inbound: [UInt8] = []
+    var headerBlock: [UInt8] = []
+    var assembly: Assembly?
+    var headerList = HTTP2HeaderList()
+    var outbound: [UInt8] = []
+    var encodeScratch: [UInt8] = []
+
+    var connectionSendWindow = 65_535
+    var connectionReceiveWindow = 65_535
+    var connectionUnacknowledged = 0
+    /// Our SETTINGS_INITIAL_WINDOW_SIZE as the receive windows use it.
+    var localInitialWindow = 65_535
+    /// SETTINGS we sent and the peer has not acknowledged, oldest first.
+    var pendingLocalSettings: [[Setting]] = []
+    /// When the oldest unacknowledged SETTINGS began waiting, as first seen through `now`.
+    var settingsWaitStart: UInt64?
+
+    /// The last stream id in the GOAWAY we sent, if any.
+    public internal(set) var goawaySentLastStreamID: UInt32?
+    /// The last stream id in the GOAWAY the peer sent, if any.
+    public internal(set) var goawayReceivedLastStreamID: UInt32?
+    var shutdownPingPending = false
+    static let shutdownPingData: UInt64 = 0x4550_5349_4c4f_4e47  // "EPSILONG"
+
+    var now: UInt64 = 0
+    var pendingSettingsAcks = 0
+    var pendingPingAcks = 0
+    var resets = FloodCounter()
+    var emptyFrames = FloodCounter()
+    var priorityFrames = FloodCounter()
+
+    /// Makes a connection machine and queues its opening bytes: a client's preface and
+    /// SETTINGS, a server's SETTINGS (plus a connection WINDOW_UPDATE if the configured
+    /// connection window is above 65 535).
+    public init(role: Role, configuration: HTTP2Configuration = HTTP2Configuration()) {
+        precondition(configuration.maxFrameSize >= 16_384 && configuration.maxFrameSize <= http2MaxAllowedFrameSize,
+                     "maxFrameSize must be 16384...16777215")
+        precondition(configuration.initialWindowSize >= 0 && configuration.initialWindowSize <= http2MaxWindowSize
+                     && configuration.connectionWindowSize >= 65_535 && configuration.connectionWindowSize <= http2MaxWindowSize,
+                     "windows must be within 0...2^31-1 (connection window at least 65535)")
+        self.role = role
+        self.configuration = configuration
+        state = role == .server ? .awaitingPreface(matched: 0) : .awaitingSettings
+        nextLocalStreamID = role == .client ? 1 : 2
+        // Until our SETTINGS is acknowledged the peer may use the RFC's 4096-octet table.
+        decoder = HeaderBlockDecoder(configuration: .init(
+            maxTableSize: max(4096, configuration.headerTableSize),
+            maxHeaderListSize: configuration.maxHeaderListSize,
+            maxStringLength: max(configuration.maxHeaderListSize, 1),
+            forbiddenCharacters: .flag))
+        frameDecoder = FrameDecoder(maxFrameSize: configuration.maxFrameSize)
+        localInitialWindow = max(65_535, configuration.initialWindowSize)
+        if role == .client { outbound.append(contentsOf: http2ClientPreface) }
+        let settings = initialSettings()
+        FrameEncoder.appendSettings(settings, into: &outbound)
+        pendingLocalSettings.append(settings)
+        if configuration.connectionWindowSize > 65_535 {
+            let increment = configuration.connectionWindowSize - 65_535
+            FrameEncoder.appendWindowUpdate(streamID: 0, increment: UInt32(increment), into: &outbound)
+            connectionReceiveWindow = configuration.connectionWindowSize
+        }
+    }
+
+    func initialSettings() -> [Setting] {
+        var settings: [Setting] = []
+        if configuration.headerTableSize != 4096 {
+            settings.append(Setting(.headerTableSize, UInt32(clamping: configuration.headerTableSize)))
+        }
+        if role == .client { settings.append(Setting(.enablePush, configuration.enablePush ? 1 : 0)) }
+        settings.append(Setting(.maxConcurrentStreams, UInt32(clamping: configuration.maxConcurrentStreams)))
+        if configuration.initialWindowSize != 65_535 {
+            settings.append(Setting(.initialWindowSize, UInt32(configuration.initialWindowSize)))
+        }
+        if configuration.maxFrameSize != 16_384 {
+            settings.append(Setting(.maxFrameSize, UInt32(configuration.maxFrameSize)))
+        }
+        settings.append(Setting(.maxHeaderListSize, UInt32(clamping: configuration.maxHeaderListSize)))
+        return settings
+    }
+
+    // MARK: State queries
+
+    /// Whether a connection error ended the machine (GOAWAY queued).
+    public var isClosed: Bool {
+        if case .closed = state { return true }
+        return false
+    }
+
+    /// The connection error that ended the machine, if any.
+    public var connectionError: HTTP2ConnectionError? {
+        if case .closed(let error) = state { return error }
+        return nil
+    }
+
+    /// Whether GOAWAY was sent or received and no stream is left: the transport may close.
+    public var isQuiescent: Bool {
+        (goawaySentLastStreamID != nil || goawayReceivedLastStreamID != nil || isClosed) && streams.isEmpty
+    }
+
+    /// Streams with a record (open, half-closed or reserved).
+    public var activeStreamCount: Int { streams.count }
+
+    /// Octets waiting in the output buffer.
+    public var pendingOutputCount: Int { outbound.count }
+
+    /// What may be sent on `streamID` now: the smaller of the connection and stream windows.
+    public func sendWindow(streamID: UInt32) -> Int {
+        guard let stream = streams[streamID] else { return 0 }
+        return max(0, min(connectionSendWindow, stream.sendWindow))
+    }
+
+    /// The connection-level send window.
+    public var connectionSendWindowSize: Int { connectionSendWindow }
+
+    // MARK: Output
+
+    /// Appends the bytes to write to `output` and empties the machine's buffer (its capacity
+    /// is kept, so steady-state flushing does not allocate). The pending-ACK counts of the
+    /// flood defenses restart.
+    public mutating func flush(into output: inout [UInt8]) {
+        output.append(contentsOf: outbound)
+        outbound.removeAll(keepingCapacity: true)
+        pendingPingAcks = 0
+        pendingSettingsAcks = 0
+    }
+
+    /// Returns the bytes to write and empties the buffer (allocates; see ``flush(into:)``).
+    public mutating func takeOutput() -> [UInt8] {
+        var output: [UInt8] = []
+        flush(into: &output)
+        return output
+    }
+
+    // MARK: Input
+
+    /// Feeds received bytes: any split of the stream gives the same events.
+    ///
+    /// Events go to `handler` in order. Throws ``HTTP2ConnectionError`` on a connection error,
+    /// after queueing GOAWAY; every later call throws it again.
+    public mutating func receive<Handler: HTTP2EventHandler>(
+        _ bytes: UnsafeRawBufferPointer, now: UInt64 = 0, into handler: inout Handler
+    ) throws(HTTP2ConnectionError) {
+        if case .closed(let error) = state { throw error }
+        self.now = now
+        if settingsWaitStart == nil && !pendingLocalSettings.isEmpty { settingsWaitStart = now }
+        do {
+            try consume(bytes, &handler)
+            try checkSettingsTimeout()
+        } catch {
+            fail(error)
+            throw error
+        }
+    }
+
+    /// Applies the rules that need only time: SETTINGS not acknowledged within
+    /// ``HTTP2Configuration/settingsTimeout`` is a connection error of type SETTINGS_TIMEOUT
+    /// (RFC 9113 §6.5.3). Call it from a timer; ``receive(_:now:into:)`` checks too.
+    public mutating func checkTimeouts(now: UInt64) throws(HTTP2ConnectionError) {
+        if case .closed(let error) = state { throw error }
+        self.now = now
+        if settingsWaitStart == nil && !pendingLocalSettings.isEmpty { settingsWaitStart = now }
+        do {
+            try checkSettingsTimeout()
+        } catch {
+            fail(error)
+            throw error
+        }
+    }
+
+    private func checkSettingsTimeout() throws(HTTP2ConnectionError) {
+        if let start = settingsWaitStart, !pendingLocalSettings.isEmpty, now >= start,
+           now - start > configuration.settingsTimeout {
+            throw HTTP2ConnectionError(.settingsTimeout, code: .settingsTimeout)
+        }
+    }
+
+    /// Feeds received bytes held in an array; see ``receive(_:now:into:)``.
+    public mutating func receive<Handler: HTTP2EventHandler>(
+        _ bytes: [UInt8], now: UInt64 = 0, into handler: inout Handler
+    ) throws(HTTP2ConnectionError) {
+        let result: Result<Void, HTTP2ConnectionError> = bytes.withUnsafeBytes { buffer in
+            do throws(HTTP2ConnectionError) {
+                return .success(try receive(buffer, now: now, into: &handler))
+            } catch {
+                return .failure(error)
+            }
+        }
+        try result.get()
+    }
+
+    /// Feeds bytes and returns owned copies of the events (allocates; for tests and tools).
+    /// Events before a connection error are lost with it: use a handler to keep them.
+    public mutating func receive(_ bytes: [UInt8], now: UInt64 = 0) throws(HTTP2ConnectionError) -> [HTTP2OwnedEvent] {
+        var collector = HTTP2EventCollector()
+        try receive(bytes, now: now, into: &collector)
+        return collector.events
+    }
+
+    mutating func fail(_ error: HTTP2ConnectionError) {
+        if case .closed = state { return }
+        let debug = error.frameRule?.rawValue ?? error.rule.rawValue
+        Array(debug.utf8).withUnsafeBytes { debugBytes in
+            FrameEncoder.appendGoaway(lastStreamID: highestPeerStreamID, code: error.code, debugData: debugBytes, into: &outbound)
+        }
+        goawaySentLastStreamID = highestPeerStreamID
+        state = .closed(error)
+    }
+
+    private mutating func consume<Handler: HTTP2EventHandler>(
+        _ bytes: UnsafeRawBufferPointer, _ handler: inout Handler
+    ) throws(HTTP2ConnectionError) {
+        var offset = 0
+        let count = bytes.count
+        if case .awaitingPreface(var matched) = state {
+            while matched < http2ClientPreface.count && offset < count {
+                guard bytes[offset] == http2ClientPreface[matched] else {
+                    throw HTTP2ConnectionError(.invalidPreface, code: .protocolError)
+                }
+                matched &+= 1
+                offset &+= 1
+            }
+            guard matched == http2ClientPreface.count else {
+                state = .awaitingPreface(matched: matched)
+                return
+            }
+            state = .awaitingSettings
+        }
+        while offset < count {
+            if inbound.isEmpty {
+                let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
+                guard let header = FrameDecoder.header(rest) else {
+                    inbound.append(contentsOf: rest)
+                    return
+                }
+                try checkSize(header)
+                let total = FrameHeader.size &+ header.length
+                guard rest.count >= total else {
+                    inbound.append(contentsOf: rest)
+                    return
+                }
+                try process(header, UnsafeRawBufferPointer(rebasing: rest[FrameHeader.size..<total]), &handler)
+                offset &+= total
+            } else {
+                // Complete the buffered frame with just the octets it lacks.
+                if inbound.count < FrameHeader.size {
+                    let take = min(FrameHeader.size &- inbound.count, count &- offset)
+                    inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset &+ take)]))
+                    offset &+= take
+                    if inbound.count < FrameHeader.size { return }
+                }
+                let header = inbound.withUnsafeBytes { FrameDecoder.header($0)! }
+                try checkSize(header)
+                let total = FrameHeader.size &+ header.length
+                let take = min(total &- inbound.count, count &- offset)
+                inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset &+ take)]))
+                offset &+= take
+                if inbound.count < total { return }
+                var frame = inbound
+                inbound = []
+                let outcome: HTTP2ConnectionError? = frame.withUnsafeBytes { buffer in
+                    do throws(HTTP2ConnectionError) {
+                        try process(header, UnsafeRawBufferPointer(rebasing: buffer[FrameHeader.size...]), &handler)
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+                frame.removeAll(keepingCapacity: true)
+                inbound = frame
+                if let outcome { throw outcome }
+            }
+        }
+    }
+
+    private func checkSize(_ header: FrameHeader) throws(HTTP2ConnectionError) {
+        if header.length > frameDecoder.maxFrameSize {
+            throw HTTP2ConnectionError(.malformedFrame, code: .frameSizeError, streamID: header.streamID, frameRule: .frameTooLarge)
+        }
+    }
+
+    // MARK: Stream bookkeeping
+
+    /// Whether `id` belongs to the peer's half of the identifier space.
+    @inline(__always)
+    func isPeerInitiated(_ id: UInt32) -> Bool { (id & 1 == 1) == (role == .server) }
+
+    /// Whether `id` is idle: never used by its initiator (§5.1.1).
+    func isIdle(_ id: UInt32) -> Bool {
+        isPeerInitiated(id) ? id > highestPeerStreamID : id >= nextLocalStreamID
+    }
+
+    /// How a recently closed stream ended: `nil` if not among the last 64 closed.
+    func closure(of id: UInt32) -> (resetByUs: Bool, found: Bool) {
+        var index = 0
+        while index < recentlyClosed.count {
+            let entry = recentlyClosed[index]
+            if entry & http2MaxStreamID == id && id != 0 { return (entry & 0x8000_0000 != 0, true) }
+            index &+= 1
+        }
+        return (false, false)
+    }
+
+    func wasRecentlyReset(_ id: UInt32) -> Bool {
+        let record = closure(of: id)
+        return record.found && record.resetByUs
+    }
+
+    mutating func insertStream(_ id: UInt32, _ stream: StreamState) {
+        if streams.updateValue(stream, forKey: id) == nil {
+            if isPeerInitiated(id) { peerStreamCount &+= 1 } else { localStreamCount &+= 1 }
+        }
+    }
+
+    /// Closes a stream and remembers how (see `recentlyClosed`).
+    mutating func removeStream(_ id: UInt32, resetByUs: Bool = false) {
+        if streams.removeValue(forKey: id) != nil {
+            if isPeerInitiated(id) { peerStreamCount &-= 1 } else { localStreamCount &-= 1 }
+        }
+        recentlyClosed[recentlyClosedCursor] = id | (resetByUs ? 0x8000_0000 : 0)
+        recentlyClosedCursor = (recentlyClosedCursor &+ 1) & 63
+    }
+
+    /// A stream error (§5.4.2): RST_STREAM queued, the stream closed and remembered, the
+    /// handler told, and the reset counted against the rapid-reset bound.
+    mutating func streamError<Handler: HTTP2EventHandler>(
+        _ id: UInt32, _ code: HTTP2ErrorCode, _ handler: inout Handler, countsAsReset: Bool = true
+    ) throws(HTTP2ConnectionError) {
+        removeStream(id, resetByUs: true)
+        FrameEncoder.appendRSTStream(streamID: id, code: code, into: &outbound)
+        handler.handle(.streamReset(streamID: id, code: code, byPeer: false))
+        if countsAsReset { try countReset(id) }
+    }
+
+    mutating func countReset(_ id: UInt32) throws(HTTP2ConnectionError) {
+        if !resets.record(now: now, window: configuration.floodWindow, limit: configuration.maxResetsPerWindow) {
+            throw HTTP2ConnectionError(.rapidReset, code: .enhanceYourCalm, streamID: id)
+        }
+    }
+
+    // MARK: Flow-control credit
+
+    /// Returns `count` octets of connection credit to the peer, in one WINDOW_UPDATE once
+    /// half the connection window is owed.
+    mutating func creditConnection(_ count: Int) {
+        guard count > 0 else { return }
+        // Never grant more than brings the peer's window to 2^31-1 (a caller's `consume` may
+        // overstate what it read; the rest is dropped rather than overflowing the peer).
+        connectionUnacknowledged = min(connectionUnacknowledged &+ count, http2MaxWindowSize &- connectionReceiveWindow)
+        if connectionUnacknowledged > 0 && connectionUnacknowledged >= configuration.connectionWindowSize / 2 {
+            FrameEncoder.appendWindowUpdate(streamID: 0, increment: UInt32(connectionUnacknowledged), into: &outbound)
+            connectionReceiveWindow &+= connectionUnacknowledged
+            connectionUnacknowledged = 0
+        }
+    }
+
+    /// Returns `count` octets of stream credit, once half the stream window is owed, while
+    /// the peer may still send on it.
+    mutating func creditStream(_ id: UInt32, _ count: Int) {
+        guard count > 0, let index = streams.index(forKey: id) else { return }
+        guard streams.values[index].peerMaySend else { return }
+        let room = http2MaxWindowSize &- streams.values[index].receiveWindow
+        streams.values[index].unacknowledged = min(streams.values[index].unacknowledged &+ count, room, http2MaxWindowSize)
+        sendOwedCredit(at: index)
+    }
+
+    /// Sends a stream's owed credit once half the window is owed, or at once when the peer's
+    /// window is used up (after a SETTINGS_INITIAL_WINDOW_SIZE cut it can be negative, and no
+    /// DATA would ever come to trigger the half-window rule).
+    mutating func sendOwedCredit(at index: Dictionary<UInt32, StreamState>.Index) {
+        let owed = streams.values[index].unacknowledged
+        guard owed > 0 else { return }
+        if owed >= max(1, localInitialWindow / 2) || streams.values[index].receiveWindow <= 0 {
+            FrameEncoder.appendWindowUpdate(streamID: streams.keys[index], increment: UInt32(owed), into: &outbound)
+            streams.values[index].receiveWindow &+= owed
+            streams.values[index].unacknowledged = 0
+        }
+    }
+}

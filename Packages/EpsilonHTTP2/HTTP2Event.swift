@@ -1,0 +1,259 @@
+import EpsilonHPACK
+
+/// What the peer did, as the connection machine hands it out (h2-style events).
+///
+/// Views (`UnsafeRawBufferPointer`) are valid only during the handler call. Header lists are
+/// owned values that reuse the machine's storage: keep one and it is copied on the machine's
+/// next write (copy-on-write), at no cost if you do not.
+public enum HTTP2Event {
+    /// The peer's SETTINGS were applied (and ACKed); the values now in force.
+    case settingsChanged(HTTP2Settings)
+    /// The peer acknowledged our SETTINGS.
+    case settingsAcknowledged
+    /// A request head (server) or response head (client, 1xx included) on a stream.
+    case headers(streamID: UInt32, HTTP2HeaderList, endStream: Bool)
+    /// Trailers, which always end the stream.
+    case trailers(streamID: UInt32, HTTP2HeaderList)
+    /// Body bytes; the view is valid during the handler call only.
+    case data(streamID: UInt32, UnsafeRawBufferPointer, endStream: Bool)
+    /// A stream was reset: by the peer (RST_STREAM or refused by GOAWAY) or by us for a stream
+    /// error it made (RST_STREAM already queued).
+    case streamReset(streamID: UInt32, code: HTTP2ErrorCode, byPeer: Bool)
+    /// The peer granted flow-control credit (stream 0: the connection).
+    case windowUpdated(streamID: UInt32, increment: UInt32)
+    /// The peer pinged; the ACK is already queued.
+    case ping(UInt64)
+    /// The peer acknowledged one of our PINGs.
+    case pingAcknowledged(UInt64)
+    /// The peer is going away; streams above `lastStreamID` we started were not processed.
+    case goaway(lastStreamID: UInt32, code: HTTP2ErrorCode, debugData: UnsafeRawBufferPointer)
+    /// The server promised a pushed response (client role); `request` is the promised request.
+    case pushPromise(streamID: UInt32, promisedStreamID: UInt32, request: HTTP2HeaderList)
+    /// An RFC 7540 PRIORITY frame (deprecated; surfaced for schedulers that still use it).
+    case priority(streamID: UInt32, PriorityFields)
+    /// An RFC 9218 PRIORITY_UPDATE for a stream.
+    case priorityUpdate(streamID: UInt32, HTTP2Priority)
+}
+
+/// Receives the machine's events; generic so the compiler specialises the call per handler.
+public protocol HTTP2EventHandler {
+    /// Called once per event, in order.
+    mutating func handle(_ event: HTTP2Event)
+}
+
+/// An RFC 9218 priority: urgency 0 (highest) to 7, default 3, and whether the response may be
+/// delivered incrementally.
+public struct HTTP2Priority: Hashable, Sendable {
+    /// The urgency, 0...7.
+    public var urgency: Int
+    /// The incremental flag.
+    public var incremental: Bool
+
+    /// Makes a priority (defaults: urgency 3, not incremental, RFC 9218 §4).
+    public init(urgency: Int = 3, incremental: Bool = false) {
+        self.urgency = urgency
+        self.incremental = incremental
+    }
+
+    /// Parses a Priority field value (`u=1, i`); unknown or ill-formed members are ignored as
+    /// RFC 9218 §4 asks.
+    public init(fieldValue: UnsafeRawBufferPointer) {
+        self.init()
+        var index = 0
+        let count = fieldValue.count
+        while index < count {
+            while index < count, fieldValue[index] == 0x20 || fieldValue[index] == 0x09 || fieldValue[index] == 0x2c { index &+= 1 }
+            guard index < count else { break }
+            let key = fieldValue[index]
+            var end = index
+            while end < count, fieldValue[end] != 0x2c { end &+= 1 }
+            let member = UnsafeRawBufferPointer(rebasing: fieldValue[index..<end])
+            if key == 0x75 {  // u=N
+                if member.count == 3, member[1] == 0x3d, member[2] >= 0x30, member[2] <= 0x37 {
+                    urgency = Int(member[2] &- 0x30)
+                }
+            } else if key == 0x69 {  // i, i=?1, i=?0
+                var trimmed = member.count
+                while trimmed > 1, member[trimmed &- 1] == 0x20 { trimmed &-= 1 }
+                if trimmed == 1 { incremental = true }
+                else if trimmed == 4, member[1] == 0x3d, member[2] == 0x3f { incremental = member[3] == 0x31 }
+            }
+            index = end
+        }
+    }
+}
+
+/// A header list decoded from one header block: one byte buffer and one table of ranges, both
+/// reused from block to block.
+public struct HTTP2HeaderList: Hashable, Sendable, CustomStringConvertible {
+    struct Entry: Hashable, Sendable {
+        var nameStart: Int32
+        var nameLength: Int32
+        var valueStart: Int32
+        var valueLength: Int32
+    }
+
+    var bytes: [UInt8] = []
+    var entries: [Entry] = []
+
+    /// Makes an empty list.
+    public init() {}
+
+    /// Makes a list of owned fields (for sending and tests).
+    public init(_ fields: [HeaderField]) {
+        for field in fields { append(name: field.name, value: field.value) }
+    }
+
+    /// The number of fields.
+    public var count: Int { entries.count }
+
+    /// Whether there are no fields.
+    public var isEmpty: Bool { entries.isEmpty }
+
+    /// The field at `index`, copied (allocates).
+    public subscript(index: Int) -> HeaderField {
+        withField(at: index) { name, value in
+            HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+        }
+    }
+
+    /// All fields, copied (allocates).
+    public var fields: [HeaderField] { (0..<count).map { self[$0] } }
+
+    /// Calls `body` with views of the name and value at `index` (no allocation).
+    public func withField<Result>(
+        at index: Int, _ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Result
+    ) -> Result {
+        let entry = entries[index]
+        return bytes.withUnsafeBytes { buffer in
+            body(
+                UnsafeRawBufferPointer(rebasing: buffer[Int(entry.nameStart)..<Int(entry.nameStart + entry.nameLength)]),
+                UnsafeRawBufferPointer(rebasing: buffer[Int(entry.valueStart)..<Int(entry.valueStart + entry.valueLength)]))
+        }
+    }
+
+    /// The first value of the field named `name` (lower case), copied; `nil` if absent.
+    public func first(_ name: String) -> String? {
+        let wanted = Array(name.utf8)
+        for index in 0..<count {
+            let match: String? = withField(at: index) { fieldName, value in
+                fieldName.elementsEqual(wanted) ? String(decoding: value, as: UTF8.self) : nil
+            }
+            if let match { return match }
+        }
+        return nil
+    }
+
+    /// The RFC 9218 priority signalled by the `priority` field, if present.
+    public var priority: HTTP2Priority? {
+        let wanted: StaticString = "priority"
+        for index in 0..<count {
+            let found: HTTP2Priority? = withField(at: index) { name, value in
+                equals(name, wanted) ? HTTP2Priority(fieldValue: value) : nil
+            }
+            if let found { return found }
+        }
+        return nil
+    }
+
+    /// Appends a field given as strings.
+    public mutating func append(name: String, value: String) {
+        Array(name.utf8).withUnsafeBytes { nameBytes in
+            Array(value.utf8).withUnsafeBytes { valueBytes in append(name: nameBytes, value: valueBytes) }
+        }
+    }
+
+    /// Appends a field given as views (copied).
+    public mutating func append(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        let nameStart = bytes.count
+        bytes.append(contentsOf: name)
+        let valueStart = bytes.count
+        bytes.append(contentsOf: value)
+        entries.append(Entry(
+            nameStart: Int32(truncatingIfNeeded: nameStart), nameLength: Int32(truncatingIfNeeded: name.count),
+            valueStart: Int32(truncatingIfNeeded: valueStart), valueLength: Int32(truncatingIfNeeded: value.count)))
+    }
+
+    /// Empties the list, keeping its storage.
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
+    }
+
+    /// `name: value` lines.
+    public var description: String {
+        fields.map { "\($0.name): \($0.value)" }.joined(separator: "\n")
+    }
+}
+
+@inline(__always)
+func equals(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
+    guard bytes.count == text.utf8CodeUnitCount else { return false }
+    let pointer = text.utf8Start
+    var index = 0
+    while index < bytes.count {
+        if bytes[index] != pointer[index] { return false }
+        index &+= 1
+    }
+    return true
+}
+
+/// An event with every view copied, so it can be kept, compared and printed (allocates; for
+/// tests, tools and callers that prefer values).
+public enum HTTP2OwnedEvent: Hashable, Sendable {
+    /// See ``HTTP2Event/settingsChanged(_:)``.
+    case settingsChanged(HTTP2Settings)
+    /// See ``HTTP2Event/settingsAcknowledged``.
+    case settingsAcknowledged
+    /// See ``HTTP2Event/headers(streamID:_:endStream:)``.
+    case headers(streamID: UInt32, [HeaderField], endStream: Bool)
+    /// See ``HTTP2Event/trailers(streamID:_:)``.
+    case trailers(streamID: UInt32, [HeaderField])
+    /// See ``HTTP2Event/data(streamID:_:endStream:)``.
+    case data(streamID: UInt32, [UInt8], endStream: Bool)
+    /// See ``HTTP2Event/streamReset(streamID:code:byPeer:)``.
+    case streamReset(streamID: UInt32, code: HTTP2ErrorCode, byPeer: Bool)
+    /// See ``HTTP2Event/windowUpdated(streamID:increment:)``.
+    case windowUpdated(streamID: UInt32, increment: UInt32)
+    /// See ``HTTP2Event/ping(_:)``.
+    case ping(UInt64)
+    /// See ``HTTP2Event/pingAcknowledged(_:)``.
+    case pingAcknowledged(UInt64)
+    /// See ``HTTP2Event/goaway(lastStreamID:code:debugData:)``.
+    case goaway(lastStreamID: UInt32, code: HTTP2ErrorCode, debugData: [UInt8])
+    /// See ``HTTP2Event/pushPromise(streamID:promisedStreamID:request:)``.
+    case pushPromise(streamID: UInt32, promisedStreamID: UInt32, request: [HeaderField])
+    /// See ``HTTP2Event/priority(streamID:_:)``.
+    case priority(streamID: UInt32, PriorityFields)
+    /// See ``HTTP2Event/priorityUpdate(streamID:_:)``.
+    case priorityUpdate(streamID: UInt32, HTTP2Priority)
+
+    /// Copies an event.
+    public init(_ event: HTTP2Event) {
+        switch event {
+        case .settingsChanged(let settings): self = .settingsChanged(settings)
+        case .settingsAcknowledged: self = .settingsAcknowledged
+        case .headers(let id, let list, let end): self = .headers(streamID: id, list.fields, endStream: end)
+        case .trailers(let id, let list): self = .trailers(streamID: id, list.fields)
+        case .data(let id, let bytes, let end): self = .data(streamID: id, Array(bytes), endStream: end)
+        case .streamReset(let id, let code, let byPeer): self = .streamReset(streamID: id, code: code, byPeer: byPeer)
+        case .windowUpdated(let id, let increment): self = .windowUpdated(streamID: id, increment: increment)
+        case .ping(let opaque): self = .ping(opaque)
+        case .pingAcknowledged(let opaque): self = .pingAcknowledged(opaque)
+        case .goaway(let last, let code, let debug): self = .goaway(lastStreamID: last, code: code, debugData: Array(debug))
+        case .pushPromise(let id, let promised, let list): self = .pushPromise(streamID: id, promisedStreamID: promised, request: list.fields)
+        case .priority(let id, let fields): self = .priority(streamID: id, fields)
+        case .priorityUpdate(let id, let priority): self = .priorityUpdate(streamID: id, priority)
+        }
+    }
+}
+
+/// A handler that keeps owned copies of every event (allocates; for tests and tools).
+public struct HTTP2EventCollector: HTTP2EventHandler, Sendable {
+    /// The events so far.
+    public var events: [HTTP2OwnedEvent] = []
+    /// Makes an empty collector.
+    public init() {}
+    /// Copies the event and keeps it.
+    public mutating func handle(_ event: HTTP2Event) { events.append(HTTP2OwnedEvent(event)) }
+}
