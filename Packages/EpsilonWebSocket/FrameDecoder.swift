@@ -188,6 +188,8 @@ public struct FrameDecoder: Sendable {
         case 127: size += 8
         default: break
         }
+        // Refuse a bad length before waiting for the masking key.
+        if raw.count == size { _ = try checkLength(raw, configuration: configuration, at: offset) }
         if b1 & 0x80 != 0 { size += 4 }
         return size
     }
@@ -225,8 +227,28 @@ public struct FrameDecoder: Sendable {
         let b0 = raw[0], b1 = raw[1]
         try Self.checkFirstByte(b0, configuration: configuration, at: offset)
         try Self.checkSecondByte(b1, first: b0, role: role, at: offset)
+        let (length, size) = try Self.checkLength(raw, configuration: configuration, at: offset)
+        var keyOffset = size
+        var key: UInt32? = nil
+        if b1 & 0x80 != 0 {
+            key = UInt32(raw[keyOffset]) << 24 | UInt32(raw[keyOffset + 1]) << 16 | UInt32(raw[keyOffset + 2]) << 8 | UInt32(raw[keyOffset + 3])
+            keyOffset += 4
+        }
+        let header = FrameHeader(
+            fin: b0 & 0x80 != 0,
+            reserved: ReservedBits(rawValue: b0),
+            opcode: Opcode(rawValue: b0),
+            maskingKey: key,
+            payloadLength: length
+        )
+        return (header, keyOffset)
+    }
+
+    /// Reads and checks the payload length once its bytes are in: the 64-bit high bit, the
+    /// minimal encoding and the frame limit. Returns the length and the offset after it.
+    static func checkLength(_ raw: UnsafeRawBufferPointer, configuration: Configuration, at offset: Int) throws(WebSocketError) -> (UInt64, Int) {
         var size = 2
-        var length = UInt64(b1 & 0x7F)
+        var length = UInt64(raw[1] & 0x7F)
         if length == 126 {
             length = UInt64(raw[2]) << 8 | UInt64(raw[3])
             size = 4
@@ -246,18 +268,6 @@ public struct FrameDecoder: Sendable {
         if length > configuration.maxFramePayload {
             throw WebSocketError(.frameTooLarge, offset: offset + 1)
         }
-        var key: UInt32? = nil
-        if b1 & 0x80 != 0 {
-            key = UInt32(raw[size]) << 24 | UInt32(raw[size + 1]) << 16 | UInt32(raw[size + 2]) << 8 | UInt32(raw[size + 3])
-            size += 4
-        }
-        let header = FrameHeader(
-            fin: b0 & 0x80 != 0,
-            reserved: ReservedBits(rawValue: b0),
-            opcode: Opcode(rawValue: b0),
-            maskingKey: key,
-            payloadLength: length
-        )
-        return (header, size)
+        return (length, size)
     }
 }
