@@ -31,19 +31,11 @@ public struct DeflateHandler<Inner: WebSocketHandler>: WebSocketHandler {
             decompressor.reset()
             try inner.handle(.messageBegan(kind, compressed: false))
         case .messageData(let view) where compressedKind != nil:
-            do throws(WebSocketError) {
-                try decompressor.decompress(view.bytes) { (piece) throws(WebSocketError) in try deliver(piece) }
-            } catch {
-                decompressor.reset()
-                throw error
-            }
+            // On error the connection fails; the decompressor keeps its counters for inspection
+            // and is reset when the next compressed message begins.
+            try decompressor.decompress(view.bytes) { (piece) throws(WebSocketError) in try deliver(piece) }
         case .messageEnded where compressedKind != nil:
-            do throws(WebSocketError) {
-                try decompressor.finish { (piece) throws(WebSocketError) in try deliver(piece) }
-            } catch {
-                decompressor.reset()
-                throw error
-            }
+            try decompressor.finish { (piece) throws(WebSocketError) in try deliver(piece) }
             if compressedKind == .text && !utf8.isComplete { throw WebSocketError(.invalidUTF8) }
             compressedKind = nil
             try inner.handle(.messageEnded)
