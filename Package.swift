@@ -43,6 +43,7 @@ let package = Package(
             name: "EpsilonWebSocketDeflateTests",
             dependencies: ["EpsilonWebSocketDeflate", "EpsilonWebSocket"],
             path: "Tests/EpsilonWebSocketDeflateTests",
+            exclude: ["wsproto_peer.py"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -17,7 +17,9 @@ public struct MessageCollector: WebSocketHandler, Sendable {
         /// A one-line description; text shown as text, binary as its length.
         public var description: String {
             switch self {
-            case .message(.text, let bytes): return "text(\(bytes.count) bytes) \"\(String(decoding: bytes, as: UTF8.self))\""
+            case .message(.text, let bytes):
+                let shown = String(decoding: bytes.prefix(40), as: UTF8.self)
+                return "text(\(bytes.count) bytes) \"\(shown)\"\(bytes.count > 40 ? "…" : "")"
             case .message(.binary, let bytes): return "binary(\(bytes.count) bytes)"
             case .ping(let bytes): return "ping \"\(String(decoding: bytes, as: UTF8.self))\""
             case .pong(let bytes): return "pong \"\(String(decoding: bytes, as: UTF8.self))\""
