@@ -187,7 +187,8 @@ public struct Connection: Sendable {
                 if stop { return }
                 switch event {
                 case .header(let header, let offset):
-                    frameEndOffset = offset + header.encodedSize + Int(header.payloadLength)
+                    // Wrapping: with a huge configured limit the sum must not trap.
+                    frameEndOffset = offset &+ header.encodedSize &+ Int(truncatingIfNeeded: header.payloadLength)
                     try begin(header, at: offset, handler: &handler)
                 case .payload(let bytes):
                     let offset = streamBase + (bytes.baseAddress! - UnsafeRawPointer(inputBase))
@@ -240,8 +241,9 @@ public struct Connection: Sendable {
             messageSize = 0
             try handler.handle(.messageBegan(kind, compressed: compressed))
         }
-        messageSize &+= header.payloadLength
-        if messageSize > configuration.maxMessageSize {
+        let (total, overflow) = messageSize.addingReportingOverflow(header.payloadLength)
+        messageSize = total
+        if overflow || messageSize > configuration.maxMessageSize {
             throw WebSocketError(.messageTooLarge, offset: offset)
         }
         frame = .data(header)

@@ -263,3 +263,27 @@ func receiveCompressed(_ bytes: [UInt8], as role: Role, parameters: DeflateParam
         #expect(try offer.accept(extensions: []) == nil)
     }
 }
+
+/// Random compressed payloads never trap; they inflate or fail with a typed error.
+@Suite struct HostileCompressedInput {
+    @Test func randomCompressedPayloadsNeverTrap() {
+        var generator = SystemRandomNumberGenerator()
+        let compressor = MessageCompressor(windowBits: 15, noContextTakeover: false)
+        let good = compressor.compress(Array("a compressed text message, a compressed text message".utf8))
+        var errors = 0
+        for round in 0..<2000 {
+            var payload: [UInt8]
+            if round % 2 == 0 {
+                payload = (0..<Int.random(in: 0...40, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            } else {
+                payload = good
+                payload[Int.random(in: 0..<payload.count, using: &generator)] ^= UInt8.random(in: 1...255, using: &generator)
+            }
+            let opcode: UInt8 = round % 4 == 0 ? 0xC2 : 0xC1
+            let stream = [opcode, UInt8(payload.count)] + payload + [0x89, 0x00]
+            let result = receiveCompressed(stream, as: .client, maxMessageSize: 4096, chunk: Int.random(in: 1...16, using: &generator))
+            if result.error != nil { errors += 1 }
+        }
+        #expect(errors > 0)
+    }
+}
