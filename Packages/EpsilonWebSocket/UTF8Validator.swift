@@ -48,6 +48,36 @@ public struct UTF8Validator: Sendable, Hashable {
                     if word & 0x8080_8080_8080_8080 != 0 { break }
                     i &+= 8
                 }
+                // Whole sequences while four bytes are in sight: no state kept between bytes.
+                while i &+ 4 <= count {
+                    let b0 = base.load(fromByteOffset: i, as: UInt8.self)
+                    if b0 < 0x80 {
+                        i &+= 1
+                        continue
+                    }
+                    let b1 = base.load(fromByteOffset: i &+ 1, as: UInt8.self)
+                    switch b0 {
+                    case 0xC2...0xDF:
+                        guard b1 & 0xC0 == 0x80 else { expect = .start; return i &+ 1 }
+                        i &+= 2
+                    case 0xE0...0xEF:
+                        let low: UInt8 = b0 == 0xE0 ? 0xA0 : 0x80
+                        let high: UInt8 = b0 == 0xED ? 0x9F : 0xBF
+                        guard b1 >= low && b1 <= high else { expect = .start; return i &+ 1 }
+                        guard base.load(fromByteOffset: i &+ 2, as: UInt8.self) & 0xC0 == 0x80 else { expect = .start; return i &+ 2 }
+                        i &+= 3
+                    case 0xF0...0xF4:
+                        let low: UInt8 = b0 == 0xF0 ? 0x90 : 0x80
+                        let high: UInt8 = b0 == 0xF4 ? 0x8F : 0xBF
+                        guard b1 >= low && b1 <= high else { expect = .start; return i &+ 1 }
+                        guard base.load(fromByteOffset: i &+ 2, as: UInt8.self) & 0xC0 == 0x80 else { expect = .start; return i &+ 2 }
+                        guard base.load(fromByteOffset: i &+ 3, as: UInt8.self) & 0xC0 == 0x80 else { expect = .start; return i &+ 3 }
+                        i &+= 4
+                    default:
+                        expect = .start
+                        return i
+                    }
+                }
                 if i == count { break }
             }
             let b = base.load(fromByteOffset: i, as: UInt8.self)

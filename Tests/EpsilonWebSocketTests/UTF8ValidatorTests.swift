@@ -56,10 +56,19 @@ import Testing
         var generator = SystemRandomNumberGenerator()
         let pool: [UInt8] = [0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xE1, 0xED, 0xEE, 0xF0, 0xF1, 0xF4, 0xF5, 0xFF]
         for _ in 0..<20_000 {
-            let length = Int.random(in: 0...8, using: &generator)
+            let length = Int.random(in: 0...24, using: &generator)
             let bytes = (0..<length).map { _ in pool.randomElement(using: &generator)! }
             let expected = String(validating: bytes, as: UTF8.self) != nil
-            #expect((Self.firstFailure(bytes) == nil) == expected, "\(bytes)")
+            let whole = Self.firstFailure(bytes)
+            #expect((whole == nil) == expected, "\(bytes)")
+            // Byte at a time (no multi-byte fast path) fails at the same index.
+            var v = UTF8Validator()
+            var single: Int? = nil
+            for (index, byte) in bytes.enumerated() where single == nil {
+                if [byte].withUnsafeBytes({ v.validate($0) }) != nil { single = index }
+            }
+            if single == nil && !v.isComplete { single = bytes.count }
+            #expect(whole == single, "\(bytes)")
         }
     }
 }
