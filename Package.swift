@@ -41,7 +41,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EpsilonWebSocketDeflateTests",
-            dependencies: ["EpsilonWebSocketDeflate", "EpsilonWebSocket"],
+            dependencies: ["EpsilonWebSocketDeflate", "EpsilonWebSocket", "EpsilonWebSocketMallocProbe"],
             path: "Tests/EpsilonWebSocketDeflateTests",
             exclude: ["wsproto_peer.py"],
             swiftSettings: strict

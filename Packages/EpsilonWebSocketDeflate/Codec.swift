@@ -75,7 +75,8 @@ public final class MessageCompressor {
         }
         stream.pointee.next_in = nil
         // A sync flush always ends with the empty stored block 00 00 ff ff.
-        if output.count - start >= 4 && Array(output[(output.count - 4)...]) == syncFlushTrailer {
+        let end = output.count
+        if end - start >= 4 && output[end - 4] == 0x00 && output[end - 3] == 0x00 && output[end - 2] == 0xFF && output[end - 1] == 0xFF {
             output.removeLast(4)
         }
         if output.count == start { output.append(0) }
