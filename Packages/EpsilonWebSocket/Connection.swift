@@ -61,7 +61,9 @@ public protocol WebSocketHandler {
 public struct Connection: Sendable {
     /// How the connection answers Pings.
     public enum PingPolicy: Sendable, Hashable {
-        /// Queue a Pong with the Ping's payload (the latest one wins, RFC 6455 §5.5.3).
+        /// Queue a Pong with each Ping's payload, in order. If the queued Pongs would pass
+        /// ``Configuration/maxQueuedPongBytes`` the older ones are dropped and only the latest
+        /// Ping is answered, as RFC 6455 §5.5.3 allows, so a Ping flood cannot grow memory.
         case automaticPong
         /// Only report the Ping; the caller decides whether and when to answer.
         case manual
@@ -90,6 +92,8 @@ public struct Connection: Sendable {
         public var acceptsNonMinimalLengths = false
         /// Where client masking keys come from (default random).
         public var maskingKeys: MaskingKeys = .random
+        /// The most bytes of automatic Pong frames kept queued before older ones are dropped (default 4 KiB).
+        public var maxQueuedPongBytes = 4096
         /// Creates the default configuration.
         public init() {}
     }
@@ -142,8 +146,8 @@ public struct Connection: Sendable {
     var messageSize: UInt64 = 0
     var control = InlineArray<125, UInt8>(repeating: 0)
     var controlCount = 0
-    var pong = InlineArray<125, UInt8>(repeating: 0)
-    var pongCount = -1
+    // Encoded Pong frames waiting for writePendingFrames; capacity is kept between uses.
+    var queuedPongs: [UInt8] = []
     var pendingClose: PendingClose = .none
     var sentClose = false
     var sendingMessage = false
@@ -162,7 +166,7 @@ public struct Connection: Sendable {
     }
 
     /// Whether frames are queued for ``writePendingFrames(into:)``.
-    public var hasPendingFrames: Bool { pongCount >= 0 || pendingClose != .none }
+    public var hasPendingFrames: Bool { !queuedPongs.isEmpty || pendingClose != .none }
 
     // MARK: Receiving
 
@@ -213,7 +217,7 @@ public struct Connection: Sendable {
 
     mutating func fail(_ error: WebSocketError) {
         state = .failed(error)
-        pongCount = -1
+        queuedPongs.removeAll(keepingCapacity: true)
         pendingClose = sentClose ? .none : .code(error.closeCode)
     }
 
@@ -292,8 +296,7 @@ public struct Connection: Sendable {
         switch header.opcode {
         case .ping:
             if configuration.pingPolicy == .automaticPong, state == .open {
-                for j in 0..<count { pong[j] = control[j] }
-                pongCount = count
+                queuePong(count)
             }
             try withControlPayload(count) { (view) throws(WebSocketError) in try handler.handle(.ping(view)) }
             return false
@@ -319,7 +322,7 @@ public struct Connection: Sendable {
             switch state {
             case .open:
                 state = .closeReceived
-                pongCount = -1
+                queuedPongs.removeAll(keepingCapacity: true)
                 pendingClose = code.map { .code($0) } ?? .withoutCode
             case .closeSent:
                 state = .closed
@@ -332,6 +335,20 @@ public struct Connection: Sendable {
             }
             return true
         }
+    }
+
+    mutating func queuePong(_ count: Int) {
+        if queuedPongs.count + count + 14 > configuration.maxQueuedPongBytes {
+            queuedPongs.removeAll(keepingCapacity: true)
+        }
+        let header = FrameHeader(opcode: .pong, maskingKey: nextMaskingKey(), payloadLength: 0)
+        // Built in a local so `control` can be read while the queue is appended to.
+        var queue = queuedPongs
+        queuedPongs = []
+        control.span.withUnsafeBytes { raw in
+            FrameEncoder.writeFrame(header, payload: UnsafeRawBufferPointer(rebasing: raw[0..<count]), into: &queue)
+        }
+        queuedPongs = queue
     }
 
     func withControlPayload(_ count: Int, _ body: (PayloadView) throws(WebSocketError) -> Void) throws(WebSocketError) {

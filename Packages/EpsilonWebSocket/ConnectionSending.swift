@@ -105,7 +105,7 @@ extension Connection {
         }
         sentClose = true
         pendingClose = .none
-        pongCount = -1
+        queuedPongs.removeAll(keepingCapacity: true)
         switch state {
         case .open: state = .closeSent
         case .closeReceived: state = .closed
@@ -113,16 +113,12 @@ extension Connection {
         }
     }
 
-    /// Appends the frames the connection queued on its own: the automatic Pong, the reply to
+    /// Appends the frames the connection queued on its own: the automatic Pongs, the reply to
     /// the peer's Close, or the Close reporting a failure. Does nothing when none is queued.
     public mutating func writePendingFrames(into output: inout [UInt8]) {
-        if pongCount >= 0 {
-            let count = pongCount
-            pongCount = -1
-            let header = FrameHeader(opcode: .pong, maskingKey: nextMaskingKey(), payloadLength: 0)
-            pong.span.withUnsafeBytes { raw in
-                FrameEncoder.writeFrame(header, payload: UnsafeRawBufferPointer(rebasing: raw[0..<count]), into: &output)
-            }
+        if !queuedPongs.isEmpty {
+            output.append(contentsOf: queuedPongs)
+            queuedPongs.removeAll(keepingCapacity: true)
         }
         switch pendingClose {
         case .none: break

@@ -59,7 +59,7 @@ private struct CountingHandler: WebSocketHandler {
             output.removeAll(keepingCapacity: true)
             if counting { allocations += epsilon_websocket_malloc_probe_stop() }
         }
-        let frames = rounds * (110 + 101)  // received: 100 messages + 10 pings; sent: 100 messages + 1 pong
+        let frames = rounds * (110 + 110)  // received: 100 messages + 10 pings; sent: 100 messages + 10 pongs
         print("allocations: \(allocations) for \(frames) frames (\(role)): \(Double(allocations) / Double(frames)) per frame")
         #expect(handler.messages == (rounds + 5) * 100)
         #expect(allocations == 0)

@@ -145,7 +145,7 @@ import Testing
     static let roles: [Role] = [.client, .server]
 
     @Test(arguments: roles)
-    func answersPingsAutomaticallyWithTheLatestPayload(_ role: Role) {
+    func answersEveryPingAutomaticallyInOrder(_ role: Role) {
         let mask = key(for: peer(of: role))
         var connection = Connection(role: role)
         let result = receive(frame(.ping, Array("one".utf8), mask: mask) + frame(.ping, Array("two".utf8), mask: mask), into: &connection)
@@ -153,8 +153,25 @@ import Testing
         #expect(connection.hasPendingFrames)
         var out: [UInt8] = []
         connection.writePendingFrames(into: &out)
-        #expect(receive(out, as: peer(of: role)).items == [.pong(Array("two".utf8))])
+        #expect(receive(out, as: peer(of: role)).items == [.pong(Array("one".utf8)), .pong(Array("two".utf8))])
         #expect(!connection.hasPendingFrames)
+    }
+
+    @Test(arguments: roles)
+    func aPingFloodKeepsOnlyTheLatestPongsWithinTheBound(_ role: Role) {
+        let mask = key(for: peer(of: role))
+        var configuration = Connection.Configuration()
+        configuration.maxQueuedPongBytes = 300
+        var connection = Connection(role: role, configuration: configuration)
+        var stream: [UInt8] = []
+        for i in 0..<10 { stream += frame(.ping, [UInt8](repeating: UInt8(i), count: 100), mask: mask) }
+        #expect(receive(stream, into: &connection).error == nil)
+        var out: [UInt8] = []
+        connection.writePendingFrames(into: &out)
+        #expect(out.count <= 300)
+        let pongs = receive(out, as: peer(of: role)).items
+        #expect(pongs.last == .pong([UInt8](repeating: 9, count: 100)))
+        #expect(pongs.count < 10)
     }
 
     @Test(arguments: roles)
