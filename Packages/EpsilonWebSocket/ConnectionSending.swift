@@ -1,11 +1,13 @@
 extension Connection {
     // MARK: Sending
 
-    /// Whether data frames may be sent: before our Close went out.
+    /// Whether data frames may be sent: before our Close went out. After a failure that is
+    /// until the queued Close is written, so replies to messages that arrived complete before
+    /// the bad frame can still go out first (Autobahn checks this order).
     var maySendData: Bool {
         switch state {
-        case .open, .closeReceived: return !sentClose
-        case .closeSent, .closed, .failed: return false
+        case .open, .closeReceived, .failed: return !sentClose
+        case .closeSent, .closed: return false
         }
     }
 

@@ -72,35 +72,34 @@ enum AutobahnEchoServer {
         var scratch: [UInt8] = []
         var first = true
         while true {
-            var failed = false
+            // A failure shows in `connection.state`; the queued Close is written below.
             if first && !pending.isEmpty {
-                failed = (try? connection.receive(&pending, handler: &handler)) == nil
+                _ = try? connection.receive(&pending, handler: &handler)
             } else {
                 let n = readBuffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
                 if n <= 0 { return }
-                failed = readBuffer.withUnsafeMutableBytes { raw in
-                    (try? connection.receive(UnsafeMutableRawBufferPointer(rebasing: raw[..<n]), handler: &handler)) == nil
+                readBuffer.withUnsafeMutableBytes { raw in
+                    _ = try? connection.receive(UnsafeMutableRawBufferPointer(rebasing: raw[..<n]), handler: &handler)
                 }
             }
             first = false
             output.removeAll(keepingCapacity: true)
-            connection.writePendingFrames(into: &output)
-            if !failed {
-                for (kind, bytes) in handler.inner.completed {
-                    if negotiated != nil {
-                        try? bytes.withUnsafeBytes { try connection.sendCompressed(kind, payload: $0, compressor: compressor, scratch: &scratch, into: &output) }
-                    } else {
-                        try? bytes.withUnsafeBytes { try connection.send(kind, payload: $0, into: &output) }
-                    }
+            // Echo what arrived complete (even before a bad frame), then the queued Pongs or Close.
+            for (kind, bytes) in handler.inner.completed {
+                if negotiated != nil {
+                    try? bytes.withUnsafeBytes { try connection.sendCompressed(kind, payload: $0, compressor: compressor, scratch: &scratch, into: &output) }
+                } else {
+                    try? bytes.withUnsafeBytes { try connection.send(kind, payload: $0, into: &output) }
                 }
             }
             handler.inner.completed.removeAll()
+            connection.writePendingFrames(into: &output)
             if !output.isEmpty && !writeAll(fd, output) { return }
             switch connection.state {
             case .closed, .failed:
                 shutdown(fd, Int32(SHUT_WR))
                 // Drain until the peer closes, as RFC 6455 §7.1.1 suggests for servers.
-                var timeout = timeval(tv_sec: 2, tv_usec: 0)
+                var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
                 setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
                 while readBuffer.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, 0) }) > 0 {}
                 return

@@ -272,3 +272,18 @@ import Testing
         #expect(throws: WebSocketError(.invalidCloseReason)) { try connection.sendClose(code: nil, reason: "why", into: &out) }
     }
 }
+
+@Suite struct FailureReplies {
+    @Test func messagesCompleteBeforeABadFrameCanBeAnsweredBeforeTheClose() throws {
+        var connection = Connection(role: .server)
+        let mask = key(for: .client)
+        let result = receive(frame(.text, Array("hi".utf8), mask: mask) + frame(.text, [1], reserved: .rsv2, mask: mask), into: &connection)
+        #expect(result.items == [.message(.text, Array("hi".utf8))])
+        #expect(result.error?.rule == .reservedBitsSet)
+        var out: [UInt8] = []
+        try connection.send(.text, bytes: Array("hi".utf8), into: &out)
+        connection.writePendingFrames(into: &out)
+        #expect(receive(out, as: .client).items == [.message(.text, Array("hi".utf8)), .close(.protocolError, "")])
+        #expect(throws: WebSocketError(.sendNotAllowed)) { try connection.send(.text, bytes: [], into: &out) }
+    }
+}
