@@ -202,6 +202,8 @@ public struct Connection: Sendable {
                 }
             }
         } catch {
+            // Bytes after the peer's Close are ignored, even ones that do not parse.
+            if stop { return }
             fail(error)
             throw error
         }

@@ -64,12 +64,8 @@ extension Connection {
     }
 
     mutating func sendControl(_ opcode: Opcode, _ payload: UnsafeRawBufferPointer, into output: inout [UInt8]) throws(WebSocketError) {
-        guard !sentClose else { throw WebSocketError(.sendNotAllowed) }
         guard payload.count <= 125 else { throw WebSocketError(.invalidArgument) }
-        switch state {
-        case .open, .closeReceived: break
-        default: throw WebSocketError(.sendNotAllowed)
-        }
+        guard maySendData else { throw WebSocketError(.sendNotAllowed) }
         let header = FrameHeader(opcode: opcode, maskingKey: nextMaskingKey(), payloadLength: 0)
         FrameEncoder.writeFrame(header, payload: payload, into: &output)
     }

@@ -7,11 +7,16 @@ import Testing
 import Glibc
 #endif
 
-/// Collects whole messages so the echo server can send them back.
+/// Records what to send back, in the order events arrived: echoes of whole messages and Pongs.
 private struct EchoHandler: WebSocketHandler {
+    enum Reply {
+        case message(MessageKind, [UInt8])
+        case pong([UInt8])
+    }
+
     var kind: MessageKind = .binary
     var buffer: [UInt8] = []
-    var completed: [(MessageKind, [UInt8])] = []
+    var replies: [Reply] = []
 
     mutating func handle(_ event: WebSocketEvent) throws(WebSocketError) {
         switch event {
@@ -21,14 +26,16 @@ private struct EchoHandler: WebSocketHandler {
         case .messageData(let view):
             buffer.append(contentsOf: view.bytes)
         case .messageEnded:
-            completed.append((kind, buffer))
+            replies.append(.message(kind, buffer))
+        case .ping(let view):
+            replies.append(.pong(view.copyBytes()))
         default:
             break
         }
     }
 }
 
-/// A blocking, one-connection-at-a-time echo server over the Epsilon machines, for the
+/// A blocking, thread-per-connection echo server over the Epsilon machines, for the
 /// Autobahn case files that kosoku runs in fuzzingclient mode.
 enum AutobahnEchoServer {
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
@@ -64,6 +71,8 @@ enum AutobahnEchoServer {
 
         var configuration = Connection.Configuration()
         configuration.allowsCompressedMessages = negotiated != nil
+        // Pongs are sent by the handler's record so they keep their place among the echoes.
+        configuration.pingPolicy = .manual
         var connection = Connection(role: .server, configuration: configuration)
         let parameters = negotiated?.parameters ?? DeflateParameters()
         let compressor = MessageCompressor(parameters: parameters, role: .server)
@@ -84,15 +93,18 @@ enum AutobahnEchoServer {
             }
             first = false
             output.removeAll(keepingCapacity: true)
-            // Echo what arrived complete (even before a bad frame), then the queued Pongs or Close.
-            for (kind, bytes) in handler.inner.completed {
-                if negotiated != nil {
+            // Echoes and Pongs in arrival order (even before a bad frame), then any queued Close.
+            for reply in handler.inner.replies {
+                switch reply {
+                case .message(let kind, let bytes) where negotiated != nil:
                     try? bytes.withUnsafeBytes { try connection.sendCompressed(kind, payload: $0, compressor: compressor, scratch: &scratch, into: &output) }
-                } else {
+                case .message(let kind, let bytes):
                     try? bytes.withUnsafeBytes { try connection.send(kind, payload: $0, into: &output) }
+                case .pong(let bytes):
+                    try? bytes.withUnsafeBytes { try connection.sendPong($0, into: &output) }
                 }
             }
-            handler.inner.completed.removeAll()
+            handler.inner.replies.removeAll()
             connection.writePendingFrames(into: &output)
             if !output.isEmpty && !writeAll(fd, output) { return }
             switch connection.state {
@@ -126,17 +138,17 @@ enum AutobahnEchoServer {
         return (fd, UInt16(bigEndian: address.sin_port))
     }
 
-    /// Accepts and serves connections one at a time until the listening socket is closed.
+    /// Accepts connections until the listening socket is closed, one thread per connection.
     static func run(_ listener: Int32) {
         while true {
             let fd = accept(listener, nil, nil)
             if fd < 0 { return }
-            serve(fd)
+            Thread.detachNewThread { serve(fd) }
         }
     }
 }
 
-/// Autobahn's case files (sections 1–7, 10, 12, 13; 9 with `EPSILON_AUTOBAHN_ALL=1`) run by
+/// Autobahn's case files (by default sections 1–7, 10, 12.1 and 13.1; all with `EPSILON_AUTOBAHN_ALL=1`) run by
 /// kosoku (`pip install kosoku`) against the Epsilon machines behind a small echo server.
 @Suite(.serialized) struct AutobahnKosoku {
     @Test func passesTheAutobahnCaseFiles() throws {
@@ -153,8 +165,13 @@ enum AutobahnEchoServer {
         defer { try? FileManager.default.removeItem(at: reports) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var arguments = ["kosoku", "-m", "fuzzingclient", "-o", reports.path]
-        if ProcessInfo.processInfo.environment["EPSILON_AUTOBAHN_ALL"] == nil { arguments += ["-x", "9.*"] }
+        // Cases run 8 at a time: most of a case's time is the fuzzer waiting, not work.
+        var arguments = ["kosoku", "-m", "fuzzingclient", "-p", "8", "-o", reports.path]
+        // By default the framing, UTF-8, close and limit sections plus the first compression
+        // block of each of 12 and 13 (about 4 minutes); EPSILON_AUTOBAHN_ALL=1 runs all 517 cases.
+        if ProcessInfo.processInfo.environment["EPSILON_AUTOBAHN_ALL"] == nil {
+            for section in ["1.*", "2.*", "3.*", "4.*", "5.*", "6.*", "7.*", "10.*", "12.1.*", "13.1.*"] { arguments += ["-i", section] }
+        }
         process.arguments = arguments + ["127.0.0.1:\(port)"]
         let log = Pipe()
         process.standardOutput = log
@@ -185,7 +202,7 @@ enum AutobahnEchoServer {
         }
         print("Autobahn via kosoku, not OK but allowed: \(notes.sorted())")
         print("Autobahn via kosoku: \(counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
-        #expect(counts.values.reduce(0, +) > 200)
+        #expect(counts.values.reduce(0, +) > 250)
         #expect(bad.isEmpty, "\(bad.sorted().prefix(60))")
     }
 }

@@ -188,7 +188,7 @@ import Testing
     func peerInitiatedCloseIsEchoedAndEndsTheConnection(_ role: Role) {
         let mask = key(for: peer(of: role))
         var connection = Connection(role: role)
-        let stream = frame(.close, [0x0F, 0xA0] + Array("done".utf8), mask: mask) + frame(.text, Array("ignored".utf8), mask: mask)
+        let stream = frame(.close, [0x0F, 0xA0] + Array("done".utf8), mask: mask) + frame(.text, Array("ignored".utf8), mask: mask) + [0xFF, 0xFF]
         let result = receive(stream, into: &connection)
         #expect(result.error == nil)
         #expect(result.items == [.close(CloseCode(4000), "done")])
