@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "EpsilonHTTPServerPreview", targets: ["EpsilonHTTPServerPreview"]),
         .library(name: "EpsilonTLS", targets: ["EpsilonTLS"]),
         .library(name: "EpsilonHTTP2", targets: ["EpsilonHTTP2"]),
+        .library(name: "EpsilonWebSocket", targets: ["EpsilonWebSocket"]),
+        .library(name: "EpsilonWebSocketDeflate", targets: ["EpsilonWebSocketDeflate"]),
         .executable(name: "epsilon", targets: ["epsilon"]),
         .executable(name: "epsilon-conformance", targets: ["epsilon-conformance"]),
     ],
@@ -29,6 +31,15 @@ let package = Package(
         .target(name: "EpsilonHTTP1", path: "Packages/EpsilonHTTP1", swiftSettings: strict),
         .target(name: "EpsilonHPACK", path: "Packages/EpsilonHPACK", swiftSettings: strict),
         .target(name: "EpsilonHTTP2", dependencies: ["EpsilonHPACK"], path: "Packages/EpsilonHTTP2", swiftSettings: strict),
+        .target(name: "EpsilonWebSocket", path: "Packages/EpsilonWebSocket", swiftSettings: strict),
+        // permessage-deflate over the system zlib (zlib1g-dev).
+        .systemLibrary(name: "CZlib", path: "Packages/CZlib"),
+        .target(
+            name: "EpsilonWebSocketDeflate",
+            dependencies: ["EpsilonWebSocket", "CZlib"],
+            path: "Packages/EpsilonWebSocketDeflate",
+            swiftSettings: strict
+        ),
 
         // MARK: Transport (the OS through a small C shim) and the first server on it
         .target(name: "CEpsilonTransportShims", path: "Packages/CEpsilonTransportShims"),
@@ -54,7 +65,7 @@ let package = Package(
         // MARK: Tooling shared by the command-line tools and their tests
         .target(
             name: "EpsilonTooling",
-            dependencies: ["EpsilonHTTP1", "EpsilonHPACK", "EpsilonHTTP2"],
+            dependencies: ["EpsilonHTTP1", "EpsilonHPACK", "EpsilonHTTP2", "EpsilonWebSocket", "EpsilonWebSocketDeflate"],
             path: "Packages/EpsilonTooling",
             swiftSettings: strict
         ),
@@ -113,8 +124,21 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "EpsilonWebSocketTests",
+            dependencies: ["EpsilonWebSocket", "EpsilonMallocCounter"],
+            path: "Tests/EpsilonWebSocketTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EpsilonWebSocketDeflateTests",
+            dependencies: ["EpsilonWebSocketDeflate", "EpsilonWebSocket", "EpsilonMallocCounter"],
+            path: "Tests/EpsilonWebSocketDeflateTests",
+            exclude: ["wsproto_peer.py"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "EpsilonToolingTests",
-            dependencies: ["EpsilonTooling"],
+            dependencies: ["EpsilonTooling", "EpsilonWebSocket"],
             path: "Tests/EpsilonToolingTests",
             swiftSettings: strict
         ),

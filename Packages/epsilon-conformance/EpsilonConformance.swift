@@ -7,7 +7,7 @@ struct EpsilonConformanceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "epsilon-conformance",
         abstract: "Runs protocol test-vector suites against Epsilon's machines.",
-        subcommands: [HTTP1Suite.self, HPACKSuite.self, HTTP2FramesSuite.self]
+        subcommands: [HTTP1Suite.self, HPACKSuite.self, HTTP2FramesSuite.self, WebSocketSuite.self]
     )
 }
 
@@ -70,5 +70,21 @@ struct HTTP2FramesSuite: ParsableCommand {
     func run() throws {
         let result = try HTTP2FrameConformance.run(folder: folder) { print($0) }
         try finish(passed: result.passed, failed: result.failed)
+    }
+}
+
+struct WebSocketSuite: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "websocket",
+        abstract: "Runs the RFC 6455 and RFC 7692 examples (rfc-examples.json format) found under a folder."
+    )
+
+    @Argument(help: "A folder searched for JSON files of WebSocket examples.")
+    var folder: String
+
+    func run() throws {
+        // The runner logs its own closing `N passed, M failed` line.
+        let result = try WebSocketConformance.run(folder: folder) { print($0) }
+        if result.failed > 0 { throw ExitCode.failure }
     }
 }

@@ -48,7 +48,7 @@ struct Serve: AsyncParsableCommand {
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decodes captured bytes and prints what they hold.",
-        subcommands: [InspectHTTP1.self, InspectHPACK.self, InspectHTTP2.self]
+        subcommands: [InspectHTTP1.self, InspectHPACK.self, InspectHTTP2.self, InspectWebSocket.self]
     )
 }
 
@@ -118,5 +118,22 @@ struct InspectHTTP2: ParsableCommand {
             print(error.output)
             throw ExitCode.failure
         }
+    }
+}
+
+struct InspectWebSocket: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "websocket",
+        abstract: "Prints the WebSocket frames and messages in a captured byte stream."
+    )
+
+    @Flag(help: "The bytes were sent by a client (masked frames); default: by a server.")
+    var client = false
+
+    @Argument(help: "A file of captured bytes.")
+    var file: String
+
+    func run() throws {
+        print(try WebSocketInspector.describe(contentsOf: file, sentByClient: client))
     }
 }

@@ -1,0 +1,67 @@
+import EpsilonWebSocket
+import EpsilonMallocCounter
+import Testing
+
+/// A handler that only counts, as an application that consumes views in place would.
+private struct CountingHandler: WebSocketHandler {
+    var messages = 0
+    var bytes = 0
+    mutating func handle(_ event: WebSocketEvent) throws(WebSocketError) {
+        switch event {
+        case .messageData(let view): bytes += view.count
+        case .messageEnded: messages += 1
+        default: break
+        }
+    }
+}
+
+/// Counts heap allocations with the interposer in Tests/Support/EpsilonMallocCounter.
+@Suite struct SteadyStateAllocations {
+    @Test func probeSeesAllocations() {
+        epsilon_malloc_counter_start()
+        let array = [UInt8](repeating: 1, count: Int.random(in: 100...200))
+        let count = epsilon_malloc_counter_stop()
+        #expect(array.count >= 100)
+        #expect(count >= 1)
+    }
+
+    @Test(arguments: [Role.server, .client])
+    func zeroAllocationsPerFrameForSmallMessages(_ role: Role) throws {
+        // The peer's frames: 16-byte text messages, a ping every 10 messages.
+        var peerConfiguration = Connection.Configuration()
+        peerConfiguration.maskingKeys = .fixed(0x1234_5678)
+        var peer = Connection(role: role == .server ? .client : .server, configuration: peerConfiguration)
+        var wire: [UInt8] = []
+        let text = Array("sixteen bytes ok".utf8)
+        for i in 0..<100 {
+            try text.withUnsafeBytes { try peer.send(.text, payload: $0, into: &wire) }
+            if i % 10 == 0 { try text.withUnsafeBytes { try peer.sendPing($0, into: &wire) } }
+        }
+        var connection = Connection(role: role)
+        var handler = CountingHandler()
+        var input = [UInt8](repeating: 0, count: wire.count)
+        var output: [UInt8] = []
+        output.reserveCapacity(64 * 1024)
+        let rounds = 50
+        var allocations: Int64 = 0
+        for round in 0..<(rounds + 5) {
+            // Round 0–4 warm up; then count receive + send for 100 messages per round.
+            let counting = round >= 5
+            if counting { epsilon_malloc_counter_start() }
+            input.withUnsafeMutableBytes { buffer in
+                for j in 0..<wire.count { buffer[j] = wire[j] }
+                try? connection.receive(buffer, handler: &handler)
+            }
+            connection.writePendingFrames(into: &output)
+            text.withUnsafeBytes { payload in
+                for _ in 0..<100 { try? connection.send(.text, payload: payload, into: &output) }
+            }
+            output.removeAll(keepingCapacity: true)
+            if counting { allocations += epsilon_malloc_counter_stop() }
+        }
+        let frames = rounds * (110 + 110)  // received: 100 messages + 10 pings; sent: 100 messages + 10 pongs
+        print("allocations: \(allocations) for \(frames) frames (\(role)): \(Double(allocations) / Double(frames)) per frame")
+        #expect(handler.messages == (rounds + 5) * 100)
+        #expect(allocations == 0)
+    }
+}
