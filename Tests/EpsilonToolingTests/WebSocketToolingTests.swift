@@ -11,6 +11,7 @@ private let vectorFolder = packageRoot + "/../shared/vectors/websocket"
     @Test func passesEveryRFCExample() throws {
         var logged: [String] = []
         let result = try WebSocketConformance.run(folder: vectorFolder) { logged.append($0) }
+        print("WebSocketConformance.run(folder: ../shared/vectors/websocket): \(logged.last ?? "")")
         #expect(result.failed == 0, "\(logged)")
         // 1 handshake + 7 RFC 6455 frame examples + 7 RFC 7692 examples.
         #expect(result.passed == 15)
