@@ -94,8 +94,6 @@ public enum HTTP2UsageError: Error, Hashable, Sendable {
     case goawayReceived
     /// The peer disabled push (SETTINGS_ENABLE_PUSH = 0).
     case pushDisabled
-    /// A header list this machine would itself reject as malformed (RFC 9113 §8.2–8.3).
-    case malformedHeaders
     /// A SETTINGS value out of range.
     case invalidSetting(SettingsParameter)
     /// Trailers or data after END_STREAM, or trailers before the head.
