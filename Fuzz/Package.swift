@@ -1,4 +1,5 @@
 // swift-tools-version: 6.2
+import Foundation
 import PackageDescription
 
 // libFuzzer harnesses for the Epsilon protocol machines. A package of its own, so that
@@ -19,6 +20,14 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("HPACKDecoder", [hpack]),
     ("HPACKRoundTrip", [hpack]),
 ]
+
+/// Corpora, crashes and the dictionary live beside main.swift; SwiftPM warns about files it
+/// does not handle and about excluded paths that do not exist, so list the ones present.
+func besideSources(of harness: String) -> [String] {
+    ["seeds", "seeds-vectors", "corpus-work", "crashes", harness + ".dict"].filter {
+        FileManager.default.fileExists(atPath: Context.packageDirectory + "/" + harness + "/" + $0)
+    }
+}
 
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
@@ -43,6 +52,7 @@ let package = Package(
             name: "Fuzz" + harness.name,
             dependencies: ["FuzzSupport"] + harness.dependencies,
             path: harness.name,
+            exclude: besideSources(of: harness.name),
             sources: ["main.swift"],
             swiftSettings: strict
         )
