@@ -106,7 +106,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var parser = HTTP1Parser(role: isResponse ? .response : .request)
     var parsedBody: [UInt8] = []
     var chunkSizes: [UInt64] = []
-    var sawHead = false, sawTrailers = false, ended = false
+    var sawHead = false, sawTrailers = false, ended = false, sawUpgrade = false
     out.withUnsafeBytes { all in
         var consumed = 0
         func fail(_ what: String) -> Never {
@@ -148,12 +148,12 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                 sawTrailers = true
                 check(parser.fields, trailerFields, bytes, "trailers")
             case .end:
-                if upgrades { fail("expected an upgrade, read the end of the message") }
                 ended = true
-                break loop
+                // An upgrading message ends, then the parser reports the switch.
+                if !upgrades { break loop }
             case .upgrade:
-                if !upgrades { fail("unexpected upgrade") }
-                ended = true
+                if !upgrades || !ended { fail("unexpected upgrade (end seen: \(ended))") }
+                sawUpgrade = true
                 break loop
             case .needMoreData:
                 if step.consumed == 0 {
@@ -171,6 +171,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             consumed += step.consumed
         }
         if !sawHead || !ended { fail("no complete message read back (head: \(sawHead), end: \(ended))") }
+        if sawUpgrade != upgrades { fail("upgrade expected: \(upgrades), read: \(sawUpgrade)") }
         if parsedBody != body && framing != 0 { fail("body changed: wrote \(escaped(body)), read \(escaped(parsedBody))") }
         if framing == 0 && !parsedBody.isEmpty { fail("a message without framing had a body") }
         if framing == 2 {
