@@ -116,7 +116,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             encoder.setMaxTableSize(tableSizes[Int(input.byte() & 7)])
         }
     }
-    if !fields.isEmpty { roundTrip() }
+    // A last block, even empty: a table size change made after the last block shrinks the
+    // encoder's table at once, but the decoder's only when the next block's size update
+    // arrives (RFC 7541 §4.2), so the tables can be compared only after one more block.
+    roundTrip()
     // Entry by entry once at the end (copying every entry after every block is what made
     // this harness slow); sizes and counts were compared after each block.
     fuzzCheck(encoder.dynamicTableEntries == decoder.dynamicTableEntries,
