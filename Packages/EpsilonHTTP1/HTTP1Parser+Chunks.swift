@@ -4,8 +4,11 @@
 // Strict mode allows no whitespace around the size or the extensions' separators.
 
 extension HTTP1Parser {
-    mutating func parseChunkLine(_ b: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
+    mutating func parseChunkLine(_ whole: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
         let limit = configuration.maxChunkLineBytes
+        // Nothing past the limit is looked at, so a bad byte beyond it cannot be reported
+        // from a whole buffer when the same line arriving in pieces fails on the limit first.
+        let b = limit >= 0 && whole.count > limit ? UnsafeRawBufferPointer(rebasing: whole[..<limit]) : whole
         guard let (size, extensions, next) = try parseChunkSizeLine(b) else {
             if b.count >= limit { throw HTTP1ParseError(.chunkLineTooLong, at: streamOffset + limit) }
             return HTTP1Step(.needMoreData, consumed: 0)

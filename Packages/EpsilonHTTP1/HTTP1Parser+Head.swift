@@ -5,17 +5,18 @@
 // stays the head's first byte until the head is complete.
 
 extension HTTP1Parser {
-    mutating func parseHead(_ b: UnsafeRawBufferPointer, progress: inout HeadProgress) throws(HTTP1ParseError) -> HTTP1Step {
+    mutating func parseHead(_ whole: UnsafeRawBufferPointer, progress: inout HeadProgress) throws(HTTP1ParseError) -> HTTP1Step {
         if progress.next == 0 {
             // RFC 9112 §2.2: ignore empty lines received before a request-line (and, as
             // browsers do, before a status-line).
             var skip = 0
-            while skip < b.count, b.byte(skip) == asciiCR || b.byte(skip) == asciiLF { skip += 1 }
+            while skip < whole.count, whole.byte(skip) == asciiCR || whole.byte(skip) == asciiLF { skip += 1 }
             if skip > 0 {
                 return HTTP1Step(.needMoreData, consumed: skip)
             }
             if !progress.startLineDone { fields.removeAll(keepingCapacity: true) }
         }
+        let b = headWindow(whole)
         while true {
             let start = progress.next
             let next: Int?
@@ -41,8 +42,9 @@ extension HTTP1Parser {
         }
     }
 
-    mutating func parseTrailers(_ b: UnsafeRawBufferPointer, progress: inout HeadProgress) throws(HTTP1ParseError) -> HTTP1Step {
+    mutating func parseTrailers(_ whole: UnsafeRawBufferPointer, progress: inout HeadProgress) throws(HTTP1ParseError) -> HTTP1Step {
         if progress.next == 0 { fields.removeAll(keepingCapacity: true) }
+        let b = headWindow(whole)
         while true {
             let start = progress.next
             if start < b.count, b.byte(start) == asciiCR || b.byte(start) == asciiLF {
@@ -61,6 +63,17 @@ extension HTTP1Parser {
             }
             progress.next = next
         }
+    }
+
+    /// The bytes a head or trailer section is parsed from: at most one past `maxHeadBytes`,
+    /// enough to see that a head is too large. Nothing further is looked at, so a whole buffer
+    /// cannot report a bad byte past the limit that the same stream arriving in pieces fails
+    /// on with `headTooLarge` first: the error is the same however the stream is split.
+    @inline(__always)
+    func headWindow(_ b: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        let limit = configuration.maxHeadBytes
+        guard limit >= 0, b.count - 1 > limit else { return b }
+        return UnsafeRawBufferPointer(rebasing: b[..<(limit + 1)])
     }
 
     /// Keeps the lines parsed so far; the line being received is parsed again, whole, once

@@ -185,8 +185,15 @@ public struct HTTP1Parser: Sendable {
             return HTTP1Step(.body(0..<n), consumed: n)
         case .bodyUntilClose:
             guard b.count > 0 else { return HTTP1Step(.needMoreData, consumed: 0) }
-            try countBody(UInt64(b.count), at: 0)
-            return HTTP1Step(.body(0..<b.count), consumed: b.count)
+            // Up to the limit, then fail at the first byte past it: the same events and
+            // offset however the body is split.
+            var n = b.count
+            if let limit = configuration.maxBodyBytes {
+                guard bodyBytesSeen < limit else { throw HTTP1ParseError(.bodyTooLarge, at: streamOffset) }
+                n = Int(min(UInt64(n), limit - bodyBytesSeen))
+            }
+            bodyBytesSeen += UInt64(n)
+            return HTTP1Step(.body(0..<n), consumed: n)
         case .chunkLine:
             return try parseChunkLine(b)
         case .chunkData(let remaining):

@@ -18,6 +18,7 @@ public enum HTTP1Serializer {
     public static func writeRequestLine(method: some StringProtocol, target: some StringProtocol, version: HTTP1Version = .http11, into buffer: inout [UInt8]) throws(HTTP1SerializeError) {
         guard !method.isEmpty, method.utf8.allSatisfy({ isTokenByte($0) }) else { throw .invalidMethod }
         guard !target.isEmpty, target.utf8.allSatisfy({ $0 > asciiSP && $0 < 0x7F }) else { throw .invalidTarget }
+        try checkVersion(version)
         buffer.append(contentsOf: method.utf8)
         buffer.append(asciiSP)
         buffer.append(contentsOf: target.utf8)
@@ -29,6 +30,7 @@ public enum HTTP1Serializer {
     /// Appends `HTTP/x.y SP status SP reason CRLF` (RFC 9112 §4).
     public static func writeStatusLine(status: Int, reason: some StringProtocol, version: HTTP1Version = .http11, into buffer: inout [UInt8]) throws(HTTP1SerializeError) {
         guard (100...999).contains(status) else { throw .invalidStatus }
+        try checkVersion(version)
         guard reason.utf8.allSatisfy({ $0 == asciiHTAB || ($0 >= asciiSP && $0 != 0x7F) }) else { throw .invalidReasonPhrase }
         appendVersion(version, into: &buffer)
         buffer.append(asciiSP)
@@ -96,6 +98,11 @@ public enum HTTP1Serializer {
         if isWhitespace(last) { throw .invalidFieldValue }
     }
 
+    /// RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT.
+    static func checkVersion(_ version: HTTP1Version) throws(HTTP1SerializeError) {
+        guard version.major < 10 && version.minor < 10 else { throw .invalidVersion }
+    }
+
     static func appendVersion(_ version: HTTP1Version, into buffer: inout [UInt8]) {
         // Byte by byte: an array literal here would allocate on every call.
         buffer.append(0x48)
@@ -132,6 +139,8 @@ public enum HTTP1SerializeError: Error, Sendable, Equatable {
     case invalidMethod
     /// The request-target is empty or holds whitespace, control bytes or non-ASCII bytes.
     case invalidTarget
+    /// The version's major or minor number is not a single digit (RFC 9112 §2.3).
+    case invalidVersion
     /// The status code is not three digits (RFC 9110 §15).
     case invalidStatus
     /// The reason phrase holds CR, LF or another control byte.
