@@ -442,7 +442,7 @@ public final class Connection: Selectable {
                 _ = shutdown(descriptor, Int32(SHUT_WR))
             }
             if closeWhenFlushed {
-                close()
+                close(error: nil)  // not close(): with TLS it flushes, which would come back here
                 return
             }
         }
@@ -483,7 +483,7 @@ public final class Connection: Selectable {
     public func close() {
         if state == .active && tls != nil {
             sendCloseNotify()
-            flush()
+            if !queue.isEmpty { flush() }
         }
         close(error: nil)
     }
