@@ -41,11 +41,12 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        // MARK: Transport (the OS through a small C shim) and the first server on it
+        // MARK: Transport (the OS through a small C shim; TLS through EpsilonTLS, never OpenSSL
+        // directly) and the first server on it
         .target(name: "CEpsilonTransportShims", path: "Packages/CEpsilonTransportShims"),
         .target(
             name: "EpsilonTransport",
-            dependencies: ["CEpsilonTransportShims"],
+            dependencies: ["CEpsilonTransportShims", "EpsilonTLS"],
             path: "Packages/EpsilonTransport",
             swiftSettings: strict
         ),
@@ -74,6 +75,7 @@ let package = Package(
             dependencies: [
                 "EpsilonTooling",
                 "EpsilonHTTPServerPreview",
+                "EpsilonTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Packages/epsilon",
@@ -112,7 +114,9 @@ let package = Package(
         ),
         .testTarget(
             name: "EpsilonTLSTests",
-            dependencies: ["EpsilonTLS", "COpenSSL"],
+            // EpsilonTransport and the preview server: the TLS-over-transport tests reuse this
+            // target's certificate and process helpers.
+            dependencies: ["EpsilonTLS", "COpenSSL", "EpsilonTransport", "EpsilonHTTPServerPreview"],
             path: "Tests/EpsilonTLSTests",
             swiftSettings: strict
         ),

@@ -1,14 +1,19 @@
 import EpsilonHTTP1
+import EpsilonTLS
 import EpsilonTransport
 
 /// A first HTTP/1.1 server built only from EpsilonTransport and EpsilonHTTP1: every request
 /// gets `200 OK` with a fixed plain-text body. Keep-alive and pipelining work; it proves the
-/// seam end to end (the full server with routing, TLS and HTTP/2 is a later module).
+/// seam end to end (the full server with routing and HTTP/2 is a later module). Given a TLS
+/// context it serves HTTPS: the transport puts a TLS engine under the same handler.
 ///
 /// ```swift
 /// let group = try EventLoopGroup()
 /// let server = try await HelloServer.start(on: group, address: .ipv4("127.0.0.1", port: 8080))
 /// print("listening on \(server.localAddress)")
+///
+/// let tls = try HelloServer.tlsContext(certificateFile: "chain.pem", privateKeyFile: "key.pem")
+/// let https = try await HelloServer.start(on: group, address: .ipv4("127.0.0.1", port: 8443), tls: tls)
 /// ```
 public enum HelloServer {
     /// Starts the server on `group` (one `SO_REUSEPORT` listener per loop) and returns it;
@@ -17,25 +22,44 @@ public enum HelloServer {
     /// `readHeaderTimeout` bounds the time from the first byte of a request to the end of its
     /// head (slow-loris defence): past it the server answers `408 Request Timeout` and closes.
     /// Idle keep-alive connections are bounded by `options.connection.idleTimeout` instead.
+    ///
+    /// With `tls` (a server context, see ``tlsContext(certificateFile:privateKeyFile:)``) every
+    /// connection runs TLS; a failed handshake or a client that leaves without `close_notify`
+    /// only ends that connection.
     public static func start(on group: EventLoopGroup, address: SocketAddress, body: String = "Hello, World!",
                              readHeaderTimeout: Duration = .seconds(10),
-                             options: ListenerOptions = ListenerOptions()) async throws(TransportError) -> TCPServer {
+                             options: ListenerOptions = ListenerOptions(),
+                             tls: TLSContext? = nil) async throws(TransportError) -> TCPServer {
         let responses = HelloResponses(body: body)
+        var options = options
+        if let tls { options.connection.tls = .server(tls) }
         return try await TCPServer.start(on: group, address: address, options: options) {
             HelloHandler(responses: responses, readHeaderTimeout: readHeaderTimeout)
         }
     }
 
-    /// Runs the server until the calling task is cancelled, then shuts it down gracefully.
+    /// The server context `epsilon serve --cert --key` uses: the certificate chain (PEM, leaf
+    /// first) and its private key, the default policy (TLS 1.2 and 1.3, forward-secret suites
+    /// only) and ALPN `http/1.1`, the only protocol this server speaks.
+    public static func tlsContext(certificateFile: String, privateKeyFile: String) throws(TLSError) -> TLSContext {
+        try TLSContext(server: TLSServerConfiguration(
+            identity: TLSIdentity(certificateFile: certificateFile, privateKeyFile: privateKeyFile),
+            applicationProtocols: ["http/1.1"]))
+    }
+
+    /// Runs the server until the calling task is cancelled, then shuts it down gracefully;
+    /// with `tls` it serves HTTPS.
     /// `log` receives one line on start (address, loops, backend and why it was chosen) and one on stop.
     public static func run(host: String = "127.0.0.1", port: UInt16 = 8080, loops: Int = EventLoopGroup.coreCount,
-                           body: String = "Hello, World!", log: @Sendable (String) -> Void) async throws {
+                           body: String = "Hello, World!", tls: TLSContext? = nil,
+                           log: @Sendable (String) -> Void) async throws {
         let address = host.contains(":") ? try SocketAddress.ipv6(host, port: port) : try SocketAddress.ipv4(host, port: port)
         let (backend, reason) = PollerBackend.detect()
         let group = try EventLoopGroup(loopCount: loops, backend: backend)
         do {
-            let server = try await start(on: group, address: address, body: body)
-            log("serving plain hello on \(server.localAddress) with \(loops) loop(s), backend \(backend) (\(reason))")
+            let server = try await start(on: group, address: address, body: body, tls: tls)
+            let scheme = tls == nil ? "HTTP/1.1" : "HTTPS (TLS 1.2/1.3, ALPN http/1.1)"
+            log("serving plain hello over \(scheme) on \(server.localAddress) with \(loops) loop(s), backend \(backend) (\(reason))")
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(3600))
             }

@@ -4,12 +4,19 @@ import Glibc
 import Darwin
 #endif
 import CEpsilonTransportShims
+import EpsilonTLS
 
 /// A stream connection (TCP over IPv4/IPv6, or a Unix domain socket) owned by one event loop.
 ///
 /// All methods must be called on the loop's thread (use ``EventLoop/execute(_:)`` from
 /// elsewhere, or the async face ``AsyncConnection``). Writes are copied into a write queue and
 /// flushed with one gathered `sendmsg` per loop tick; ``isWritable`` reports back-pressure.
+///
+/// With ``SocketOptions/tls`` set, a TLS engine sits between the socket and the handler: reads
+/// are decrypted into a loop-owned scratch buffer and the handler sees plaintext; writes are
+/// encrypted straight into the write queue; the closing calls send `close_notify`; TLS
+/// failures close the connection with ``TransportError/tls(_:)``. Without it the handler reads
+/// the loop's read buffer itself (no copy).
 public final class Connection: Selectable {
     private enum State {
         case connecting
@@ -45,6 +52,15 @@ public final class Connection: Selectable {
     private var lastActivity: UInt64 = 0
     private var idleTimer: LoopTimer?
     var serverID: UInt64?
+    /// The TLS engine, when the connection runs TLS (see the TLS section below).
+    private let tls: TLSEngine?
+    /// Completions of writes made before the handshake completed: the engine holds their
+    /// bytes until then, so they join the write queue only when the handshake is done.
+    private var completionsAwaitingHandshake: [(TransportError?) -> Void] = []
+    private var closeNotifyReported = false
+    /// The error that is closing the connection (a TLS failure), kept over whatever a last
+    /// flush of the alert runs into.
+    private var closingError: TransportError?
 
     /// False while more than the high watermark of bytes waits in the write queue.
     public private(set) var isWritable = true
@@ -52,11 +68,17 @@ public final class Connection: Selectable {
     public var isClosed: Bool { state == .closed }
     /// Bytes queued but not yet accepted by the kernel.
     public var pendingWriteBytes: Int { queue.pendingBytes }
-    /// True once the peer shut down its sending side.
-    public var didReadEOF: Bool { readEOF }
+    /// True once the peer shut down its sending side (with TLS: its `close_notify` arrived).
+    public var didReadEOF: Bool { readEOF || closeNotifyReported }
+    /// The TLS engine between the socket and the handler, or nil for a plain connection. Read
+    /// the negotiated values from it (``TLSEngine/version``, ``TLSEngine/applicationProtocol``,
+    /// ``TLSEngine/peerCertificate``, ``TLSEngine/session``); the connection drives it.
+    public var tlsEngine: TLSEngine? { tls }
 
-    init(loop: EventLoop, descriptor: Int32, connecting: Bool, options: SocketOptions, handler: any ConnectionHandler) {
+    init(loop: EventLoop, descriptor: Int32, connecting: Bool, options: SocketOptions, tls: TLSEngine?,
+         handler: any ConnectionHandler) {
         self.loop = loop
+        self.tls = tls
         self.core = loop.core
         self.descriptor = descriptor
         self.state = connecting ? .connecting : .active
@@ -98,8 +120,17 @@ public final class Connection: Selectable {
     /// Registers an accepted descriptor and activates its handler.
     static func adopt(_ fd: Int32, on loop: EventLoop, options: SocketOptions, handler: any ConnectionHandler,
                       serverID: UInt64?) -> Connection? {
-        let connection = Connection(loop: loop, descriptor: fd, connecting: false, options: options, handler: handler)
+        var engine: TLSEngine?
+        var engineError: TLSError?
+        do { engine = try options.tls?.makeEngine() } catch { engineError = error }
+        let connection = Connection(loop: loop, descriptor: fd, connecting: false, options: options, tls: engine,
+                                    handler: handler)
         connection.serverID = serverID
+        if let engineError {
+            // Only an exhausted OpenSSL gets here (the context was checked when it was made).
+            connection.close(error: .tls(engineError))
+            return nil
+        }
         do {
             try loop.core.register(fd, connection, interest: .read)
         } catch {
@@ -119,6 +150,13 @@ public final class Connection: Selectable {
     static func connect(on loop: EventLoop, to address: SocketAddress, options: SocketOptions, timeout: Duration?,
                         handler: any ConnectionHandler,
                         completion: @escaping (Result<Connection, TransportError>) -> Void) {
+        let engine: TLSEngine?
+        do {
+            engine = try options.tls?.makeEngine()
+        } catch {
+            completion(.failure(.tls(error)))
+            return
+        }
         let fd = epsilon_socket(address.family, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else {
             completion(.failure(.fromErrno("socket")))
@@ -132,7 +170,8 @@ public final class Connection: Selectable {
             completion(.failure(code == ECONNRESET ? .connectionReset : .system(call: "connect", errno: code)))
             return
         }
-        let connection = Connection(loop: loop, descriptor: fd, connecting: result != 0, options: options, handler: handler)
+        let connection = Connection(loop: loop, descriptor: fd, connecting: result != 0, options: options, tls: engine,
+                                    handler: handler)
         connection.connectCompletion = completion
         do {
             try loop.core.register(fd, connection, interest: result == 0 ? .read : .write)
@@ -177,7 +216,9 @@ public final class Connection: Selectable {
             armIdleTimer(after: idleNanoseconds)
         }
         handler.connectionDidBecomeActive(self)
-        if !queue.isEmpty { flush() }
+        // A TLS client queues its ClientHello here; a server engine just waits for one.
+        if tls != nil && state == .active { processTLS() }
+        if state == .active && !queue.isEmpty { flush() }
     }
 
     private func armIdleTimer(after delay: UInt64) {
@@ -247,7 +288,13 @@ public final class Connection: Selectable {
             let count = read(descriptor, buffer.baseAddress, buffer.count)
             if count > 0 {
                 if idleNanoseconds != nil { lastActivity = monotonicNanoseconds() }
-                handler.connection(self, didRead: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+                if let tls {
+                    tls.receive(bytes)  // copied into the engine: the read buffer is free again
+                    processTLS()
+                } else {
+                    handler.connection(self, didRead: bytes)
+                }
                 reads += 1
                 // Level-triggered: a short read drained the socket, and capping reads per event
                 // keeps one busy connection from starving the others (the poller reports it again).
@@ -257,7 +304,13 @@ public final class Connection: Selectable {
             if count == 0 {
                 readEOF = true
                 updateInterest()
-                handler.connectionDidReadEOF(self)
+                if let tls {
+                    // Clean only after close_notify (already reported); otherwise truncation.
+                    tls.receiveEndOfStream()
+                    processTLS()
+                } else {
+                    handler.connectionDidReadEOF(self)
+                }
                 break
             }
             let code = epsilon_errno()
@@ -317,8 +370,17 @@ public final class Connection: Selectable {
             completion?(.outputShutdown)
             return
         }
+        if let tls {
+            writeTLS(bytes, engine: tls, completion: completion)
+            return
+        }
         queue.append(bytes)
         if let completion { queue.appendCompletion(completion) }
+        queueDidGrow()
+    }
+
+    /// Checks the high watermark and asks for a flush after bytes joined the queue.
+    private func queueDidGrow() {
         if isWritable && queue.pendingBytes > watermarks.high {
             isWritable = false
             handler.connectionWritabilityDidChange(self)
@@ -380,7 +442,7 @@ public final class Connection: Selectable {
                 _ = shutdown(descriptor, Int32(SHUT_WR))
             }
             if closeWhenFlushed {
-                close()
+                close(error: nil)  // not close(): with TLS it flushes, which would come back here
                 return
             }
         }
@@ -389,10 +451,12 @@ public final class Connection: Selectable {
 
     // MARK: Closing
 
-    /// Half-close: sends FIN once queued writes are flushed; reading continues.
+    /// Half-close: sends FIN once queued writes are flushed; reading continues. With TLS,
+    /// `close_notify` goes first.
     public func shutdownOutput() {
         assert(loop.inEventLoop, "Connection used off its loop's thread")
         guard state != .closed, !outputShutdownRequested else { return }
+        sendCloseNotify()
         outputShutdownRequested = true
         if state == .active && queue.isEmpty {
             outputShutdown = true
@@ -400,10 +464,12 @@ public final class Connection: Selectable {
         }
     }
 
-    /// Closes once every queued byte is written (immediately if none is queued).
+    /// Closes once every queued byte is written (immediately if none is queued). With TLS,
+    /// `close_notify` is queued last.
     public func closeAfterFlush() {
         assert(loop.inEventLoop, "Connection used off its loop's thread")
         guard state != .closed else { return }
+        if state == .active { sendCloseNotify() }
         if queue.isEmpty || state == .connecting {
             close()
         } else {
@@ -413,9 +479,17 @@ public final class Connection: Selectable {
     }
 
     /// Closes now, dropping unwritten bytes; the handler's ``ConnectionHandler/connectionDidClose(_:error:)`` runs.
-    public func close() { close(error: nil) }
+    /// With TLS, `close_notify` is queued and whatever the kernel takes at once is written first.
+    public func close() {
+        if state == .active && tls != nil {
+            sendCloseNotify()
+            if !queue.isEmpty { flush() }
+        }
+        close(error: nil)
+    }
 
-    /// Closes with an RST instead of a FIN (`SO_LINGER` 0), as a peer reset looks.
+    /// Closes with an RST instead of a FIN (`SO_LINGER` 0), as a peer reset looks (with TLS,
+    /// no `close_notify`: the peer sees a truncated stream).
     public func reset() {
         guard state != .closed else { return }
         _ = epsilon_set_linger_zero(descriptor)
@@ -425,6 +499,7 @@ public final class Connection: Selectable {
     func close(error: TransportError?) {
         assert(loop.inEventLoop, "Connection used off its loop's thread")
         guard state != .closed else { return }
+        let error = closingError ?? error
         state = .closed
         if let timer = connectTimer { loop.cancelTimer(timer) }
         if let timer = idleTimer { loop.cancelTimer(timer) }
@@ -438,6 +513,9 @@ public final class Connection: Selectable {
             core.serverConnections[serverID]?[ObjectIdentifier(self)] = nil
         }
         for completion in failed { completion(error ?? .closed) }
+        let awaiting = completionsAwaitingHandshake
+        completionsAwaitingHandshake = []
+        for completion in awaiting { completion(error ?? .closed) }
         if let completion = connectCompletion {
             connectCompletion = nil
             completion(.failure(error ?? .closed))
@@ -459,6 +537,95 @@ public final class Connection: Selectable {
         } catch {
             close(error: error)
         }
+    }
+
+    // MARK: TLS
+
+    /// Advances the engine on what it has received: handshake output goes to the write queue,
+    /// plaintext to the handler (from the loop's scratch buffer), `close_notify` becomes
+    /// ``ConnectionHandler/connectionDidReadEOF(_:)``, and a failure closes the connection.
+    private func processTLS() {
+        guard let tls, state == .active else { return }
+        // Taken out of the loop for the call: a handler that reaches another connection's read
+        // path from inside `didRead` gets an empty scratch of its own instead of this one.
+        var plaintext = core.takeTLSScratch()
+        defer { core.returnTLSScratch(&plaintext) }
+        var events: TLSEngine.Events = []
+        var failure: TLSError?
+        do { events = try tls.process(into: &plaintext) } catch { failure = error }
+        takeTLSOutput()
+        if events.contains(.handshakeCompleted) {
+            // The bytes written before the handshake were encrypted by this call; their
+            // completions follow them in the queue.
+            for completion in completionsAwaitingHandshake { queue.appendCompletion(completion) }
+            completionsAwaitingHandshake = []
+            handler.connectionDidCompleteTLSHandshake(self)
+        }
+        // Plaintext decrypted before a failure is still delivered, then the failure closes.
+        if !plaintext.isEmpty && state == .active {
+            plaintext.withUnsafeBytes { handler.connection(self, didRead: $0) }
+        }
+        if let failure {
+            failTLS(failure)
+            return
+        }
+        if events.contains(.closeNotifyReceived) && !closeNotifyReported && state == .active {
+            closeNotifyReported = true
+            handler.connectionDidReadEOF(self)
+        }
+    }
+
+    private func writeTLS(_ bytes: UnsafeRawBufferPointer, engine: TLSEngine,
+                          completion: ((TransportError?) -> Void)?) {
+        guard !engine.hasSentCloseNotify else {
+            // closeAfterFlush() already queued close_notify; nothing may follow it.
+            completion?(.outputShutdown)
+            return
+        }
+        do {
+            try engine.send(bytes)
+        } catch {
+            completion?(.tls(error))
+            failTLS(error)
+            return
+        }
+        if let completion {
+            if engine.isHandshakeComplete {
+                takeTLSOutput()
+                queue.appendCompletion(completion)
+            } else {
+                completionsAwaitingHandshake.append(completion)
+            }
+        } else {
+            takeTLSOutput()
+        }
+    }
+
+    /// Moves the engine's output (handshake messages, records, alerts) into the write queue,
+    /// copied by the engine straight into the queue's chunks.
+    private func takeTLSOutput() {
+        guard let tls else { return }
+        let count = tls.pendingOutputCount
+        guard count > 0 else { return }
+        queue.append(count: count) { room in tls.takeOutput(into: room) }
+        queueDidGrow()
+    }
+
+    /// Queues `close_notify` (once; after any plaintext the engine still holds).
+    private func sendCloseNotify() {
+        guard let tls, !tls.hasSentCloseNotify else { return }
+        tls.close()
+        takeTLSOutput()
+    }
+
+    /// Sends what the engine queued (its alert) if the kernel takes it now, then closes with
+    /// the engine's error.
+    private func failTLS(_ error: TLSError) {
+        guard state != .closed else { return }
+        closingError = .tls(error)
+        takeTLSOutput()
+        if state == .active && !queue.isEmpty { flush() }
+        close(error: .tls(error))
     }
 
     // MARK: Options

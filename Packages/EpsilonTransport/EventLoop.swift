@@ -317,6 +317,8 @@ final class LoopCore {
     let vectors: UnsafeMutablePointer<iovec>
     static let vectorCapacity = 64
     private var datagramStorage: UnsafeMutableRawBufferPointer?
+    /// The plaintext scratch buffer TLS connections decrypt into (empty until TLS is used).
+    private var tlsScratch: [UInt8] = []
     private var pendingFlushes: [Connection] = []
     private var localTasks: [() -> Void] = []
     /// Open connections on this loop.
@@ -355,6 +357,20 @@ final class LoopCore {
             byteCount: LoopCore.datagramSlotSize * LoopCore.datagramSlotCount, alignment: 16)
         datagramStorage = storage
         return storage
+    }
+
+    /// Lends the TLS plaintext scratch buffer; give it back with ``returnTLSScratch(_:)``.
+    func takeTLSScratch() -> [UInt8] {
+        var scratch: [UInt8] = []
+        swap(&scratch, &tlsScratch)
+        return scratch
+    }
+
+    /// Takes the scratch buffer back, emptied but keeping its capacity (up to 1 MiB).
+    func returnTLSScratch(_ scratch: inout [UInt8]) {
+        guard scratch.capacity <= 1 << 20 else { return }
+        scratch.removeAll(keepingCapacity: true)
+        swap(&scratch, &tlsScratch)
     }
 
     func register(_ fd: Int32, _ object: any Selectable, interest: Interest) throws(TransportError) {
@@ -427,6 +443,7 @@ final class LoopCore {
         vectors.deallocate()
         datagramStorage?.deallocate()
         datagramStorage = nil
+        tlsScratch = []
         slots = []
         pendingFlushes = []
         localTasks = []

@@ -4,11 +4,14 @@ import Glibc
 import Darwin
 #endif
 import CEpsilonTransportShims
+import EpsilonTLS
 
 /// An error from the transport: a failed system call, a timeout, or a misuse of a closed object.
 ///
 /// System call failures keep the call's name and its `errno`, so a log line says exactly what
-/// failed (`connect: errno 111 (Connection refused)`).
+/// failed (`connect: errno 111 (Connection refused)`). A connection that runs TLS reports the
+/// engine's typed error as ``tls(_:)`` (a failed handshake, a rejected certificate, a peer that
+/// ended the stream without `close_notify`).
 public enum TransportError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A system call failed; `call` names it and `errno` is the value it left.
     case system(call: String, errno: Int32)
@@ -28,6 +31,10 @@ public enum TransportError: Error, Equatable, Sendable, CustomStringConvertible 
     case backendUnavailable(String)
     /// The event loop has stopped and accepts no more work.
     case loopStopped
+    /// The connection's TLS engine failed: `TLSError.truncated` when the peer ended the
+    /// stream without `close_notify`, `.unknownCertificateAuthority` and its siblings
+    /// when a certificate was rejected, `.alertReceived(_:)` when the peer aborted.
+    case tls(TLSError)
 
     /// A readable description, with the `strerror` text for system errors.
     public var description: String {
@@ -42,6 +49,7 @@ public enum TransportError: Error, Equatable, Sendable, CustomStringConvertible 
         case .unparsableAddress(let text): return "cannot parse address \(text)"
         case .backendUnavailable(let why): return "backend unavailable: \(why)"
         case .loopStopped: return "event loop stopped"
+        case .tls(let error): return "TLS: \(error)"
         }
     }
 

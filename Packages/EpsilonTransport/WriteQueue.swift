@@ -53,6 +53,34 @@ struct WriteQueue {
         enqueuedTotal += UInt64(bytes.count)
     }
 
+    /// Appends up to `count` bytes that `fill` writes straight into the queue's memory (for a
+    /// TLS engine's output: no staging copy). `fill` gets free room in the tail chunk and
+    /// returns how many bytes it wrote there; it is called until `count` bytes are in or it
+    /// returns 0.
+    mutating func append(count: Int, filling fill: (UnsafeMutableRawBufferPointer) -> Int) {
+        var remaining = count
+        while remaining > 0 {
+            var room = 0
+            if head < chunks.count {
+                let last = chunks.count - 1
+                room = chunks[last].capacity - chunks[last].end
+            }
+            if room == 0 {
+                let capacity = max(WriteQueue.chunkSize, remaining)
+                let base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+                chunks.append(Chunk(base: base, capacity: capacity, start: 0, end: 0))
+                room = capacity
+            }
+            let last = chunks.count - 1
+            let target = UnsafeMutableRawBufferPointer(start: chunks[last].base + chunks[last].end, count: min(room, remaining))
+            let written = min(max(fill(target), 0), target.count)
+            guard written > 0 else { return }
+            chunks[last].end += written
+            enqueuedTotal += UInt64(written)
+            remaining -= written
+        }
+    }
+
     /// Calls `callback` once every byte enqueued so far is written (or the queue fails).
     mutating func appendCompletion(_ callback: @escaping (TransportError?) -> Void) {
         completions.append((enqueuedTotal, callback))

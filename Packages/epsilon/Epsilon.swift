@@ -1,5 +1,6 @@
 import ArgumentParser
 import EpsilonHTTPServerPreview
+import EpsilonTLS
 import EpsilonTooling
 import Foundation
 
@@ -32,13 +33,28 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The response body.")
     var body = "Hello, World!"
 
+    @Option(help: "Serve HTTPS with this certificate chain (PEM, leaf first); needs --key.")
+    var cert: String?
+
+    @Option(help: "The private key (PEM or DER) of --cert.")
+    var key: String?
+
     func validate() throws {
         guard plainHello else { throw ValidationError("only --plain-hello is available yet") }
+        guard (cert == nil) == (key == nil) else { throw ValidationError("--cert and --key go together") }
     }
 
     func run() async throws {
+        var tls: TLSContext?
+        if let cert, let key {
+            do {
+                tls = try HelloServer.tlsContext(certificateFile: cert, privateKeyFile: key)
+            } catch {
+                throw ValidationError("cannot use --cert \(cert) --key \(key): \(error)")
+            }
+        }
         try await HelloServer.run(host: host, port: port, loops: loops ?? ProcessInfo.processInfo.activeProcessorCount,
-                                  body: body) { line in
+                                  body: body, tls: tls) { line in
             // Unbuffered, so the lines show at once, also through a pipe.
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
