@@ -29,12 +29,18 @@ struct Settings {
     var quick = false
     var only: String? = nil
     /// Target duration of one timed sample.
-    var sampleSeconds: Double { quick ? 0.004 : 0.02 }
+    var sampleSeconds: Double { quick ? 0.001 : 0.002 }
     /// Interleaved rounds (each: ours, peer 1, ..., peer n).
-    var rounds: Int { quick ? 9 : 25 }
+    var rounds: Int { quick ? 41 : 151 }
 }
 
-func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+/// This thread's CPU time in nanoseconds: time spent descheduled on the shared machine does
+/// not count, so a sample is disturbed only by cache and core sharing, not by preemption.
+func now() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+}
 
 /// Operations per sample so that one sample takes about `seconds`.
 func calibrate(_ contender: Contender, seconds: Double) -> Int {

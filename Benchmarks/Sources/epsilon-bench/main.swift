@@ -56,7 +56,7 @@ print("peers: picohttpparser (pycohttpparser 1.1.0), llhttp \(llhttpVersion / 10
       + "http-parser \(httpParserVersion / 10000).\(httpParserVersion / 100 % 100).\(httpParserVersion % 100) (Debian), "
       + "swift-nio 2.101.3, swift-nio-http2 1.46.0 (NIOHPACK), nghttp2 (Debian libnghttp2)")
 print("build: Swift -O (release), C peers clang -O2 -march=x86-64 (plain x86-64, no -march=native); "
-      + "\(settings.rounds) interleaved rounds of ~\(Int(settings.sampleSeconds * 1000)) ms per side; times are the best round, "
+      + "\(settings.rounds) interleaved rounds of ~\(String(format: "%.0f", settings.sampleSeconds * 1000)) ms of thread CPU time per side; times are the best round, "
       + "(med) is the ratio of medians; ratio = peer time / ours, > 1 means Epsilon is faster; allocs per item")
 print("")
 
