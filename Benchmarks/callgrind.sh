@@ -47,7 +47,7 @@ for side in "${sides[@]}"; do
 done
 
 if [ "$profile" = 1 ]; then
-    n=$((n2 * 10))
+    n=$((n2 * 10)); case "$workload" in hpack-*) n=60 ;; esac
     count epsilon "$n" >/dev/null
     echo
     echo "where our instructions go ($workload, epsilon, $n ops; self cost per function, top 12):"
