@@ -31,7 +31,7 @@ struct Settings {
     /// Target duration of one timed sample.
     var sampleSeconds: Double { quick ? 0.001 : 0.002 }
     /// Interleaved rounds (each: ours, peer 1, ..., peer n).
-    var rounds: Int { quick ? 25 : 151 }
+    var rounds: Int { quick ? 21 : 151 }
 }
 
 /// This thread's CPU time in nanoseconds: time spent descheduled on the shared machine does
@@ -57,7 +57,7 @@ func calibrate(_ contender: Contender, seconds: Double) -> Int {
 }
 
 /// Allocations per item (request, block), counted by the malloc interposer on this thread.
-func allocationsPerItem(_ contender: Contender, items: Int, ops: Int = 200) -> Double {
+func allocationsPerItem(_ contender: Contender, items: Int, ops: Int) -> Double {
     _ = contender.run(ops)  // warm: first calls may grow reused storage
     bench_malloc_counter_start()
     _ = contender.run(ops)
@@ -101,7 +101,9 @@ func measure(_ workload: Workload, settings: Settings) -> [Row] {
             timings[index].samples.append(Double(now() - start) / 1e9 / Double(ops[index]))
         }
     }
-    let allocs = contenders.map { allocationsPerItem($0, items: workload.itemsPerOp) }
+    // As many operations as one timed sample (at least 2, at most 200): enough to average over,
+    // cheap for the slow workloads.
+    let allocs = contenders.indices.map { allocationsPerItem(contenders[$0], items: workload.itemsPerOp, ops: max(2, min(200, ops[$0]))) }
     return workload.peers.indices.map { i in
         Row(workload: workload, peer: workload.peers[i].name, ours: timings[0], theirs: timings[i + 1],
             oursAllocs: allocs[0], theirAllocs: allocs[i + 1])
