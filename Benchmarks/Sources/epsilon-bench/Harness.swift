@@ -31,7 +31,7 @@ struct Settings {
     /// Target duration of one timed sample.
     var sampleSeconds: Double { quick ? 0.001 : 0.002 }
     /// Interleaved rounds (each: ours, peer 1, ..., peer n).
-    var rounds: Int { quick ? 21 : 151 }
+    var rounds: Int { quick ? 41 : 151 }
 }
 
 /// This thread's CPU time in nanoseconds: time spent descheduled on the shared machine does
