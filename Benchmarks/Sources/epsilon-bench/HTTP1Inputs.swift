@@ -31,7 +31,7 @@ enum HTTP1Inputs {
             + "Sec-Fetch-Site: none\r\n"
             + "\r\n")
 
-    /// A Chrome request with 30 fields, client hints and large cookies (about 3.9 KB).
+    /// A Chrome request with 30 fields, client hints and 2 KB of cookies (about 3.3 KB).
     static let browser30: [UInt8] = {
         func cookie(_ name: String, _ length: Int) -> String {
             let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -65,6 +65,7 @@ enum HTTP1Inputs {
                 + "Upgrade-Insecure-Requests: 1\r\n"
                 + "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36\r\n"
                 + "Accept: application/json, text/plain, */*\r\n"
+                + "Origin: https://app.example.com\r\n"
                 + "X-Requested-With: XMLHttpRequest\r\n"
                 + "X-CSRF-Token: 5f2b8c0e9a7d4e1f8b3c6a2d9e0f1a4b7c8d2e5f6a9b0c3d\r\n"
                 + "Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkVwc2lsb24iLCJpYXQiOjE1MTYyMzkwMjJ9.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c\r\n"
