@@ -1,0 +1,62 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Epsilon against named peers, in one run. Its own package, so peers never become
+// dependencies of the library. Set up once with `bash Benchmarks/setup.sh`, then:
+//   swift run -c release --package-path Benchmarks epsilon-bench [--quick]
+// See README.md here.
+
+// The C peers are compiled at -O2 for plain x86-64 (no -march=native), the instruction-set
+// level Swift compiles our code for by default, so ratios compare like with like.
+let peerFlags: [CSetting] = [.unsafeFlags(["-O2", "-march=x86-64", "-mtune=generic", "-w"])]
+
+let package = Package(
+    name: "EpsilonBenchmarks",
+    products: [
+        .executable(name: "epsilon-bench", targets: ["epsilon-bench"]),
+        .executable(name: "nio-hello-server", targets: ["nio-hello-server"]),
+        .executable(name: "epsilon-load-client", targets: ["epsilon-load-client"]),
+    ],
+    dependencies: [
+        .package(name: "Epsilon", path: ".."),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-http2", exact: "1.46.0"),
+    ],
+    targets: [
+        .target(name: "CBenchPeers", path: "Sources/CBenchPeers", cSettings: peerFlags,
+                linkerSettings: [.linkedLibrary("http_parser")]),
+        .target(name: "CBenchMalloc", path: "Sources/CBenchMalloc"),
+        .systemLibrary(name: "CNghttp2", path: "Sources/CNghttp2"),
+        .executableTarget(
+            name: "epsilon-bench",
+            dependencies: [
+                "CBenchPeers", "CBenchMalloc", "CNghttp2",
+                .product(name: "EpsilonHTTP1", package: "Epsilon"),
+                .product(name: "EpsilonHPACK", package: "Epsilon"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+            ],
+            path: "Sources/epsilon-bench",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // The SwiftNIO peer for the load figures (Benchmarks/load/run.sh).
+        .executableTarget(
+            name: "nio-hello-server",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Sources/nio-hello-server",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // Latency and idle-connection client for the load figures (plain sockets, no peers).
+        .executableTarget(
+            name: "epsilon-load-client",
+            path: "Sources/epsilon-load-client",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+    ]
+)

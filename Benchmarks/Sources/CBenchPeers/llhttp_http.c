@@ -1,0 +1,5 @@
+// llhttp's http.c, compiled from the httptools sdist that Benchmarks/setup.sh unpacks.
+#if !__has_include("../../.peers/llhttp/http.c")
+#error "llhttp missing: run bash Benchmarks/setup.sh first"
+#endif
+#include "../../.peers/llhttp/http.c"
