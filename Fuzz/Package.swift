@@ -22,6 +22,7 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("HPACKRoundTrip", [hpack]),
     ("HTTP2FrameDecoder", [http2]),
     ("HTTP2ServerConnection", [http2, hpack]),
+    ("HTTP2ClientConnection", [http2, hpack]),
 ]
 
 /// Corpora, crashes and the dictionary live beside main.swift; SwiftPM warns about files it
