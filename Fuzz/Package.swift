@@ -25,6 +25,7 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("HTTP2ServerConnection", [http2, hpack]),
     ("HTTP2ClientConnection", [http2, hpack]),
     ("WebSocketServer", [websocket]),
+    ("WebSocketClient", [websocket]),
 ]
 
 /// Corpora, crashes and the dictionary live beside main.swift; SwiftPM warns about files it
