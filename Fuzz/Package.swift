@@ -10,6 +10,7 @@ let http1: Target.Dependency = .product(name: "EpsilonHTTP1", package: "Epsilon"
 let hpack: Target.Dependency = .product(name: "EpsilonHPACK", package: "Epsilon")
 let http2: Target.Dependency = .product(name: "EpsilonHTTP2", package: "Epsilon")
 let websocket: Target.Dependency = .product(name: "EpsilonWebSocket", package: "Epsilon")
+let deflate: Target.Dependency = .product(name: "EpsilonWebSocketDeflate", package: "Epsilon")
 
 /// One line per harness: its folder under Fuzz/ (holding `main.swift`, `<Harness>.dict` and
 /// `seeds/`) and what it drives. Adding a machine's harness is one folder and one line here
@@ -26,6 +27,7 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("HTTP2ClientConnection", [http2, hpack]),
     ("WebSocketServer", [websocket]),
     ("WebSocketClient", [websocket]),
+    ("WebSocketDeflateInflate", [websocket, deflate]),
 ]
 
 /// Corpora, crashes and the dictionary live beside main.swift; SwiftPM warns about files it
