@@ -11,6 +11,7 @@ let hpack: Target.Dependency = .product(name: "EpsilonHPACK", package: "Epsilon"
 let http2: Target.Dependency = .product(name: "EpsilonHTTP2", package: "Epsilon")
 let websocket: Target.Dependency = .product(name: "EpsilonWebSocket", package: "Epsilon")
 let deflate: Target.Dependency = .product(name: "EpsilonWebSocketDeflate", package: "Epsilon")
+let tls: Target.Dependency = .product(name: "EpsilonTLS", package: "Epsilon")
 
 /// One line per harness: its folder under Fuzz/ (holding `main.swift`, `<Harness>.dict` and
 /// `seeds/`) and what it drives. Adding a machine's harness is one folder and one line here
@@ -28,6 +29,7 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("WebSocketServer", [websocket]),
     ("WebSocketClient", [websocket]),
     ("WebSocketDeflateInflate", [websocket, deflate]),
+    ("TLSServerEngine", [tls]),
 ]
 
 /// Corpora, crashes and the dictionary live beside main.swift; SwiftPM warns about files it
