@@ -8,6 +8,10 @@ import PackageDescription
 
 let http1: Target.Dependency = .product(name: "EpsilonHTTP1", package: "Epsilon")
 let hpack: Target.Dependency = .product(name: "EpsilonHPACK", package: "Epsilon")
+let http2: Target.Dependency = .product(name: "EpsilonHTTP2", package: "Epsilon")
+let websocket: Target.Dependency = .product(name: "EpsilonWebSocket", package: "Epsilon")
+let deflate: Target.Dependency = .product(name: "EpsilonWebSocketDeflate", package: "Epsilon")
+let tls: Target.Dependency = .product(name: "EpsilonTLS", package: "Epsilon")
 
 /// One line per harness: its folder under Fuzz/ (holding `main.swift`, `<Harness>.dict` and
 /// `seeds/`) and what it drives. Adding a machine's harness is one folder and one line here
@@ -19,6 +23,13 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("HTTP1SerializerRoundTrip", [http1]),
     ("HPACKDecoder", [hpack]),
     ("HPACKRoundTrip", [hpack]),
+    ("HTTP2FrameDecoder", [http2]),
+    ("HTTP2ServerConnection", [http2, hpack]),
+    ("HTTP2ClientConnection", [http2, hpack]),
+    ("WebSocketServer", [websocket]),
+    ("WebSocketClient", [websocket]),
+    ("WebSocketDeflateInflate", [websocket, deflate]),
+    ("TLSServerEngine", [tls]),
 ]
 
 /// Corpora, crashes and the dictionary live beside main.swift; SwiftPM warns about files it
