@@ -26,8 +26,8 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("HTTP2FrameDecoder", [http2]),
     ("HTTP2ServerConnection", [http2, hpack]),
     ("HTTP2ClientConnection", [http2, hpack]),
-    ("WebSocketServer", [websocket]),
-    ("WebSocketClient", [websocket]),
+    ("WebSocketServer", [websocket, "FuzzWebSocketSupport"]),
+    ("WebSocketClient", [websocket, "FuzzWebSocketSupport"]),
     ("WebSocketDeflateInflate", [websocket, deflate]),
     ("TLSServerEngine", [tls]),
 ]
@@ -57,6 +57,11 @@ let package = Package(
         .target(
             name: "FuzzHTTP1Support", dependencies: ["FuzzSupport", http1],
             path: "Support/HTTP1", swiftSettings: strict
+        ),
+        // Drives a WebSocket Connection of either role and checks what it reports.
+        .target(
+            name: "FuzzWebSocketSupport", dependencies: ["FuzzSupport", websocket],
+            path: "Support/WebSocket", swiftSettings: strict
         ),
     ] + harnesses.map { harness in
         .executableTarget(
