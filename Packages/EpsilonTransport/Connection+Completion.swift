@@ -14,7 +14,8 @@ import CEpsilonTransportShims
 //   handler (the sans-IO machine) reads that memory in place, inline on the loop thread, and the
 //   buffer goes back to the pool when the callback returns. No copy beyond the kernel's, as with
 //   readiness. While reading is paused, a receive already in flight may still complete: its
-//   buffer is parked (at most one per connection) and delivered on resume.
+//   buffer is parked (at most one per connection) and delivered on resume. When every ring
+//   buffer is lent out (`-ENOBUFS`), the connection reads once into the loop's spare buffer.
 // - Writes: `write` copies into the write queue, as with readiness (the caller's bytes are only
 //   valid during the call, and the kernel reads them later). The send's vectors point into the
 //   queue's chunks, which stay allocated until the send completes, even if the connection
@@ -53,9 +54,6 @@ extension Connection: CompletionTarget {
         receiveInFlight = true
     }
 
-    /// Buffers came back after a receive found none.
-    func retryReceive() { startReceiving() }
-
     /// Returns true when the buffer is parked (reading paused).
     private func completeReceive(_ completion: Completion) -> Bool {
         receiveInFlight = false
@@ -77,13 +75,37 @@ extension Connection: CompletionTarget {
         let code = -result
         switch code {
         case ENOBUFS:
-            core.waitForBuffer(self)
+            receiveWithoutRing()
         case EINTR, EAGAIN, ECANCELED:
             startReceiving()
         default:
             close(error: code == ECONNRESET || code == EPIPE ? .connectionReset : .system(call: "recv", errno: code))
         }
         return false
+    }
+
+    /// Every ring buffer is lent out (many connections received at once): read once into the
+    /// loop's spare buffer, as the readiness path does, then submit a receive again. This keeps
+    /// a burst over thousands of connections from turning into a storm of `-ENOBUFS` retries.
+    private func receiveWithoutRing() {
+        let buffer = core.readBuffer
+        while state == .active && !readEOF && !readingPaused {
+            let count = read(descriptor, buffer.baseAddress, buffer.count)
+            if count > 0 {
+                deliver(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                break
+            }
+            if count == 0 {
+                didReachEndOfStream()
+                return
+            }
+            let code = epsilon_errno()
+            if code == EINTR { continue }
+            if code == EAGAIN || code == EWOULDBLOCK { break }
+            close(error: code == ECONNRESET || code == EPIPE ? .connectionReset : .system(call: "read", errno: code))
+            return
+        }
+        startReceiving()
     }
 
     /// Reading resumed: the parked data first, then a new receive.

@@ -316,9 +316,6 @@ final class LoopCore {
     /// In-flight operations per owner (completion model only).
     var operations = OperationTable()
     private var completionBatch: [Completion] = []
-    /// Connections whose receive found no free buffer; retried once buffers come back.
-    private var bufferWaiters: [Connection] = []
-    private var buffersRecycled = false
     private var sendBatches: [SendBatch] = []
     var timers = TimerHeap()
     private var slots: [Slot] = []
@@ -464,7 +461,6 @@ final class LoopCore {
             if !kept, let buffer = completion.buffer { recycle(buffer) }
         }
         completionBatch.removeAll(keepingCapacity: true)
-        retryBufferWaiters()
     }
 
     /// Lends send vectors for one send (from the pool, or new).
@@ -484,20 +480,6 @@ final class LoopCore {
     /// Gives a receive buffer back to the pool.
     func recycle(_ buffer: ReceivedBuffer) {
         proactor?.recycle(buffer)
-        buffersRecycled = true
-    }
-
-    /// `connection`'s receive found the buffer pool empty; it is retried once buffers come back.
-    func waitForBuffer(_ connection: Connection) {
-        bufferWaiters.append(connection)
-    }
-
-    private func retryBufferWaiters() {
-        guard buffersRecycled, !bufferWaiters.isEmpty else { return }
-        buffersRecycled = false
-        let waiters = bufferWaiters
-        bufferWaiters.removeAll(keepingCapacity: true)
-        for connection in waiters { connection.retryReceive() }
     }
 
     /// At loop exit: waits (up to about a second) until every cancelled operation has completed,
@@ -527,7 +509,6 @@ final class LoopCore {
             pendingFlushes.removeAll(keepingCapacity: true)
             for connection in batch { connection.flushIfRequested() }
         }
-        retryBufferWaiters()
     }
 
     func closeEverything() {
@@ -547,7 +528,6 @@ final class LoopCore {
         datagramStorage = nil
         tlsScratch = []
         operations.removeAll()
-        bufferWaiters = []
         for batch in sendBatches { batch.deallocate() }
         sendBatches = []
         slots = []
