@@ -52,6 +52,14 @@ struct epsilon_uring {
     struct io_uring_cqe *cqes;
     unsigned local_tail;
     unsigned submitted_tail;
+    /* The provided-buffer ring (IORING_REGISTER_PBUF_RING), once set up. */
+    struct io_uring_buf_ring *buffer_ring;
+    size_t buffer_ring_size;
+    unsigned char *buffer_memory;
+    size_t buffer_memory_size;
+    unsigned buffer_count;
+    unsigned buffer_size;
+    unsigned short buffer_tail;
 };
 
 epsilon_uring *epsilon_uring_create(unsigned entries, unsigned completions, int *error) {
@@ -100,6 +108,8 @@ epsilon_uring *epsilon_uring_create(unsigned entries, unsigned completions, int 
 
 void epsilon_uring_destroy(epsilon_uring *ring) {
     if (!ring) return;
+    if (ring->buffer_ring) munmap(ring->buffer_ring, ring->buffer_ring_size);
+    if (ring->buffer_memory) munmap(ring->buffer_memory, ring->buffer_memory_size);
     munmap(ring->sqes, ring->sqes_size);
     munmap(ring->ring, ring->ring_size);
     close(ring->fd);
@@ -165,6 +175,106 @@ int epsilon_uring_poll_remove(epsilon_uring *ring, uint64_t target, uint64_t use
     struct io_uring_sqe *sqe = uring_sqe(ring);
     if (!sqe) return -EBUSY;
     sqe->opcode = IORING_OP_POLL_REMOVE;
+    sqe->fd = -1;
+    sqe->addr = target;
+    sqe->user_data = user_data;
+    return 0;
+}
+
+int epsilon_uring_setup_buffers(epsilon_uring *ring, unsigned count, unsigned size) {
+    if (count == 0 || count > 32768 || (count & (count - 1)) != 0 || ring->buffer_ring) return -EINVAL;
+    size_t ring_size = (size_t)count * sizeof(struct io_uring_buf);
+    void *ring_memory = mmap(NULL, ring_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (ring_memory == MAP_FAILED) return -errno;
+    size_t memory_size = (size_t)count * size;
+    void *memory = mmap(NULL, memory_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) { int code = errno; munmap(ring_memory, ring_size); return -code; }
+    struct io_uring_buf_reg registration;
+    memset(&registration, 0, sizeof(registration));
+    registration.ring_addr = (uint64_t)(uintptr_t)ring_memory;
+    registration.ring_entries = count;
+    registration.bgid = EPSILON_URING_BUFFER_GROUP;
+    if (syscall(__NR_io_uring_register, ring->fd, IORING_REGISTER_PBUF_RING, &registration, 1) != 0) {
+        int code = errno;
+        munmap(ring_memory, ring_size);
+        munmap(memory, memory_size);
+        return -code;
+    }
+    ring->buffer_ring = ring_memory;
+    ring->buffer_ring_size = ring_size;
+    ring->buffer_memory = memory;
+    ring->buffer_memory_size = memory_size;
+    ring->buffer_count = count;
+    ring->buffer_size = size;
+    ring->buffer_tail = 0;
+    for (unsigned id = 0; id < count; id++) epsilon_uring_recycle_buffer(ring, (uint16_t)id);
+    return 0;
+}
+
+void *epsilon_uring_buffer(epsilon_uring *ring, uint16_t id) {
+    return ring->buffer_memory + (size_t)id * ring->buffer_size;
+}
+
+void epsilon_uring_recycle_buffer(epsilon_uring *ring, uint16_t id) {
+    struct io_uring_buf *slot = &ring->buffer_ring->bufs[ring->buffer_tail & (ring->buffer_count - 1)];
+    slot->addr = (uint64_t)(uintptr_t)(ring->buffer_memory + (size_t)id * ring->buffer_size);
+    slot->len = ring->buffer_size;
+    slot->bid = id;
+    ring->buffer_tail++;
+    __atomic_store_n(&ring->buffer_ring->tail, ring->buffer_tail, __ATOMIC_RELEASE);
+}
+
+int epsilon_uring_recv(epsilon_uring *ring, int fd, uint64_t user_data) {
+    struct io_uring_sqe *sqe = uring_sqe(ring);
+    if (!sqe) return -EBUSY;
+    sqe->opcode = IORING_OP_RECV;
+    sqe->fd = fd;
+    sqe->flags = IOSQE_BUFFER_SELECT;
+    sqe->buf_group = EPSILON_URING_BUFFER_GROUP;
+    sqe->len = 0; /* the whole selected buffer */
+    sqe->user_data = user_data;
+    return 0;
+}
+
+int epsilon_uring_sendmsg(epsilon_uring *ring, int fd, struct msghdr *message, uint64_t user_data) {
+    struct io_uring_sqe *sqe = uring_sqe(ring);
+    if (!sqe) return -EBUSY;
+    sqe->opcode = IORING_OP_SENDMSG;
+    sqe->fd = fd;
+    sqe->addr = (uint64_t)(uintptr_t)message;
+    sqe->len = 1;
+    sqe->msg_flags = MSG_NOSIGNAL;
+    sqe->user_data = user_data;
+    return 0;
+}
+
+int epsilon_uring_accept(epsilon_uring *ring, int fd, int multishot, uint64_t user_data) {
+    struct io_uring_sqe *sqe = uring_sqe(ring);
+    if (!sqe) return -EBUSY;
+    sqe->opcode = IORING_OP_ACCEPT;
+    sqe->fd = fd;
+    sqe->accept_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+    sqe->ioprio = multishot ? IORING_ACCEPT_MULTISHOT : 0;
+    sqe->user_data = user_data;
+    return 0;
+}
+
+int epsilon_uring_connect(epsilon_uring *ring, int fd, const struct sockaddr_storage *address, socklen_t length,
+                          uint64_t user_data) {
+    struct io_uring_sqe *sqe = uring_sqe(ring);
+    if (!sqe) return -EBUSY;
+    sqe->opcode = IORING_OP_CONNECT;
+    sqe->fd = fd;
+    sqe->addr = (uint64_t)(uintptr_t)address;
+    sqe->off = length;
+    sqe->user_data = user_data;
+    return 0;
+}
+
+int epsilon_uring_cancel(epsilon_uring *ring, uint64_t target, uint64_t user_data) {
+    struct io_uring_sqe *sqe = uring_sqe(ring);
+    if (!sqe) return -EBUSY;
+    sqe->opcode = IORING_OP_ASYNC_CANCEL;
     sqe->fd = -1;
     sqe->addr = target;
     sqe->user_data = user_data;

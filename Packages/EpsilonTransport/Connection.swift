@@ -18,7 +18,7 @@ import EpsilonTLS
 /// failures close the connection with ``TransportError/tls(_:)``. Without it the handler reads
 /// the loop's read buffer itself (no copy).
 public final class Connection: Selectable {
-    private enum State {
+    enum State {
         case connecting
         case active
         case closed
@@ -35,21 +35,21 @@ public final class Connection: Selectable {
     /// The protocol handler driven by this connection.
     public var handler: any ConnectionHandler
 
-    private let core: LoopCore
-    private var state: State
-    private var queue = WriteQueue()
-    private let watermarks: WriteWatermarks
-    private var readingPaused = false
-    private var readEOF = false
-    private var outputShutdownRequested = false
+    let core: LoopCore
+    var state: State
+    var queue = WriteQueue()
+    let watermarks: WriteWatermarks
+    var readingPaused = false
+    var readEOF = false
+    var outputShutdownRequested = false
     private var outputShutdown = false
-    private var closeWhenFlushed = false
+    var closeWhenFlushed = false
     private var flushRequested = false
-    private var resumeReadScheduled = false
+    var resumeReadScheduled = false
     private var connectTimer: LoopTimer?
-    private var connectCompletion: ((Result<Connection, TransportError>) -> Void)?
-    private let idleNanoseconds: UInt64?
-    private var lastActivity: UInt64 = 0
+    var connectCompletion: ((Result<Connection, TransportError>) -> Void)?
+    let idleNanoseconds: UInt64?
+    var lastActivity: UInt64 = 0
     private var idleTimer: LoopTimer?
     var serverID: UInt64?
     /// The TLS engine, when the connection runs TLS (see the TLS section below).
@@ -61,6 +61,21 @@ public final class Connection: Selectable {
     /// The error that is closing the connection (a TLS failure), kept over whatever a last
     /// flush of the alert runs into.
     private var closingError: TransportError?
+
+    // Completion model (see Connection+Completion.swift); unused by readiness backends.
+    /// This connection's slot in the loop's operation table, or -1 with a readiness backend.
+    var operationSlot: Int32 = -1
+    var receiveInFlight = false
+    var sendInFlight = false
+    var connectInFlight = false
+    /// The vectors of the send in flight; allocated on the first send, freed with the connection.
+    var sendBatch: SendBatch?
+    /// Data received while reading was paused, delivered on resume.
+    var parkedBuffer: ReceivedBuffer?
+    /// The peer address of a connect in flight (the kernel reads it until the connect completes).
+    var connectAddress: UnsafeMutablePointer<sockaddr_storage>?
+    /// True when this connection is driven by completions (io_uring, IOCP) rather than readiness.
+    var usesCompletions: Bool { operationSlot >= 0 }
 
     /// False while more than the high watermark of bytes waits in the write queue.
     public private(set) var isWritable = true
@@ -91,7 +106,11 @@ public final class Connection: Selectable {
     deinit {
         // Closed connections have freed their queue; this only guards against a leak if a
         // connection is dropped while the loop tears down.
+        // With the completion model it also frees what the kernel held until the last
+        // operation completed (the table kept this object alive until then).
         _ = queue.drop()
+        sendBatch?.deallocate()
+        connectAddress?.deallocate()
     }
 
     // MARK: Opening
@@ -131,11 +150,15 @@ public final class Connection: Selectable {
             connection.close(error: .tls(engineError))
             return nil
         }
-        do {
-            try loop.core.register(fd, connection, interest: .read)
-        } catch {
-            connection.close(error: error)
-            return nil
+        if loop.core.proactor != nil {
+            connection.operationSlot = loop.core.openOperations(for: connection)
+        } else {
+            do {
+                try loop.core.register(fd, connection, interest: .read)
+            } catch {
+                connection.close(error: error)
+                return nil
+            }
         }
         connection.localAddress = SocketAddress.local(of: fd)
         connection.remoteAddress = SocketAddress.remote(of: fd)
@@ -163,6 +186,14 @@ public final class Connection: Selectable {
             return
         }
         apply(options, to: fd, family: address.family)
+        if loop.core.proactor != nil {
+            let connection = Connection(loop: loop, descriptor: fd, connecting: true, options: options, tls: engine,
+                                        handler: handler)
+            connection.connectCompletion = completion
+            connection.operationSlot = loop.core.openOperations(for: connection)
+            connection.submitConnect(to: address, timeout: timeout)
+            return
+        }
         let result = address.withStorage { storage, length in epsilon_connect(fd, storage, length) }
         let code = result == 0 ? 0 : epsilon_errno()
         if result != 0 && code != EINPROGRESS {
@@ -182,14 +213,18 @@ public final class Connection: Selectable {
         if result == 0 {
             connection.finishConnect()
         } else if let timeout {
-            connection.connectTimer = loop.scheduleTimer(after: timeout) { [weak connection] in
-                connection?.connectTimer = nil
-                connection?.close(error: .connectTimeout)
-            }
+            connection.armConnectTimer(after: timeout)
         }
     }
 
-    private func finishConnect() {
+    func armConnectTimer(after timeout: Duration) {
+        connectTimer = loop.scheduleTimer(after: timeout) { [weak self] in
+            self?.connectTimer = nil
+            self?.close(error: .connectTimeout)
+        }
+    }
+
+    func finishConnect() {
         var code: Int32 = 0
         if epsilon_get_int_option(descriptor, SOL_SOCKET, SO_ERROR, &code) != 0 { code = epsilon_errno() }
         if code != 0 {
@@ -219,9 +254,10 @@ public final class Connection: Selectable {
         // A TLS client queues its ClientHello here; a server engine just waits for one.
         if tls != nil && state == .active { processTLS() }
         if state == .active && !queue.isEmpty { flush() }
+        if usesCompletions { startReceiving() }
     }
 
-    private func armIdleTimer(after delay: UInt64) {
+    func armIdleTimer(after delay: UInt64) {
         idleTimer = loop.scheduleTimer(after: .nanoseconds(Int64(min(delay, UInt64(Int64.max))))) { [weak self] in
             self?.idleTimerFired()
         }
@@ -287,14 +323,7 @@ public final class Connection: Selectable {
         while state == .active && !readEOF && (force || !readingPaused) {
             let count = read(descriptor, buffer.baseAddress, buffer.count)
             if count > 0 {
-                if idleNanoseconds != nil { lastActivity = monotonicNanoseconds() }
-                let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-                if let tls {
-                    tls.receive(bytes)  // copied into the engine: the read buffer is free again
-                    processTLS()
-                } else {
-                    handler.connection(self, didRead: bytes)
-                }
+                deliver(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
                 reads += 1
                 // Level-triggered: a short read drained the socket, and capping reads per event
                 // keeps one busy connection from starving the others (the poller reports it again).
@@ -302,15 +331,7 @@ public final class Connection: Selectable {
                 continue
             }
             if count == 0 {
-                readEOF = true
-                updateInterest()
-                if let tls {
-                    // Clean only after close_notify (already reported); otherwise truncation.
-                    tls.receiveEndOfStream()
-                    processTLS()
-                } else {
-                    handler.connectionDidReadEOF(self)
-                }
+                didReachEndOfStream()
                 break
             }
             let code = epsilon_errno()
@@ -320,6 +341,31 @@ public final class Connection: Selectable {
             return
         }
         if state == .active && !queue.isEmpty { flush() }
+    }
+
+    /// Hands received bytes (in a loop-owned buffer) to the TLS engine or the handler. Shared
+    /// by the readiness and completion paths.
+    func deliver(_ bytes: UnsafeRawBufferPointer) {
+        if idleNanoseconds != nil { lastActivity = monotonicNanoseconds() }
+        if let tls {
+            tls.receive(bytes)  // copied into the engine: the read buffer is free again
+            processTLS()
+        } else {
+            handler.connection(self, didRead: bytes)
+        }
+    }
+
+    /// The peer's FIN arrived. Shared by the readiness and completion paths.
+    func didReachEndOfStream() {
+        readEOF = true
+        updateInterest()
+        if let tls {
+            // Clean only after close_notify (already reported); otherwise truncation.
+            tls.receiveEndOfStream()
+            processTLS()
+        } else {
+            handler.connectionDidReadEOF(self)
+        }
     }
 
     // MARK: Reading control
@@ -349,7 +395,12 @@ public final class Connection: Selectable {
 
     fileprivate func resumeReadTask() {
         resumeReadScheduled = false
-        if state == .active && !readingPaused && !readEOF { readAvailable(force: false) }
+        guard state == .active && !readingPaused && !readEOF else { return }
+        if usesCompletions {
+            resumeReceiving()
+        } else {
+            readAvailable(force: false)
+        }
     }
 
     /// True while reads are paused.
@@ -411,12 +462,23 @@ public final class Connection: Selectable {
         if state == .active { flush() }
     }
 
+    /// The queue fell to the low watermark: writable again.
+    func setWritable() {
+        isWritable = true
+        handler.connectionWritabilityDidChange(self)
+    }
+
     /// Writes as much of the queue as the kernel takes now, with gathered `sendmsg` calls;
     /// the rest waits for writability.
     public func flush() {
         assert(loop.inEventLoop, "Connection used off its loop's thread")
         guard state == .active else { return }
-        while !queue.isEmpty {
+        if usesCompletions {
+            // The send in flight (or the one submitted now) finishes the flush when it completes.
+            if sendInFlight || submitSend() { return }
+            if state != .active { return }
+        }
+        while !usesCompletions && !queue.isEmpty {
             let count = queue.fill(core.vectors, capacity: LoopCore.vectorCapacity)
             let written = epsilon_sendmsg_iov(descriptor, core.vectors, Int32(count))
             if written > 0 {
@@ -431,9 +493,14 @@ public final class Connection: Selectable {
             close(error: code == ECONNRESET || code == EPIPE ? .connectionReset : .system(call: "sendmsg", errno: code))
             return
         }
+        finishFlush()
+    }
+
+    /// After bytes left the queue: the low watermark, then a requested half-close or close
+    /// once the queue is empty. Shared by the readiness and completion paths.
+    func finishFlush() {
         if !isWritable && queue.pendingBytes <= watermarks.low {
-            isWritable = true
-            handler.connectionWritabilityDidChange(self)
+            setWritable()
             if state != .active { return }
         }
         if queue.isEmpty {
@@ -505,9 +572,14 @@ public final class Connection: Selectable {
         if let timer = idleTimer { loop.cancelTimer(timer) }
         connectTimer = nil
         idleTimer = nil
-        core.deregister(descriptor)
-        closeDescriptor(descriptor)
-        let failed = queue.drop()
+        let failed: [(TransportError?) -> Void]
+        if usesCompletions {
+            failed = closeOperations()
+        } else {
+            core.deregister(descriptor)
+            closeDescriptor(descriptor)
+            failed = queue.drop()
+        }
         core.connectionClosed()
         if let serverID {
             core.serverConnections[serverID]?[ObjectIdentifier(self)] = nil
@@ -524,7 +596,8 @@ public final class Connection: Selectable {
     }
 
     private func updateInterest() {
-        guard state != .closed else { return }
+        // Completion model: nothing is registered; operations are submitted as needed.
+        guard state != .closed, !usesCompletions else { return }
         var interest: Interest = []
         if state == .connecting {
             interest = .write

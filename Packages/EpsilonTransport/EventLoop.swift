@@ -241,6 +241,7 @@ public final class EventLoop: Sendable, CustomStringConvertible {
                     core.dispatch(event)
                 }
             }
+            core.dispatchCompletions()
             core.flushPending()
             if core.timers.count > 0 {
                 for action in core.timers.popDue(now: monotonicNanoseconds()) {
@@ -267,6 +268,7 @@ public final class EventLoop: Sendable, CustomStringConvertible {
         for task in leftover { task() }
         core.runLocalTasks()
         core.closeEverything()
+        core.drainOperations()
         core.poller.deregister(wakeReadFD, token: LoopCore.wakeToken)
         core.poller.close()
         closeDescriptor(wakeReadFD)
@@ -309,6 +311,14 @@ final class LoopCore {
     }
 
     let poller: any Poller
+    /// The completion-model half of the backend (io_uring here, IOCP on Windows), or nil.
+    let proactor: (any Proactor)?
+    /// In-flight operations per owner (completion model only).
+    var operations = OperationTable()
+    private var completionBatch: [Completion] = []
+    /// Connections whose receive found no free buffer; retried once buffers come back.
+    private var bufferWaiters: [Connection] = []
+    private var buffersRecycled = false
     var timers = TimerHeap()
     private var slots: [Slot] = []
     /// The loop-owned read buffer every connection reads into; idle connections hold none.
@@ -328,6 +338,7 @@ final class LoopCore {
 
     init(poller: any Poller) {
         self.poller = poller
+        self.proactor = poller.proactor
         readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
         vectors = UnsafeMutablePointer<iovec>.allocate(capacity: LoopCore.vectorCapacity)
     }
@@ -416,6 +427,78 @@ final class LoopCore {
         object.handle(event)
     }
 
+    // MARK: Completion model
+
+    /// Gives `owner` a slot in the operation table.
+    func openOperations(for owner: any CompletionTarget) -> Int32 {
+        operations.open(owner)
+    }
+
+    /// Counts an operation of `slot` as submitted (call after the proactor accepted it).
+    func operationSubmitted(_ slot: Int32) {
+        operations.submitted(slot)
+    }
+
+    /// The owner closed: its slot is reused once its last operation has completed.
+    func retireOperations(_ slot: Int32) {
+        operations.retire(slot)
+    }
+
+    /// Hands each completion of the last wait to its owner and recycles the receive buffers the
+    /// owners did not keep (including those of owners that have closed meanwhile).
+    func dispatchCompletions() {
+        guard let proactor else { return }
+        proactor.takeCompletions(into: &completionBatch)
+        if completionBatch.isEmpty { return }
+        for completion in completionBatch {
+            let live = operations.isLive(completion.tag.slot)
+            let owner = operations.owner(completing: completion)
+            var kept = false
+            if live, let owner {
+                kept = owner.complete(completion)
+            } else if completion.tag.kind == .accept && completion.result >= 0 {
+                // A multishot accept raced its listener's close: nobody will own this socket.
+                closeDescriptor(completion.result)
+            }
+            if !kept, let buffer = completion.buffer { recycle(buffer) }
+        }
+        completionBatch.removeAll(keepingCapacity: true)
+        retryBufferWaiters()
+    }
+
+    /// Gives a receive buffer back to the pool.
+    func recycle(_ buffer: ReceivedBuffer) {
+        proactor?.recycle(buffer)
+        buffersRecycled = true
+    }
+
+    /// `connection`'s receive found the buffer pool empty; it is retried once buffers come back.
+    func waitForBuffer(_ connection: Connection) {
+        bufferWaiters.append(connection)
+    }
+
+    private func retryBufferWaiters() {
+        guard buffersRecycled, !bufferWaiters.isEmpty else { return }
+        buffersRecycled = false
+        let waiters = bufferWaiters
+        bufferWaiters.removeAll(keepingCapacity: true)
+        for connection in waiters { connection.retryReceive() }
+    }
+
+    /// At loop exit: waits (up to about a second) until every cancelled operation has completed,
+    /// so no kernel work still points at memory the loop is about to free.
+    func drainOperations() {
+        guard proactor != nil else { return }
+        var events: [PollerEvent] = []
+        var rounds = 0
+        while operations.inFlight > 0 && rounds < 100 {
+            events.removeAll(keepingCapacity: true)
+            do { try poller.wait(timeoutMilliseconds: 10, into: &events) } catch { break }
+            dispatchCompletions()
+            rounds += 1
+        }
+    }
+
     func connectionOpened() { connectionCount += 1 }
     func connectionClosed() { connectionCount -= 1 }
 
@@ -429,11 +512,15 @@ final class LoopCore {
             pendingFlushes.removeAll(keepingCapacity: true)
             for connection in batch { connection.flushIfRequested() }
         }
+        retryBufferWaiters()
     }
 
     func closeEverything() {
         for slot in slots {
             slot.object?.loopWillStop()
+        }
+        for target in operations.liveTargets {
+            target.loopWillStop()
         }
         timers.removeAll()
     }
@@ -444,6 +531,8 @@ final class LoopCore {
         datagramStorage?.deallocate()
         datagramStorage = nil
         tlsScratch = []
+        operations.removeAll()
+        bufferWaiters = []
         slots = []
         pendingFlushes = []
         localTasks = []

@@ -2,14 +2,19 @@
 import Glibc
 import CEpsilonTransportShims
 
-/// The io_uring backend, used as a readiness source: one multishot `IORING_OP_POLL_ADD` per
-/// descriptor, its completions read straight from the mapped completion ring (raw system
-/// calls in the C shim; no liburing needed at build time).
+/// The io_uring backend (raw system calls in the C shim; no liburing needed at build time).
 ///
+/// In completion mode (``PollerBackend/ioUring``) it is also the loop's ``Proactor``: stream
+/// connections and listeners submit receive, send, accept and connect operations; receives
+/// land in a provided-buffer ring of loop-owned buffers (`IORING_REGISTER_PBUF_RING`), so a
+/// connection waiting for data holds no buffer. The loop's wake-up descriptor and datagram
+/// sockets still use readiness on the same ring.
+///
+/// As a readiness source (both modes): one multishot `IORING_OP_POLL_ADD` per descriptor.
 /// Multishot poll reports wake-ups, not levels, so the loop treats this backend as
 /// edge-triggered: it reads and writes until `EAGAIN` and never modifies a registration.
 /// Registrations that the kernel ends (a completion without `IORING_CQE_F_MORE`) are re-armed.
-final class IOUringPoller: Poller {
+final class IOUringPoller: Poller, Proactor {
     private let ring: OpaquePointer
     private var nextSerial: UInt64 = 1
     /// fd → the serial (user_data) of its live poll and the loop's token.
@@ -25,10 +30,19 @@ final class IOUringPoller: Poller {
     private static let removalTag: UInt64 = 0
     private static let pollMask = UInt32(POLLIN) | UInt32(POLLOUT) | 0x2000 /* POLLRDHUP */
 
-    var backend: PollerBackend { .ioUring }
-    var isEdgeTriggered: Bool { true }
+    /// Operation completions collected by the last wait (completion mode only).
+    private var completions: [Completion] = []
+    /// Whether this ring runs the completion model (else readiness only).
+    let usesCompletions: Bool
+    /// The provided-buffer ring: `bufferCount` buffers of `bufferSize` bytes per loop.
+    static let bufferCount: UInt32 = 128
+    static let bufferSize: UInt32 = 32 * 1024
 
-    init() throws(TransportError) {
+    var backend: PollerBackend { usesCompletions ? .ioUring : .ioUringPoll }
+    var isEdgeTriggered: Bool { true }
+    var proactor: (any Proactor)? { usesCompletions ? self : nil }
+
+    init(completions: Bool) throws(TransportError) {
         var error: Int32 = 0
         guard let ring = epsilon_uring_create(4096, 65_536, &error) else {
             let reason = error == ENOTSUP
@@ -36,6 +50,15 @@ final class IOUringPoller: Poller {
                 : "io_uring_setup: errno \(error) (\(String(cString: strerror(error))))"
             throw .backendUnavailable(reason)
         }
+        if completions {
+            let result = epsilon_uring_setup_buffers(ring, IOUringPoller.bufferCount, IOUringPoller.bufferSize)
+            if result != 0 {
+                epsilon_uring_destroy(ring)
+                throw .backendUnavailable(
+                    "io_uring provided-buffer ring refused (errno \(-result): \(String(cString: strerror(-result)))); needs Linux 5.19+")
+            }
+        }
+        usesCompletions = completions
         self.ring = ring
         userData = Array(repeating: 0, count: capacity)
         results = Array(repeating: 0, count: capacity)
@@ -78,6 +101,10 @@ final class IOUringPoller: Poller {
             let count = Int(epsilon_uring_reap(ring, &userData, &results, &flags, Int32(capacity)))
             for index in 0..<count {
                 let serial = userData[index]
+                if let tag = OperationTag(rawValue: serial) {
+                    completions.append(completion(tag, result: results[index], flags: flags[index]))
+                    continue
+                }
                 if serial & IOUringPoller.removalBit != 0 {
                     // EALREADY: the poll was busy posting a completion and is still armed (it
                     // would keep the socket open); ask again. ENOENT: it is already gone.
@@ -120,5 +147,56 @@ final class IOUringPoller: Poller {
     }
 
     func close() { epsilon_uring_destroy(ring) }
+
+    // MARK: Proactor
+
+    private func completion(_ tag: OperationTag, result: Int32, flags: UInt32) -> Completion {
+        var buffer: ReceivedBuffer?
+        if flags & 1 != 0 { // IORING_CQE_F_BUFFER
+            let id = UInt16(truncatingIfNeeded: flags >> 16)
+            let count = result > 0 ? Int(result) : 0
+            buffer = ReceivedBuffer(id: id, bytes: UnsafeRawBufferPointer(start: epsilon_uring_buffer(ring, id), count: count))
+        }
+        return Completion(tag: tag, result: result, more: flags & (1 << 1) != 0, buffer: buffer)
+    }
+
+    private func check(_ result: Int32, _ call: String) throws(TransportError) {
+        guard result == 0 else { throw .system(call: call, errno: -result) }
+    }
+
+    func submitReceive(_ fd: Int32, tag: OperationTag) throws(TransportError) {
+        try check(epsilon_uring_recv(ring, fd, tag.rawValue), "io_uring recv")
+    }
+
+    func submitSend(_ fd: Int32, batch: SendBatch, tag: OperationTag) throws(TransportError) {
+        try check(epsilon_uring_sendmsg(ring, fd, batch.header, tag.rawValue), "io_uring sendmsg")
+    }
+
+    func submitAccept(_ fd: Int32, tag: OperationTag) throws(TransportError) {
+        try check(epsilon_uring_accept(ring, fd, 1, tag.rawValue), "io_uring accept")
+    }
+
+    func submitConnect(_ fd: Int32, address: UnsafePointer<sockaddr_storage>, length: socklen_t,
+                       tag: OperationTag) throws(TransportError) {
+        try check(epsilon_uring_connect(ring, fd, address, length, tag.rawValue), "io_uring connect")
+    }
+
+    func cancel(_ tag: OperationTag) {
+        // The cancellation's own completion carries tag 0 (dropped by `wait`).
+        _ = epsilon_uring_cancel(ring, tag.rawValue, IOUringPoller.removalTag)
+    }
+
+    func recycle(_ buffer: ReceivedBuffer) {
+        epsilon_uring_recycle_buffer(ring, buffer.id)
+    }
+
+    func submitNow() {
+        _ = epsilon_uring_submit_and_wait(ring, 0)
+    }
+
+    func takeCompletions(into completions: inout [Completion]) {
+        swap(&completions, &self.completions)
+        self.completions.removeAll(keepingCapacity: true)
+    }
 }
 #endif

@@ -10,7 +10,7 @@ import CEpsilonTransportShims
 /// Each accepted connection gets a fresh handler from the factory given to
 /// ``EventLoop/listen(on:options:makeHandler:)``, or is handed to another loop when the
 /// listener distributes accepts across a group.
-public final class Listener: Selectable {
+public final class Listener: Selectable, CompletionTarget {
     /// The loop that owns the listener.
     public let loop: EventLoop
     /// The bound address (with the real port when port 0 was asked for).
@@ -24,6 +24,9 @@ public final class Listener: Selectable {
     private var closed = false
     private var backoffTimer: LoopTimer?
     private let unixPath: String?
+    /// Completion model: the listener's slot in the loop's operation table (-1: readiness).
+    private var operationSlot: Int32 = -1
+    private var acceptInFlight = false
 
     init(loop: EventLoop, descriptor: Int32, localAddress: SocketAddress, options: ListenerOptions, unixPath: String?) {
         self.loop = loop
@@ -67,6 +70,14 @@ public final class Listener: Selectable {
         }
         let local = SocketAddress.local(of: fd) ?? address
         let listener = Listener(loop: loop, descriptor: fd, localAddress: local, options: options, unixPath: unixPath)
+        if loop.core.proactor != nil {
+            listener.operationSlot = loop.core.openOperations(for: listener)
+            listener.submitAccept()
+            if listener.closed {
+                throw .system(call: "io_uring accept", errno: EBUSY)
+            }
+            return listener
+        }
         do {
             try loop.core.register(fd, listener, interest: .read)
         } catch {
@@ -122,12 +133,66 @@ public final class Listener: Selectable {
 
     func loopWillStop() { close() }
 
+    // MARK: Completion model
+
+    /// Submits a (multishot) accept unless one is in flight.
+    private func submitAccept() {
+        guard !closed, !acceptInFlight, let proactor = loop.core.proactor else { return }
+        do {
+            try proactor.submitAccept(descriptor, tag: OperationTag(slot: operationSlot, kind: .accept))
+        } catch {
+            close()
+            return
+        }
+        loop.core.operationSubmitted(operationSlot)
+        acceptInFlight = true
+    }
+
+    func complete(_ completion: Completion) -> Bool {
+        if !completion.more { acceptInFlight = false }
+        guard !closed else {
+            if completion.result >= 0 { closeDescriptor(completion.result) }
+            return false
+        }
+        if completion.result >= 0 {
+            acceptor(completion.result)
+        } else {
+            switch -completion.result {
+            case EINTR, EAGAIN, ECONNABORTED, ECANCELED:
+                break
+            default:
+                // Out of descriptors (or another refusal): wait 100 ms instead of spinning.
+                resubmitAccept(after: .milliseconds(100))
+                return false
+            }
+        }
+        if !acceptInFlight && backoffTimer == nil { submitAccept() }
+        return false
+    }
+
+    private func resubmitAccept(after delay: Duration) {
+        guard backoffTimer == nil else { return }
+        backoffTimer = loop.scheduleTimer(after: delay) { [weak self] in
+            guard let self, !self.closed else { return }
+            self.backoffTimer = nil
+            self.submitAccept()
+        }
+    }
+
     /// Stops accepting and closes the socket (and removes a Unix socket's file). Loop thread only.
     public func close() {
         guard !closed else { return }
         closed = true
         if let backoffTimer { loop.cancelTimer(backoffTimer) }
-        loop.core.deregister(descriptor)
+        if operationSlot >= 0 {
+            if acceptInFlight, let proactor = loop.core.proactor {
+                proactor.cancel(OperationTag(slot: operationSlot, kind: .accept))
+                proactor.submitNow()
+            }
+            loop.core.retireOperations(operationSlot)
+        } else {
+            loop.core.deregister(descriptor)
+        }
         closeDescriptor(descriptor)
         if let unixPath { unlink(unixPath) }
     }

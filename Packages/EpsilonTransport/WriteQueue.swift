@@ -86,18 +86,28 @@ struct WriteQueue {
         completions.append((enqueuedTotal, callback))
     }
 
-    /// Fills up to `capacity` vectors with pending bytes; returns how many.
-    func fill(_ vectors: UnsafeMutablePointer<iovec>, capacity: Int) -> Int {
+    /// Calls `body` with the start and length of up to `limit` pending runs of bytes, oldest
+    /// first; returns how many. (The OS-neutral form of ``fill(_:capacity:)``: IOCP's `WSABUF`s.)
+    func forEachPending(limit: Int, _ body: (Int, UnsafeMutableRawPointer, Int) -> Void) -> Int {
         var count = 0
         var index = head
-        while index < chunks.count && count < capacity {
+        while index < chunks.count && count < limit {
             let chunk = chunks[index]
-            vectors[count] = iovec(iov_base: chunk.base + chunk.start, iov_len: chunk.end - chunk.start)
+            body(count, chunk.base + chunk.start, chunk.end - chunk.start)
             count += 1
             index += 1
         }
         return count
     }
+
+    #if !os(Windows)
+    /// Fills up to `capacity` vectors with pending bytes; returns how many.
+    func fill(_ vectors: UnsafeMutablePointer<iovec>, capacity: Int) -> Int {
+        forEachPending(limit: capacity) { index, base, length in
+            vectors[index] = iovec(iov_base: base, iov_len: length)
+        }
+    }
+    #endif
 
     /// Drops `written` bytes from the front; returns the completions now due.
     mutating func consume(_ written: Int) -> [(TransportError?) -> Void] {
@@ -131,6 +141,15 @@ struct WriteQueue {
             completionHead = 0
         }
         return due
+    }
+
+    /// Returns the completions that will never be met, keeping the bytes' memory (a send the
+    /// kernel has not finished may still read it; ``drop()`` frees it later).
+    mutating func takeCompletions() -> [(TransportError?) -> Void] {
+        let failed = completions[completionHead...].map(\.callback)
+        completions = []
+        completionHead = 0
+        return failed
     }
 
     /// Frees everything and returns the completions that will never be met.

@@ -15,6 +15,19 @@ extension Transport {
             #expect(PollerBackend.kqueue.availabilityProblem != nil)
         }
 
+        /// io_uring runs here (kernel 6.18): both modes are available and the completion mode
+        /// really is a proactor. Where a kernel or seccomp policy refuses io_uring, detection
+        /// names the refusal (see the override test) and the shared suites leave it out.
+        @Test func ioUringRunsInBothModesAndIOCPIsUnavailableWithAReason() {
+            #expect(PollerBackend.ioUring.availabilityProblem == nil)
+            #expect(PollerBackend.ioUringPoll.availabilityProblem == nil)
+            #expect(linuxBackends.contains(.ioUring) && linuxBackends.contains(.ioUringPoll))
+            #expect(PollerBackend.iocp.availabilityProblem == "IOCP exists only on Windows")
+            #expect(PollerBackend.detect(override: "io_uring-poll") == (.ioUringPoll, "EPSILON_POLLER=io_uring-poll"))
+            let iocp = PollerBackend.detect(override: "iocp")
+            #expect(iocp.reason.hasPrefix("EPSILON_POLLER=iocp unavailable (IOCP exists only on Windows)"))
+        }
+
         @Test func anOverrideWinsWhenAvailableAndFallsBackWithAReasonWhenNot() {
             #expect(PollerBackend.detect(override: "poll") == (.poll, "EPSILON_POLLER=poll"))
             #expect(PollerBackend.detect(override: "io_uring").backend == .ioUring)

@@ -173,6 +173,32 @@ int epsilon_uring_poll_remove(epsilon_uring *ring, uint64_t target, uint64_t use
 int epsilon_uring_submit_and_wait(epsilon_uring *ring, int timeout_ms);
 /// Copies up to `capacity` completions out and marks them seen; returns how many.
 int epsilon_uring_reap(epsilon_uring *ring, uint64_t *user_data, int32_t *results, uint32_t *flags, int capacity);
+
+// The completion model: operations on sockets, reads into a ring of loop-owned buffers.
+
+/// The buffer group id of the provided-buffer ring.
+#define EPSILON_URING_BUFFER_GROUP 1
+/// Registers a provided-buffer ring (IORING_REGISTER_PBUF_RING, Linux 5.19+) of `count`
+/// (a power of two, at most 32768) buffers of `size` bytes, all handed to the kernel.
+/// Returns 0 or -errno (-EINVAL from older kernels).
+int epsilon_uring_setup_buffers(epsilon_uring *ring, unsigned count, unsigned size);
+/// The memory of buffer `id`.
+void *epsilon_uring_buffer(epsilon_uring *ring, uint16_t id);
+/// Gives buffer `id` back to the kernel.
+void epsilon_uring_recycle_buffer(epsilon_uring *ring, uint16_t id);
+/// Queues an IORING_OP_RECV into a buffer the kernel picks from the ring (IOSQE_BUFFER_SELECT);
+/// its completion carries IORING_CQE_F_BUFFER and the buffer id in the upper 16 flag bits.
+int epsilon_uring_recv(epsilon_uring *ring, int fd, uint64_t user_data);
+/// Queues an IORING_OP_SENDMSG (MSG_NOSIGNAL); `message` and its vectors must stay valid until
+/// the completion arrives.
+int epsilon_uring_sendmsg(epsilon_uring *ring, int fd, struct msghdr *message, uint64_t user_data);
+/// Queues an IORING_OP_ACCEPT (SOCK_NONBLOCK | SOCK_CLOEXEC), multishot (5.19+) when asked.
+int epsilon_uring_accept(epsilon_uring *ring, int fd, int multishot, uint64_t user_data);
+/// Queues an IORING_OP_CONNECT; `address` must stay valid until the completion arrives.
+int epsilon_uring_connect(epsilon_uring *ring, int fd, const struct sockaddr_storage *address, socklen_t length,
+                          uint64_t user_data);
+/// Queues an IORING_OP_ASYNC_CANCEL of the operation whose user_data is `target`.
+int epsilon_uring_cancel(epsilon_uring *ring, uint64_t target, uint64_t user_data);
 #endif
 
 #endif
