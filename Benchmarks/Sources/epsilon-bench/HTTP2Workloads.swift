@@ -340,7 +340,7 @@ func h2Workload(id: String, title: String, unit: String, recording: H2Recording,
         return side.handler.pointee.seen.perOp(ops)
     }
     var nghttp2: (Nghttp2H2Side, H2Batch)?
-    let nghttp2Side = Contender(name: "nghttp2-h2", note: "nghttp2: a server session (nghttp2_session_mem_recv, HTTP messaging checks on), responses by nghttp2_submit_response, output drained by nghttp2_session_mem_send") { ops in
+    let nghttp2Side = Contender(name: "nghttp2-h2", note: "a server session (nghttp2_session_mem_recv, HTTP messaging checks on), responses by nghttp2_submit_response, output drained by nghttp2_session_mem_send") { ops in
         if nghttp2 == nil { nghttp2 = (Nghttp2H2Side(recording), H2Batch(recording)) }
         let (side, batch) = nghttp2!
         side.seen.reset()
@@ -348,7 +348,7 @@ func h2Workload(id: String, title: String, unit: String, recording: H2Recording,
         return side.seen.perOp(ops)
     }
     var nio: (NIOH2Side, H2Batch)?
-    let nioSide = Contender(name: "nio-http2", note: "nio-http2: NIOHTTP2Handler (server) in an EmbeddedChannel at the frame level (no stream multiplexer), a ByteBuffer per read, HTTP2Frames (HPACKHeaders of Strings) to a handler that answers and returns connection credit, output drained") { ops in
+    let nioSide = Contender(name: "nio-http2", note: "NIOHTTP2Handler (server) in an EmbeddedChannel at the frame level (no stream multiplexer), a ByteBuffer per read, HTTP2Frames (HPACKHeaders of Strings) to a handler that answers and returns connection credit, output drained") { ops in
         if nio == nil { nio = (NIOH2Side(recording), H2Batch(recording)) }
         let (side, batch) = nio!
         side.counter.seen.reset()

@@ -162,7 +162,7 @@ func wsDecodeWorkload(id: String, title: String, unit: String, messages: [(text:
         return epsilon!.run(ops)
     }
     var nio: NIOWSSide?
-    let peer = Contender(name: "nio-websocket", note: "nio-websocket: WebSocketFrameDecoder in an EmbeddedChannel, a ByteBuffer per read; each frame unmasked by unmaskedData (a new buffer), text read as a String") { ops in
+    let peer = Contender(name: "nio-websocket", note: "WebSocketFrameDecoder in an EmbeddedChannel, a ByteBuffer per read; each frame unmasked by unmaskedData (a new buffer), text read as a String") { ops in
         if nio == nil { nio = NIOWSSide(bytes) }
         return nio!.run(ops)
     }
@@ -194,7 +194,7 @@ func wsUnmaskWorkload(id: String, title: String, payload: [UInt8], validate: Boo
         }
         return valid / ops &* payload.count
     }
-    let copy = Contender(name: "memcpy", note: "memcpy: glibc memcpy of the same bytes between the same buffers, the physical limit") { ops in
+    let copy = Contender(name: "memcpy", note: "glibc memcpy of the same bytes between the same buffers, the physical limit") { ops in
         for _ in 0..<ops { memcpy(destination.baseAddress!, masked.raw.baseAddress!, payload.count) }
         return payload.count
     }
