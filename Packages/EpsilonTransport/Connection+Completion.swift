@@ -18,7 +18,8 @@ import CEpsilonTransportShims
 // - Writes: `write` copies into the write queue, as with readiness (the caller's bytes are only
 //   valid during the call, and the kernel reads them later). The send's vectors point into the
 //   queue's chunks, which stay allocated until the send completes, even if the connection
-//   closes meanwhile: the operation table keeps the connection alive until then.
+//   closes meanwhile: the operation table keeps the connection alive until then. The vectors
+//   themselves come from a loop-owned pool for the duration of the send.
 extension Connection: CompletionTarget {
     private func tag(_ kind: OperationKind) -> OperationTag { OperationTag(slot: operationSlot, kind: kind) }
 
@@ -103,7 +104,7 @@ extension Connection: CompletionTarget {
     func submitSend() -> Bool {
         if sendInFlight { return true }
         guard state == .active, !queue.isEmpty, let proactor = core.proactor else { return false }
-        var batch = sendBatch ?? SendBatch()
+        var batch = sendBatch ?? core.takeSendBatch()
         batch.fill(from: queue)
         sendBatch = batch
         do {
@@ -120,6 +121,12 @@ extension Connection: CompletionTarget {
     private func completeSend(_ result: Int32) {
         sendInFlight = false
         guard state == .active else { return }
+        // The kernel is done with the vectors: back to the loop's pool, so an idle connection
+        // holds none (the next send takes one again).
+        if let batch = sendBatch {
+            sendBatch = nil
+            core.returnSendBatch(batch)
+        }
         if result > 0 {
             if idleNanoseconds != nil { lastActivity = monotonicNanoseconds() }
             for completion in queue.consume(Int(result)) { completion(nil) }

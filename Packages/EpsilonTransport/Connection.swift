@@ -68,7 +68,7 @@ public final class Connection: Selectable {
     var receiveInFlight = false
     var sendInFlight = false
     var connectInFlight = false
-    /// The vectors of the send in flight; allocated on the first send, freed with the connection.
+    /// The vectors of the send in flight, lent by the loop's pool until the send completes.
     var sendBatch: SendBatch?
     /// Data received while reading was paused, delivered on resume.
     var parkedBuffer: ReceivedBuffer?

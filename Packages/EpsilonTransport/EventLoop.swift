@@ -319,6 +319,7 @@ final class LoopCore {
     /// Connections whose receive found no free buffer; retried once buffers come back.
     private var bufferWaiters: [Connection] = []
     private var buffersRecycled = false
+    private var sendBatches: [SendBatch] = []
     var timers = TimerHeap()
     private var slots: [Slot] = []
     /// The loop-owned read buffer every connection reads into; idle connections hold none.
@@ -466,6 +467,20 @@ final class LoopCore {
         retryBufferWaiters()
     }
 
+    /// Lends send vectors for one send (from the pool, or new).
+    func takeSendBatch() -> SendBatch {
+        sendBatches.popLast() ?? SendBatch()
+    }
+
+    /// Takes send vectors back once their send completed (kept up to a bound, else freed).
+    func returnSendBatch(_ batch: SendBatch) {
+        if sendBatches.count < 1024 {
+            sendBatches.append(batch)
+        } else {
+            batch.deallocate()
+        }
+    }
+
     /// Gives a receive buffer back to the pool.
     func recycle(_ buffer: ReceivedBuffer) {
         proactor?.recycle(buffer)
@@ -533,6 +548,8 @@ final class LoopCore {
         tlsScratch = []
         operations.removeAll()
         bufferWaiters = []
+        for batch in sendBatches { batch.deallocate() }
+        sendBatches = []
         slots = []
         pendingFlushes = []
         localTasks = []

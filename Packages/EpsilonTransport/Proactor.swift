@@ -68,9 +68,9 @@ struct Completion {
     let buffer: ReceivedBuffer?
 }
 
-/// Vectors (and, on POSIX, the `msghdr`) for one gathered send, allocated on a connection's
-/// first send and kept with it. The kernel reads them until the send completes, so a send's
-/// batch is never refilled before its completion.
+/// Vectors (and, on POSIX, the `msghdr`) for one gathered send, lent by the loop's pool to a
+/// connection while its send is in flight (an idle connection holds none). The kernel reads
+/// them until the send completes, so a batch is never refilled or reused before then.
 struct SendBatch {
     static let vectorCapacity = 64
     #if os(Windows)
