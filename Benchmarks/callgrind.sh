@@ -9,7 +9,9 @@
 #   bash Benchmarks/callgrind.sh [--profile] [WORKLOAD [SIDE...]]
 #   bash Benchmarks/callgrind.sh pico-703 epsilon picohttpparser llhttp     (the default)
 #   Workloads: epsilon-bench --list. Sides: epsilon picohttpparser llhttp http-parser nio-http1
-#   (HTTP/1.1), epsilon nghttp2-hpack nio-hpack (hpack-*).
+#   (HTTP/1.1), epsilon nghttp2-hpack nio-hpack (hpack-*), epsilon nghttp2-h2 nio-http2
+#   epsilon-framedecoder (h2-*; the last is our bare FrameDecoder over the same bytes),
+#   epsilon nio-websocket (ws-small, ws-64k, ws-utf8), epsilon memcpy (ws-unmask, ws-unmask-utf8).
 set -euo pipefail
 cd "$(dirname "$0")"
 profile=0
@@ -28,6 +30,7 @@ objcopy --strip-debug .build/release/epsilon-bench "$binary"
 
 case "$workload" in
     hpack-*) n1=1; n2=3 ;;
+    h2-*|ws-*) n1=20; n2=220 ;;
     *) n1=200; n2=2200 ;;
 esac
 

@@ -26,18 +26,30 @@ public struct IndexingPolicy: Sendable {
     /// On the hpack-test-case raw-data stories this compresses slightly better than the
     /// nghttp2 encoder's output in that corpus (see the round-trip test).
     public static let `default` = IndexingPolicy { field, maxTableSize in
-        if field.nameEquals("authorization") || field.nameEquals("proxy-authorization")
-            || field.nameEquals("set-cookie") {
+        // One comparison per name length that can match, instead of trying every name.
+        switch field.name.count {
+        case 6 where field.nameEquals("cookie"):
+            if field.value.count < 20 { return .neverIndexed }
+        case 10 where field.nameEquals("set-cookie"),
+             13 where field.nameEquals("authorization"),
+             19 where field.nameEquals("proxy-authorization"):
             return .neverIndexed
+        default:
+            break
         }
-        if field.nameEquals("cookie") && field.value.count < 20 { return .neverIndexed }
         if field.size > maxTableSize * 3 / 4 { return .withoutIndexing }
-        if field.nameEquals(":path") || field.nameEquals("age") || field.nameEquals("content-length")
-            || field.nameEquals("etag") || field.nameEquals("if-modified-since")
-            || field.nameEquals("if-none-match") || field.nameEquals("location") {
+        switch field.name.count {
+        case 3 where field.nameEquals("age"),
+             4 where field.nameEquals("etag"),
+             5 where field.nameEquals(":path"),
+             8 where field.nameEquals("location"),
+             13 where field.nameEquals("if-none-match"),
+             14 where field.nameEquals("content-length"),
+             17 where field.nameEquals("if-modified-since"):
             return .withoutIndexing
+        default:
+            return .incremental
         }
-        return .incremental
     }
 
     /// Index every field (what RFC 7541 Appendix C's examples do).

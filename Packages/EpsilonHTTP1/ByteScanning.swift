@@ -41,6 +41,24 @@ enum Word {
         (x &- ones &* UInt64(n)) & ~x & highBits
     }
 
+    /// Bytes of `x` below 0x20 or equal to 0x7F (DEL); bytes of 0x80 and more never match.
+    /// On the low 7 bits `y` (no carries between bytes): `y + 0x60` has bit 7 set exactly for
+    /// y ≥ 0x20 and `y + 1` exactly for y = 0x7F, so the two agree exactly on the stops.
+    @inlinable @inline(__always)
+    static func controlOrDEL(_ x: UInt64) -> UInt64 {
+        let y = x & 0x7F7F_7F7F_7F7F_7F7F
+        return ~(((y &+ 0x6060_6060_6060_6060) ^ (y &+ ones)) | x) & highBits
+    }
+
+    /// Whether the 8 bytes of `x` equal those of `e` (lowercase ASCII) ignoring ASCII case:
+    /// they may differ only in bit 5 and only where `e` holds a letter (0x61...0x7A, found
+    /// without carries since every byte of `e` is below 0x80).
+    @inlinable @inline(__always)
+    static func equalIgnoringCase(_ x: UInt64, lowercase e: UInt64) -> Bool {
+        let letters = ((e &+ 0x1F1F_1F1F_1F1F_1F1F) & ~(e &+ 0x0505_0505_0505_0505) & highBits) &>> 2
+        return (x ^ e) & ~letters == 0
+    }
+
     /// Bytes of `x` equal to `byte`.
     @inlinable @inline(__always)
     static func equal(_ x: UInt64, _ byte: UInt8) -> UInt64 {
@@ -80,19 +98,26 @@ extension UnsafeRawBufferPointer {
 
     /// The first byte in `from..<end` that is a control byte (below 0x20, HTAB included) or DEL,
     /// or `end`. Field values stop here; obs-text (0x80...0xFF) does not stop them.
+    /// Two words per step: values are long enough for it to pay.
     @inlinable
     func firstControlByte(from start: Int, to end: Int) -> Int {
         var i = start
-        while i + 8 <= end {
-            let x = word(i)
-            let stop = Word.below(x, 0x20) | Word.equal(x, 0x7F)
-            if stop != 0 { return i + stop.trailingZeroBitCount >> 3 }
-            i += 8
+        while i &+ 16 <= end {
+            let low = Word.controlOrDEL(word(i)), high = Word.controlOrDEL(word(i &+ 8))
+            if low | high != 0 {
+                return low != 0 ? i &+ low.trailingZeroBitCount &>> 3 : i &+ 8 &+ high.trailingZeroBitCount &>> 3
+            }
+            i &+= 16
+        }
+        if i &+ 8 <= end {
+            let stop = Word.controlOrDEL(word(i))
+            if stop != 0 { return i &+ stop.trailingZeroBitCount &>> 3 }
+            i &+= 8
         }
         while i < end {
             let b = byte(i)
             if b < asciiSP || b == 0x7F { return i }
-            i += 1
+            i &+= 1
         }
         return end
     }
@@ -119,22 +144,44 @@ extension UnsafeRawBufferPointer {
     /// The first byte in `from..<end` that is not a token character, or `end`.
     /// One table load per byte: field names are short, and the token set has too many
     /// holes for a word-wide test to pay off.
+    /// Four bytes per bound check.
     @inlinable
     func firstNonToken(from start: Int, to end: Int) -> Int {
         var i = start
-        while i < end, isTokenByte(byte(i)) { i += 1 }
+        while i &+ 4 <= end {
+            if !isTokenByte(byte(i)) { return i }
+            if !isTokenByte(byte(i &+ 1)) { return i &+ 1 }
+            if !isTokenByte(byte(i &+ 2)) { return i &+ 2 }
+            if !isTokenByte(byte(i &+ 3)) { return i &+ 3 }
+            i &+= 4
+        }
+        while i < end, isTokenByte(byte(i)) { i &+= 1 }
         return i
     }
 
-    /// Whether `range` equals `lowercase` ignoring ASCII case; `lowercase` must be lowercase.
+    /// Whether `range` equals `lowercase` ignoring ASCII case; `lowercase` must be lowercase
+    /// ASCII. Exact for any bytes in `range`: only an uppercase letter matches its lowercase.
+    /// 8 bytes a step (the last step overlapping) when there are at least 8.
     @inlinable
     func equalsIgnoringCase(_ range: Range<Int>, _ lowercase: StaticString) -> Bool {
-        guard range.count == lowercase.utf8CodeUnitCount else { return false }
-        let expected = lowercase.utf8Start
-        for k in 0..<range.count {
-            let b = byte(range.lowerBound + k)
+        let count = range.count
+        guard count == lowercase.utf8CodeUnitCount else { return false }
+        let base = baseAddress.unsafelyUnwrapped + range.lowerBound
+        let expected = UnsafeRawPointer(lowercase.utf8Start)
+        if count >= 8 {
+            var k = 0
+            while true {
+                let x = base.loadUnaligned(fromByteOffset: k, as: UInt64.self)
+                let e = expected.loadUnaligned(fromByteOffset: k, as: UInt64.self)
+                guard Word.equalIgnoringCase(x, lowercase: e) else { return false }
+                if k &+ 8 == count { return true }
+                k = Swift.min(k &+ 8, count &- 8)
+            }
+        }
+        for k in 0..<count {
+            let b = base.load(fromByteOffset: k, as: UInt8.self)
             let lower = b &- 0x41 < 26 ? b | 0x20 : b
-            if lower != expected[k] { return false }
+            if lower != expected.load(fromByteOffset: k, as: UInt8.self) { return false }
         }
         return true
     }

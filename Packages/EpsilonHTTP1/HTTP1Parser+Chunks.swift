@@ -6,6 +6,38 @@
 extension HTTP1Parser {
     mutating func parseChunkLine(_ whole: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
         let limit = configuration.maxChunkLineBytes
+        // The usual line, whole: up to 15 hex digits (no overflow) and CRLF within the limit.
+        // The general path below reads it the same way; anything else goes there.
+        var digits = 0
+        var size: UInt64 = 0
+        let count = whole.count
+        while digits < count && digits < 15, let digit = hexValue(whole.byte(digits)) {
+            size = size &<< 4 | UInt64(digit)
+            digits &+= 1
+        }
+        if digits > 0 && digits &+ 2 <= count && digits &+ 2 <= limit
+            && whole.byte(digits) == asciiCR && whole.byte(digits &+ 1) == asciiLF {
+            try startChunk(size: size)
+            return HTTP1Step(.chunkHeader(size: size, extensions: digits..<digits), consumed: digits &+ 2)
+        }
+        return try parseChunkLineInGeneral(whole)
+    }
+
+    /// Enters the chunk (or the trailers after the last chunk) a chunk-size line announced.
+    @inline(__always)
+    mutating func startChunk(size: UInt64) throws(HTTP1ParseError) {
+        if size == 0 {
+            state = .trailers
+            progress = HeadProgress(startLineDone: true)
+        } else {
+            try countBody(size, at: 0)
+            state = .chunkData
+            remaining = size
+        }
+    }
+
+    mutating func parseChunkLineInGeneral(_ whole: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
+        let limit = configuration.maxChunkLineBytes
         // Nothing past the limit is looked at, so a bad byte beyond it cannot be reported
         // from a whole buffer when the same line arriving in pieces fails on the limit first.
         let b = limit >= 0 && whole.count > limit ? UnsafeRawBufferPointer(rebasing: whole[..<limit]) : whole
@@ -14,12 +46,7 @@ extension HTTP1Parser {
             return HTTP1Step(.needMoreData, consumed: 0)
         }
         if next > limit { throw HTTP1ParseError(.chunkLineTooLong, at: streamOffset + limit) }
-        if size == 0 {
-            state = .trailers(HeadProgress(startLineDone: true))
-        } else {
-            try countBody(size, at: 0)
-            state = .chunkData(remaining: size)
-        }
+        try startChunk(size: size)
         return HTTP1Step(.chunkHeader(size: size, extensions: extensions), consumed: next)
     }
 

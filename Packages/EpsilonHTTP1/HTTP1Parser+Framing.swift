@@ -99,7 +99,9 @@ extension HTTP1Parser {
         let informational = !isRequest && progress.status < 200 && progress.status != 101
         switch framing {
         case .none: state = .messageEnd
-        case .contentLength(let n): state = .fixedBody(remaining: n)
+        case .contentLength(let n):
+            state = .fixedBody
+            remaining = n
         case .chunked: state = .chunkLine
         case .untilClose: state = .bodyUntilClose
         }
@@ -120,28 +122,41 @@ extension HTTP1Parser {
         return head
     }
 
+    /// Reads the fields marked in ``framingCandidates``, in field order.
     func readFramingFields(_ b: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> FramingFields {
         var found = FramingFields()
-        for field in fields {
-            let name = field.name, value = field.value
-            switch name.count {
-            case 14 where b.tokenEqualsIgnoringCase(name, "content-length"):
-                try readContentLength(b, value, into: &found)
-            case 17 where b.tokenEqualsIgnoringCase(name, "transfer-encoding"):
-                try readTransferEncoding(b, value, into: &found)
-            case 10 where b.tokenEqualsIgnoringCase(name, "connection"):
-                readConnection(b, value, into: &found)
-            case 7 where b.tokenEqualsIgnoringCase(name, "upgrade"):
-                found.flags.insert(.upgradeField)
-            case 4 where b.tokenEqualsIgnoringCase(name, "host"):
-                found.hostCount += 1
-            case 6 where b.tokenEqualsIgnoringCase(name, "expect"):
-                if b.equalsIgnoringCase(value, "100-continue") { found.expectsContinue = true }
-            default:
-                break
+        var mask = framingCandidates
+        while mask != 0 {
+            let k = mask.trailingZeroBitCount
+            mask &= mask &- 1
+            if k < 63 {
+                try readFramingField(b, fields[k], into: &found)
+            } else {
+                for index in 63..<fields.count { try readFramingField(b, fields[index], into: &found) }
             }
         }
         return found
+    }
+
+    @inline(__always)
+    func readFramingField(_ b: UnsafeRawBufferPointer, _ field: HTTP1Field, into found: inout FramingFields) throws(HTTP1ParseError) {
+        let name = field.name, value = field.value
+        switch name.count {
+        case 14 where b.tokenEqualsIgnoringCase(name, "content-length"):
+            try readContentLength(b, value, into: &found)
+        case 17 where b.tokenEqualsIgnoringCase(name, "transfer-encoding"):
+            try readTransferEncoding(b, value, into: &found)
+        case 10 where b.tokenEqualsIgnoringCase(name, "connection"):
+            readConnection(b, value, into: &found)
+        case 7 where b.tokenEqualsIgnoringCase(name, "upgrade"):
+            found.flags.insert(.upgradeField)
+        case 4 where b.tokenEqualsIgnoringCase(name, "host"):
+            found.hostCount += 1
+        case 6 where b.tokenEqualsIgnoringCase(name, "expect"):
+            if b.equalsIgnoringCase(value, "100-continue") { found.expectsContinue = true }
+        default:
+            break
+        }
     }
 
     /// RFC 9110 §8.6: Content-Length = 1*DIGIT; a list of equal values only when allowed.
@@ -217,6 +232,20 @@ extension HTTP1Parser {
 
     /// RFC 9110 §7.6.1: Connection = #connection-option.
     func readConnection(_ b: UnsafeRawBufferPointer, _ value: Range<Int>, into found: inout FramingFields) {
+        // The usual value is one option: compared whole, it needs no list scan.
+        switch value.count {
+        case 10 where b.equalsIgnoringCase(value, "keep-alive"):
+            found.flags.insert(.connectionKeepAlive)
+            return
+        case 5 where b.equalsIgnoringCase(value, "close"):
+            found.flags.insert(.connectionClose)
+            return
+        case 7 where b.equalsIgnoringCase(value, "upgrade"):
+            found.flags.insert(.connectionUpgrade)
+            return
+        default:
+            break
+        }
         var i = value.lowerBound
         let end = value.upperBound
         // A folded value (lenient) separates like OWS: CR and LF count as whitespace.

@@ -4,9 +4,19 @@
 // once it is complete. Field positions are stored relative to the buffer's first byte, which
 // stays the head's first byte until the head is complete.
 
+/// For each name length below 32, the lowercase first byte of the framing field of that
+/// length (`host`, `expect`, `upgrade`, `connection`, `content-length`, `transfer-encoding`),
+/// `0` where there is none (a name starting with `0` or 0x10 only costs a full compare).
+let framingFirstBytes: StaticString = "0000h0eu00c000c00t00000000000000"
+
 extension HTTP1Parser {
-    mutating func parseHead(_ whole: UnsafeRawBufferPointer, progress: inout HeadProgress) throws(HTTP1ParseError) -> HTTP1Step {
+    mutating func parseHead(_ whole: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
         if progress.next == 0 {
+            // Nothing arrived: nothing to look at (the fields of the last head stay readable).
+            if whole.count == 0 && configuration.maxHeadBytes >= 0 {
+                progress.partialLine = false
+                return HTTP1Step(.needMoreData, consumed: 0)
+            }
             // RFC 9112 §2.2: ignore empty lines received before a request-line (and, as
             // browsers do, before a status-line).
             var skip = 0
@@ -14,18 +24,29 @@ extension HTTP1Parser {
             if skip > 0 {
                 return HTTP1Step(.needMoreData, consumed: skip)
             }
-            if !progress.startLineDone { fields.removeAll(keepingCapacity: true) }
+            if !progress.startLineDone {
+                fields.removeAll(keepingCapacity: true)
+                framingCandidates = 0
+            }
         }
         let b = headWindow(whole)
+        if !progress.startLineDone {
+            guard let next = try parseStartLine(b, from: progress.next) else {
+                return try waitForMore(b)
+            }
+            if next > configuration.maxHeadBytes {
+                throw HTTP1ParseError(.headTooLarge, at: streamOffset + configuration.maxHeadBytes)
+            }
+            progress.startLineDone = true
+            progress.next = next
+        }
+        if let step = try parsePlainFieldLines(b) { return step }
         while true {
             let start = progress.next
             let next: Int?
-            if !progress.startLineDone {
-                next = try parseStartLine(b, from: start, into: &progress)
-                if next != nil { progress.startLineDone = true }
-            } else if start < b.count, b.byte(start) == asciiCR || b.byte(start) == asciiLF {
+            if start < b.count, b.byte(start) == asciiCR || b.byte(start) == asciiLF {
                 // The empty line that ends the head.
-                guard let end = try lineBreak(b, at: start) else { return try waitForMore(b, progress: progress) }
+                guard let end = try lineBreak(b, at: start) else { return try waitForMore(b) }
                 if end > configuration.maxHeadBytes {
                     throw HTTP1ParseError(.headTooLarge, at: streamOffset + configuration.maxHeadBytes)
                 }
@@ -34,7 +55,7 @@ extension HTTP1Parser {
             } else {
                 next = try parseFieldLine(b, from: start)
             }
-            guard let next else { return try waitForMore(b, progress: progress) }
+            guard let next else { return try waitForMore(b) }
             if next > configuration.maxHeadBytes {
                 throw HTTP1ParseError(.headTooLarge, at: streamOffset + configuration.maxHeadBytes)
             }
@@ -42,14 +63,71 @@ extension HTTP1Parser {
         }
     }
 
-    mutating func parseTrailers(_ whole: UnsafeRawBufferPointer, progress: inout HeadProgress) throws(HTTP1ParseError) -> HTTP1Step {
-        if progress.next == 0 { fields.removeAll(keepingCapacity: true) }
+    /// The fast path: takes field lines from `progress.next` on as long as each is whole and
+    /// plain (`name:` with a token name, a value of visible bytes, spaces and tabs, CRLF, under
+    /// every limit) in one straight scan, and reports the head if its CRLF blank line follows.
+    /// Any other line (still arriving, folded, lenient, malformed, over a limit) is left at
+    /// `progress.next` for ``parseFieldLine(_:from:)``, which parses it the same way or
+    /// reports it. Returns `nil` when it stops before the head's end.
+    @inline(__always)
+    mutating func parsePlainFieldLines(_ b: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step? {
+        let count = b.count
+        let maxHead = configuration.maxHeadBytes
+        let maxFields = configuration.maxFieldCount
+        var i = progress.next
+        while i < count {
+            let first = b.byte(i)
+            if first == asciiCR {
+                let end = i + 2
+                guard end <= count, b.byte(i + 1) == asciiLF, end <= maxHead else { break }
+                let head = try makeHead(b, progress: progress, length: end)
+                return HTTP1Step(.head(head), consumed: end)
+            }
+            let nameEnd = b.firstNonToken(from: i, to: count)
+            guard nameEnd > i, nameEnd < count, b.byte(nameEnd) == asciiColon else { break }
+            var valueStart = nameEnd + 1
+            while valueStart < count, isWhitespace(b.byte(valueStart)) { valueStart += 1 }
+            var lineEnd = valueStart
+            while true {
+                lineEnd = b.firstControlByte(from: lineEnd, to: count)
+                guard lineEnd < count, b.byte(lineEnd) == asciiHTAB else { break }
+                lineEnd += 1
+            }
+            let next = lineEnd + 2
+            guard next <= count, b.byte(lineEnd) == asciiCR, b.byte(lineEnd + 1) == asciiLF,
+                  next <= maxHead, fields.count != maxFields else { break }
+            var valueEnd = lineEnd
+            while valueEnd > valueStart, isWhitespace(b.byte(valueEnd - 1)) { valueEnd -= 1 }
+            appendField(b, name: i..<nameEnd, value: valueStart..<valueEnd)
+            i = next
+        }
+        progress.next = i
+        return nil
+    }
+
+    /// Stores a field, marking it in ``framingCandidates`` if its length and first byte are
+    /// those of a framing field.
+    @inline(__always)
+    mutating func appendField(_ b: UnsafeRawBufferPointer, name: Range<Int>, value: Range<Int>) {
+        let index = fields.count
+        fields.append(HTTP1Field(name: name, value: value))
+        let length = name.count
+        if length < 32 && framingFirstBytes.utf8Start[length] == b.byte(name.lowerBound) | 0x20 {
+            framingCandidates |= 1 &<< UInt64(min(index, 63))
+        }
+    }
+
+    mutating func parseTrailers(_ whole: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
+        if progress.next == 0 {
+            fields.removeAll(keepingCapacity: true)
+            framingCandidates = 0
+        }
         let b = headWindow(whole)
         while true {
             let start = progress.next
             if start < b.count, b.byte(start) == asciiCR || b.byte(start) == asciiLF {
                 // RFC 9112 §7.1.2: the trailer section ends with an empty line.
-                guard let end = try lineBreak(b, at: start) else { return try waitForMore(b, progress: progress) }
+                guard let end = try lineBreak(b, at: start) else { return try waitForMore(b) }
                 if fields.isEmpty {
                     state = .messageEnd
                     return HTTP1Step(.chunkEnd, consumed: end)
@@ -57,7 +135,7 @@ extension HTTP1Parser {
                 state = .lastChunkEnd
                 return HTTP1Step(.trailers, consumed: end)
             }
-            guard let next = try parseFieldLine(b, from: start) else { return try waitForMore(b, progress: progress) }
+            guard let next = try parseFieldLine(b, from: start) else { return try waitForMore(b) }
             if next > configuration.maxHeadBytes {
                 throw HTTP1ParseError(.headTooLarge, at: streamOffset + configuration.maxHeadBytes)
             }
@@ -78,16 +156,11 @@ extension HTTP1Parser {
 
     /// Keeps the lines parsed so far; the line being received is parsed again, whole, once
     /// more bytes arrive (its bytes were already checked as far as they went).
-    mutating func waitForMore(_ b: UnsafeRawBufferPointer, progress: HeadProgress) throws(HTTP1ParseError) -> HTTP1Step {
+    mutating func waitForMore(_ b: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
         if b.count > configuration.maxHeadBytes {
             throw HTTP1ParseError(.headTooLarge, at: streamOffset + configuration.maxHeadBytes)
         }
-        var progress = progress
         progress.partialLine = b.count > progress.next
-        switch state {
-        case .trailers: state = .trailers(progress)
-        default: state = .head(progress)
-        }
         return HTTP1Step(.needMoreData, consumed: 0)
     }
 
@@ -113,15 +186,17 @@ extension HTTP1Parser {
 
     /// Parses the start line at `start`; returns where the next line starts, or `nil` if the
     /// line has not fully arrived.
-    func parseStartLine(_ b: UnsafeRawBufferPointer, from start: Int, into progress: inout HeadProgress) throws(HTTP1ParseError) -> Int? {
+    /// Records the line's parts in ``progress`` (mutating rather than taking `progress` inout,
+    /// which would copy the whole parser to keep the accesses exclusive).
+    mutating func parseStartLine(_ b: UnsafeRawBufferPointer, from start: Int) throws(HTTP1ParseError) -> Int? {
         switch role {
-        case .request: try parseRequestLine(b, from: start, into: &progress)
-        case .response: try parseStatusLine(b, from: start, into: &progress)
+        case .request: try parseRequestLine(b, from: start)
+        case .response: try parseStatusLine(b, from: start)
         }
     }
 
     /// RFC 9112 §3: request-line = method SP request-target SP HTTP-version
-    func parseRequestLine(_ b: UnsafeRawBufferPointer, from start: Int, into progress: inout HeadProgress) throws(HTTP1ParseError) -> Int? {
+    mutating func parseRequestLine(_ b: UnsafeRawBufferPointer, from start: Int) throws(HTTP1ParseError) -> Int? {
         let count = b.count
         let methodEnd = b.firstNonToken(from: start, to: count)
         guard methodEnd < count else { return nil }
@@ -159,7 +234,7 @@ extension HTTP1Parser {
 
     /// RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
     /// (a missing SP before an empty reason is accepted, as every client does).
-    func parseStatusLine(_ b: UnsafeRawBufferPointer, from start: Int, into progress: inout HeadProgress) throws(HTTP1ParseError) -> Int? {
+    mutating func parseStatusLine(_ b: UnsafeRawBufferPointer, from start: Int) throws(HTTP1ParseError) -> Int? {
         let count = b.count
         guard let version = try parseVersion(b, start) else { return nil }
         let spaceAt = start + 8
@@ -200,6 +275,14 @@ extension HTTP1Parser {
 
     /// RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT. Returns `nil` when incomplete.
     func parseVersion(_ b: UnsafeRawBufferPointer, _ start: Int) throws(HTTP1ParseError) -> HTTP1Version? {
+        if start + 8 <= b.count {
+            // The usual versions, compared as one word ("HTTP/1.1" and "HTTP/1.0", little-endian).
+            switch b.word(start) {
+            case 0x312E_312F_5054_5448: return .http11
+            case 0x302E_312F_5054_5448: return .http10
+            default: break
+            }
+        }
         let pattern: StaticString = "HTTP/0.0"
         var major: UInt8 = 0, minor: UInt8 = 0
         for k in 0..<8 {
@@ -265,7 +348,7 @@ extension HTTP1Parser {
         }
         var valueEnd = lineEnd
         while valueEnd > valueStart, isWhitespace(b.byte(valueEnd - 1)) { valueEnd -= 1 }
-        fields.append(HTTP1Field(name: start..<nameEnd, value: valueStart..<valueEnd))
+        appendField(b, name: start..<nameEnd, value: valueStart..<valueEnd)
         return next
     }
 

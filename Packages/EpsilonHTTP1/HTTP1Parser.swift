@@ -58,20 +58,23 @@ public struct HTTP1Parser: Sendable {
         var version = HTTP1Version.http11
     }
 
-    enum State: Sendable {
-        case head(HeadProgress)
-        case fixedBody(remaining: UInt64)
+    /// Where the parser stands. Payload-free, so dispatching on it is one jump: what a state
+    /// needs lives beside it (``progress`` for heads and trailers, ``remaining`` for body
+    /// bytes, ``failure`` once failed).
+    enum State: UInt8, Sendable {
+        case head
+        case fixedBody
         case bodyUntilClose
         case chunkLine
-        case chunkData(remaining: UInt64)
+        case chunkData
         case chunkDataEnd
-        case trailers(HeadProgress)
+        case trailers
         /// The last chunk and its trailers are done: report `chunkEnd`, then the end.
         case lastChunkEnd
         case messageEnd
         case upgraded
         case closed
-        case failed(HTTP1ParseError)
+        case failed
     }
 
     /// The side this parser reads.
@@ -82,7 +85,18 @@ public struct HTTP1Parser: Sendable {
     /// that returned it. Reused for every message.
     public internal(set) var fields: [HTTP1Field] = []
 
-    var state: State = .head(HeadProgress())
+    var state: State = .head
+    /// The head or trailer section being parsed (states `head` and `trailers`).
+    var progress = HeadProgress()
+    /// Body bytes left in a Content-Length body or a chunk (states `fixedBody` and `chunkData`).
+    var remaining: UInt64 = 0
+    /// The error the parser failed with (state `failed`).
+    var failure = HTTP1ParseError(.unexpectedEndOfStream, at: 0)
+    /// Which stored fields may be framing fields (Content-Length, Transfer-Encoding,
+    /// Connection, Upgrade, Host, Expect), told apart by length and first byte as each is
+    /// stored: bit k for field k, bit 63 for any field from index 63 on. Only these are compared
+    /// in full when the head completes.
+    var framingCandidates: UInt64 = 0
     /// Bytes consumed since the parser was created: the base of error offsets.
     var streamOffset = 0
     var requestKind: RequestKind = .ordinary
@@ -114,13 +128,12 @@ public struct HTTP1Parser: Sendable {
 
     /// Continues parsing HTTP/1.1 after an ``HTTP1Event/upgrade`` the server declined.
     public mutating func declineUpgrade() {
-        if case .upgraded = state { startNextMessage(keepAlive: messageKeepsAlive) }
+        if state == .upgraded { startNextMessage(keepAlive: messageKeepsAlive) }
     }
 
     /// Whether the parser is between messages, with no partial message buffered.
     public var isIdle: Bool {
-        if case .head(let progress) = state { return progress.next == 0 && !progress.partialLine }
-        return false
+        state == .head && progress.next == 0 && !progress.partialLine
     }
 
     /// Parses the next event from `bytes`, which must begin with the bytes the previous call
@@ -130,7 +143,7 @@ public struct HTTP1Parser: Sendable {
         do {
             step = try nextStep(bytes)
         } catch {
-            state = .failed(error)
+            fail(error)
             throw error
         }
         streamOffset += step.consumed
@@ -156,32 +169,36 @@ public struct HTTP1Parser: Sendable {
             return .end
         case .closed, .upgraded:
             return nil
-        case .head(let progress) where progress.next == 0 && !progress.partialLine:
+        case .head where progress.next == 0 && !progress.partialLine:
             state = .closed
             return nil
-        case .failed(let error):
-            throw error
+        case .failed:
+            throw failure
         default:
             let error = HTTP1ParseError(.unexpectedEndOfStream, at: streamOffset)
-            state = .failed(error)
+            fail(error)
             throw error
         }
     }
 
     // MARK: Dispatch
 
+    /// Inlined into ``parse(_:)-(UnsafeRawBufferPointer)`` so the step is built in place, not
+    /// copied out (it is as large as a head).
+    @inline(__always)
     mutating func nextStep(_ b: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
         if pendingExpectContinue {
             pendingExpectContinue = false
             return HTTP1Step(.expectContinue, consumed: 0)
         }
         switch state {
-        case .head(var progress):
-            return try parseHead(b, progress: &progress)
-        case .fixedBody(let remaining):
+        case .head:
+            return try parseHead(b)
+        case .fixedBody:
             guard b.count > 0 else { return HTTP1Step(.needMoreData, consumed: 0) }
             let n = Int(min(UInt64(b.count), remaining))
-            state = remaining == UInt64(n) ? .messageEnd : .fixedBody(remaining: remaining - UInt64(n))
+            remaining -= UInt64(n)
+            if remaining == 0 { state = .messageEnd }
             return HTTP1Step(.body(0..<n), consumed: n)
         case .bodyUntilClose:
             guard b.count > 0 else { return HTTP1Step(.needMoreData, consumed: 0) }
@@ -196,15 +213,16 @@ public struct HTTP1Parser: Sendable {
             return HTTP1Step(.body(0..<n), consumed: n)
         case .chunkLine:
             return try parseChunkLine(b)
-        case .chunkData(let remaining):
+        case .chunkData:
             guard b.count > 0 else { return HTTP1Step(.needMoreData, consumed: 0) }
             let n = Int(min(UInt64(b.count), remaining))
-            state = remaining == UInt64(n) ? .chunkDataEnd : .chunkData(remaining: remaining - UInt64(n))
+            remaining -= UInt64(n)
+            if remaining == 0 { state = .chunkDataEnd }
             return HTTP1Step(.body(0..<n), consumed: n)
         case .chunkDataEnd:
             return try parseChunkDataEnd(b)
-        case .trailers(var progress):
-            return try parseTrailers(b, progress: &progress)
+        case .trailers:
+            return try parseTrailers(b)
         case .lastChunkEnd:
             state = .messageEnd
             return HTTP1Step(.chunkEnd, consumed: 0)
@@ -220,9 +238,15 @@ public struct HTTP1Parser: Sendable {
                 throw HTTP1ParseError(.dataAfterClose, at: streamOffset)
             }
             return HTTP1Step(.needMoreData, consumed: b.count)
-        case .failed(let error):
-            throw error
+        case .failed:
+            throw failure
         }
+    }
+
+    /// Leaves the parser failed: every further call throws `error`.
+    mutating func fail(_ error: HTTP1ParseError) {
+        state = .failed
+        failure = error
     }
 
     /// Counts body bytes against the configured limit.
@@ -246,7 +270,8 @@ public struct HTTP1Parser: Sendable {
     mutating func startNextMessage(keepAlive: Bool) {
         bodyBytesSeen = 0
         if keepAlive {
-            state = .head(HeadProgress())
+            state = .head
+            progress = HeadProgress()
         } else {
             state = .closed
         }

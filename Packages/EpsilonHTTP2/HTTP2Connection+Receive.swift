@@ -162,11 +162,14 @@ extension HTTP2Connection {
             streams.values[index] = stream
         }
         creditConnection(padding)
-        creditStream(id, padding)
+        if !endStream { creditStream(at: index, padding) }
         handler.handle(.data(streamID: id, body, endStream: endStream))
         if configuration.windowReplenishment == .automatic {
             creditConnection(body.count)
-            creditStream(id, body.count)
+            // With END_STREAM the peer may send no more: no stream credit is owed (and the
+            // stream may be gone). Otherwise `index` still points at it: neither the handler
+            // nor the credit calls above add or remove streams.
+            if !endStream { creditStream(at: index, body.count) }
         }
     }
 

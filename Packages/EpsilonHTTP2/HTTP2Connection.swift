@@ -436,10 +436,29 @@ public struct HTTP2Connection: Sendable {
     /// the peer may still send on it.
     mutating func creditStream(_ id: UInt32, _ count: Int) {
         guard count > 0, let index = streams.index(forKey: id) else { return }
-        guard streams.values[index].peerMaySend else { return }
-        let room = http2MaxWindowSize &- streams.values[index].receiveWindow
-        streams.values[index].unacknowledged = min(streams.values[index].unacknowledged &+ count, room, http2MaxWindowSize)
-        sendOwedCredit(at: index)
+        creditStream(at: index, count)
+    }
+
+    /// ``creditStream(_:_:)`` for a stream already found: one read and one write of its
+    /// state, no second hash lookup (DATA is the hot path).
+    mutating func creditStream(at index: Dictionary<UInt32, StreamState>.Index, _ count: Int) {
+        guard count > 0 else { return }
+        var stream = streams.values[index]
+        guard stream.peerMaySend else { return }
+        let room = http2MaxWindowSize &- stream.receiveWindow
+        stream.unacknowledged = min(stream.unacknowledged &+ count, room, http2MaxWindowSize)
+        let owed = stream.unacknowledged
+        guard owed > 0 else {
+            streams.values[index] = stream
+            return
+        }
+        // As sendOwedCredit(at:): once half the window is owed, or at once when it is used up.
+        if owed >= max(1, localInitialWindow / 2) || stream.receiveWindow <= 0 {
+            FrameEncoder.appendWindowUpdate(streamID: streams.keys[index], increment: UInt32(owed), into: &outbound)
+            stream.receiveWindow &+= owed
+            stream.unacknowledged = 0
+        }
+        streams.values[index] = stream
     }
 
     /// Sends a stream's owed credit once half the window is owed, or at once when the peer's

@@ -1,11 +1,16 @@
-#if canImport(Darwin) || os(FreeBSD)
+#if canImport(Darwin) || os(FreeBSD) || EPSILON_KQUEUE_FACSIMILE
 // NOT BUILT OR RUN HERE: this file compiles only on Darwin/FreeBSD, which this project's
-// Linux machines cannot build. It is kept as thin as the interface allows: everything else
-// (loop, connections, timers) is shared with the Linux backends and tested there.
+// Linux machines cannot build; `bash Tests/TypeCheck/run` type-checks it on Linux against a
+// facsimile of <sys/event.h> (EPSILON_KQUEUE_FACSIMILE). It is kept as thin as the interface
+// allows: everything else (loop, connections, timers) is shared with the Linux backends and
+// tested there.
 #if canImport(Darwin)
 import Darwin
 #else
 import Glibc
+#endif
+#if EPSILON_KQUEUE_FACSIMILE
+import CKqueueFacsimile
 #endif
 
 /// The kqueue backend: one `EVFILT_READ` and one `EVFILT_WRITE` filter per descriptor,
@@ -13,7 +18,8 @@ import Glibc
 final class KqueuePoller: Poller {
     let kq: Int32
     private var changes: [kevent] = []
-    private var received = [kevent](repeating: kevent(), count: 1024)
+    // `Array<kevent>`, not `[kevent]`: the function kevent(...) shadows the struct in that spelling.
+    private var received = Array<kevent>(repeating: kevent(), count: 1024)
 
     var backend: PollerBackend { .kqueue }
     var isEdgeTriggered: Bool { false }
@@ -55,7 +61,9 @@ final class KqueuePoller: Poller {
     func wait(timeoutMilliseconds: Int32, into events: inout [PollerEvent]) throws(TransportError) {
         var timeout = timespec(tv_sec: Int(timeoutMilliseconds / 1000), tv_nsec: Int(timeoutMilliseconds % 1000) * 1_000_000)
         let count = received.withUnsafeMutableBufferPointer { buffer in
-            kevent(kq, nil, 0, buffer.baseAddress, Int32(buffer.count), timeoutMilliseconds < 0 ? nil : &timeout)
+            withUnsafePointer(to: &timeout) { limit in
+                kevent(kq, nil, 0, buffer.baseAddress, Int32(buffer.count), timeoutMilliseconds < 0 ? nil : limit)
+            }
         }
         if count < 0 {
             if errno == EINTR { return }

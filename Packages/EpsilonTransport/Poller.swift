@@ -173,7 +173,7 @@ public enum PollerBackend: String, Sendable, CaseIterable, CustomStringConvertib
             throw .backendUnavailable("io_uring exists only on Linux")
             #endif
         case .kqueue:
-            #if canImport(Darwin) || os(FreeBSD)
+            #if canImport(Darwin) || os(FreeBSD) || EPSILON_KQUEUE_FACSIMILE
             return try KqueuePoller()
             #else
             throw .backendUnavailable("kqueue exists only on Darwin and the BSDs")

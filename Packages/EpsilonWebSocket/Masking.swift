@@ -45,6 +45,18 @@ public enum Masking {
         if count >= 16 {
             // Same size, plain bits: the two 8-byte patterns laid side by side.
             let pattern16 = unsafeBitCast(SIMD2<UInt64>(pattern8, pattern8), to: SIMD16<UInt8>.self)
+            // Four vectors per step: fewer loop instructions per byte, more loads in flight.
+            while i &+ 64 <= count {
+                let v0 = source.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
+                let v1 = source.loadUnaligned(fromByteOffset: i &+ 16, as: SIMD16<UInt8>.self)
+                let v2 = source.loadUnaligned(fromByteOffset: i &+ 32, as: SIMD16<UInt8>.self)
+                let v3 = source.loadUnaligned(fromByteOffset: i &+ 48, as: SIMD16<UInt8>.self)
+                destination.storeBytes(of: v0 ^ pattern16, toByteOffset: i, as: SIMD16<UInt8>.self)
+                destination.storeBytes(of: v1 ^ pattern16, toByteOffset: i &+ 16, as: SIMD16<UInt8>.self)
+                destination.storeBytes(of: v2 ^ pattern16, toByteOffset: i &+ 32, as: SIMD16<UInt8>.self)
+                destination.storeBytes(of: v3 ^ pattern16, toByteOffset: i &+ 48, as: SIMD16<UInt8>.self)
+                i &+= 64
+            }
             while i &+ 16 <= count {
                 let v = source.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
                 destination.storeBytes(of: v ^ pattern16, toByteOffset: i, as: SIMD16<UInt8>.self)

@@ -23,6 +23,8 @@ struct Workload {
     let bytesPerOp: Int
     let ours: Contender
     let peers: [Contender]
+    /// Further sides of ours that only `--run` reaches (for callgrind.sh), never timed.
+    var extras: [Contender] = []
 }
 
 struct Settings {

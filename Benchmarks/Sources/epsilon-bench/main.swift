@@ -3,6 +3,7 @@
 //        epsilon-bench --run ID --side NAME --ops N   (one side only; for callgrind.sh)
 import CBenchMalloc
 import CBenchPeers
+import CNghttp2
 import Foundation
 
 var settings = Settings()
@@ -18,7 +19,8 @@ while let argument = arguments.next() {
     case "--side": runSide = arguments.next() ?? runSide
     case "--ops": runOps = Int(arguments.next() ?? "") ?? runOps
     case "--list":
-        print("pico-703 browser-10 browser-30 pipelined-32 response-cl response-chunked hpack-decode hpack-encode")
+        print("pico-703 browser-10 browser-30 pipelined-32 response-cl response-chunked hpack-decode hpack-encode "
+              + "h2-server h2-frames ws-small ws-64k ws-utf8 ws-unmask ws-unmask-utf8")
         exit(0)
     default:
         print("usage: epsilon-bench [--quick] [--only ID,...] [--list] | --run ID --side NAME --ops N")
@@ -28,8 +30,11 @@ while let argument = arguments.next() {
 
 func workloads(matching ids: [String]?) -> [Workload] {
     var all: [Workload] = []
-    if ids == nil || ids!.contains(where: { !$0.hasPrefix("hpack") }) { all += http1Workloads() }
+    let families = ["hpack", "h2-", "ws-"]
+    if ids == nil || ids!.contains(where: { id in !families.contains(where: { id.hasPrefix($0) }) }) { all += http1Workloads() }
     if ids == nil || ids!.contains(where: { $0.hasPrefix("hpack") }) { all += hpackWorkloads() }
+    if ids == nil || ids!.contains(where: { $0.hasPrefix("h2-") }) { all += http2Workloads() }
+    if ids == nil || ids!.contains(where: { $0.hasPrefix("ws-") }) { all += webSocketWorkloads() }
     return ids.map { ids in all.filter { ids.contains($0.id) } } ?? all
 }
 
@@ -37,8 +42,9 @@ func workloads(matching ids: [String]?) -> [Workload] {
 // difference of two such runs (callgrind.sh), so set-up cancels out.
 if let runID {
     guard let workload = workloads(matching: [runID]).first else { print("no workload \(runID)"); exit(2) }
-    guard let side = ([workload.ours] + workload.peers).first(where: { $0.name == runSide }) else {
-        print("no side \(runSide) in \(runID): " + ([workload.ours] + workload.peers).map(\.name).joined(separator: ", "))
+    let sides = [workload.ours] + workload.peers + workload.extras
+    guard let side = sides.first(where: { $0.name == runSide }) else {
+        print("no side \(runSide) in \(runID): " + sides.map(\.name).joined(separator: ", "))
         exit(2)
     }
     let check = side.run(runOps)
@@ -54,7 +60,7 @@ let httpParserVersion = bench_http_parser_version()
 print("epsilon-bench\(settings.quick ? " --quick" : ""): \(ProcessInfo.processInfo.activeProcessorCount) CPUs, load average \(loadBefore) at start")
 print("peers: picohttpparser (pycohttpparser 1.1.0), llhttp \(llhttpVersion / 10000).\(llhttpVersion / 100 % 100).\(llhttpVersion % 100), "
       + "http-parser \(httpParserVersion / 10000).\(httpParserVersion / 100 % 100).\(httpParserVersion % 100) (Debian), "
-      + "swift-nio 2.101.3, swift-nio-http2 1.46.0 (NIOHPACK), nghttp2 (Debian libnghttp2)")
+      + "swift-nio 2.101.3 (NIOHTTP1, NIOWebSocket), swift-nio-http2 1.46.0 (NIOHPACK, NIOHTTP2), nghttp2 \(String(cString: nghttp2_version(0)!.pointee.version_str)) (Debian libnghttp2), glibc memcpy")
 print("build: Swift -O (release), C peers clang -O2 -march=x86-64 (plain x86-64, no -march=native); "
       + "\(settings.rounds) interleaved rounds of ~\(String(format: "%.0f", settings.sampleSeconds * 1000)) ms of thread CPU time per side; times are the best round, "
       + "(med) is the ratio of medians; ratio = peer time / ours, > 1 means Epsilon is faster; allocs per item")
