@@ -59,6 +59,14 @@ enum Word {
         return (x ^ e) & ~letters == 0
     }
 
+    /// Bytes of `x` that are not visible ASCII (0x21...0x7E): like ``controlOrDEL(_:)`` with
+    /// 0x5F in place of 0x60, so 0x20 stops too, and every byte of 0x80 and more stops.
+    @inlinable @inline(__always)
+    static func notVisible(_ x: UInt64) -> UInt64 {
+        let y = x & 0x7F7F_7F7F_7F7F_7F7F
+        return (~((y &+ 0x5F5F_5F5F_5F5F_5F5F) ^ (y &+ ones)) | x) & highBits
+    }
+
     /// Bytes of `x` equal to `byte`.
     @inlinable @inline(__always)
     static func equal(_ x: UInt64, _ byte: UInt8) -> UInt64 {
@@ -101,6 +109,12 @@ extension UnsafeRawBufferPointer {
     /// Two words per step: values are long enough for it to pay.
     @inlinable
     func firstControlByte(from start: Int, to end: Int) -> Int {
+        firstControlByteInlined(from: start, to: end)
+    }
+
+    /// ``firstControlByte(from:to:)`` always inlined, for the one hot loop that saves the call.
+    @inlinable @inline(__always)
+    func firstControlByteInlined(from start: Int, to end: Int) -> Int {
         var i = start
         while i &+ 16 <= end {
             let low = Word.controlOrDEL(word(i)), high = Word.controlOrDEL(word(i &+ 8))
@@ -123,20 +137,26 @@ extension UnsafeRawBufferPointer {
     }
 
     /// The first byte in `from..<end` that is not visible ASCII (0x21...0x7E), or `end`.
-    /// A request-target stops here.
+    /// A request-target stops here. Two words per step, like ``firstControlByte(from:to:)``.
     @inlinable
     func firstNonVisibleASCII(from start: Int, to end: Int) -> Int {
         var i = start
-        while i + 8 <= end {
-            let x = word(i)
-            let stop = Word.below(x, 0x21) | Word.equal(x, 0x7F) | (x & Word.highBits)
-            if stop != 0 { return i + stop.trailingZeroBitCount >> 3 }
-            i += 8
+        while i &+ 16 <= end {
+            let low = Word.notVisible(word(i)), high = Word.notVisible(word(i &+ 8))
+            if low | high != 0 {
+                return low != 0 ? i &+ low.trailingZeroBitCount &>> 3 : i &+ 8 &+ high.trailingZeroBitCount &>> 3
+            }
+            i &+= 16
+        }
+        if i &+ 8 <= end {
+            let stop = Word.notVisible(word(i))
+            if stop != 0 { return i &+ stop.trailingZeroBitCount &>> 3 }
+            i &+= 8
         }
         while i < end {
             let b = byte(i)
             if b <= asciiSP || b >= 0x7F { return i }
-            i += 1
+            i &+= 1
         }
         return end
     }
@@ -145,7 +165,7 @@ extension UnsafeRawBufferPointer {
     /// One table load per byte: field names are short, and the token set has too many
     /// holes for a word-wide test to pay off.
     /// Four bytes per bound check.
-    @inlinable
+    @inlinable @inline(__always)
     func firstNonToken(from start: Int, to end: Int) -> Int {
         var i = start
         while i &+ 4 <= end {

@@ -4,6 +4,8 @@
 // Strict mode allows no whitespace around the size or the extensions' separators.
 
 extension HTTP1Parser {
+    /// Inlined into the dispatch (like ``parseChunkDataEnd(_:)``) so its step is built in place.
+    @inline(__always)
     mutating func parseChunkLine(_ whole: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
         let limit = configuration.maxChunkLineBytes
         // The usual line, whole: up to 15 hex digits (no overflow) and CRLF within the limit.
@@ -11,7 +13,9 @@ extension HTTP1Parser {
         var digits = 0
         var size: UInt64 = 0
         let count = whole.count
-        while digits < count && digits < 15, let digit = hexValue(whole.byte(digits)) {
+        while digits < count && digits < 15 {
+            let digit = hexDigitTable.utf8Start[Int(whole.byte(digits))] &- 0x30
+            guard digit < 16 else { break }
             size = size &<< 4 | UInt64(digit)
             digits &+= 1
         }
@@ -142,6 +146,7 @@ extension HTTP1Parser {
     }
 
     /// Expects the CRLF after chunk data.
+    @inline(__always)
     mutating func parseChunkDataEnd(_ b: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
         let lenient = configuration.leniencies
         guard b.count > 0 else { return HTTP1Step(.needMoreData, consumed: 0) }
@@ -167,6 +172,15 @@ extension HTTP1Parser {
         return HTTP1Step(.chunkEnd, consumed: 0)
     }
 }
+
+/// For each byte, `"0"` plus its value as a hex digit (`0`...`9`, `:`...`?` for 10...15), or
+/// `z` for a byte that is not one: one load per digit.
+let hexDigitTable: StaticString = """
+zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz0123456789zzzzzz\
+z:;<=>?zzzzzzzzzzzzzzzzzzzzzzzzzz:;<=>?zzzzzzzzzzzzzzzzzzzzzzzzz\
+zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\
+zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz
+"""
 
 @inline(__always)
 func hexValue(_ byte: UInt8) -> UInt8? {

@@ -40,7 +40,10 @@ extension HTTP1Parser {
             progress.startLineDone = true
             progress.next = next
         }
-        if let step = try parsePlainFieldLines(b) { return step }
+        if let end = parsePlainFieldLines(b) {
+            let head = try makeHead(b, progress: progress, length: end)
+            return HTTP1Step(.head(head), consumed: end)
+        }
         while true {
             let start = progress.next
             let next: Int?
@@ -68,9 +71,8 @@ extension HTTP1Parser {
     /// every limit) in one straight scan, and reports the head if its CRLF blank line follows.
     /// Any other line (still arriving, folded, lenient, malformed, over a limit) is left at
     /// `progress.next` for ``parseFieldLine(_:from:)``, which parses it the same way or
-    /// reports it. Returns `nil` when it stops before the head's end.
-    @inline(__always)
-    mutating func parsePlainFieldLines(_ b: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step? {
+    /// reports it. Returns the head's length when its blank line was reached, else `nil`.
+    mutating func parsePlainFieldLines(_ b: UnsafeRawBufferPointer) -> Int? {
         let count = b.count
         let maxHead = configuration.maxHeadBytes
         let maxFields = configuration.maxFieldCount
@@ -80,8 +82,8 @@ extension HTTP1Parser {
             if first == asciiCR {
                 let end = i + 2
                 guard end <= count, b.byte(i + 1) == asciiLF, end <= maxHead else { break }
-                let head = try makeHead(b, progress: progress, length: end)
-                return HTTP1Step(.head(head), consumed: end)
+                progress.next = i
+                return end
             }
             let nameEnd = b.firstNonToken(from: i, to: count)
             guard nameEnd > i, nameEnd < count, b.byte(nameEnd) == asciiColon else { break }
@@ -89,7 +91,7 @@ extension HTTP1Parser {
             while valueStart < count, isWhitespace(b.byte(valueStart)) { valueStart += 1 }
             var lineEnd = valueStart
             while true {
-                lineEnd = b.firstControlByte(from: lineEnd, to: count)
+                lineEnd = b.firstControlByteInlined(from: lineEnd, to: count)
                 guard lineEnd < count, b.byte(lineEnd) == asciiHTAB else { break }
                 lineEnd += 1
             }
