@@ -21,6 +21,8 @@ let package = Package(
         .package(name: "Epsilon", path: ".."),
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-http2", exact: "1.46.0"),
+        // package-benchmark, for EpsilonMicro's allocation counts (its malloc interposer).
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         .target(name: "CBenchPeers", path: "Sources/CBenchPeers", cSettings: peerFlags,
@@ -44,6 +46,26 @@ let package = Package(
             ],
             path: "Sources/epsilon-bench",
             swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // Allocations and time per operation under package-benchmark (see README.md):
+        //   swift package --package-path Benchmarks --disable-sandbox benchmark --target EpsilonMicro --scale
+        .executableTarget(
+            name: "EpsilonMicro",
+            dependencies: [
+                "CBenchPeers", "CNghttp2",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "EpsilonHTTP1", package: "Epsilon"),
+                .product(name: "EpsilonHPACK", package: "Epsilon"),
+                .product(name: "EpsilonWebSocket", package: "Epsilon"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+            ],
+            path: "Benchmarks/EpsilonMicro",
+            swiftSettings: [.swiftLanguageMode(.v6)],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         // The SwiftNIO peer for the load figures (Benchmarks/load/run.sh).
         .executableTarget(

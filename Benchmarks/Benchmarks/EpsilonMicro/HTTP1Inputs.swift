@@ -1,0 +1,1 @@
+../../Sources/epsilon-bench/HTTP1Inputs.swift
