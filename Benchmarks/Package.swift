@@ -48,7 +48,7 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // Allocations and time per operation under package-benchmark (see README.md):
-        //   swift package --package-path Benchmarks --disable-sandbox benchmark --target EpsilonMicro --scale
+        //   swift package --package-path Benchmarks --disable-sandbox benchmark --target EpsilonMicro
         .executableTarget(
             name: "EpsilonMicro",
             dependencies: [

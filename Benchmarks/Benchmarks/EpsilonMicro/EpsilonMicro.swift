@@ -1,7 +1,7 @@
 // package-benchmark micro-benchmarks: allocations (and time) per operation for ours and each peer,
 // counted by package-benchmark's MallocInterposer trait. The workloads are epsilon-bench's own
 // (the linked *Workloads.swift files), so both tools measure the same sides on the same inputs.
-//   swift package --package-path Benchmarks --disable-sandbox benchmark --target EpsilonMicro --scale
+//   swift package --package-path Benchmarks --disable-sandbox benchmark --target EpsilonMicro
 import Benchmark
 
 let benchmarks: @Sendable () -> Void = {
