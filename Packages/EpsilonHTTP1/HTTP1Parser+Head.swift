@@ -330,6 +330,8 @@ extension HTTP1Parser {
     }
 
     /// RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT. Returns `nil` when incomplete.
+    /// Always inlined: a call from a mutating method would copy the whole parser first.
+    @inline(__always)
     func parseVersion(_ b: UnsafeRawBufferPointer, _ start: Int) throws(HTTP1ParseError) -> HTTP1Version? {
         if start + 8 <= b.count {
             // The usual versions, compared as one word ("HTTP/1.1" and "HTTP/1.0", little-endian).
