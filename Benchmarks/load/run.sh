@@ -1,23 +1,24 @@
 #!/usr/bin/env bash
-# Load figures for the preview HTTP/1.1 server against nginx and a SwiftNIO NIOHTTP1 server,
-# measured in one run, loopback only:
+# Load figures for the preview HTTP/1.1 server (on the default backend, and as `epsilon-uring` on
+# io_uring's completion model) against nginx and a SwiftNIO NIOHTTP1 server, measured in one
+# run, loopback only:
 #   - requests/s under `wrk -t1 -c100 -d10s`, each server pinned to CPU 0 and wrk to CPU 1,
-#     the servers taken in turn (A B C, ROUNDS times);
+#     the servers taken in turn (A B C D, ROUNDS times; the best round counts);
 #   - round-trip latency, one request at a time over keep-alive (p50/p99), client on CPU 1;
 #   - resident memory per idle connection: RSS delta ÷ connections with 10,000 keep-alive
 #     connections open (each served one request), right after the server started.
 # Every server answers "Hello, World!" (13 bytes, text/plain, keep-alive). nginx also sends Date.
 #
 # Usage (from the repository root, after bash Benchmarks/setup.sh):
-#   bash Benchmarks/load/run.sh            ROUNDS=2 DURATION=10s IDLE=10000 by default
+#   bash Benchmarks/load/run.sh            ROUNDS=3 DURATION=10s IDLE=10000 by default
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
-ROUNDS="${ROUNDS:-2}"
+ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-10s}"
 IDLE="${IDLE:-10000}"
 BODY="Hello, World!"
-P_EPSILON=18080 P_NGINX=18081 P_NIO=18082
+P_EPSILON=18080 P_NGINX=18081 P_NIO=18082 P_EPSILON_URING=18083
 
 command -v wrk >/dev/null && [ -x /usr/sbin/nginx ] || { echo "run bash Benchmarks/setup.sh first (wrk, nginx)" >&2; exit 1; }
 ulimit -n "$(ulimit -Hn)"
@@ -79,10 +80,12 @@ serving_pid() {
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 declare -A server_pid port
-port[epsilon]=$P_EPSILON; port[nginx]=$P_NGINX; port[nio]=$P_NIO
+port[epsilon]=$P_EPSILON; port[nginx]=$P_NGINX; port[nio]=$P_NIO; port[epsilon-uring]=$P_EPSILON_URING
 start_server() {
     case "$1" in
         epsilon) taskset -c 0 "$EPSILON" serve --plain-hello --port $P_EPSILON --loops 1 --body "$BODY" >"$work/epsilon.log" 2>&1 & ;;
+        # The same server on io_uring's completion model (falls back, and says so, if refused).
+        epsilon-uring) EPSILON_POLLER=io_uring taskset -c 0 "$EPSILON" serve --plain-hello --port $P_EPSILON_URING --loops 1 --body "$BODY" >"$work/epsilon-uring.log" 2>&1 & ;;
         nginx) taskset -c 0 /usr/sbin/nginx -p "$work" -c "$work/nginx.conf" >"$work/nginx.log" 2>&1 & ;;
         nio) taskset -c 0 "$NIO" $P_NIO "$BODY" >"$work/nio.log" 2>&1 & ;;
     esac
@@ -91,12 +94,12 @@ start_server() {
     wait_port "${port[$1]}"
 }
 
-names=(epsilon nginx nio)
+names=(epsilon epsilon-uring nginx nio)
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at start; servers on CPU 0, clients on CPU 1"
 for name in "${names[@]}"; do start_server "$name"; done
 sleep 1
-server_version_line="epsilon: $(head -1 "$work/epsilon.log" | cut -c1-120)"
-echo "$server_version_line"
+echo "epsilon: $(head -1 "$work/epsilon.log" | cut -c1-160)"
+echo "epsilon-uring: $(head -1 "$work/epsilon-uring.log" | cut -c1-160)"
 echo "nginx: $(/usr/sbin/nginx -v 2>&1 | sed 's/.*: //'), one worker, return 200; nio: swift-nio 2.101.3 NIOHTTP1, one event loop"
 
 # 1. Resident memory per idle connection, servers fresh (nothing served yet but a probe).
@@ -145,11 +148,11 @@ done
 
 echo
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at end"
-printf "%-9s %12s %14s %14s %9s %9s  %s\n" server "req/s (best)" "epsilon ratio" "RSS/idle conn" "p50 (µs)" "p99 (µs)" "wrk errors"
+printf "%-13s %12s %14s %14s %9s %9s  %s\n" server "req/s (best)" "epsilon ratio" "RSS/idle conn" "p50 (µs)" "p99 (µs)" "wrk errors"
 for name in "${names[@]}"; do
     ratio=$(awk -v a="${best[epsilon]}" -v b="${best[$name]}" 'BEGIN { printf "%.2f", a / b }')
     p50=$(echo "${latency[$name]}" | sed -n 's/.* p50 \([0-9.]*\).*/\1/p')
     p99=$(echo "${latency[$name]}" | sed -n 's/.* p99 \([0-9.]*\).*/\1/p')
-    printf "%-9s %12.0f %14s %11s kB %9s %9s  %s\n" "$name" "${best[$name]}" "$ratio" "${rss_per[$name]}" "$p50" "$p99" "${errors[$name]:-none}"
+    printf "%-13s %12.0f %14s %11s kB %9s %9s  %s\n" "$name" "${best[$name]}" "$ratio" "${rss_per[$name]}" "$p50" "$p99" "${errors[$name]:-none}"
 done
 echo "(epsilon ratio = epsilon req/s ÷ this server's req/s; > 1 means epsilon served more)"

@@ -173,11 +173,15 @@ public struct HeaderBlockEncoder: Sendable {
         beginBlock(into: &output)
         // A counted loop rather than `for in`: unoptimised builds allocate for the iterator,
         // and the allocation test runs in debug too.
-        var index = 0
-        let count = fields.count
-        while index < count {
-            append(fields[index], into: &output)
-            index &+= 1
+        // Through the buffer: each field is borrowed in place, not copied out of the array
+        // (a copy retains and releases both strings).
+        fields.withUnsafeBufferPointer { buffer in
+            var index = 0
+            let count = buffer.count
+            while index < count {
+                append(buffer[index], into: &output)
+                index &+= 1
+            }
         }
     }
 

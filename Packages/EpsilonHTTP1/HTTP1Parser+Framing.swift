@@ -123,7 +123,10 @@ extension HTTP1Parser {
     }
 
     /// Reads the fields marked in ``framingCandidates``, in field order.
-    func readFramingFields(_ b: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> FramingFields {
+    ///
+    /// This and the readers below change nothing but are `mutating`: calling a non-mutating
+    /// method from the mutating `makeHead` copies the whole parser (a 218-byte memcpy) first.
+    mutating func readFramingFields(_ b: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> FramingFields {
         var found = FramingFields()
         var mask = framingCandidates
         while mask != 0 {
@@ -139,7 +142,7 @@ extension HTTP1Parser {
     }
 
     @inline(__always)
-    func readFramingField(_ b: UnsafeRawBufferPointer, _ field: HTTP1Field, into found: inout FramingFields) throws(HTTP1ParseError) {
+    mutating func readFramingField(_ b: UnsafeRawBufferPointer, _ field: HTTP1Field, into found: inout FramingFields) throws(HTTP1ParseError) {
         let name = field.name, value = field.value
         switch name.count {
         case 14 where b.tokenEqualsIgnoringCase(name, "content-length"):
@@ -160,7 +163,7 @@ extension HTTP1Parser {
     }
 
     /// RFC 9110 §8.6: Content-Length = 1*DIGIT; a list of equal values only when allowed.
-    func readContentLength(_ b: UnsafeRawBufferPointer, _ value: Range<Int>, into found: inout FramingFields) throws(HTTP1ParseError) {
+    mutating func readContentLength(_ b: UnsafeRawBufferPointer, _ value: Range<Int>, into found: inout FramingFields) throws(HTTP1ParseError) {
         let repeatable = configuration.leniencies.contains(.repeatedContentLength)
         if found.flags.contains(.contentLength) && !repeatable {
             throw HTTP1ParseError(.conflictingContentLength, at: streamOffset + value.lowerBound)
@@ -198,7 +201,7 @@ extension HTTP1Parser {
     }
 
     /// RFC 9112 §6.1: Transfer-Encoding = #transfer-coding; `chunked` at most once, and last.
-    func readTransferEncoding(_ b: UnsafeRawBufferPointer, _ value: Range<Int>, into found: inout FramingFields) throws(HTTP1ParseError) {
+    mutating func readTransferEncoding(_ b: UnsafeRawBufferPointer, _ value: Range<Int>, into found: inout FramingFields) throws(HTTP1ParseError) {
         // A folded value (lenient) is whitespace-separated like OWS; CR and LF count as such.
         func isSpace(_ byte: UInt8) -> Bool { isWhitespace(byte) || byte == asciiCR || byte == asciiLF }
         var sawCoding = false
@@ -231,7 +234,7 @@ extension HTTP1Parser {
     }
 
     /// RFC 9110 §7.6.1: Connection = #connection-option.
-    func readConnection(_ b: UnsafeRawBufferPointer, _ value: Range<Int>, into found: inout FramingFields) {
+    mutating func readConnection(_ b: UnsafeRawBufferPointer, _ value: Range<Int>, into found: inout FramingFields) {
         // The usual value is one option: compared whole, it needs no list scan.
         switch value.count {
         case 10 where b.equalsIgnoringCase(value, "keep-alive"):

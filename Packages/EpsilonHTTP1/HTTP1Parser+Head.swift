@@ -25,7 +25,8 @@ extension HTTP1Parser {
                 return HTTP1Step(.needMoreData, consumed: skip)
             }
             if !progress.startLineDone {
-                fields.removeAll(keepingCapacity: true)
+                // The last head's fields stay until this head's are parsed over them.
+                staleFields = true
                 framingCandidates = 0
             }
         }
@@ -72,51 +73,104 @@ extension HTTP1Parser {
     /// Any other line (still arriving, folded, lenient, malformed, over a limit) is left at
     /// `progress.next` for ``parseFieldLine(_:from:)``, which parses it the same way or
     /// reports it. Returns the head's length when its blank line was reached, else `nil`.
+    ///
+    /// Fields go into the slots the array already holds (stale ones of the last head) under
+    /// one uniqueness check, then are appended; the array is cut to the fields parsed on exit.
     mutating func parsePlainFieldLines(_ b: UnsafeRawBufferPointer) -> Int? {
-        let count = b.count
-        let maxHead = configuration.maxHeadBytes
-        let maxFields = configuration.maxFieldCount
+        let limits = PlainLineLimits(maxHead: configuration.maxHeadBytes, maxFields: configuration.maxFieldCount)
+        var stored = staleFields ? 0 : fields.count
+        staleFields = false
+        var candidates = framingCandidates
         var i = progress.next
-        while i < count {
-            let first = b.byte(i)
-            if first == asciiCR {
-                let end = i + 2
-                guard end <= count, b.byte(i + 1) == asciiLF, end <= maxHead else { break }
-                progress.next = i
-                return end
+        var line = PlainLine.other
+        if stored < fields.count {
+            fields.withUnsafeMutableBufferPointer { slots in
+                while stored < slots.count {
+                    line = Self.plainLine(b, at: i, stored: stored, limits: limits)
+                    guard case .field(let field, let next) = line else { return }
+                    slots[stored] = field
+                    candidates |= Self.framingCandidateBit(b, field.name, index: stored)
+                    stored &+= 1
+                    i = next
+                }
+                line = .other
             }
-            let nameEnd = b.firstNonToken(from: i, to: count)
-            guard nameEnd > i, nameEnd < count, b.byte(nameEnd) == asciiColon else { break }
-            var valueStart = nameEnd + 1
-            while valueStart < count, isWhitespace(b.byte(valueStart)) { valueStart += 1 }
-            var lineEnd = valueStart
-            while true {
-                lineEnd = b.firstControlByteInlined(from: lineEnd, to: count)
-                guard lineEnd < count, b.byte(lineEnd) == asciiHTAB else { break }
-                lineEnd += 1
-            }
-            let next = lineEnd + 2
-            guard next <= count, b.byte(lineEnd) == asciiCR, b.byte(lineEnd + 1) == asciiLF,
-                  next <= maxHead, fields.count != maxFields else { break }
-            var valueEnd = lineEnd
-            while valueEnd > valueStart, isWhitespace(b.byte(valueEnd - 1)) { valueEnd -= 1 }
-            appendField(b, name: i..<nameEnd, value: valueStart..<valueEnd)
-            i = next
         }
+        if case .other = line {
+            while true {
+                line = Self.plainLine(b, at: i, stored: stored, limits: limits)
+                guard case .field(let field, let next) = line else { break }
+                fields.append(field)
+                candidates |= Self.framingCandidateBit(b, field.name, index: stored)
+                stored &+= 1
+                i = next
+            }
+        }
+        if fields.count > stored { fields.removeLast(fields.count &- stored) }
+        framingCandidates = candidates
         progress.next = i
+        if case .end(let end) = line { return end }
         return nil
+    }
+
+    struct PlainLineLimits {
+        var maxHead: Int
+        var maxFields: Int
+    }
+
+    enum PlainLine {
+        /// A plain field line, and where the next line starts.
+        case field(HTTP1Field, next: Int)
+        /// The CRLF blank line: the head ends here.
+        case end(Int)
+        /// Anything else: for the line-by-line path.
+        case other
+    }
+
+    /// The line at `i`, if it is a plain field line or the CRLF that ends the head, whole and
+    /// within the limits (`stored` fields are stored already).
+    @inline(__always)
+    static func plainLine(_ b: UnsafeRawBufferPointer, at i: Int, stored: Int, limits: PlainLineLimits) -> PlainLine {
+        let count = b.count
+        guard i < count else { return .other }
+        if b.byte(i) == asciiCR {
+            let end = i &+ 2
+            guard end <= count, b.byte(i &+ 1) == asciiLF, end <= limits.maxHead else { return .other }
+            return .end(end)
+        }
+        let nameEnd = b.firstNonToken(from: i, to: count)
+        guard nameEnd > i, nameEnd < count, b.byte(nameEnd) == asciiColon else { return .other }
+        var valueStart = nameEnd &+ 1
+        while valueStart < count, isWhitespace(b.byte(valueStart)) { valueStart &+= 1 }
+        var lineEnd = valueStart
+        while true {
+            lineEnd = b.firstControlByteInlined(from: lineEnd, to: count)
+            guard lineEnd < count, b.byte(lineEnd) == asciiHTAB else { break }
+            lineEnd &+= 1
+        }
+        let next = lineEnd &+ 2
+        guard next <= count, b.byte(lineEnd) == asciiCR, b.byte(lineEnd &+ 1) == asciiLF,
+              next <= limits.maxHead, stored != limits.maxFields else { return .other }
+        var valueEnd = lineEnd
+        while valueEnd > valueStart, isWhitespace(b.byte(valueEnd &- 1)) { valueEnd &-= 1 }
+        return .field(HTTP1Field(name: i..<nameEnd, value: valueStart..<valueEnd), next: next)
+    }
+
+    /// The ``framingCandidates`` bit of field `index` if its name's length and first byte are
+    /// those of a framing field, else 0.
+    @inline(__always)
+    static func framingCandidateBit(_ b: UnsafeRawBufferPointer, _ name: Range<Int>, index: Int) -> UInt64 {
+        let length = name.count
+        guard length < 32 && framingFirstBytes.utf8Start[length] == b.byte(name.lowerBound) | 0x20 else { return 0 }
+        return 1 &<< UInt64(Swift.min(index, 63))
     }
 
     /// Stores a field, marking it in ``framingCandidates`` if its length and first byte are
     /// those of a framing field.
     @inline(__always)
     mutating func appendField(_ b: UnsafeRawBufferPointer, name: Range<Int>, value: Range<Int>) {
-        let index = fields.count
+        framingCandidates |= Self.framingCandidateBit(b, name, index: fields.count)
         fields.append(HTTP1Field(name: name, value: value))
-        let length = name.count
-        if length < 32 && framingFirstBytes.utf8Start[length] == b.byte(name.lowerBound) | 0x20 {
-            framingCandidates |= 1 &<< UInt64(min(index, 63))
-        }
     }
 
     mutating func parseTrailers(_ whole: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
@@ -276,6 +330,8 @@ extension HTTP1Parser {
     }
 
     /// RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT. Returns `nil` when incomplete.
+    /// Always inlined: a call from a mutating method would copy the whole parser first.
+    @inline(__always)
     func parseVersion(_ b: UnsafeRawBufferPointer, _ start: Int) throws(HTTP1ParseError) -> HTTP1Version? {
         if start + 8 <= b.count {
             // The usual versions, compared as one word ("HTTP/1.1" and "HTTP/1.0", little-endian).

@@ -97,6 +97,9 @@ public struct HTTP1Parser: Sendable {
     /// stored: bit k for field k, bit 63 for any field from index 63 on. Only these are compared
     /// in full when the head completes.
     var framingCandidates: UInt64 = 0
+    /// Whether ``fields`` still holds the last head's fields while a new head's start line is
+    /// parsed; the field lines overwrite them (see `parsePlainFieldLines`).
+    var staleFields = false
     /// Bytes consumed since the parser was created: the base of error offsets.
     var streamOffset = 0
     var requestKind: RequestKind = .ordinary
