@@ -1,0 +1,1 @@
+../../Sources/epsilon-bench/Workload.swift
