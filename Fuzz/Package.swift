@@ -24,8 +24,8 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("HPACKDecoder", [hpack]),
     ("HPACKRoundTrip", [hpack]),
     ("HTTP2FrameDecoder", [http2]),
-    ("HTTP2ServerConnection", [http2, hpack]),
-    ("HTTP2ClientConnection", [http2, hpack]),
+    ("HTTP2ServerConnection", [http2, hpack, "FuzzHTTP2Support"]),
+    ("HTTP2ClientConnection", [http2, hpack, "FuzzHTTP2Support"]),
     ("WebSocketServer", [websocket, "FuzzWebSocketSupport"]),
     ("WebSocketClient", [websocket, "FuzzWebSocketSupport"]),
     ("WebSocketDeflateInflate", [websocket, deflate]),
@@ -57,6 +57,11 @@ let package = Package(
         .target(
             name: "FuzzHTTP1Support", dependencies: ["FuzzSupport", http1],
             path: "Support/HTTP1", swiftSettings: strict
+        ),
+        // The configuration and per-receive checks of the two HTTP/2 connection harnesses.
+        .target(
+            name: "FuzzHTTP2Support", dependencies: ["FuzzSupport", http2],
+            path: "Support/HTTP2", swiftSettings: strict
         ),
         // Drives a WebSocket Connection of either role and checks what it reports.
         .target(

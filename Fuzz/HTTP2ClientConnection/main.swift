@@ -10,9 +10,10 @@
 // events), promised streams are even, and the stream count stays bounded.
 import EpsilonHPACK
 import EpsilonHTTP2
+import FuzzHTTP2Support
 import FuzzSupport
 
-private struct Recorder: HTTP2EventHandler {
+private struct Recorder: HTTP2FuzzRecording {
     var data: [(UInt32, Int)] = []
     var dataBytes = 0
     var events = 0
@@ -61,21 +62,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
     let flags = input.byte()
     let pieceSize = Int(input.byte())
-    var configuration = HTTP2Configuration()
-    if flags & 1 != 0 {
-        configuration.headerTableSize = 256
-        configuration.maxConcurrentStreams = 4
-        configuration.maxHeaderListSize = 512
-        configuration.maxHeaderBlockSize = 1024
-        configuration.maxContinuationFrames = 2
-        configuration.maxResetsPerWindow = 8
-        configuration.maxEmptyFramesPerWindow = 8
-        configuration.maxPriorityFramesPerWindow = 8
-        configuration.maxPendingSettingsAcks = 4
-        configuration.maxPendingPingAcks = 4
-        configuration.initialWindowSize = 100
-    }
-    if flags & 2 != 0 { configuration.windowReplenishment = .manual }
+    var configuration = fuzzHTTP2Configuration(flags: flags)
     configuration.enablePush = flags & 4 != 0
     let flushEachTime = flags & 8 == 0
     let uploadEachTime = flags & 64 != 0
@@ -105,36 +92,17 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let body: [UInt8] = Array(repeating: 0x62, count: 200)
     var rest = input.rest()
     var now: UInt64 = 0
-    var failure: HTTP2ConnectionError?
+    var checker = HTTP2ReceiveChecker()
     while !rest.isEmpty {
         let n = pieceSize == 0 ? rest.count : min(pieceSize, rest.count)
         let piece = UnsafeRawBufferPointer(rebasing: rest[..<n])
         rest = UnsafeRawBufferPointer(rebasing: rest[n...])
         now &+= 1_000_000
         var recorder = Recorder()
-        let before = client.pendingOutputCount
-        do {
-            try client.receive(piece, now: now, into: &recorder)
-            fuzzCheck(failure == nil, "a closed connection accepted bytes")
-        } catch {
-            if let failure {
-                fuzzCheck(error == failure, "a closed connection threw \(error), first \(failure)")
-                fuzzCheck(recorder.events == 0, "events after the connection error")
-            } else {
-                failure = error
-            }
-            fuzzCheck(client.isClosed && client.connectionError == failure, "closed \(client.isClosed), error \(String(describing: client.connectionError))")
-            fuzzCheck(client.goawaySentLastStreamID != nil, "no GOAWAY after \(error)")
-        }
+        checker.receive(piece, now: now, on: &client, configuration: configuration, into: &recorder)
         fuzzCheck(configuration.enablePush || recorder.promised == 0, "a push promise with push disabled")
-        let queued = client.pendingOutputCount - before
-        fuzzCheck(queued <= 2 * n + 512, "\(queued) octets queued for \(n) received")
-        fuzzCheck(recorder.dataBytes <= n + 16_384 * 2, "\(recorder.dataBytes) DATA octets from \(n) received")
         fuzzCheck(client.activeStreamCount <= started + configuration.maxConcurrentStreams,
                   "\(client.activeStreamCount) streams for \(started) started")
-        if configuration.windowReplenishment == .manual {
-            for (stream, count) in recorder.data { client.consume(streamID: stream, count: count) }
-        }
         if uploadEachTime {
             do {
                 let stream = try client.startRequest(upload, endStream: false)

@@ -9,9 +9,10 @@
 // queued), events stop after it, and the stream count stays within the configured limit.
 import EpsilonHPACK
 import EpsilonHTTP2
+import FuzzHTTP2Support
 import FuzzSupport
 
-private struct Recorder: HTTP2EventHandler {
+private struct Recorder: HTTP2FuzzRecording {
     var heads: [UInt32] = []
     var data: [(UInt32, Int)] = []
     var dataBytes = 0
@@ -47,22 +48,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
     let flags = input.byte()
     let pieceSize = Int(input.byte())
-    var configuration = HTTP2Configuration()
-    if flags & 1 != 0 {
-        configuration.headerTableSize = 256
-        configuration.maxConcurrentStreams = 4
-        configuration.maxHeaderListSize = 512
-        configuration.maxHeaderBlockSize = 1024
-        configuration.maxContinuationFrames = 2
-        configuration.maxResetsPerWindow = 8
-        configuration.maxEmptyFramesPerWindow = 8
-        configuration.maxPriorityFramesPerWindow = 8
-        configuration.maxPendingSettingsAcks = 4
-        configuration.maxPendingPingAcks = 4
-        configuration.maxStreamsPerConnection = 16
-        configuration.initialWindowSize = 100
-    }
-    if flags & 2 != 0 { configuration.windowReplenishment = .manual }
+    let configuration = fuzzHTTP2Configuration(flags: flags, streamsPerConnection: 16)
     let respond = flags & 4 != 0
     let flushEachTime = flags & 8 == 0
     let step: UInt64 = [0, 1_000_000, 1_000_000_000, 20_000_000_000][Int(flags >> 4 & 3)]
@@ -81,35 +67,16 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let body: [UInt8] = Array(repeating: 0x61, count: 300)
     var rest = input.rest()
     var now: UInt64 = 0
-    var failure: HTTP2ConnectionError?
+    var checker = HTTP2ReceiveChecker()
     while !rest.isEmpty {
         let n = pieceSize == 0 ? rest.count : min(pieceSize, rest.count)
         let piece = UnsafeRawBufferPointer(rebasing: rest[..<n])
         rest = UnsafeRawBufferPointer(rebasing: rest[n...])
         now &+= step
         var recorder = Recorder()
-        let before = server.pendingOutputCount
-        do {
-            try server.receive(piece, now: now, into: &recorder)
-            fuzzCheck(failure == nil, "a closed connection accepted bytes")
-        } catch {
-            if let failure {
-                fuzzCheck(error == failure, "a closed connection threw \(error), first \(failure)")
-                fuzzCheck(recorder.events == 0, "events after the connection error")
-            } else {
-                failure = error
-            }
-            fuzzCheck(server.isClosed && server.connectionError == failure, "closed \(server.isClosed), error \(String(describing: server.connectionError))")
-            fuzzCheck(server.goawaySentLastStreamID != nil, "no GOAWAY after \(error)")
-        }
-        let queued = server.pendingOutputCount - before
-        fuzzCheck(queued <= 2 * n + 512, "\(queued) octets queued for \(n) received")
-        fuzzCheck(recorder.dataBytes <= n + 16_384 * 2, "\(recorder.dataBytes) DATA octets from \(n) received")
+        checker.receive(piece, now: now, on: &server, configuration: configuration, into: &recorder)
         fuzzCheck(server.activeStreamCount <= configuration.maxConcurrentStreams + recorder.heads.count,
                   "\(server.activeStreamCount) streams over the limit \(configuration.maxConcurrentStreams)")
-        if configuration.windowReplenishment == .manual {
-            for (stream, count) in recorder.data { server.consume(streamID: stream, count: count) }
-        }
         if respond {
             for stream in recorder.heads {
                 do {
