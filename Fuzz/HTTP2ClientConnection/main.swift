@@ -90,13 +90,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
 
     let body: [UInt8] = Array(repeating: 0x62, count: 200)
-    var rest = input.rest()
     var now: UInt64 = 0
     var checker = HTTP2ReceiveChecker()
-    while !rest.isEmpty {
-        let n = pieceSize == 0 ? rest.count : min(pieceSize, rest.count)
-        let piece = UnsafeRawBufferPointer(rebasing: rest[..<n])
-        rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+    while !input.isAtEnd {
+        let piece = input.piece(size: pieceSize)
         now &+= 1_000_000
         var recorder = Recorder()
         checker.receive(piece, now: now, on: &client, configuration: configuration, into: &recorder)

@@ -65,13 +65,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
 
     let body: [UInt8] = Array(repeating: 0x61, count: 300)
-    var rest = input.rest()
     var now: UInt64 = 0
     var checker = HTTP2ReceiveChecker()
-    while !rest.isEmpty {
-        let n = pieceSize == 0 ? rest.count : min(pieceSize, rest.count)
-        let piece = UnsafeRawBufferPointer(rebasing: rest[..<n])
-        rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+    while !input.isAtEnd {
+        let piece = input.piece(size: pieceSize)
         now &+= step
         var recorder = Recorder()
         checker.receive(piece, now: now, on: &server, configuration: configuration, into: &recorder)

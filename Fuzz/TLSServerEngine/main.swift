@@ -72,20 +72,18 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         fuzzCheck(false, "a server engine could not be made: \(error)")
         return 0
     }
-    var rest = input.rest()
     var received = 0
     var plaintext: [UInt8] = []
     var output: [UInt8] = []
     var outputTotal = 0
     var failure: TLSError?
     var completions = 0
-    while !rest.isEmpty {
-        let n = pieceSize == 0 ? rest.count : min(pieceSize, rest.count)
-        engine.receive(UnsafeRawBufferPointer(rebasing: rest[..<n]))
-        rest = UnsafeRawBufferPointer(rebasing: rest[n...])
-        received += n
-        if rest.isEmpty && flags & 2 != 0 { engine.receiveEndOfStream() }
-        if rest.isEmpty && flags & 8 != 0 { engine.close() }
+    while !input.isAtEnd {
+        let piece = input.piece(size: pieceSize)
+        engine.receive(piece)
+        received += piece.count
+        if input.isAtEnd && flags & 2 != 0 { engine.receiveEndOfStream() }
+        if input.isAtEnd && flags & 8 != 0 { engine.close() }
         do {
             let events = try engine.process(into: &plaintext)
             fuzzCheck(failure == nil, "a failed engine processed again")

@@ -48,6 +48,12 @@ public struct FuzzInput {
     public mutating func rest() -> UnsafeRawBufferPointer {
         take(remaining)
     }
+
+    /// The next piece of a stream fed in pieces: `size` bytes (fewer at the end), or everything
+    /// left when `size` is 0.
+    public mutating func piece(size: Int) -> UnsafeRawBufferPointer {
+        take(size == 0 ? remaining : size)
+    }
 }
 
 /// Stops the run with a message when a property a harness checks does not hold.

@@ -78,13 +78,10 @@ public func fuzzWebSocketConnection(role: Role, _ data: UnsafePointer<UInt8>, _ 
     var output: [UInt8] = []
     var piece: [UInt8] = []
     var failure: WebSocketError?
-    var rest = input.rest()
     let message: [UInt8] = Array("fuzz ✓".utf8)
-    while !rest.isEmpty {
-        let n = pieceSize == 0 ? rest.count : min(pieceSize, rest.count)
+    while !input.isAtEnd {
         piece.removeAll(keepingCapacity: true)
-        piece.append(contentsOf: rest[..<n])
-        rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+        piece.append(contentsOf: input.piece(size: pieceSize))
         let eventsBefore = checker.events
         do {
             try connection.receive(&piece, handler: &checker)
