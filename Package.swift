@@ -11,6 +11,8 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "Epsilon",
+    // InlineArray (the WebSocket machine, SHA-1) and Mutex (the transport) need the 2025 OSes.
+    platforms: [.macOS(.v26), .iOS(.v26), .tvOS(.v26), .watchOS(.v26), .visionOS(.v26)],
     products: [
         .library(name: "EpsilonHTTP1", targets: ["EpsilonHTTP1"]),
         .library(name: "EpsilonHPACK", targets: ["EpsilonHPACK"]),
@@ -28,15 +30,17 @@ let package = Package(
     ],
     targets: [
         // MARK: Protocol machines (standard library only)
-        .target(name: "EpsilonHTTP1", path: "Packages/EpsilonHTTP1", swiftSettings: strict),
-        .target(name: "EpsilonHPACK", path: "Packages/EpsilonHPACK", swiftSettings: strict),
-        .target(name: "EpsilonHTTP2", dependencies: ["EpsilonHPACK"], path: "Packages/EpsilonHTTP2", swiftSettings: strict),
-        .target(name: "EpsilonWebSocket", path: "Packages/EpsilonWebSocket", swiftSettings: strict),
+        // EpsilonBytes: the byte helpers the machines share (`package` access, not a product).
+        .target(name: "EpsilonBytes", path: "Packages/EpsilonBytes", swiftSettings: strict),
+        .target(name: "EpsilonHTTP1", dependencies: ["EpsilonBytes"], path: "Packages/EpsilonHTTP1", swiftSettings: strict),
+        .target(name: "EpsilonHPACK", dependencies: ["EpsilonBytes"], path: "Packages/EpsilonHPACK", swiftSettings: strict),
+        .target(name: "EpsilonHTTP2", dependencies: ["EpsilonHPACK", "EpsilonBytes"], path: "Packages/EpsilonHTTP2", swiftSettings: strict),
+        .target(name: "EpsilonWebSocket", dependencies: ["EpsilonBytes"], path: "Packages/EpsilonWebSocket", swiftSettings: strict),
         // permessage-deflate over the system zlib (zlib1g-dev).
         .systemLibrary(name: "CZlib", path: "Packages/CZlib"),
         .target(
             name: "EpsilonWebSocketDeflate",
-            dependencies: ["EpsilonWebSocket", "CZlib"],
+            dependencies: ["EpsilonWebSocket", "EpsilonBytes", "CZlib"],
             path: "Packages/EpsilonWebSocketDeflate",
             swiftSettings: strict
         ),
@@ -138,6 +142,16 @@ let package = Package(
             dependencies: ["EpsilonWebSocketDeflate", "EpsilonWebSocket", "EpsilonMallocCounter"],
             path: "Tests/EpsilonWebSocketDeflateTests",
             exclude: ["wsproto_peer.py"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EpsilonIntegrationTests",
+            dependencies: [
+                "EpsilonTransport", "EpsilonTLS", "EpsilonHTTP1", "EpsilonHTTP2", "EpsilonHPACK",
+                "EpsilonWebSocket", "EpsilonWebSocketDeflate", "EpsilonHTTPServerPreview",
+            ],
+            path: "Tests/EpsilonIntegrationTests",
+            exclude: ["README.md"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -8,7 +8,7 @@ import EpsilonTransport
 /// context it serves HTTPS: the transport puts a TLS engine under the same handler.
 ///
 /// ```swift
-/// let group = try EventLoopGroup()
+/// let group = try IOLoopGroup()
 /// let server = try await HelloServer.start(on: group, address: .ipv4("127.0.0.1", port: 8080))
 /// print("listening on \(server.localAddress)")
 ///
@@ -26,7 +26,7 @@ public enum HelloServer {
     /// With `tls` (a server context, see ``tlsContext(certificateFile:privateKeyFile:)``) every
     /// connection runs TLS; a failed handshake or a client that leaves without `close_notify`
     /// only ends that connection.
-    public static func start(on group: EventLoopGroup, address: SocketAddress, body: String = "Hello, World!",
+    public static func start(on group: IOLoopGroup, address: SocketEndpoint, body: String = "Hello, World!",
                              readHeaderTimeout: Duration = .seconds(10),
                              options: ListenerOptions = ListenerOptions(),
                              tls: TLSContext? = nil) async throws(TransportError) -> TCPServer {
@@ -50,12 +50,12 @@ public enum HelloServer {
     /// Runs the server until the calling task is cancelled, then shuts it down gracefully;
     /// with `tls` it serves HTTPS.
     /// `log` receives one line on start (address, loops, backend and why it was chosen) and one on stop.
-    public static func run(host: String = "127.0.0.1", port: UInt16 = 8080, loops: Int = EventLoopGroup.coreCount,
+    public static func run(host: String = "127.0.0.1", port: UInt16 = 8080, loops: Int = IOLoopGroup.coreCount,
                            body: String = "Hello, World!", tls: TLSContext? = nil,
                            log: @Sendable (String) -> Void) async throws {
-        let address = host.contains(":") ? try SocketAddress.ipv6(host, port: port) : try SocketAddress.ipv4(host, port: port)
+        let address = host.contains(":") ? try SocketEndpoint.ipv6(host, port: port) : try SocketEndpoint.ipv4(host, port: port)
         let (backend, reason) = PollerBackend.detect()
-        let group = try EventLoopGroup(loopCount: loops, backend: backend)
+        let group = try IOLoopGroup(loopCount: loops, backend: backend)
         do {
             let server = try await start(on: group, address: address, body: body, tls: tls)
             let scheme = tls == nil ? "HTTP/1.1" : "HTTPS (TLS 1.2/1.3, ALPN http/1.1)"

@@ -89,11 +89,11 @@ public final class AsyncConnection: Sendable {
     private let connection: LoopBound<Connection>
     private let state: AsyncBridgeState
     /// The loop driving this connection.
-    public var loop: EventLoop { connection.loop }
+    public var loop: IOLoop { connection.loop }
     /// The local address.
-    public let localAddress: SocketAddress?
+    public let localAddress: SocketEndpoint?
     /// The peer address.
-    public let remoteAddress: SocketAddress?
+    public let remoteAddress: SocketEndpoint?
 
     fileprivate init(connection: Connection, state: AsyncBridgeState) {
         self.connection = LoopBound(connection, loop: connection.loop)
@@ -108,7 +108,7 @@ public final class AsyncConnection: Sendable {
     }
 
     /// Connects to `address` on `loop`, failing with ``TransportError/connectTimeout`` after `timeout`.
-    public static func connect(to address: SocketAddress, on loop: EventLoop, options: SocketOptions = SocketOptions(),
+    public static func connect(to address: SocketEndpoint, on loop: IOLoop, options: SocketOptions = SocketOptions(),
                                timeout: Duration? = .seconds(10), inboxLimit: Int = 256 * 1024) async throws(TransportError) -> AsyncConnection {
         let state = AsyncBridgeState(inboxLimit: inboxLimit)
         let result: Result<AsyncConnection, TransportError> = await withCheckedContinuation { continuation in
@@ -212,7 +212,7 @@ public final class AsyncListener: AsyncSequence, Sendable {
     private let continuation: AsyncStream<AsyncConnection>.Continuation
 
     /// The bound address.
-    public var localAddress: SocketAddress { server.localAddress }
+    public var localAddress: SocketEndpoint { server.localAddress }
 
     private init(server: TCPServer, stream: AsyncStream<AsyncConnection>, continuation: AsyncStream<AsyncConnection>.Continuation) {
         self.server = server
@@ -221,7 +221,7 @@ public final class AsyncListener: AsyncSequence, Sendable {
     }
 
     /// Binds `address` on `group` and starts accepting.
-    public static func bind(on group: EventLoopGroup, address: SocketAddress, options: ListenerOptions = ListenerOptions(),
+    public static func bind(on group: IOLoopGroup, address: SocketEndpoint, options: ListenerOptions = ListenerOptions(),
                             distribution: TCPServer.Distribution = .reusePort,
                             inboxLimit: Int = 256 * 1024) async throws(TransportError) -> AsyncListener {
         let (stream, continuation) = AsyncStream<AsyncConnection>.makeStream()

@@ -170,7 +170,7 @@ extension Connection: CompletionTarget {
 
     // MARK: Connecting
 
-    func submitConnect(to address: SocketAddress, timeout: Duration?) {
+    func submitConnect(to address: SocketEndpoint, timeout: Duration?) {
         guard let proactor = core.proactor else { return }
         let storage = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: 1)
         let length = address.withStorage { source, length in

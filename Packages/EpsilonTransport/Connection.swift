@@ -8,7 +8,7 @@ import EpsilonTLS
 
 /// A stream connection (TCP over IPv4/IPv6, or a Unix domain socket) owned by one event loop.
 ///
-/// All methods must be called on the loop's thread (use ``EventLoop/execute(_:)`` from
+/// All methods must be called on the loop's thread (use ``IOLoop/execute(_:)`` from
 /// elsewhere, or the async face ``AsyncConnection``). Writes are copied into a write queue and
 /// flushed with one gathered `sendmsg` per loop tick; ``isWritable`` reports back-pressure.
 ///
@@ -25,13 +25,13 @@ public final class Connection: Selectable {
     }
 
     /// The loop that owns this connection.
-    public let loop: EventLoop
+    public let loop: IOLoop
     /// The socket descriptor (valid until the connection closes).
     public let descriptor: Int32
     /// The local address, once known.
-    public private(set) var localAddress: SocketAddress?
+    public private(set) var localAddress: SocketEndpoint?
     /// The peer address, once known.
-    public private(set) var remoteAddress: SocketAddress?
+    public private(set) var remoteAddress: SocketEndpoint?
     /// The protocol handler driven by this connection.
     public var handler: any ConnectionHandler
 
@@ -90,7 +90,7 @@ public final class Connection: Selectable {
     /// ``TLSEngine/peerCertificate``, ``TLSEngine/session``); the connection drives it.
     public var tlsEngine: TLSEngine? { tls }
 
-    init(loop: EventLoop, descriptor: Int32, connecting: Bool, options: SocketOptions, tls: TLSEngine?,
+    init(loop: IOLoop, descriptor: Int32, connecting: Bool, options: SocketOptions, tls: TLSEngine?,
          handler: any ConnectionHandler) {
         self.loop = loop
         self.tls = tls
@@ -137,7 +137,7 @@ public final class Connection: Selectable {
     }
 
     /// Registers an accepted descriptor and activates its handler.
-    static func adopt(_ fd: Int32, on loop: EventLoop, options: SocketOptions, handler: any ConnectionHandler,
+    static func adopt(_ fd: Int32, on loop: IOLoop, options: SocketOptions, handler: any ConnectionHandler,
                       serverID: UInt64?) -> Connection? {
         var engine: TLSEngine?
         var engineError: TLSError?
@@ -160,8 +160,8 @@ public final class Connection: Selectable {
                 return nil
             }
         }
-        connection.localAddress = SocketAddress.local(of: fd)
-        connection.remoteAddress = SocketAddress.remote(of: fd)
+        connection.localAddress = SocketEndpoint.local(of: fd)
+        connection.remoteAddress = SocketEndpoint.remote(of: fd)
         if let serverID {
             loop.core.serverConnections[serverID, default: [:]][ObjectIdentifier(connection)] = connection
         }
@@ -170,7 +170,7 @@ public final class Connection: Selectable {
     }
 
     /// Starts a non-blocking connect; `completion` runs on the loop exactly once.
-    static func connect(on loop: EventLoop, to address: SocketAddress, options: SocketOptions, timeout: Duration?,
+    static func connect(on loop: IOLoop, to address: SocketEndpoint, options: SocketOptions, timeout: Duration?,
                         handler: any ConnectionHandler,
                         completion: @escaping (Result<Connection, TransportError>) -> Void) {
         let engine: TLSEngine?
@@ -236,8 +236,8 @@ public final class Connection: Selectable {
             connectTimer = nil
         }
         state = .active
-        localAddress = SocketAddress.local(of: descriptor)
-        remoteAddress = SocketAddress.remote(of: descriptor)
+        localAddress = SocketEndpoint.local(of: descriptor)
+        remoteAddress = SocketEndpoint.remote(of: descriptor)
         updateInterest()
         let completion = connectCompletion
         connectCompletion = nil

@@ -8,7 +8,7 @@ import CEpsilonTransportShims
 /// Receives datagrams for a ``DatagramSocket``, inline on its loop thread.
 public protocol DatagramHandler: AnyObject {
     /// A datagram arrived; `bytes` points into the loop's buffer and is valid only during the call.
-    func socket(_ socket: DatagramSocket, didReceive bytes: UnsafeRawBufferPointer, from sender: SocketAddress)
+    func socket(_ socket: DatagramSocket, didReceive bytes: UnsafeRawBufferPointer, from sender: SocketEndpoint)
     /// The socket closed; `error` is nil for a local close.
     func socketDidClose(_ socket: DatagramSocket, error: TransportError?)
 }
@@ -22,23 +22,23 @@ extension DatagramHandler {
 /// Linux) and sends with `sendto`, queueing under `EAGAIN` and flushing the queue with `sendmmsg`.
 public final class DatagramSocket: Selectable {
     /// The loop that owns the socket.
-    public let loop: EventLoop
+    public let loop: IOLoop
     /// The descriptor, valid until ``close()``.
     public let descriptor: Int32
     /// The bound address (with the real port when port 0 was asked for).
-    public let localAddress: SocketAddress
+    public let localAddress: SocketEndpoint
     /// The handler receiving datagrams.
     public var handler: any DatagramHandler
     private var closed = false
     // Queued datagrams live in manually allocated memory so `iovec`s can point at them.
-    private var pending: [(bytes: UnsafeMutableRawBufferPointer, to: SocketAddress)] = []
+    private var pending: [(bytes: UnsafeMutableRawBufferPointer, to: SocketEndpoint)] = []
     private var pendingHead = 0
     /// Datagrams dropped because the send queue was full.
     public private(set) var droppedDatagrams = 0
     /// Most datagrams held while the kernel's send buffer is full; more are dropped (UDP may lose).
     public var sendQueueLimit = 1024
 
-    init(loop: EventLoop, descriptor: Int32, localAddress: SocketAddress, handler: any DatagramHandler) {
+    init(loop: IOLoop, descriptor: Int32, localAddress: SocketEndpoint, handler: any DatagramHandler) {
         self.loop = loop
         self.descriptor = descriptor
         self.localAddress = localAddress
@@ -76,7 +76,7 @@ public final class DatagramSocket: Selectable {
             }
             for index in 0..<Int(count) {
                 let sender = addresses.withUnsafeBufferPointer { pointer in
-                    SocketAddress(storage: pointer.baseAddress! + index, length: addressLengths[index])
+                    SocketEndpoint(storage: pointer.baseAddress! + index, length: addressLengths[index])
                 } ?? .unixPath("")
                 let start = index * LoopCore.datagramSlotSize
                 handler.socket(self, didReceive: UnsafeRawBufferPointer(rebasing: buffer[start..<(start + lengths[index])]),
@@ -95,7 +95,7 @@ public final class DatagramSocket: Selectable {
                 close(error: .system(call: "recvfrom", errno: code))
                 return
             }
-            let sender = SocketAddress(storage: &address, length: length) ?? .unixPath("")
+            let sender = SocketEndpoint(storage: &address, length: length) ?? .unixPath("")
             handler.socket(self, didReceive: UnsafeRawBufferPointer(rebasing: buffer[0..<count]), from: sender)
             #endif
             rounds += 1
@@ -105,7 +105,7 @@ public final class DatagramSocket: Selectable {
 
     /// Sends one datagram to `address`. When the kernel's buffer is full the datagram is copied
     /// into a bounded queue and sent when writable. Loop thread only.
-    public func send(_ bytes: UnsafeRawBufferPointer, to address: SocketAddress) throws(TransportError) {
+    public func send(_ bytes: UnsafeRawBufferPointer, to address: SocketEndpoint) throws(TransportError) {
         guard !closed else { throw .closed }
         if pendingHead == pending.count {
             let sent = address.withStorage { storage, length in
@@ -130,7 +130,7 @@ public final class DatagramSocket: Selectable {
     }
 
     /// Sends one datagram (see ``send(_:to:)-(UnsafeRawBufferPointer,_)``).
-    public func send(_ bytes: [UInt8], to address: SocketAddress) throws(TransportError) {
+    public func send(_ bytes: [UInt8], to address: SocketEndpoint) throws(TransportError) {
         var result: TransportError?
         bytes.withUnsafeBytes { raw in
             do throws(TransportError) { try send(raw, to: address) } catch { result = error }
@@ -203,9 +203,9 @@ public final class DatagramSocket: Selectable {
     public var isClosed: Bool { closed }
 }
 
-extension EventLoop {
+extension IOLoop {
     /// Binds a UDP socket to `address` (port 0 for an ephemeral port). Loop thread only.
-    public func bindDatagram(to address: SocketAddress, reuseAddress: Bool = true,
+    public func bindDatagram(to address: SocketEndpoint, reuseAddress: Bool = true,
                              handler: any DatagramHandler) throws(TransportError) -> DatagramSocket {
         preconditionInLoop()
         let fd = epsilon_socket(address.family, Int32(SOCK_DGRAM.rawValue), 0)
@@ -217,7 +217,7 @@ extension EventLoop {
             closeDescriptor(fd)
             throw error
         }
-        let local = SocketAddress.local(of: fd) ?? address
+        let local = SocketEndpoint.local(of: fd) ?? address
         let socket = DatagramSocket(loop: self, descriptor: fd, localAddress: local, handler: handler)
         do {
             try core.register(fd, socket, interest: .read)

@@ -8,13 +8,13 @@ import CEpsilonTransportShims
 /// A listening stream socket (TCP or Unix) on one loop, accepting with `accept4`.
 ///
 /// Each accepted connection gets a fresh handler from the factory given to
-/// ``EventLoop/listen(on:options:makeHandler:)``, or is handed to another loop when the
+/// ``IOLoop/listen(on:options:makeHandler:)``, or is handed to another loop when the
 /// listener distributes accepts across a group.
 public final class Listener: Selectable, CompletionTarget {
     /// The loop that owns the listener.
-    public let loop: EventLoop
+    public let loop: IOLoop
     /// The bound address (with the real port when port 0 was asked for).
-    public let localAddress: SocketAddress
+    public let localAddress: SocketEndpoint
     /// The descriptor, valid until ``close()``.
     public let descriptor: Int32
     let options: ListenerOptions
@@ -28,7 +28,7 @@ public final class Listener: Selectable, CompletionTarget {
     private var operationSlot: Int32 = -1
     private var acceptInFlight = false
 
-    init(loop: EventLoop, descriptor: Int32, localAddress: SocketAddress, options: ListenerOptions, unixPath: String?) {
+    init(loop: IOLoop, descriptor: Int32, localAddress: SocketEndpoint, options: ListenerOptions, unixPath: String?) {
         self.loop = loop
         self.descriptor = descriptor
         self.localAddress = localAddress
@@ -37,7 +37,7 @@ public final class Listener: Selectable, CompletionTarget {
     }
 
     /// Creates, binds and listens; registers with `loop` (loop thread only).
-    static func open(on loop: EventLoop, address: SocketAddress, options: ListenerOptions) throws(TransportError) -> Listener {
+    static func open(on loop: IOLoop, address: SocketEndpoint, options: ListenerOptions) throws(TransportError) -> Listener {
         let fd = epsilon_socket(address.family, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw .fromErrno("socket") }
         var unixPath: String?
@@ -68,7 +68,7 @@ public final class Listener: Selectable, CompletionTarget {
             closeDescriptor(fd)
             throw error
         }
-        let local = SocketAddress.local(of: fd) ?? address
+        let local = SocketEndpoint.local(of: fd) ?? address
         let listener = Listener(loop: loop, descriptor: fd, localAddress: local, options: options, unixPath: unixPath)
         if loop.core.proactor != nil {
             listener.operationSlot = loop.core.openOperations(for: listener)
@@ -201,10 +201,10 @@ public final class Listener: Selectable, CompletionTarget {
     public var isClosed: Bool { closed }
 }
 
-extension EventLoop {
+extension IOLoop {
     /// Listens on `address`; each accepted connection is driven on this loop by a handler from
     /// `makeHandler`. Loop thread only.
-    public func listen(on address: SocketAddress, options: ListenerOptions = ListenerOptions(),
+    public func listen(on address: SocketEndpoint, options: ListenerOptions = ListenerOptions(),
                        makeHandler: @escaping () -> any ConnectionHandler) throws(TransportError) -> Listener {
         preconditionInLoop()
         let listener = try Listener.open(on: self, address: address, options: options)
@@ -220,7 +220,7 @@ extension EventLoop {
 
     /// Connects to `address` without blocking; `completion` runs on this loop with the active
     /// connection or the error (``TransportError/connectTimeout`` after `timeout`). Loop thread only.
-    public func connect(to address: SocketAddress, options: SocketOptions = SocketOptions(), timeout: Duration? = nil,
+    public func connect(to address: SocketEndpoint, options: SocketOptions = SocketOptions(), timeout: Duration? = nil,
                         handler: any ConnectionHandler,
                         completion: @escaping (Result<Connection, TransportError>) -> Void = { _ in }) {
         preconditionInLoop()

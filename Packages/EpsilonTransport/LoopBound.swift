@@ -6,11 +6,11 @@
 /// `loop`'s thread, so the wrapped value is never touched by two threads at once.
 public struct LoopBound<Value>: @unchecked Sendable {
     /// The loop whose thread owns the value.
-    public let loop: EventLoop
+    public let loop: IOLoop
     private let storage: Value
 
     /// Wraps `value`; must be called on `loop`'s thread.
-    public init(_ value: Value, loop: EventLoop) {
+    public init(_ value: Value, loop: IOLoop) {
         loop.preconditionInLoop()
         self.loop = loop
         self.storage = value

@@ -79,7 +79,7 @@ func currentThreadID() -> UInt {
     #endif
 }
 
-/// `listen(2)`, named apart from ``EventLoop/listen(on:options:makeHandler:)``.
+/// `listen(2)`, named apart from ``IOLoop/listen(on:options:makeHandler:)``.
 func systemListen(_ fd: Int32, _ backlog: Int32) -> Int32 {
     #if canImport(Glibc)
     return Glibc.listen(fd, backlog)

@@ -115,11 +115,11 @@ final class Slot<Value: Sendable>: Sendable {
 /// Starts a one-loop group and a TLS server with a recording handler per connection.
 private func withTLSServer(
     identity: String = "localhost", backend: PollerBackend = .best, echo: Bool = false,
-    _ body: (EventLoopGroup, TCPServer, TLSConnectionProbe) async throws -> Void
+    _ body: (IOLoopGroup, TCPServer, TLSConnectionProbe) async throws -> Void
 ) async throws {
     let pki = try TestPKI.get()
     let context = try TLSContext(server: TLSServerConfiguration(identity: pki.identity(identity), applicationProtocols: ["http/1.1"]))
-    let group = try EventLoopGroup(loopCount: 1, backend: backend)
+    let group = try IOLoopGroup(loopCount: 1, backend: backend)
     let probe = TLSConnectionProbe()
     var options = ListenerOptions()
     options.connection.tls = .server(context)
@@ -144,7 +144,7 @@ private func withTLSServer(
 /// Opens a transport TLS client connection to `port` with a recording handler; retries while
 /// the port refuses (a peer process still starting) for up to 15 s.
 private func connectTLSClient(
-    on loop: EventLoop, port: UInt16, serverName: String = "localhost", trust root: String = "root",
+    on loop: IOLoop, port: UInt16, serverName: String = "localhost", trust root: String = "root",
     greeting: [UInt8] = [], closeAfter: Int? = nil
 ) async throws -> TLSConnectionProbe {
     let pki = try TestPKI.get()
@@ -152,7 +152,7 @@ private func connectTLSClient(
     var options = SocketOptions()
     options.tls = .client(context, serverName: serverName)
     let finalOptions = options
-    let address = try SocketAddress.ipv4("127.0.0.1", port: port)
+    let address = try SocketEndpoint.ipv4("127.0.0.1", port: port)
     let deadline = ContinuousClock.now.advanced(by: .seconds(15))
     while true {
         let probe = TLSConnectionProbe()
@@ -193,7 +193,7 @@ private func runBounded(seconds: Int = 30, _ program: String, _ arguments: [Stri
         let pki = try TestPKI.get()
         let tls = try HelloServer.tlsContext(certificateFile: pki.path("localhost-chain.pem"),
                                              privateKeyFile: pki.path("localhost.key"))
-        let group = try EventLoopGroup(loopCount: 1)
+        let group = try IOLoopGroup(loopCount: 1)
         do {
             let server = try await HelloServer.start(on: group, address: try .ipv4("127.0.0.1", port: 0), body: "hello\n", tls: tls)
             guard let port = server.localAddress.port else { throw TestFailure("no port: \(server.localAddress)") }
@@ -264,7 +264,7 @@ private func runBounded(seconds: Int = 30, _ program: String, _ arguments: [Stri
         try process.run()
         defer { if process.isRunning { process.terminate() } }
 
-        let group = try EventLoopGroup(loopCount: 1)
+        let group = try IOLoopGroup(loopCount: 1)
         do {
             // Written when TCP is up, before the handshake: the engine holds it until then.
             let probe = try await connectTLSClient(on: group.next(), port: port, greeting: Array("GET / HTTP/1.0\r\n\r\n".utf8))
@@ -379,7 +379,7 @@ private func runBounded(seconds: Int = 30, _ program: String, _ arguments: [Stri
         }
         thread.start()
 
-        let group = try EventLoopGroup(loopCount: 1)
+        let group = try IOLoopGroup(loopCount: 1)
         do {
             let probe = try await connectTLSClient(on: group.next(), port: port)
             let seen = await probe.wait { $0.closed }
@@ -412,7 +412,7 @@ private func runBounded(seconds: Int = 30, _ program: String, _ arguments: [Stri
 
     // A named function rather than the closure's body: swift-frontend 6.3.1 crashes in its
     // SendNonSendable pass on this body written as a closure.
-    private static func echo(group: EventLoopGroup, server: TCPServer, serverProbe: TLSConnectionProbe) async throws {
+    private static func echo(group: IOLoopGroup, server: TCPServer, serverProbe: TLSConnectionProbe) async throws {
             guard let port = server.localAddress.port else { throw TestFailure("no port") }
             let count = Self.payload.count
             let client = try await connectTLSClient(on: group.next(), port: port, greeting: Self.payload, closeAfter: count)

@@ -16,7 +16,7 @@ extension Transport {
 
         @Test(arguments: linuxBackends)
         func previewServerAnswersKeepAliveAndPipelinedRequests(backend: PollerBackend) async throws {
-            let group = try EventLoopGroup(loopCount: 2, backend: backend)
+            let group = try IOLoopGroup(loopCount: 2, backend: backend)
             let server = try await HelloServer.start(on: group, address: try .ipv4("127.0.0.1", port: 0), body: "hello\n")
             let client = try await AsyncConnection.connect(to: server.localAddress, on: group.next())
             for index in 0..<20 {
@@ -53,7 +53,7 @@ extension Transport {
                     received.append(bytes)
                 }
             }
-            let group = try EventLoopGroup(loopCount: 1, backend: backend)
+            let group = try IOLoopGroup(loopCount: 1, backend: backend)
             let received = LockedBytes()
             let server = try await TCPServer.start(on: group, address: try .ipv4("127.0.0.1", port: 0)) {
                 Pauser(received: received)
@@ -78,7 +78,7 @@ extension Transport {
         /// unsent ones with an error.
         @Test(arguments: linuxBackends)
         func writesPendingAtCloseFailOnceEach(backend: PollerBackend) async throws {
-            let group = try EventLoopGroup(loopCount: 1, backend: backend)
+            let group = try IOLoopGroup(loopCount: 1, backend: backend)
             final class Stubborn: ConnectionHandler {
                 func connectionDidBecomeActive(_ connection: Connection) { connection.pauseReading() }
                 func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {}
@@ -123,7 +123,7 @@ extension Transport {
 
         @Test(arguments: linuxBackends)
         func connectToAClosedPortFailsWithConnectionRefused(backend: PollerBackend) async throws {
-            let group = try EventLoopGroup(loopCount: 1, backend: backend)
+            let group = try IOLoopGroup(loopCount: 1, backend: backend)
             // Bind, note the port, close: nothing listens there now.
             let probe = try await TCPServer.start(on: group, address: try .ipv4("127.0.0.1", port: 0)) { EchoHandler(probe: Probe()) }
             let address = probe.localAddress

@@ -5,7 +5,7 @@ import Testing
 
 /// Sends every datagram back to its sender.
 private final class DatagramEcho: DatagramHandler {
-    func socket(_ socket: DatagramSocket, didReceive bytes: UnsafeRawBufferPointer, from sender: SocketAddress) {
+    func socket(_ socket: DatagramSocket, didReceive bytes: UnsafeRawBufferPointer, from sender: SocketEndpoint) {
         try? socket.send(bytes, to: sender)
     }
 }
@@ -14,7 +14,7 @@ private final class DatagramEcho: DatagramHandler {
 private final class DatagramCollector: DatagramHandler {
     let received: Received
     init(into received: Received) { self.received = received }
-    func socket(_ socket: DatagramSocket, didReceive bytes: UnsafeRawBufferPointer, from sender: SocketAddress) {
+    func socket(_ socket: DatagramSocket, didReceive bytes: UnsafeRawBufferPointer, from sender: SocketEndpoint) {
         let copy = Array(bytes)
         received.list.withLock { $0.append(copy) }
     }
@@ -29,11 +29,11 @@ extension Transport {
     @Suite struct DatagramEchoSuite {
         @Test(arguments: linuxBackends, [Family.ipv4, Family.ipv6])
         func echoesDatagramsOfEverySize(backend: PollerBackend, family: Family) async throws {
-            let group = try EventLoopGroup(loopCount: 1, backend: backend)
+            let group = try IOLoopGroup(loopCount: 1, backend: backend)
             let loop = group.loops[0]
             let received = Received()
             let address = try family.listenAddress()
-            let serverAddress = try await loop.submit { () throws(TransportError) -> SocketAddress in
+            let serverAddress = try await loop.submit { () throws(TransportError) -> SocketEndpoint in
                 let server = try loop.bindDatagram(to: address, handler: DatagramEcho())
                 return server.localAddress
             }

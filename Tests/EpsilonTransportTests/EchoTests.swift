@@ -92,7 +92,7 @@ extension Transport {
 
         @Test(arguments: linuxBackends, [Family.ipv4, Family.ipv6])
         func serverResetFailsTheClientRead(backend: PollerBackend, family: Family) async throws {
-            let group = try EventLoopGroup(loopCount: 1, backend: backend)
+            let group = try IOLoopGroup(loopCount: 1, backend: backend)
             final class Resetter: ConnectionHandler {
                 func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
                     connection.reset()

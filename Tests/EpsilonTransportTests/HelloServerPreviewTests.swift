@@ -64,10 +64,10 @@ extension Transport {
 /// The preview HTTP/1.1 server, under the serialized `Transport` parent so that its loops never
 /// overlap the descriptor-counting test.
 @Suite struct HelloServerPreview {
-    let group: EventLoopGroup
+    let group: IOLoopGroup
 
     init() throws {
-        group = try EventLoopGroup(loopCount: 2)
+        group = try IOLoopGroup(loopCount: 2)
     }
 
     private func withServer(readHeaderTimeout: Duration = .seconds(10), _ body: (TCPServer) async throws -> Void) async throws {

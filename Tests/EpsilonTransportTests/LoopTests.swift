@@ -53,7 +53,7 @@ extension Transport {
     @Suite struct Timers {
         @Test(arguments: linuxBackends)
         func timersFireInDeadlineOrderAndCancelledOnesNever(backend: PollerBackend) async throws {
-            let loop = try EventLoop(backend: backend)
+            let loop = try IOLoop(backend: backend)
             let fired = Mutex<[Int]>([])
             let delays = [50, 10, 40, 20, 30, 0, 25, 5]
             try await loop.submit {
@@ -102,8 +102,8 @@ extension Transport {
             }
             #expect(bound == 0)
             #expect(listen(fd, 0) == 0)
-            let port = try #require(SocketAddress.local(of: fd)?.port)
-            let loop = try EventLoop(backend: backend)
+            let port = try #require(SocketEndpoint.local(of: fd)?.port)
+            let loop = try IOLoop(backend: backend)
             var timedOut = false
             var held: [AsyncConnection] = []
             for _ in 0..<8 {
@@ -127,7 +127,7 @@ extension Transport {
     @Suite struct LoopGroupAndShutdown {
         @Test(arguments: linuxBackends)
         func acceptDistributionSpreadsConnectionsRoundRobin(backend: PollerBackend) async throws {
-            let group = try EventLoopGroup(loopCount: 3, backend: backend)
+            let group = try IOLoopGroup(loopCount: 3, backend: backend)
             let probe = Probe()
             let server = try await TCPServer.start(on: group, address: try .ipv4("127.0.0.1", port: 0),
                                                    distribution: .acceptOnFirstLoop) { EchoHandler(probe: probe) }
@@ -150,7 +150,7 @@ extension Transport {
                 func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {}
                 func connectionShouldDrain(_ connection: Connection) {}
             }
-            let group = try EventLoopGroup(loopCount: 2)
+            let group = try IOLoopGroup(loopCount: 2)
             let server = try await TCPServer.start(on: group, address: try .ipv6("::1", port: 0)) { Stubborn() }
             var clients: [AsyncConnection] = []
             for _ in 0..<10 {
@@ -170,7 +170,7 @@ extension Transport {
         }
 
         @Test func asyncListenerYieldsConnectionsAsAnAsyncSequence() async throws {
-            let group = try EventLoopGroup(loopCount: 2)
+            let group = try IOLoopGroup(loopCount: 2)
             let listener = try await AsyncListener.bind(on: group, address: try .ipv4("127.0.0.1", port: 0))
             let server = Task {
                 var served = 0

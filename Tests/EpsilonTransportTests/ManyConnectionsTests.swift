@@ -123,11 +123,11 @@ extension Transport {
                     ["anon_inode:[eventpoll]", "anon_inode:[eventfd]", "anon_inode:[io_uring]"].contains($0)
                 }.count
             }
-            let warmUp = try EventLoopGroup(loopCount: 1, backend: backend)
+            let warmUp = try IOLoopGroup(loopCount: 1, backend: backend)
             await warmUp.shutdown()
             let before = loopKinds()
             for _ in 0..<40 {
-                let group = try EventLoopGroup(loopCount: 1, backend: backend)
+                let group = try IOLoopGroup(loopCount: 1, backend: backend)
                 await group.shutdown()
             }
             let after = loopKinds()
@@ -136,7 +136,7 @@ extension Transport {
 
         /// One loop, `count` connections from the Python peer, one message each, all closed.
         private func exchange(count: Int, backend: PollerBackend) async throws -> (Duration, UInt16) {
-            let group = try EventLoopGroup(loopCount: 1, backend: backend)
+            let group = try IOLoopGroup(loopCount: 1, backend: backend)
             let probe = Probe()
             let server = try await TCPServer.start(on: group, address: try .ipv4("127.0.0.1", port: 0)) {
                 EchoHandler(probe: probe)

@@ -38,7 +38,7 @@ extension Transport {
     @Suite struct SocketOptionsSuite {
         @Test(arguments: linuxBackends)
         func acceptedSocketsCarryNoDelayKeepAliveNonBlockingAndCloseOnExec(backend: PollerBackend) async throws {
-            let group = try EventLoopGroup(loopCount: 1, backend: backend)
+            let group = try IOLoopGroup(loopCount: 1, backend: backend)
             var options = ListenerOptions()
             options.connection.noDelay = true
             options.connection.keepAlive = .seconds(42)
@@ -63,7 +63,7 @@ extension Transport {
         }
 
         @Test func reusePortLetsTwoListenersShareOnePort() async throws {
-            let group = try EventLoopGroup(loopCount: 4, backend: .epollLevelTriggered)
+            let group = try IOLoopGroup(loopCount: 4, backend: .epollLevelTriggered)
             let probe = Probe()
             let server = try await TCPServer.start(on: group, address: try .ipv4("127.0.0.1", port: 0),
                                                    distribution: .reusePort) { EchoHandler(probe: probe) }

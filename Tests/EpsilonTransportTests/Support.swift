@@ -14,12 +14,12 @@ enum Family: String, CaseIterable, CustomTestStringConvertible, Sendable {
 
     var testDescription: String { rawValue }
 
-    func listenAddress() throws -> SocketAddress {
+    func listenAddress() throws -> SocketEndpoint {
         switch self {
-        case .ipv4: return try SocketAddress.ipv4("127.0.0.1", port: 0)
-        case .ipv6: return try SocketAddress.ipv6("::1", port: 0)
+        case .ipv4: return try SocketEndpoint.ipv4("127.0.0.1", port: 0)
+        case .ipv6: return try SocketEndpoint.ipv6("::1", port: 0)
         case .unix:
-            return try SocketAddress.unix(path: "/tmp/epsilon-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock")
+            return try SocketEndpoint.unix(path: "/tmp/epsilon-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock")
         }
     }
 }
@@ -111,9 +111,9 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () async -> Bool)
 func withEchoServer(
     backend: PollerBackend, family: Family, loops: Int = 1,
     options: ListenerOptions = ListenerOptions(),
-    _ body: (EventLoopGroup, TCPServer, Probe) async throws -> Void
+    _ body: (IOLoopGroup, TCPServer, Probe) async throws -> Void
 ) async throws {
-    let group = try EventLoopGroup(loopCount: loops, backend: backend)
+    let group = try IOLoopGroup(loopCount: loops, backend: backend)
     let probe = Probe()
     do {
         let server = try await TCPServer.start(on: group, address: try family.listenAddress(), options: options) {

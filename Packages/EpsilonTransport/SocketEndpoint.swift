@@ -9,7 +9,7 @@ import CEpsilonTransportShims
 ///
 /// Build one from text with ``ipv4(_:port:)``, ``ipv6(_:port:)`` or ``unix(path:)``; read the
 /// bound address of a listener with its `localAddress` (port 0 binds an ephemeral port).
-public enum SocketAddress: Sendable, Hashable, CustomStringConvertible {
+public enum SocketEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// An IPv4 address: four octets in network order and a port.
     case v4(octets: UInt32, port: UInt16)
     /// An IPv6 address: sixteen bytes, a port and a scope id.
@@ -18,14 +18,14 @@ public enum SocketAddress: Sendable, Hashable, CustomStringConvertible {
     case unixPath(String)
 
     /// Parses a dotted IPv4 address such as `127.0.0.1`.
-    public static func ipv4(_ text: String, port: UInt16) throws(TransportError) -> SocketAddress {
+    public static func ipv4(_ text: String, port: UInt16) throws(TransportError) -> SocketEndpoint {
         var address = in_addr()
         guard inet_pton(AF_INET, text, &address) == 1 else { throw .unparsableAddress(text) }
         return .v4(octets: UInt32(bigEndian: address.s_addr), port: port)
     }
 
     /// Parses an IPv6 address such as `::1`.
-    public static func ipv6(_ text: String, port: UInt16) throws(TransportError) -> SocketAddress {
+    public static func ipv6(_ text: String, port: UInt16) throws(TransportError) -> SocketEndpoint {
         var address = in6_addr()
         guard inet_pton(AF_INET6, text, &address) == 1 else { throw .unparsableAddress(text) }
         let bytes = withUnsafeBytes(of: &address) { Array($0) }
@@ -33,7 +33,7 @@ public enum SocketAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A Unix domain socket at `path` (at most 107 bytes on Linux).
-    public static func unix(path: String) throws(TransportError) -> SocketAddress {
+    public static func unix(path: String) throws(TransportError) -> SocketEndpoint {
         guard path.utf8.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else {
             throw .unparsableAddress(path)
         }
@@ -49,7 +49,7 @@ public enum SocketAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The same address with another port (Unix paths are returned unchanged).
-    public func withPort(_ port: UInt16) -> SocketAddress {
+    public func withPort(_ port: UInt16) -> SocketEndpoint {
         switch self {
         case .v4(let octets, _): return .v4(octets: octets, port: port)
         case .v6(let bytes, _, let scope): return .v6(bytes: bytes, port: port, scope: scope)
@@ -153,18 +153,18 @@ public enum SocketAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The local address bound to descriptor `fd` (`getsockname`), if the kernel reports one.
-    public static func local(of fd: Int32) -> SocketAddress? {
+    public static func local(of fd: Int32) -> SocketEndpoint? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         guard epsilon_getsockname(fd, &storage, &length) == 0 else { return nil }
-        return SocketAddress(storage: &storage, length: length)
+        return SocketEndpoint(storage: &storage, length: length)
     }
 
     /// The peer address of `fd`, if connected.
-    static func remote(of fd: Int32) -> SocketAddress? {
+    static func remote(of fd: Int32) -> SocketEndpoint? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         guard epsilon_getpeername(fd, &storage, &length) == 0 else { return nil }
-        return SocketAddress(storage: &storage, length: length)
+        return SocketEndpoint(storage: &storage, length: length)
     }
 }

@@ -8,25 +8,25 @@ import Synchronization
 /// N event loops, each on its own thread, handed out round-robin.
 ///
 /// ```swift
-/// let group = try EventLoopGroup(loopCount: 2)
+/// let group = try IOLoopGroup(loopCount: 2)
 /// let server = try await TCPServer.start(on: group, address: .ipv4("127.0.0.1", port: 8080)) { Echo() }
 /// await server.shutdown(gracePeriod: .seconds(5))
 /// await group.shutdown()
 /// ```
-public final class EventLoopGroup: Sendable {
+public final class IOLoopGroup: Sendable {
     /// The loops, in creation order.
-    public let loops: [EventLoop]
+    public let loops: [IOLoop]
     private let cursor = Atomic<Int>(0)
 
     /// Online CPU cores (at least 1).
     public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     /// Starts `loopCount` loops (default: one per core) using `backend`.
-    public init(loopCount: Int = EventLoopGroup.coreCount, backend: PollerBackend = .best) throws(TransportError) {
-        var loops: [EventLoop] = []
+    public init(loopCount: Int = IOLoopGroup.coreCount, backend: PollerBackend = .best) throws(TransportError) {
+        var loops: [IOLoop] = []
         for index in 0..<max(1, loopCount) {
             do {
-                loops.append(try EventLoop(backend: backend, name: "loop-\(index)"))
+                loops.append(try IOLoop(backend: backend, name: "loop-\(index)"))
             } catch {
                 for loop in loops { loop.syncShutdown() }
                 throw error
@@ -36,7 +36,7 @@ public final class EventLoopGroup: Sendable {
     }
 
     /// The next loop, round-robin. Thread-safe.
-    public func next() -> EventLoop {
+    public func next() -> IOLoop {
         let index = cursor.wrappingAdd(1, ordering: .relaxed).oldValue
         return loops[index % loops.count]
     }
@@ -48,7 +48,7 @@ public final class EventLoopGroup: Sendable {
     }
 }
 
-extension EventLoop {
+extension IOLoop {
     /// Runs `body` on the loop thread and returns its result to the caller.
     public func submit<T: Sendable>(_ body: @escaping @Sendable () throws(TransportError) -> T) async throws(TransportError) -> T {
         let result: Result<T, TransportError> = await withCheckedContinuation { continuation in
@@ -83,13 +83,13 @@ public final class TCPServer: Sendable {
     }
 
     /// The bound address (with the real port when port 0 was asked for).
-    public let localAddress: SocketAddress
+    public let localAddress: SocketEndpoint
     /// The group serving connections.
-    public let group: EventLoopGroup
+    public let group: IOLoopGroup
     private let id: UInt64
     private let listeners: [LoopBound<Listener>]
 
-    private init(localAddress: SocketAddress, group: EventLoopGroup, id: UInt64, listeners: [LoopBound<Listener>]) {
+    private init(localAddress: SocketEndpoint, group: IOLoopGroup, id: UInt64, listeners: [LoopBound<Listener>]) {
         self.localAddress = localAddress
         self.group = group
         self.id = id
@@ -98,7 +98,7 @@ public final class TCPServer: Sendable {
 
     /// Binds and starts accepting; each connection is driven by a handler from `makeHandler`,
     /// called on the connection's loop.
-    public static func start(on group: EventLoopGroup, address: SocketAddress,
+    public static func start(on group: IOLoopGroup, address: SocketEndpoint,
                              options: ListenerOptions = ListenerOptions(),
                              distribution: Distribution = .reusePort,
                              makeHandler: @escaping @Sendable () -> any ConnectionHandler) async throws(TransportError) -> TCPServer {

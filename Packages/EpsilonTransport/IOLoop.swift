@@ -10,15 +10,15 @@ import Synchronization
 ///
 /// Everything registered on a loop (connections, listeners, datagram sockets, loop timers) is
 /// touched only on the loop's thread. Other threads talk to it with ``execute(_:)`` and
-/// ``schedule(after:_:)``, which are thread-safe. Create loops through ``EventLoopGroup`` or
+/// ``schedule(after:_:)``, which are thread-safe. Create loops through ``IOLoopGroup`` or
 /// ``init(backend:)``, and stop them with ``shutdown()``.
 ///
 /// ```swift
-/// let loop = try EventLoop(backend: .best)
+/// let loop = try IOLoop(backend: .best)
 /// loop.execute { print("on the loop thread") }
 /// await loop.shutdown()
 /// ```
-public final class EventLoop: Sendable, CustomStringConvertible {
+public final class IOLoop: Sendable, CustomStringConvertible {
     /// The backend this loop polls with.
     public let backend: PollerBackend
     /// A short name for logs (`loop-0`, ...).
@@ -193,7 +193,7 @@ public final class EventLoop: Sendable, CustomStringConvertible {
         var handle = pthread_t()
         let result = pthread_create(&handle, nil, { raw in
             guard let raw else { return nil }
-            let loop = Unmanaged<EventLoop>.fromOpaque(raw).takeRetainedValue()
+            let loop = Unmanaged<IOLoop>.fromOpaque(raw).takeRetainedValue()
             loop.run()
             return nil
         }, context)
@@ -287,7 +287,7 @@ public final class EventLoop: Sendable, CustomStringConvertible {
     }
 }
 
-/// A timer scheduled on a loop with ``EventLoop/scheduleTimer(after:_:)``.
+/// A timer scheduled on a loop with ``IOLoop/scheduleTimer(after:_:)``.
 public struct LoopTimer: Sendable, Hashable {
     let id: UInt64
 }
@@ -300,7 +300,7 @@ protocol Selectable: AnyObject {
     func loopWillStop()
 }
 
-/// The loop-thread state of an ``EventLoop``: poller, registrations, timers and buffers.
+/// The loop-thread state of an ``IOLoop``: poller, registrations, timers and buffers.
 final class LoopCore {
     static let wakeToken: UInt64 = UInt64.max
 
