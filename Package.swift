@@ -22,11 +22,13 @@ let package = Package(
         .library(name: "EpsilonHTTP2", targets: ["EpsilonHTTP2"]),
         .library(name: "EpsilonWebSocket", targets: ["EpsilonWebSocket"]),
         .library(name: "EpsilonWebSocketDeflate", targets: ["EpsilonWebSocketDeflate"]),
+        .library(name: "EpsilonHTTPTypes", targets: ["EpsilonHTTPTypes"]),
         .executable(name: "epsilon", targets: ["epsilon"]),
         .executable(name: "epsilon-conformance", targets: ["epsilon-conformance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // MARK: Protocol machines (standard library only)
@@ -42,6 +44,15 @@ let package = Package(
             name: "EpsilonWebSocketDeflate",
             dependencies: ["EpsilonWebSocket", "EpsilonBytes", "CZlib"],
             path: "Packages/EpsilonWebSocketDeflate",
+            swiftSettings: strict
+        ),
+
+        // MARK: The bridge from the machines' borrowed heads to swift-http-types' owned values
+        // (the machines never depend on it).
+        .target(
+            name: "EpsilonHTTPTypes",
+            dependencies: ["EpsilonHTTP1", "EpsilonHTTP2", .product(name: "HTTPTypes", package: "swift-http-types")],
+            path: "Packages/EpsilonHTTPTypes",
             swiftSettings: strict
         ),
 
@@ -152,6 +163,12 @@ let package = Package(
             ],
             path: "Tests/EpsilonIntegrationTests",
             exclude: ["README.md"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EpsilonHTTPTypesTests",
+            dependencies: ["EpsilonHTTPTypes", "EpsilonHTTP1", .product(name: "HTTPTypes", package: "swift-http-types")],
+            path: "Tests/EpsilonHTTPTypesTests",
             swiftSettings: strict
         ),
         .testTarget(
