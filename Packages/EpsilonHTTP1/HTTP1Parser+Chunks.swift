@@ -79,7 +79,7 @@ extension HTTP1Parser {
             byte = b.byte(i)
         }
         guard byte == asciiCR || byte == asciiLF else {
-            let reason: HTTP1ParseError.Reason = i == extensionsStart ? .invalidChunkSize : .invalidChunkExtension
+            let reason: HTTP1ParseError.Rule = i == extensionsStart ? .invalidChunkSize : .invalidChunkExtension
             throw HTTP1ParseError(reason, at: streamOffset + i)
         }
         guard let next = try lineBreak(b, at: i) else { return nil }

@@ -26,7 +26,16 @@ extension HTTP1Parser {
             throw HTTP1ParseError(.missingOrDuplicateHost, at: streamOffset + length - 1)
         }
         let hasTE = flags.contains(.transferEncoding)
-        if hasTE && flags.contains(.contentLength) {
+        // RFC 9110 §9.3.6: a CONNECT request has no content; what follows its head is tunnel
+        // data (as llhttp treats it), so framing fields there are refused or ignored.
+        let isConnect = isRequest && b.equals(progress.method, "CONNECT")  // methods are case-sensitive (RFC 9110 §9.1)
+        if isConnect && (hasTE || flags.contains(.contentLength)) && !lenient.contains(.framingFieldsInConnect) {
+            let at = hasTE && flags.contains(.contentLength)
+                ? min(found.contentLengthAt, found.transferEncodingAt)
+                : hasTE ? found.transferEncodingAt : found.contentLengthAt
+            throw HTTP1ParseError(.framingFieldInConnect, at: streamOffset + at)
+        }
+        if hasTE && flags.contains(.contentLength) && !isConnect {
             // RFC 9112 §6.3 ¶3: a likely smuggling attempt; TE wins only when allowed.
             guard lenient.contains(.contentLengthWithTransferEncoding) else {
                 let at = min(found.contentLengthAt, found.transferEncodingAt)
@@ -37,8 +46,11 @@ extension HTTP1Parser {
         var framing: HTTP1Framing
         var upgrade = false
         var keepAlive: Bool
-        if isRequest {
-            let isConnect = b.equals(progress.method, "CONNECT")  // methods are case-sensitive (RFC 9110 §9.1)
+        if isConnect {
+            // The message ends at the head; the connection becomes a tunnel.
+            framing = .none
+            upgrade = true
+        } else if isRequest {
             if let at = found.chunkedNotFinalAt, !lenient.contains(.transferEncodingNotChunked) {
                 throw HTTP1ParseError(.invalidTransferEncoding, at: streamOffset + at)
             }
@@ -57,9 +69,7 @@ extension HTTP1Parser {
             } else {
                 framing = .none
             }
-            if isConnect {
-                upgrade = true
-            } else if flags.contains(.upgradeField) && flags.contains(.connectionUpgrade) {
+            if flags.contains(.upgradeField) && flags.contains(.connectionUpgrade) {
                 upgrade = true
             }
         } else {

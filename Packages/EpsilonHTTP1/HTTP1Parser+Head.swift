@@ -295,7 +295,7 @@ extension HTTP1Parser {
         let stop = b.byte(targetEnd)
         guard stop == asciiSP else {
             // RFC 9112 has no HTTP/0.9 request-line: a line ending here lacks its version.
-            let reason: HTTP1ParseError.Reason = stop == asciiCR || stop == asciiLF ? .invalidVersion : .invalidTarget
+            let reason: HTTP1ParseError.Rule = stop == asciiCR || stop == asciiLF ? .invalidVersion : .invalidTarget
             throw HTTP1ParseError(reason, at: streamOffset + targetEnd)
         }
         let versionStart = targetEnd + 1
