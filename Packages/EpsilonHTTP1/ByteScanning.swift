@@ -3,28 +3,15 @@
 // Why not SIMD16: Swift 6.3's generic SIMD comparisons (`.==`, `.<`, `pointwiseMin`) compile
 // to pcmpeqb in some call sites and to a lane-by-lane loop in others (checked with
 // -emit-assembly and callgrind), so the word form is the one that is fast everywhere.
+// Byte classes shared with the other machines (tokens, whitespace) come from EpsilonBytes.
 
-/// RFC 9110 §5.6.2 tchar as a 256-entry table, `1` for a token byte: one load per byte.
-/// A static string costs no initialisation and no bounds check.
-@usableFromInline let tokenTable: StaticString = """
-0000000000000000000000000000000001011111001101101111111111000000\
-0111111111111111111111111110001111111111111111111111111111101010\
-0000000000000000000000000000000000000000000000000000000000000000\
-0000000000000000000000000000000000000000000000000000000000000000
-"""
-
-/// Whether `byte` is an RFC 9110 §5.6.2 tchar.
-@inlinable @inline(__always)
-func isTokenByte(_ byte: UInt8) -> Bool { tokenTable.utf8Start[Int(byte)] == 0x31 }
+import EpsilonBytes
 
 @usableFromInline let asciiCR: UInt8 = 0x0D
 @usableFromInline let asciiLF: UInt8 = 0x0A
 @usableFromInline let asciiSP: UInt8 = 0x20
 @usableFromInline let asciiHTAB: UInt8 = 0x09
 @usableFromInline let asciiColon: UInt8 = 0x3A
-
-@inlinable @inline(__always)
-func isWhitespace(_ byte: UInt8) -> Bool { byte == asciiSP || byte == asciiHTAB }
 
 /// Word-at-a-time (SWAR) byte tests on 8 bytes loaded little-endian. Each returns a word
 /// with bit 7 of a byte set where the test holds. Borrows can set bits above a byte that
@@ -164,18 +151,19 @@ extension UnsafeRawBufferPointer {
     /// The first byte in `from..<end` that is not a token character, or `end`.
     /// One table load per byte: field names are short, and the token set has too many
     /// holes for a word-wide test to pay off.
-    /// Four bytes per bound check.
-    @inlinable @inline(__always)
+    /// Four bytes per bound check. Not `@inlinable`: EpsilonBytes' table is package-internal;
+    /// inside this module it is inlined all the same.
+    @inline(__always)
     func firstNonToken(from start: Int, to end: Int) -> Int {
         var i = start
         while i &+ 4 <= end {
-            if !isTokenByte(byte(i)) { return i }
-            if !isTokenByte(byte(i &+ 1)) { return i &+ 1 }
-            if !isTokenByte(byte(i &+ 2)) { return i &+ 2 }
-            if !isTokenByte(byte(i &+ 3)) { return i &+ 3 }
+            if !ASCII.isTokenByte(byte(i)) { return i }
+            if !ASCII.isTokenByte(byte(i &+ 1)) { return i &+ 1 }
+            if !ASCII.isTokenByte(byte(i &+ 2)) { return i &+ 2 }
+            if !ASCII.isTokenByte(byte(i &+ 3)) { return i &+ 3 }
             i &+= 4
         }
-        while i < end, isTokenByte(byte(i)) { i &+= 1 }
+        while i < end, ASCII.isTokenByte(byte(i)) { i &+= 1 }
         return i
     }
 

@@ -71,6 +71,11 @@ public struct HTTP1Leniencies: OptionSet, Sendable, Hashable {
     /// Accept several Content-Length values that are all equal (`42, 42`, RFC 9110 §8.6).
     public static let repeatedContentLength = HTTP1Leniencies(rawValue: 1 << 13)
 
+    /// Accept Content-Length or Transfer-Encoding on a CONNECT request and ignore them: the
+    /// request still ends at its head and what follows is tunnel data (RFC 9110 §9.3.6 gives
+    /// CONNECT no content).
+    public static let framingFieldsInConnect = HTTP1Leniencies(rawValue: 1 << 14)
+
     /// Every leniency at once.
-    public static let all = HTTP1Leniencies(rawValue: (1 << 14) - 1)
+    public static let all = HTTP1Leniencies(rawValue: (1 << 15) - 1)
 }

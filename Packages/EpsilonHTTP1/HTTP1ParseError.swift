@@ -1,23 +1,29 @@
-/// Why an ``HTTP1Parser`` rejected its input, and where.
+/// Why an ``HTTP1Parser`` or an ``HTTP1Connection`` rejected its peer's input, and where.
 ///
+/// The fields follow the contract every Epsilon machine shares (see "Driving a machine"):
+/// ``rule`` names the broken rule, ``offset`` the byte, ``section`` the RFC section.
 /// After throwing, the parser stays failed: every further call throws the same error.
 public struct HTTP1ParseError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The rule the input broke.
-    public var reason: Reason
+    public var rule: Rule
     /// The offset of the offending byte, counted from the first byte the parser ever received.
     public var offset: Int
 
     /// Creates an error for a broken rule at a stream offset.
-    public init(_ reason: Reason, at offset: Int) {
-        self.reason = reason
+    public init(_ rule: Rule, at offset: Int) {
+        self.rule = rule
         self.offset = offset
     }
 
+    /// The RFC section the rule comes from, as text (`"RFC 9112 §6.3"`), or `"configured limit"`
+    /// for a limit of ``HTTP1Configuration``.
+    public var section: String { rule.section }
+
     /// A readable summary: the rule and the offset.
-    public var description: String { "\(reason) at byte \(offset)" }
+    public var description: String { "\(rule) at byte \(offset)" }
 
     /// The rules an HTTP/1.1 message can break.
-    public enum Reason: String, Sendable, Equatable, CaseIterable {
+    public enum Rule: String, Sendable, Equatable, CaseIterable {
         /// A method byte is not a token character (RFC 9110 §9.1).
         case invalidMethod
         /// The method is not followed by exactly one space (RFC 9112 §3).
@@ -82,5 +88,37 @@ public struct HTTP1ParseError: Error, Sendable, Equatable, CustomStringConvertib
         case unexpectedEndOfStream
         /// A request-target or URL does not follow the URI grammar (RFC 3986).
         case invalidURL
+        /// A CONNECT request carries Content-Length or Transfer-Encoding: it has no content
+        /// (RFC 9110 §9.3.6).
+        case framingFieldInConnect
+        /// A response arrived with no request left to answer (RFC 9112 §9.3).
+        case responseWithoutRequest
+
+        /// The RFC section the rule comes from, as text.
+        public var section: String {
+            switch self {
+            case .invalidMethod: "RFC 9110 §9.1"
+            case .expectedSpaceAfterMethod, .invalidTarget: "RFC 9112 §3"
+            case .invalidVersion: "RFC 9112 §2.3"
+            case .invalidStatus, .invalidReasonPhrase: "RFC 9112 §4"
+            case .bareLF, .bareCR, .whitespaceAfterStartLine: "RFC 9112 §2.2"
+            case .invalidFieldName: "RFC 9110 §5.1"
+            case .whitespaceBeforeColon, .missingColon: "RFC 9112 §5.1"
+            case .invalidFieldValue: "RFC 9110 §5.5"
+            case .obsoleteLineFolding: "RFC 9112 §5.2"
+            case .headTooLarge, .tooManyFields, .targetTooLong, .chunkLineTooLong, .bodyTooLarge: "configured limit"
+            case .invalidContentLength, .conflictingContentLength: "RFC 9110 §8.6"
+            case .contentLengthWithTransferEncoding: "RFC 9112 §6.3 ¶3"
+            case .transferEncodingNotChunked: "RFC 9112 §6.3 ¶4"
+            case .invalidTransferEncoding, .transferEncodingInHTTP10: "RFC 9112 §6.1"
+            case .missingOrDuplicateHost: "RFC 9112 §3.2"
+            case .invalidChunkSize, .missingCRLFAfterChunk: "RFC 9112 §7.1"
+            case .invalidChunkExtension: "RFC 9112 §7.1.1"
+            case .dataAfterClose, .responseWithoutRequest: "RFC 9112 §9.3"
+            case .unexpectedEndOfStream: "RFC 9112 §8"
+            case .invalidURL: "RFC 3986 §3"
+            case .framingFieldInConnect: "RFC 9110 §9.3.6"
+            }
+        }
     }
 }

@@ -1,3 +1,5 @@
+import EpsilonBytes
+
 // Chunked transfer coding (RFC 9112 §7.1):
 //   chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
 //   chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
@@ -68,7 +70,7 @@ extension HTTP1Parser {
         guard i < count else { return nil }
         if i == 0 { throw HTTP1ParseError(.invalidChunkSize, at: streamOffset) }
         if configuration.leniencies.contains(.whitespaceAfterChunkSize) {
-            while i < count, isWhitespace(b.byte(i)) { i += 1 }
+            while i < count, ASCII.isWhitespace(b.byte(i)) { i += 1 }
             guard i < count else { return nil }
         }
         let extensionsStart = i
@@ -79,7 +81,7 @@ extension HTTP1Parser {
             byte = b.byte(i)
         }
         guard byte == asciiCR || byte == asciiLF else {
-            let reason: HTTP1ParseError.Reason = i == extensionsStart ? .invalidChunkSize : .invalidChunkExtension
+            let reason: HTTP1ParseError.Rule = i == extensionsStart ? .invalidChunkSize : .invalidChunkExtension
             throw HTTP1ParseError(reason, at: streamOffset + i)
         }
         guard let next = try lineBreak(b, at: i) else { return nil }
@@ -93,7 +95,7 @@ extension HTTP1Parser {
         let end = b.count
         let bws = configuration.leniencies.contains(.whitespaceAfterChunkSize)
         func fail(_ at: Int) -> HTTP1ParseError { HTTP1ParseError(.invalidChunkExtension, at: streamOffset + at) }
-        func skipWhitespace() { if bws { while i < end, isWhitespace(b.byte(i)) { i += 1 } } }
+        func skipWhitespace() { if bws { while i < end, ASCII.isWhitespace(b.byte(i)) { i += 1 } } }
         while i < end {
             guard b.byte(i) == 0x3B else { return i }
             i += 1

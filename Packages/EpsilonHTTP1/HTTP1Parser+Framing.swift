@@ -1,3 +1,5 @@
+import EpsilonBytes
+
 // From a complete head to its framing and persistence (RFC 9112 §6.3, §9.3), checking the
 // fields that decide them: Content-Length, Transfer-Encoding, Connection, Upgrade, Host, Expect.
 
@@ -26,7 +28,16 @@ extension HTTP1Parser {
             throw HTTP1ParseError(.missingOrDuplicateHost, at: streamOffset + length - 1)
         }
         let hasTE = flags.contains(.transferEncoding)
-        if hasTE && flags.contains(.contentLength) {
+        // RFC 9110 §9.3.6: a CONNECT request has no content; what follows its head is tunnel
+        // data (as llhttp treats it), so framing fields there are refused or ignored.
+        let isConnect = isRequest && b.equals(progress.method, "CONNECT")  // methods are case-sensitive (RFC 9110 §9.1)
+        if isConnect && (hasTE || flags.contains(.contentLength)) && !lenient.contains(.framingFieldsInConnect) {
+            let at = hasTE && flags.contains(.contentLength)
+                ? min(found.contentLengthAt, found.transferEncodingAt)
+                : hasTE ? found.transferEncodingAt : found.contentLengthAt
+            throw HTTP1ParseError(.framingFieldInConnect, at: streamOffset + at)
+        }
+        if hasTE && flags.contains(.contentLength) && !isConnect {
             // RFC 9112 §6.3 ¶3: a likely smuggling attempt; TE wins only when allowed.
             guard lenient.contains(.contentLengthWithTransferEncoding) else {
                 let at = min(found.contentLengthAt, found.transferEncodingAt)
@@ -37,8 +48,11 @@ extension HTTP1Parser {
         var framing: HTTP1Framing
         var upgrade = false
         var keepAlive: Bool
-        if isRequest {
-            let isConnect = b.equals(progress.method, "CONNECT")  // methods are case-sensitive (RFC 9110 §9.1)
+        if isConnect {
+            // The message ends at the head; the connection becomes a tunnel.
+            framing = .none
+            upgrade = true
+        } else if isRequest {
             if let at = found.chunkedNotFinalAt, !lenient.contains(.transferEncodingNotChunked) {
                 throw HTTP1ParseError(.invalidTransferEncoding, at: streamOffset + at)
             }
@@ -57,9 +71,7 @@ extension HTTP1Parser {
             } else {
                 framing = .none
             }
-            if isConnect {
-                upgrade = true
-            } else if flags.contains(.upgradeField) && flags.contains(.connectionUpgrade) {
+            if flags.contains(.upgradeField) && flags.contains(.connectionUpgrade) {
                 upgrade = true
             }
         } else {
@@ -189,12 +201,12 @@ extension HTTP1Parser {
             guard i < value.upperBound else { break }
             // Only a comma list of equal values, and only when allowed.
             guard repeatable else { throw HTTP1ParseError(.invalidContentLength, at: streamOffset + i) }
-            while i < value.upperBound, isWhitespace(b.byte(i)) { i += 1 }
+            while i < value.upperBound, ASCII.isWhitespace(b.byte(i)) { i += 1 }
             guard i < value.upperBound, b.byte(i) == 0x2C else {
                 throw HTTP1ParseError(.invalidContentLength, at: streamOffset + i)
             }
             i += 1
-            while i < value.upperBound, isWhitespace(b.byte(i)) { i += 1 }
+            while i < value.upperBound, ASCII.isWhitespace(b.byte(i)) { i += 1 }
         } while true
         found.flags.insert(.contentLength)
         found.contentLengthAt = value.lowerBound
@@ -203,7 +215,7 @@ extension HTTP1Parser {
     /// RFC 9112 §6.1: Transfer-Encoding = #transfer-coding; `chunked` at most once, and last.
     mutating func readTransferEncoding(_ b: UnsafeRawBufferPointer, _ value: Range<Int>, into found: inout FramingFields) throws(HTTP1ParseError) {
         // A folded value (lenient) is whitespace-separated like OWS; CR and LF count as such.
-        func isSpace(_ byte: UInt8) -> Bool { isWhitespace(byte) || byte == asciiCR || byte == asciiLF }
+        func isSpace(_ byte: UInt8) -> Bool { ASCII.isWhitespace(byte) || byte == asciiCR || byte == asciiLF }
         var sawCoding = false
         var i = value.lowerBound
         let end = value.upperBound
@@ -252,7 +264,7 @@ extension HTTP1Parser {
         var i = value.lowerBound
         let end = value.upperBound
         // A folded value (lenient) separates like OWS: CR and LF count as whitespace.
-        func isSpace(_ byte: UInt8) -> Bool { isWhitespace(byte) || byte == asciiCR || byte == asciiLF }
+        func isSpace(_ byte: UInt8) -> Bool { ASCII.isWhitespace(byte) || byte == asciiCR || byte == asciiLF }
         while i < end {
             while i < end, isSpace(b.byte(i)) || b.byte(i) == 0x2C { i += 1 }
             let tokenStart = i

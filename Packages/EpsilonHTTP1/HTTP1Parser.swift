@@ -164,7 +164,7 @@ public struct HTTP1Parser: Sendable {
     ///
     /// Returns ``HTTP1Event/end`` when the close completes a message (a response body
     /// delimited by the connection close), `nil` when no message was in progress.
-    /// Throws ``HTTP1ParseError/Reason/unexpectedEndOfStream`` when a message was cut short.
+    /// Throws ``HTTP1ParseError/Rule/unexpectedEndOfStream`` when a message was cut short.
     public mutating func finish() throws(HTTP1ParseError) -> HTTP1Event? {
         switch state {
         case .bodyUntilClose:

@@ -19,7 +19,7 @@ public struct HTTP1RequestTarget: Equatable, Sendable {
     ///
     /// - Parameters:
     ///   - isConnect: the request's method is CONNECT, so the target is authority-form.
-    /// - Throws: ``HTTP1ParseError/Reason/invalidURL`` with the offset (within `bytes`) of the
+    /// - Throws: ``HTTP1ParseError/Rule/invalidURL`` with the offset (within `bytes`) of the
     ///   first byte that does not fit.
     public static func split(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, isConnect: Bool = false) throws(HTTP1ParseError) -> HTTP1RequestTarget {
         var target = HTTP1RequestTarget()

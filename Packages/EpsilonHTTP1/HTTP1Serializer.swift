@@ -1,3 +1,5 @@
+import EpsilonBytes
+
 /// Writes HTTP/1.1 heads, chunked bodies and trailers into a buffer the caller owns and reuses.
 ///
 /// Every piece is appended to `buffer`; nothing is allocated per field once the buffer has
@@ -16,7 +18,7 @@
 public enum HTTP1Serializer {
     /// Appends `method SP target SP HTTP/x.y CRLF` (RFC 9112 §3).
     public static func writeRequestLine(method: some StringProtocol, target: some StringProtocol, version: HTTP1Version = .http11, into buffer: inout [UInt8]) throws(HTTP1SerializeError) {
-        guard !method.isEmpty, method.utf8.allSatisfy({ isTokenByte($0) }) else { throw .invalidMethod }
+        guard !method.isEmpty, method.utf8.allSatisfy({ ASCII.isTokenByte($0) }) else { throw .invalidMethod }
         guard !target.isEmpty, target.utf8.allSatisfy({ $0 > asciiSP && $0 < 0x7F }) else { throw .invalidTarget }
         try checkVersion(version)
         buffer.append(contentsOf: method.utf8)
@@ -45,7 +47,7 @@ public enum HTTP1Serializer {
     /// Appends `name: value CRLF` (RFC 9112 §5). The name must be a token; the value may hold
     /// visible bytes, obs-text, spaces and tabs, but not at its ends.
     public static func writeField(name: some StringProtocol, value: some StringProtocol, into buffer: inout [UInt8]) throws(HTTP1SerializeError) {
-        guard !name.isEmpty, name.utf8.allSatisfy({ isTokenByte($0) }) else { throw .invalidFieldName }
+        guard !name.isEmpty, name.utf8.allSatisfy({ ASCII.isTokenByte($0) }) else { throw .invalidFieldName }
         try checkFieldValue(value.utf8)
         buffer.append(contentsOf: name.utf8)
         buffer.append(asciiColon)
@@ -57,7 +59,7 @@ public enum HTTP1Serializer {
     /// Appends `name: value CRLF` with a decimal value, such as Content-Length, without
     /// building a string.
     public static func writeField(name: some StringProtocol, value: UInt64, into buffer: inout [UInt8]) throws(HTTP1SerializeError) {
-        guard !name.isEmpty, name.utf8.allSatisfy({ isTokenByte($0) }) else { throw .invalidFieldName }
+        guard !name.isEmpty, name.utf8.allSatisfy({ ASCII.isTokenByte($0) }) else { throw .invalidFieldName }
         buffer.append(contentsOf: name.utf8)
         buffer.append(asciiColon)
         buffer.append(asciiSP)
@@ -89,13 +91,13 @@ public enum HTTP1Serializer {
 
     static func checkFieldValue(_ value: some Collection<UInt8>) throws(HTTP1SerializeError) {
         // RFC 9110 §5.5: field-value = *field-content, no leading or trailing whitespace.
-        if let first = value.first, isWhitespace(first) { throw .invalidFieldValue }
+        if let first = value.first, ASCII.isWhitespace(first) { throw .invalidFieldValue }
         var last: UInt8 = 0
         for byte in value {
             if byte < asciiSP && byte != asciiHTAB || byte == 0x7F { throw .invalidFieldValue }
             last = byte
         }
-        if isWhitespace(last) { throw .invalidFieldValue }
+        if ASCII.isWhitespace(last) { throw .invalidFieldValue }
     }
 
     /// RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT.

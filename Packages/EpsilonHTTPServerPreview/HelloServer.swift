@@ -19,22 +19,28 @@ public enum HelloServer {
     /// Starts the server on `group` (one `SO_REUSEPORT` listener per loop) and returns it;
     /// stop it with ``TCPServer/shutdown(gracePeriod:)``.
     ///
+    /// Three timers bound what a client can hold (slow-loris defences):
     /// `readHeaderTimeout` bounds the time from the first byte of a request to the end of its
-    /// head (slow-loris defence): past it the server answers `408 Request Timeout` and closes.
-    /// Idle keep-alive connections are bounded by `options.connection.idleTimeout` instead.
+    /// head and `readBodyTimeout` the time from the end of a head to the end of its body; past
+    /// either the server answers `408 Request Timeout` and closes. `idleTimeout` closes a
+    /// connection that sends nothing: after it opens or between keep-alive requests.
+    /// `options.connection.idleTimeout` still applies as the transport's own bound.
     ///
     /// With `tls` (a server context, see ``tlsContext(certificateFile:privateKeyFile:)``) every
     /// connection runs TLS; a failed handshake or a client that leaves without `close_notify`
     /// only ends that connection.
     public static func start(on group: IOLoopGroup, address: SocketEndpoint, body: String = "Hello, World!",
                              readHeaderTimeout: Duration = .seconds(10),
+                             readBodyTimeout: Duration = .seconds(30),
+                             idleTimeout: Duration = .seconds(60),
                              options: ListenerOptions = ListenerOptions(),
                              tls: TLSContext? = nil) async throws(TransportError) -> TCPServer {
         let responses = HelloResponses(body: body)
         var options = options
         if let tls { options.connection.tls = .server(tls) }
         return try await TCPServer.start(on: group, address: address, options: options) {
-            HelloHandler(responses: responses, readHeaderTimeout: readHeaderTimeout)
+            HelloHandler(responses: responses, timeouts: HelloTimeouts(
+                head: readHeaderTimeout, body: readBodyTimeout, idle: idleTimeout))
         }
     }
 
@@ -73,68 +79,112 @@ public enum HelloServer {
     }
 }
 
-/// The serialized responses, built once with ``HTTP1Serializer`` and shared read-only.
+/// What ``HelloHandler`` answers with, built once and shared read-only: the body, the fields
+/// of every response, and the serialized `408` the timers send.
 struct HelloResponses: Sendable {
-    let keepAlive: [UInt8]
-    let close: [UInt8]
-    let badRequest: [UInt8]
+    let body: [UInt8]
+    let fields: [(name: String, value: String)]
     let requestTimeout: [UInt8]
-    let continueInterim: [UInt8]
 
     init(body: String) {
-        func response(status: Int, reason: String, body: String, close: Bool) -> [UInt8] {
-            var out: [UInt8] = []
-            // The inputs are constants checked here once; a failure is a programming error.
-            do throws(HTTP1SerializeError) {
-                try HTTP1Serializer.writeStatusLine(status: status, reason: reason, into: &out)
-                try HTTP1Serializer.writeField(name: "Server", value: "epsilon-preview", into: &out)
-                try HTTP1Serializer.writeField(name: "Content-Type", value: "text/plain", into: &out)
-                try HTTP1Serializer.writeField(name: "Content-Length", value: UInt64(body.utf8.count), into: &out)
-                if close { try HTTP1Serializer.writeField(name: "Connection", value: "close", into: &out) }
-            } catch {
-                preconditionFailure("constant response head rejected: \(error)")
-            }
-            HTTP1Serializer.writeEndOfHead(into: &out)
-            out += body.utf8
-            return out
-        }
-        keepAlive = response(status: 200, reason: "OK", body: body, close: false)
-        close = response(status: 200, reason: "OK", body: body, close: true)
-        badRequest = response(status: 400, reason: "Bad Request", body: "bad request\n", close: true)
-        requestTimeout = response(status: 408, reason: "Request Timeout", body: "request timeout\n", close: true)
-        var interim: [UInt8] = []
+        self.body = Array(body.utf8)
+        fields = [("Server", "epsilon-preview"), ("Content-Type", "text/plain")]
+        var out: [UInt8] = []
+        let text = "request timeout\n"
+        // The inputs are constants checked here once; a failure is a programming error.
         do throws(HTTP1SerializeError) {
-            try HTTP1Serializer.writeStatusLine(status: 100, reason: "Continue", into: &interim)
+            try HTTP1Serializer.writeStatusLine(status: 408, reason: "Request Timeout", into: &out)
+            for field in fields { try HTTP1Serializer.writeField(name: field.name, value: field.value, into: &out) }
+            try HTTP1Serializer.writeField(name: "Content-Length", value: UInt64(text.utf8.count), into: &out)
+            try HTTP1Serializer.writeField(name: "Connection", value: "close", into: &out)
         } catch {
-            preconditionFailure("constant status line rejected: \(error)")
+            preconditionFailure("constant response head rejected: \(error)")
         }
-        HTTP1Serializer.writeEndOfHead(into: &interim)
-        continueInterim = interim
+        HTTP1Serializer.writeEndOfHead(into: &out)
+        out += text.utf8
+        requestTimeout = out
     }
 }
 
-/// Drives one ``HTTP1Parser`` per connection inline on the loop thread.
+/// How long a client may take: for a head, for a body, and to send anything at all.
+struct HelloTimeouts: Sendable {
+    var head: Duration
+    var body: Duration
+    var idle: Duration
+}
+
+/// Answers every request inline as ``HTTP1Connection`` delivers it: `100 Continue` when asked,
+/// then `200` with the fixed body at the request's end (`405` and close for CONNECT, which
+/// this server does not tunnel).
+struct HelloResponder: HTTP1ConnectionHandler {
+    let responses: HelloResponses
+    /// A graceful shutdown asked this connection to close after its current response.
+    var draining = false
+    var isConnect = false
+
+    mutating func handle(_ event: HTTP1Event, bytes: UnsafeRawBufferPointer, connection: inout HTTP1Connection) throws(HTTP1ParseError) {
+        switch event {
+        case .head(let head):
+            isConnect = head.method.count == 7 && bytes[head.method].elementsEqual("CONNECT".utf8)
+        case .expectContinue:
+            try? connection.sendContinue()
+        case .end:
+            // Upgrade requests are answered like any other: this server declines to switch
+            // (RFC 9110 §7.8 lets it ignore Upgrade) and keeps speaking HTTP/1.1.
+            do throws(HTTP1UsageError) {
+                if isConnect {
+                    try connection.sendResponseHead(status: 405, reason: "Method Not Allowed", fields: responses.fields,
+                                                    body: .empty, close: true)
+                    return
+                }
+                try connection.sendResponseHead(status: 200, reason: "OK", fields: responses.fields,
+                                                body: .known(UInt64(responses.body.count)), close: draining)
+                try connection.sendBody(responses.body)
+                try connection.sendEnd()
+            } catch {
+                // Only a programming error can land here: every response is well formed and
+                // answers the request just ended. Close rather than send a broken stream.
+                assertionFailure("response refused: \(error)")
+            }
+        default:
+            break
+        }
+    }
+}
+
+/// Drives one ``HTTP1Connection`` per connection inline on the loop thread.
 ///
 /// Requests are parsed straight out of the loop's read buffer. Only the unparsed tail of a
-/// read (a request cut in two by the network) is copied into `carry`, which is released as
-/// soon as it empties, so an idle keep-alive connection holds no buffer.
+/// read (a head cut in two by the network) is copied into `carry`, which is released as soon
+/// as it empties, so an idle keep-alive connection holds no read buffer. One timer per
+/// connection enforces the phase it is in (idle, head, body); it is re-armed only when a
+/// phase ends before it fires, so the steady state schedules no timer per request.
 final class HelloHandler: ConnectionHandler {
-    private var parser = HTTP1Parser(role: .request)
-    private var carry: [UInt8] = []
-    private var keepAlive = true
-    private var closing = false
-    private let responses: HelloResponses
-    private let readHeaderTimeout: Duration
-    private var headTimer: LoopTimer?
+    private enum Phase { case idle, head, body }
 
-    init(responses: HelloResponses, readHeaderTimeout: Duration) {
-        self.responses = responses
-        self.readHeaderTimeout = readHeaderTimeout
+    private var http = HTTP1Connection(role: .server)
+    private var responder: HelloResponder
+    private var carry: [UInt8] = []
+    private var outbound: [UInt8] = []
+    private var closing = false
+    private let timeouts: HelloTimeouts
+    private var phase = Phase.idle
+    private var deadline: ContinuousClock.Instant
+    private var timer: LoopTimer?
+    private var timerFiresAt: ContinuousClock.Instant?
+
+    init(responses: HelloResponses, timeouts: HelloTimeouts) {
+        responder = HelloResponder(responses: responses)
+        self.timeouts = timeouts
+        deadline = .now + timeouts.idle
+    }
+
+    func connectionDidBecomeActive(_ connection: Connection) {
+        enter(.idle, on: connection)
     }
 
     func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
         guard !closing else { return }
-        defer { updateHeadTimer(on: connection) }
         if carry.isEmpty {
             let consumed = process(bytes, on: connection)
             if !closing && consumed < bytes.count {
@@ -149,91 +199,89 @@ final class HelloHandler: ConnectionHandler {
                 carry.removeFirst(consumed)
             }
         }
-    }
-
-    /// True between messages and while a head is incomplete.
-    private var waitingForHead = true
-
-    /// Arms the read-header timer when part of a head is buffered, cancels it otherwise.
-    /// One timer per incomplete head, not per read: O(log n) each.
-    private func updateHeadTimer(on connection: Connection) {
-        let partialHead = !closing && waitingForHead && !carry.isEmpty
-        if partialHead && headTimer == nil {
-            headTimer = connection.loop.scheduleTimer(after: readHeaderTimeout) { [weak self, weak connection] in
-                guard let self, let connection else { return }
-                self.headTimer = nil
-                guard !self.closing && !connection.isClosed else { return }
-                self.closing = true
-                self.carry = []
-                connection.write(self.responses.requestTimeout)
-                connection.closeAfterFlush()
-            }
-        } else if !partialHead, let timer = headTimer {
-            connection.loop.cancelTimer(timer)
-            headTimer = nil
+        guard !closing else { return }
+        let next: Phase = http.isReceivingBody ? .body : carry.isEmpty ? .idle : .head
+        if next == .idle && phase == .idle && timer != nil {
+            // Still between requests after answering some: the client is not silent. Only the
+            // deadline moves; the armed timer, due earlier, re-arms itself for the rest.
+            deadline = .now + timeouts.idle
+        } else {
+            enter(next, on: connection)
         }
     }
 
-    private var drainRequested = false
+    /// Receives every complete event in `buffer`, writes the answers; returns the bytes consumed.
+    private func process(_ buffer: UnsafeRawBufferPointer, on connection: Connection) -> Int {
+        var consumed = buffer.count
+        do throws(HTTP1ParseError) {
+            consumed = try http.receive(buffer, handler: &responder)
+        } catch {
+            // The connection wrote its 400 (413, 431) with `Connection: close`.
+        }
+        if http.hasOutput {
+            http.writeOutput(into: &outbound)
+            connection.write(outbound)
+            outbound.removeAll(keepingCapacity: true)
+        }
+        if http.isClosed || http.isUpgraded {
+            closing = true
+            connection.closeAfterFlush()
+            return buffer.count
+        }
+        return consumed
+    }
+
+    /// Moves to `phase` (a new deadline when it changes) and makes sure the timer fires by it.
+    private func enter(_ next: Phase, on connection: Connection) {
+        guard next != phase || timer == nil else { return }
+        phase = next
+        let limit: Duration = switch next {
+        case .idle: timeouts.idle
+        case .head: timeouts.head
+        case .body: timeouts.body
+        }
+        deadline = .now + limit
+        if let firesAt = timerFiresAt, firesAt <= deadline, timer != nil { return }
+        if let timer { connection.loop.cancelTimer(timer) }
+        arm(after: limit, on: connection)
+    }
+
+    private func arm(after delay: Duration, on connection: Connection) {
+        timerFiresAt = .now + delay
+        timer = connection.loop.scheduleTimer(after: delay) { [weak self, weak connection] in
+            guard let self, let connection else { return }
+            self.timer = nil
+            self.timerFiresAt = nil
+            guard !self.closing && !connection.isClosed else { return }
+            let now = ContinuousClock.now
+            if now < self.deadline {
+                // The phase changed since this timer was armed: wait for its own deadline.
+                self.arm(after: self.deadline - now, on: connection)
+                return
+            }
+            self.closing = true
+            self.carry = []
+            // A client cut off mid-request learns why; a silent one is just closed.
+            if self.phase != .idle { connection.write(self.responder.responses.requestTimeout) }
+            connection.closeAfterFlush()
+        }
+    }
 
     /// Graceful shutdown: an idle connection closes now; one in the middle of a request gets
     /// its response (with `Connection: close`) and then closes.
     func connectionShouldDrain(_ connection: Connection) {
-        drainRequested = true
-        if waitingForHead && carry.isEmpty {
+        responder.draining = true
+        if http.isIdle && carry.isEmpty {
             closing = true
             connection.closeAfterFlush()
         }
     }
 
     func connectionDidClose(_ connection: Connection, error: TransportError?) {
-        if let timer = headTimer {
+        if let timer {
             connection.loop.cancelTimer(timer)
-            headTimer = nil
+            self.timer = nil
         }
-    }
-
-    /// Parses every complete event in `buffer`; returns the bytes consumed.
-    private func process(_ buffer: UnsafeRawBufferPointer, on connection: Connection) -> Int {
-        var offset = 0
-        while !closing {
-            let step: HTTP1Step
-            do {
-                step = try parser.parse(UnsafeRawBufferPointer(rebasing: buffer[offset...]))
-            } catch {
-                closing = true
-                connection.write(responses.badRequest)
-                connection.closeAfterFlush()
-                return buffer.count
-            }
-            offset += step.consumed
-            switch step.event {
-            case .needMoreData:
-                return offset
-            case .head(let head):
-                keepAlive = head.keepAlive
-                waitingForHead = false
-            case .expectContinue:
-                connection.write(responses.continueInterim)
-            case .upgrade:
-                // The request asked to switch protocols; this server declines (RFC 9110 §7.8
-                // lets it ignore Upgrade), answers it like any other and keeps parsing HTTP/1.1.
-                parser.declineUpgrade()
-                fallthrough
-            case .end:
-                waitingForHead = true
-                if keepAlive && !drainRequested {
-                    connection.write(responses.keepAlive)
-                } else {
-                    closing = true
-                    connection.write(responses.close)
-                    connection.closeAfterFlush()
-                }
-            case .body, .chunkHeader, .chunkEnd, .trailers:
-                break
-            }
-        }
-        return buffer.count
     }
 
     func connectionDidReadEOF(_ connection: Connection) {

@@ -136,7 +136,7 @@ public enum HTTP1Conformance {
                 }
                 return lines
             } catch {
-                return ["off=\(error.offset) error reason=\"\(error.reason)\""]
+                return ["off=\(error.offset) error reason=\"\(error.rule)\""]
             }
         }
     }

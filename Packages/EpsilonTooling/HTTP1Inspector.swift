@@ -21,7 +21,7 @@ public enum HTTP1Inspector {
                 do throws(HTTP1ParseError) {
                     step = try parser.parse(b)
                 } catch {
-                    lines.append("error: \(error.reason) at byte \(error.offset)")
+                    lines.append("error: \(error.rule) at byte \(error.offset)")
                     return
                 }
                 switch step.event {
@@ -29,7 +29,7 @@ public enum HTTP1Inspector {
                     do throws(HTTP1ParseError) {
                         if try parser.finish() == .end { lines.append("  end of body (connection closed)") }
                     } catch {
-                        lines.append("incomplete message: \(error.reason) at byte \(error.offset)")
+                        lines.append("incomplete message: \(error.rule) at byte \(error.offset)")
                     }
                     lines.append("\(messages) message\(messages == 1 ? "" : "s"), \(offset) bytes")
                     return
@@ -42,7 +42,9 @@ public enum HTTP1Inspector {
                     let start = head.isRequest
                         ? "\(text(b, head.method)) \(text(b, head.target)) \(head.version)"
                         : "\(head.version) \(head.status) \(text(b, head.reason))"
-                    lines.append("\(head.isRequest ? "request" : "response") \(messages) at byte \(offset): \(start)")
+                    // Empty lines before a head are consumed with it.
+                    let headAt = offset + step.consumed - head.length
+                    lines.append("\(head.isRequest ? "request" : "response") \(messages) at byte \(headAt): \(start)")
                     for field in parser.fields {
                         lines.append("  \(text(b, field.name)): \(text(b, field.value))")
                     }

@@ -50,7 +50,7 @@ struct HTTP1TraceRecorder {
             self.messages = messages
             switch result {
             case .failure(let failure):
-                lines.append("off=\(failure.offset) error reason=\"\(failure.reason)\"")
+                lines.append("off=\(failure.offset) error reason=\"\(failure.rule)\"")
                 error = failure
                 errorOffset = failure.offset
                 stopped = true
@@ -85,11 +85,13 @@ struct HTTP1TraceRecorder {
         case .needMoreData, .expectContinue:
             break
         case .head(let head):
+            // Empty lines before the head are consumed with it: the head ends at `consumed`.
+            let headStart = step.consumed - head.length
             let start: Int
             if head.isRequest {
                 start = head.method.lowerBound
             } else {
-                start = 0
+                start = headStart
             }
             if messages > 0 { at(start, "reset") }
             messages += 1
@@ -105,18 +107,18 @@ struct HTTP1TraceRecorder {
                 span("version", protocolStart + 5..<protocolStart + 8)
                 at(protocolStart + 8, "version complete")
             } else {
-                span("protocol", 0..<4)
-                at(4, "protocol complete")
-                span("version", 5..<8)
-                at(8, "version complete")
+                span("protocol", headStart..<headStart + 4)
+                at(headStart + 4, "protocol complete")
+                span("version", headStart + 5..<headStart + 8)
+                at(headStart + 8, "version complete")
                 // An empty reason phrase after its space is still an (empty) span.
-                if !head.reason.isEmpty || head.reason.lowerBound == 13 { span("status", head.reason) }
-                at(lineEnd(b, from: max(head.reason.upperBound, 12)), "status complete")
+                if !head.reason.isEmpty || head.reason.lowerBound == headStart + 13 { span("status", head.reason) }
+                at(lineEnd(b, from: max(head.reason.upperBound, headStart + 12)), "status complete")
             }
             renderFields(parser.fields, b, &out, base: base)
             let kind = head.isRequest ? "method=\(methodNumber(b, head.method))" : "status=\(head.status)"
-            at(head.length, "headers complete \(kind) v=\(head.version.major)/\(head.version.minor) flags=\(String(llhttpFlags(head), radix: 16)) content_length=\(contentLength(b, parser.fields))")
-            if skipBody && !head.isRequest && head.status >= 200 { at(head.length, "skip body") }
+            at(step.consumed, "headers complete \(kind) v=\(head.version.major)/\(head.version.minor) flags=\(String(llhttpFlags(head), radix: 16)) content_length=\(contentLength(b, parser.fields))")
+            if skipBody && !head.isRequest && head.status >= 200 { at(step.consumed, "skip body") }
         case .body(let range):
             span("body", range)
         case .chunkHeader(let size, let extensions):

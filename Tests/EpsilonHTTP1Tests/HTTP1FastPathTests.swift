@@ -81,7 +81,7 @@ import Testing
         #expect(outcome.events.count == 2)
         if case .head(_, _, let framing, _, _)? = outcome.events.first { #expect(framing == .none) }
         let missingHost = expectSplitInvariant("GET / HTTP/1.1\r\nHxst: h\r\n\r\n")
-        #expect(missingHost.error?.reason == .missingOrDuplicateHost)
+        #expect(missingHost.error?.rule == .missingOrDuplicateHost)
     }
 
     @Test func uppercaseFramingValuesAreRecognised() {

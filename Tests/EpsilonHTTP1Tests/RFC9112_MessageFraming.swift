@@ -92,7 +92,7 @@ import Testing
 
     @Test func truncatedMessageIsAnErrorAtFinish() {
         let outcome = parse(bytes("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort"), role: .response, finish: true)
-        #expect(outcome.error?.reason == .unexpectedEndOfStream)
+        #expect(outcome.error?.rule == .unexpectedEndOfStream)
     }
 
     @Test func switchingProtocolsResponseUpgrades() {
@@ -112,37 +112,37 @@ import Testing
         var configuration = HTTP1Configuration()
         configuration.maxHeadBytes = 64
         let raw = "GET / HTTP/1.1\r\nHost: h\r\nX: " + String(repeating: "a", count: 100) + "\r\n\r\n"
-        #expect(parse(bytes(raw), configuration: configuration).error?.reason == .headTooLarge)
+        #expect(parse(bytes(raw), configuration: configuration).error?.rule == .headTooLarge)
         // Without a line end in sight, too.
-        #expect(parse(bytes(String(repeating: "a", count: 100)), configuration: configuration).error?.reason == .headTooLarge)
+        #expect(parse(bytes(String(repeating: "a", count: 100)), configuration: configuration).error?.rule == .headTooLarge)
     }
 
     @Test func tooManyFieldsFail() {
         var configuration = HTTP1Configuration()
         configuration.maxFieldCount = 3
         let raw = "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"
-        #expect(parse(bytes(raw), configuration: configuration).error?.reason == .tooManyFields)
+        #expect(parse(bytes(raw), configuration: configuration).error?.rule == .tooManyFields)
     }
 
     @Test func longTargetFails() {
         var configuration = HTTP1Configuration()
         configuration.maxTargetBytes = 8
-        #expect(parse(bytes("GET /123456789 HTTP/1.1\r\nHost: h\r\n\r\n"), configuration: configuration).error?.reason == .targetTooLong)
+        #expect(parse(bytes("GET /123456789 HTTP/1.1\r\nHost: h\r\n\r\n"), configuration: configuration).error?.rule == .targetTooLong)
     }
 
     @Test func longChunkLineFails() {
         var configuration = HTTP1Configuration()
         configuration.maxChunkLineBytes = 16
         let raw = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1;" + String(repeating: "x", count: 40)
-        #expect(parse(bytes(raw), configuration: configuration).error?.reason == .chunkLineTooLong)
+        #expect(parse(bytes(raw), configuration: configuration).error?.rule == .chunkLineTooLong)
     }
 
     @Test func bodyLimitAppliesToDeclaredAndChunkedBodies() {
         var configuration = HTTP1Configuration()
         configuration.maxBodyBytes = 4
-        #expect(parse(bytes("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello"), configuration: configuration).error?.reason == .bodyTooLarge)
+        #expect(parse(bytes("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello"), configuration: configuration).error?.rule == .bodyTooLarge)
         let chunked = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n"
-        #expect(parse(bytes(chunked), configuration: configuration).error?.reason == .bodyTooLarge)
+        #expect(parse(bytes(chunked), configuration: configuration).error?.rule == .bodyTooLarge)
     }
 
     @Test func parserStaysFailedWithTheSameError() {

@@ -4,8 +4,8 @@ import Testing
 /// The request-smuggling vectors: each is rejected by the strict default, and the one flag
 /// that relaxes its rule changes exactly that.
 @Suite struct RFC9112_RequestSmuggling {
-    func strict(_ raw: String) -> HTTP1ParseError.Reason? {
-        parse(bytes(raw)).error?.reason
+    func strict(_ raw: String) -> HTTP1ParseError.Rule? {
+        parse(bytes(raw)).error?.rule
     }
 
     func lenient(_ raw: String, _ flags: HTTP1Leniencies) -> ParseOutcome {
@@ -26,7 +26,7 @@ import Testing
     @Test func rejectsDifferingContentLengths() {
         let raw = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"
         #expect(strict(raw) == .conflictingContentLength)
-        #expect(lenient(raw, .repeatedContentLength).error?.reason == .conflictingContentLength,
+        #expect(lenient(raw, .repeatedContentLength).error?.rule == .conflictingContentLength,
                 "differing values stay fatal even when equal repeats are allowed")
     }
 
@@ -100,7 +100,7 @@ import Testing
         #expect(strict(raw) == .invalidFieldValue)
         #expect(lenient(raw, .controlBytesInValues).error == nil)
         let nul = "GET / HTTP/1.1\r\nHost: a\r\nX: a\u{00}b\r\n\r\n"
-        #expect(lenient(nul, .all).error?.reason == .invalidFieldValue, "NUL is never accepted")
+        #expect(lenient(nul, .all).error?.rule == .invalidFieldValue, "NUL is never accepted")
     }
 
     // RFC 9110 §9.1 and §5.1

@@ -70,9 +70,11 @@ extension Transport {
         group = try IOLoopGroup(loopCount: 2)
     }
 
-    private func withServer(readHeaderTimeout: Duration = .seconds(10), _ body: (TCPServer) async throws -> Void) async throws {
+    private func withServer(readHeaderTimeout: Duration = .seconds(10), readBodyTimeout: Duration = .seconds(30),
+                            idleTimeout: Duration = .seconds(60), _ body: (TCPServer) async throws -> Void) async throws {
         let server = try await HelloServer.start(on: group, address: try .ipv4("127.0.0.1", port: 0), body: "hello\n",
-                                                 readHeaderTimeout: readHeaderTimeout)
+                                                 readHeaderTimeout: readHeaderTimeout, readBodyTimeout: readBodyTimeout,
+                                                 idleTimeout: idleTimeout)
         do {
             try await body(server)
         } catch {
@@ -182,6 +184,56 @@ extension Transport {
             #expect(responses.map(\.status) == [408])
             #expect(elapsed >= .milliseconds(290) && elapsed < .seconds(3))
             #expect(try await client.read() == nil)
+            await client.close()
+        }
+    }
+
+    @Test func answers408WhenABodyArrivesTooSlowly() async throws {
+        try await withServer(readBodyTimeout: .milliseconds(300)) { server in
+            let client = try await AsyncConnection.connect(to: server.localAddress, on: group.next())
+            let start = ContinuousClock.now
+            try await client.write(Array("POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc".utf8))
+            try await Task.sleep(for: .milliseconds(150))
+            try await client.write(Array("de".utf8))
+            let responses = try await readResponses(1, from: client)
+            let elapsed = ContinuousClock.now - start
+            #expect(responses.map(\.status) == [408])
+            #expect(elapsed >= .milliseconds(290) && elapsed < .seconds(3))
+            #expect(try await client.read() == nil)
+            await client.close()
+        }
+    }
+
+    @Test func closesASilentConnectionAndAnIdleKeepAliveOne() async throws {
+        try await withServer(idleTimeout: .milliseconds(300)) { server in
+            let silent = try await AsyncConnection.connect(to: server.localAddress, on: group.next())
+            let start = ContinuousClock.now
+            #expect(try await silent.read() == nil, "closed without a response")
+            #expect(ContinuousClock.now - start >= .milliseconds(290))
+            await silent.close()
+
+            let kept = try await AsyncConnection.connect(to: server.localAddress, on: group.next())
+            // Requests well inside the idle time keep the connection open past it.
+            for index in 0..<4 {
+                try await kept.write(Self.get("/\(index)"))
+                #expect(try await readResponses(1, from: kept).map(\.status) == [200])
+                try await Task.sleep(for: .milliseconds(120))
+            }
+            let idleStart = ContinuousClock.now
+            #expect(try await kept.read() == nil)
+            let idle = ContinuousClock.now - idleStart
+            #expect(idle >= .milliseconds(150) && idle < .seconds(3))
+            await kept.close()
+        }
+    }
+
+    @Test func answersARequestAfterALeadingEmptyLineAtOnce() async throws {
+        try await withServer { server in
+            let client = try await AsyncConnection.connect(to: server.localAddress, on: group.next())
+            let start = ContinuousClock.now
+            try await client.write(Array("\r\n".utf8) + Self.get("/"))
+            #expect(try await readResponses(1, from: client) == [HTTPResponse(status: 200, body: "hello\n", keepAlive: true)])
+            #expect(ContinuousClock.now - start < .seconds(1))
             await client.close()
         }
     }

@@ -131,7 +131,11 @@ public func transcript(
         case .needMoreData:
             break
         case .head(var head):
-            fuzzCheck(head.length == n, "head length \(head.length), consumed \(n)")
+            // Empty lines before the head (RFC 9112 §2.2) are consumed with it.
+            fuzzCheck(head.length <= n, "head length \(head.length), consumed \(n)")
+            for i in 0..<(n - head.length) {
+                fuzzCheck(window[i] == 0x0D || window[i] == 0x0A, "byte \(i) before the head is not CR or LF")
+            }
             for range in [head.method, head.target, head.reason] {
                 fuzzCheck(range.lowerBound >= 0 && range.upperBound <= n, "head range \(range) outside \(n) bytes")
             }
