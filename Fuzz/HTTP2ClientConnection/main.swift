@@ -49,12 +49,12 @@ private func frame(_ type: UInt8, flags: UInt8, _ payload: [UInt8] = []) -> [UIn
 }
 
 private let request = [
-    HeaderField(":method", "GET"), HeaderField(":scheme", "https"),
-    HeaderField(":path", "/"), HeaderField(":authority", "example.com"),
+    HPACKHeaderField(":method", "GET"), HPACKHeaderField(":scheme", "https"),
+    HPACKHeaderField(":path", "/"), HPACKHeaderField(":authority", "example.com"),
 ]
 private let upload = [
-    HeaderField(":method", "POST"), HeaderField(":scheme", "https"),
-    HeaderField(":path", "/upload"), HeaderField(":authority", "example.com"),
+    HPACKHeaderField(":method", "POST"), HPACKHeaderField(":scheme", "https"),
+    HPACKHeaderField(":path", "/upload"), HPACKHeaderField(":authority", "example.com"),
 ]
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -69,7 +69,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
     var client = HTTP2Connection(role: .client, configuration: configuration)
     var output = client.takeOutput()
-    fuzzCheck(output.starts(with: http2ClientPreface) && output.count >= http2ClientPreface.count + 9,
+    fuzzCheck(output.starts(with: HTTP2Connection.clientPreface) && output.count >= HTTP2Connection.clientPreface.count + 9,
               "the client did not open with its preface and SETTINGS")
     if flags & 128 != 0 {
         do {

@@ -58,7 +58,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     server.flush(into: &output)
     do {
         var recorder = Recorder()
-        try server.receive(http2ClientPreface, now: 0, into: &recorder)
+        try server.receive(HTTP2Connection.clientPreface, now: 0, into: &recorder)
         fuzzCheck(recorder.events == 0, "events from the preface alone")
     } catch {
         fuzzCheck(false, "the valid preface was refused: \(error)")
@@ -77,7 +77,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         if respond {
             for stream in recorder.heads {
                 do {
-                    try server.sendHeaders(streamID: stream, [HeaderField(":status", "200"), HeaderField("server", "fuzz")], endStream: false)
+                    try server.sendHeaders(streamID: stream, [HPACKHeaderField(":status", "200"), HPACKHeaderField("server", "fuzz")], endStream: false)
                     let sent = try server.sendData(streamID: stream, body, endStream: true)
                     fuzzCheck(sent >= 0 && sent <= body.count, "sendData reported \(sent) of \(body.count)")
                 } catch {

@@ -4,15 +4,15 @@ extension HTTP2Connection {
     /// Handles one complete frame. The rules come from RFC 9113; the section is cited where
     /// each applies.
     mutating func process<Handler: HTTP2EventHandler>(
-        _ header: FrameHeader, _ bytes: UnsafeRawBufferPointer, _ handler: inout Handler
+        _ header: HTTP2FrameHeader, _ bytes: UnsafeRawBufferPointer, _ handler: inout Handler
     ) throws(HTTP2ConnectionError) {
         // §6.10: inside a header block only CONTINUATION on the same stream may come.
         if let assembly, header.type != .continuation || header.streamID != assembly.streamID {
             throw HTTP2ConnectionError(.expectedContinuation, code: .protocolError, streamID: header.streamID)
         }
-        let payload: FramePayload
+        let payload: HTTP2FramePayload
         do {
-            payload = try FrameDecoder.decodePayload(header, bytes)
+            payload = try HTTP2FrameDecoder.decodePayload(header, bytes)
         } catch {
             if error.isStreamError, case .active = state {
                 try streamError(header.streamID, error.code, &handler)
@@ -67,7 +67,7 @@ extension HTTP2Connection {
                 }
                 handler.handle(.pingAcknowledged(opaque))
             } else {
-                FrameEncoder.appendPing(opaque, ack: true, into: &outbound)
+                HTTP2FrameEncoder.appendPing(opaque, ack: true, into: &outbound)
                 pendingPingAcks &+= 1
                 if pendingPingAcks > configuration.maxPendingPingAcks {
                     throw HTTP2ConnectionError(.pingFlood, code: .enhanceYourCalm)
@@ -333,7 +333,7 @@ extension HTTP2Connection {
         if peerStreamsOpened >= configuration.maxStreamsPerConnection {
             if goawaySentLastStreamID == nil {
                 let last = id >= 2 ? id - 2 : 0
-                FrameEncoder.appendGoaway(lastStreamID: last, code: .noError, into: &outbound)
+                HTTP2FrameEncoder.appendGoaway(lastStreamID: last, code: .noError, into: &outbound)
                 goawaySentLastStreamID = last
             }
             return .reset(.refusedStream, countsAsReset: false)
@@ -470,10 +470,10 @@ extension HTTP2Connection {
     }
 
     private mutating func receiveSettings<Handler: HTTP2EventHandler>(
-        _ view: SettingsView, _ handler: inout Handler
+        _ view: HTTP2SettingsView, _ handler: inout Handler
     ) throws(HTTP2ConnectionError) {
         try applyPeerSettings(view)
-        FrameEncoder.appendSettings([], ack: true, into: &outbound)
+        HTTP2FrameEncoder.appendSettings([], ack: true, into: &outbound)
         pendingSettingsAcks &+= 1
         if pendingSettingsAcks > configuration.maxPendingSettingsAcks {
             throw HTTP2ConnectionError(.settingsFlood, code: .enhanceYourCalm)
@@ -482,7 +482,7 @@ extension HTTP2Connection {
         handler.handle(.settingsChanged(peerSettings))
     }
 
-    mutating func applyPeerSettings(_ view: SettingsView) throws(HTTP2ConnectionError) {
+    mutating func applyPeerSettings(_ view: HTTP2SettingsView) throws(HTTP2ConnectionError) {
         for setting in view {
             let value = Int(setting.value)
             switch setting.parameter {

@@ -4,8 +4,8 @@ extension HTTP2Connection {
     public static func upgradeSettingsHeaderValue(configuration: HTTP2Configuration = HTTP2Configuration()) -> String {
         let connection = HTTP2Connection(role: .client, configuration: configuration)
         var payload: [UInt8] = []
-        FrameEncoder.appendSettings(connection.initialSettings(), into: &payload)
-        return base64URLEncode(payload[FrameHeader.size...])
+        HTTP2FrameEncoder.appendSettings(connection.initialSettings(), into: &payload)
+        return base64URLEncode(payload[HTTP2FrameHeader.size...])
     }
 
     /// Makes a client that sent `Upgrade: h2c` and received `101 Switching Protocols`.
@@ -37,7 +37,7 @@ extension HTTP2Connection {
         }
         let result: Result<Void, HTTP2ConnectionError> = payload.withUnsafeBytes { bytes in
             do throws(HTTP2ConnectionError) {
-                return .success(try applyPeerSettings(SettingsView(bytes)))
+                return .success(try applyPeerSettings(HTTP2SettingsView(bytes)))
             } catch {
                 return .failure(error)
             }

@@ -74,9 +74,9 @@ public struct HTTP2Connection: Sendable {
     var recentlyClosed: [UInt32] = Array(repeating: 0, count: 64)
     var recentlyClosedCursor = 0
 
-    var decoder: HeaderBlockDecoder
-    var encoder = HeaderBlockEncoder()
-    var frameDecoder: FrameDecoder
+    var decoder: HPACKDecoder
+    var encoder = HPACKEncoder()
+    var frameDecoder: HTTP2FrameDecoder
     var inbound: [UInt8] = []
     var headerBlock: [UInt8] = []
     var assembly: Assembly?
@@ -90,7 +90,7 @@ public struct HTTP2Connection: Sendable {
     /// Our SETTINGS_INITIAL_WINDOW_SIZE as the receive windows use it.
     var localInitialWindow = 65_535
     /// SETTINGS we sent and the peer has not acknowledged, oldest first.
-    var pendingLocalSettings: [[Setting]] = []
+    var pendingLocalSettings: [[HTTP2Setting]] = []
     /// When the oldest unacknowledged SETTINGS began waiting, as first seen through `now`.
     var settingsWaitStart: UInt64?
 
@@ -122,38 +122,38 @@ public struct HTTP2Connection: Sendable {
         state = role == .server ? .awaitingPreface(matched: 0) : .awaitingSettings
         nextLocalStreamID = role == .client ? 1 : 2
         // Until our SETTINGS is acknowledged the peer may use the RFC's 4096-octet table.
-        decoder = HeaderBlockDecoder(configuration: .init(
+        decoder = HPACKDecoder(configuration: .init(
             maxTableSize: max(4096, configuration.headerTableSize),
             maxHeaderListSize: configuration.maxHeaderListSize,
             maxStringLength: max(configuration.maxHeaderListSize, 1),
             forbiddenCharacters: .flag))
-        frameDecoder = FrameDecoder(maxFrameSize: configuration.maxFrameSize)
+        frameDecoder = HTTP2FrameDecoder(maxFrameSize: configuration.maxFrameSize)
         localInitialWindow = max(65_535, configuration.initialWindowSize)
         if role == .client { outbound.append(contentsOf: http2ClientPreface) }
         let settings = initialSettings()
-        FrameEncoder.appendSettings(settings, into: &outbound)
+        HTTP2FrameEncoder.appendSettings(settings, into: &outbound)
         pendingLocalSettings.append(settings)
         if configuration.connectionWindowSize > 65_535 {
             let increment = configuration.connectionWindowSize - 65_535
-            FrameEncoder.appendWindowUpdate(streamID: 0, increment: UInt32(increment), into: &outbound)
+            HTTP2FrameEncoder.appendWindowUpdate(streamID: 0, increment: UInt32(increment), into: &outbound)
             connectionReceiveWindow = configuration.connectionWindowSize
         }
     }
 
-    func initialSettings() -> [Setting] {
-        var settings: [Setting] = []
+    func initialSettings() -> [HTTP2Setting] {
+        var settings: [HTTP2Setting] = []
         if configuration.headerTableSize != 4096 {
-            settings.append(Setting(.headerTableSize, UInt32(clamping: configuration.headerTableSize)))
+            settings.append(HTTP2Setting(.headerTableSize, UInt32(clamping: configuration.headerTableSize)))
         }
-        if role == .client { settings.append(Setting(.enablePush, configuration.enablePush ? 1 : 0)) }
-        settings.append(Setting(.maxConcurrentStreams, UInt32(clamping: configuration.maxConcurrentStreams)))
+        if role == .client { settings.append(HTTP2Setting(.enablePush, configuration.enablePush ? 1 : 0)) }
+        settings.append(HTTP2Setting(.maxConcurrentStreams, UInt32(clamping: configuration.maxConcurrentStreams)))
         if configuration.initialWindowSize != 65_535 {
-            settings.append(Setting(.initialWindowSize, UInt32(configuration.initialWindowSize)))
+            settings.append(HTTP2Setting(.initialWindowSize, UInt32(configuration.initialWindowSize)))
         }
         if configuration.maxFrameSize != 16_384 {
-            settings.append(Setting(.maxFrameSize, UInt32(configuration.maxFrameSize)))
+            settings.append(HTTP2Setting(.maxFrameSize, UInt32(configuration.maxFrameSize)))
         }
-        settings.append(Setting(.maxHeaderListSize, UInt32(clamping: configuration.maxHeaderListSize)))
+        settings.append(HTTP2Setting(.maxHeaderListSize, UInt32(clamping: configuration.maxHeaderListSize)))
         return settings
     }
 
@@ -204,7 +204,7 @@ public struct HTTP2Connection: Sendable {
     }
 
     /// Returns the bytes to write and empties the buffer (allocates; see ``flush(into:)``).
-    public mutating func takeOutput() -> [UInt8] {
+    package mutating func takeOutput() -> [UInt8] {
         var output: [UInt8] = []
         flush(into: &output)
         return output
@@ -269,7 +269,7 @@ public struct HTTP2Connection: Sendable {
 
     /// Feeds bytes and returns owned copies of the events (allocates; for tests and tools).
     /// Events before a connection error are lost with it: use a handler to keep them.
-    public mutating func receive(_ bytes: [UInt8], now: UInt64 = 0) throws(HTTP2ConnectionError) -> [HTTP2OwnedEvent] {
+    package mutating func receive(_ bytes: [UInt8], now: UInt64 = 0) throws(HTTP2ConnectionError) -> [HTTP2OwnedEvent] {
         var collector = HTTP2EventCollector()
         try receive(bytes, now: now, into: &collector)
         return collector.events
@@ -279,7 +279,7 @@ public struct HTTP2Connection: Sendable {
         if case .closed = state { return }
         let debug = error.frameRule?.rawValue ?? error.rule.rawValue
         Array(debug.utf8).withUnsafeBytes { debugBytes in
-            FrameEncoder.appendGoaway(lastStreamID: highestPeerStreamID, code: error.code, debugData: debugBytes, into: &outbound)
+            HTTP2FrameEncoder.appendGoaway(lastStreamID: highestPeerStreamID, code: error.code, debugData: debugBytes, into: &outbound)
         }
         goawaySentLastStreamID = highestPeerStreamID
         state = .closed(error)
@@ -307,29 +307,29 @@ public struct HTTP2Connection: Sendable {
         while offset < count {
             if inbound.isEmpty {
                 let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
-                guard let header = FrameDecoder.header(rest) else {
+                guard let header = HTTP2FrameDecoder.header(rest) else {
                     inbound.append(contentsOf: rest)
                     return
                 }
                 try checkSize(header)
-                let total = FrameHeader.size &+ header.length
+                let total = HTTP2FrameHeader.size &+ header.length
                 guard rest.count >= total else {
                     inbound.append(contentsOf: rest)
                     return
                 }
-                try process(header, UnsafeRawBufferPointer(rebasing: rest[FrameHeader.size..<total]), &handler)
+                try process(header, UnsafeRawBufferPointer(rebasing: rest[HTTP2FrameHeader.size..<total]), &handler)
                 offset &+= total
             } else {
                 // Complete the buffered frame with just the octets it lacks.
-                if inbound.count < FrameHeader.size {
-                    let take = min(FrameHeader.size &- inbound.count, count &- offset)
+                if inbound.count < HTTP2FrameHeader.size {
+                    let take = min(HTTP2FrameHeader.size &- inbound.count, count &- offset)
                     inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset &+ take)]))
                     offset &+= take
-                    if inbound.count < FrameHeader.size { return }
+                    if inbound.count < HTTP2FrameHeader.size { return }
                 }
-                let header = inbound.withUnsafeBytes { FrameDecoder.header($0)! }
+                let header = inbound.withUnsafeBytes { HTTP2FrameDecoder.header($0)! }
                 try checkSize(header)
-                let total = FrameHeader.size &+ header.length
+                let total = HTTP2FrameHeader.size &+ header.length
                 let take = min(total &- inbound.count, count &- offset)
                 inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset &+ take)]))
                 offset &+= take
@@ -338,7 +338,7 @@ public struct HTTP2Connection: Sendable {
                 inbound = []
                 let outcome: HTTP2ConnectionError? = frame.withUnsafeBytes { buffer in
                     do throws(HTTP2ConnectionError) {
-                        try process(header, UnsafeRawBufferPointer(rebasing: buffer[FrameHeader.size...]), &handler)
+                        try process(header, UnsafeRawBufferPointer(rebasing: buffer[HTTP2FrameHeader.size...]), &handler)
                         return nil
                     } catch {
                         return error
@@ -351,7 +351,7 @@ public struct HTTP2Connection: Sendable {
         }
     }
 
-    private func checkSize(_ header: FrameHeader) throws(HTTP2ConnectionError) {
+    private func checkSize(_ header: HTTP2FrameHeader) throws(HTTP2ConnectionError) {
         if header.length > frameDecoder.maxFrameSize {
             throw HTTP2ConnectionError(.malformedFrame, code: .frameSizeError, streamID: header.streamID, frameRule: .frameTooLarge)
         }
@@ -405,7 +405,7 @@ public struct HTTP2Connection: Sendable {
         _ id: UInt32, _ code: HTTP2ErrorCode, _ handler: inout Handler, countsAsReset: Bool = true
     ) throws(HTTP2ConnectionError) {
         removeStream(id, resetByUs: true)
-        FrameEncoder.appendRSTStream(streamID: id, code: code, into: &outbound)
+        HTTP2FrameEncoder.appendRSTStream(streamID: id, code: code, into: &outbound)
         handler.handle(.streamReset(streamID: id, code: code, byPeer: false))
         if countsAsReset { try countReset(id) }
     }
@@ -426,7 +426,7 @@ public struct HTTP2Connection: Sendable {
         // overstate what it read; the rest is dropped rather than overflowing the peer).
         connectionUnacknowledged = min(connectionUnacknowledged &+ count, http2MaxWindowSize &- connectionReceiveWindow)
         if connectionUnacknowledged > 0 && connectionUnacknowledged >= configuration.connectionWindowSize / 2 {
-            FrameEncoder.appendWindowUpdate(streamID: 0, increment: UInt32(connectionUnacknowledged), into: &outbound)
+            HTTP2FrameEncoder.appendWindowUpdate(streamID: 0, increment: UInt32(connectionUnacknowledged), into: &outbound)
             connectionReceiveWindow &+= connectionUnacknowledged
             connectionUnacknowledged = 0
         }
@@ -454,7 +454,7 @@ public struct HTTP2Connection: Sendable {
         }
         // As sendOwedCredit(at:): once half the window is owed, or at once when it is used up.
         if owed >= max(1, localInitialWindow / 2) || stream.receiveWindow <= 0 {
-            FrameEncoder.appendWindowUpdate(streamID: streams.keys[index], increment: UInt32(owed), into: &outbound)
+            HTTP2FrameEncoder.appendWindowUpdate(streamID: streams.keys[index], increment: UInt32(owed), into: &outbound)
             stream.receiveWindow &+= owed
             stream.unacknowledged = 0
         }
@@ -468,7 +468,7 @@ public struct HTTP2Connection: Sendable {
         let owed = streams.values[index].unacknowledged
         guard owed > 0 else { return }
         if owed >= max(1, localInitialWindow / 2) || streams.values[index].receiveWindow <= 0 {
-            FrameEncoder.appendWindowUpdate(streamID: streams.keys[index], increment: UInt32(owed), into: &outbound)
+            HTTP2FrameEncoder.appendWindowUpdate(streamID: streams.keys[index], increment: UInt32(owed), into: &outbound)
             streams.values[index].receiveWindow &+= owed
             streams.values[index].unacknowledged = 0
         }

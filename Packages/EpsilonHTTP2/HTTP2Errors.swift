@@ -60,10 +60,10 @@ public struct HTTP2ConnectionError: Error, Hashable, Sendable, CustomStringConve
     /// The stream of the offending frame (0 for the connection).
     public let streamID: UInt32
     /// For ``Rule/malformedFrame``, the framing rule.
-    public let frameRule: FrameError.Rule?
+    public let frameRule: HTTP2FrameError.Rule?
 
     /// Makes an error.
-    public init(_ rule: Rule, code: HTTP2ErrorCode, streamID: UInt32 = 0, frameRule: FrameError.Rule? = nil) {
+    public init(_ rule: Rule, code: HTTP2ErrorCode, streamID: UInt32 = 0, frameRule: HTTP2FrameError.Rule? = nil) {
         self.rule = rule
         self.code = code
         self.streamID = streamID
@@ -95,7 +95,7 @@ public enum HTTP2UsageError: Error, Hashable, Sendable {
     /// The peer disabled push (SETTINGS_ENABLE_PUSH = 0).
     case pushDisabled
     /// A SETTINGS value out of range.
-    case invalidSetting(SettingsParameter)
+    case invalidSetting(HTTP2SettingsParameter)
     /// Trailers or data after END_STREAM, or trailers before the head.
     case endStreamAlreadySent(UInt32)
 }

@@ -30,7 +30,7 @@ public enum HTTP2Event {
     /// The server promised a pushed response (client role); `request` is the promised request.
     case pushPromise(streamID: UInt32, promisedStreamID: UInt32, request: HTTP2HeaderList)
     /// An RFC 7540 PRIORITY frame (deprecated; surfaced for schedulers that still use it).
-    case priority(streamID: UInt32, PriorityFields)
+    case priority(streamID: UInt32, HTTP2PriorityFields)
     /// An RFC 9218 PRIORITY_UPDATE for a stream.
     case priorityUpdate(streamID: UInt32, HTTP2Priority)
 }
@@ -116,7 +116,7 @@ public struct HTTP2HeaderList: Hashable, Sendable, CustomStringConvertible {
     public init() {}
 
     /// Makes a list of owned fields (for sending and tests).
-    public init(_ fields: [HeaderField]) {
+    public init(_ fields: [HPACKHeaderField]) {
         for field in fields { append(name: field.name, value: field.value) }
     }
 
@@ -128,14 +128,14 @@ public struct HTTP2HeaderList: Hashable, Sendable, CustomStringConvertible {
     public var isEmpty: Bool { entries.isEmpty }
 
     /// The field at `index`, copied (allocates).
-    public subscript(index: Int) -> HeaderField {
+    public subscript(index: Int) -> HPACKHeaderField {
         withField(at: index) { name, value in
-            HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+            HPACKHeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
         }
     }
 
     /// All fields, copied (allocates).
-    public var fields: [HeaderField] { (0..<count).map { self[$0] } }
+    public var fields: [HPACKHeaderField] { (0..<count).map { self[$0] } }
 
     /// Calls `body` with views of the name and value at `index` (no allocation).
     ///
@@ -236,62 +236,3 @@ func equals(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
     return true
 }
 
-/// An event with every view copied, so it can be kept, compared and printed (allocates; for
-/// tests, tools and callers that prefer values).
-public enum HTTP2OwnedEvent: Hashable, Sendable {
-    /// See ``HTTP2Event/settingsChanged(_:)``.
-    case settingsChanged(HTTP2Settings)
-    /// See ``HTTP2Event/settingsAcknowledged``.
-    case settingsAcknowledged
-    /// See ``HTTP2Event/headers(streamID:_:endStream:)``.
-    case headers(streamID: UInt32, [HeaderField], endStream: Bool)
-    /// See ``HTTP2Event/trailers(streamID:_:)``.
-    case trailers(streamID: UInt32, [HeaderField])
-    /// See ``HTTP2Event/data(streamID:_:endStream:)``.
-    case data(streamID: UInt32, [UInt8], endStream: Bool)
-    /// See ``HTTP2Event/streamReset(streamID:code:byPeer:)``.
-    case streamReset(streamID: UInt32, code: HTTP2ErrorCode, byPeer: Bool)
-    /// See ``HTTP2Event/windowUpdated(streamID:increment:)``.
-    case windowUpdated(streamID: UInt32, increment: UInt32)
-    /// See ``HTTP2Event/ping(_:)``.
-    case ping(UInt64)
-    /// See ``HTTP2Event/pingAcknowledged(_:)``.
-    case pingAcknowledged(UInt64)
-    /// See ``HTTP2Event/goaway(lastStreamID:code:debugData:)``.
-    case goaway(lastStreamID: UInt32, code: HTTP2ErrorCode, debugData: [UInt8])
-    /// See ``HTTP2Event/pushPromise(streamID:promisedStreamID:request:)``.
-    case pushPromise(streamID: UInt32, promisedStreamID: UInt32, request: [HeaderField])
-    /// See ``HTTP2Event/priority(streamID:_:)``.
-    case priority(streamID: UInt32, PriorityFields)
-    /// See ``HTTP2Event/priorityUpdate(streamID:_:)``.
-    case priorityUpdate(streamID: UInt32, HTTP2Priority)
-
-    /// Copies an event.
-    public init(_ event: HTTP2Event) {
-        switch event {
-        case .settingsChanged(let settings): self = .settingsChanged(settings)
-        case .settingsAcknowledged: self = .settingsAcknowledged
-        case .headers(let id, let list, let end): self = .headers(streamID: id, list.fields, endStream: end)
-        case .trailers(let id, let list): self = .trailers(streamID: id, list.fields)
-        case .data(let id, let bytes, let end): self = .data(streamID: id, Array(bytes), endStream: end)
-        case .streamReset(let id, let code, let byPeer): self = .streamReset(streamID: id, code: code, byPeer: byPeer)
-        case .windowUpdated(let id, let increment): self = .windowUpdated(streamID: id, increment: increment)
-        case .ping(let opaque): self = .ping(opaque)
-        case .pingAcknowledged(let opaque): self = .pingAcknowledged(opaque)
-        case .goaway(let last, let code, let debug): self = .goaway(lastStreamID: last, code: code, debugData: Array(debug))
-        case .pushPromise(let id, let promised, let list): self = .pushPromise(streamID: id, promisedStreamID: promised, request: list.fields)
-        case .priority(let id, let fields): self = .priority(streamID: id, fields)
-        case .priorityUpdate(let id, let priority): self = .priorityUpdate(streamID: id, priority)
-        }
-    }
-}
-
-/// A handler that keeps owned copies of every event (allocates; for tests and tools).
-public struct HTTP2EventCollector: HTTP2EventHandler, Sendable {
-    /// The events so far.
-    public var events: [HTTP2OwnedEvent] = []
-    /// Makes an empty collector.
-    public init() {}
-    /// Copies the event and keeps it.
-    public mutating func handle(_ event: HTTP2Event) { events.append(HTTP2OwnedEvent(event)) }
-}

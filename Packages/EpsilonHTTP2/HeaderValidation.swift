@@ -32,7 +32,7 @@ struct HeaderValidator {
     /// Whether a response head is informational (1xx, RFC 9113 §8.1).
     var isInformational: Bool { status >= 100 && status < 200 }
 
-    mutating func check(_ field: HeaderFieldView) {
+    mutating func check(_ field: HPACKHeaderFieldView) {
         let name = field.name
         let value = field.value
         guard !malformed else { return }

@@ -72,8 +72,8 @@ private struct CountingHandler: HTTP2EventHandler {
 
     @Test func requestHeadersAndResponseHeadersAllocateNothing() throws {
         var harness = ServerHarness()
-        var encoder = HeaderBlockEncoder()
-        let request = Wire.request + [HeaderField("user-agent", "epsilon-test/1.0"), HeaderField("accept", "*/*")]
+        var encoder = HPACKEncoder()
+        let request = Wire.request + [HPACKHeaderField("user-agent", "epsilon-test/1.0"), HPACKHeaderField("accept", "*/*")]
         // Pre-encode one HEADERS frame per stream (the dynamic table makes later blocks short).
         var frames: [[UInt8]] = []
         for index in 0..<1_200 {
@@ -81,7 +81,7 @@ private struct CountingHandler: HTTP2EventHandler {
             encoder.encode(request, into: &block)
             frames.append(Wire.headers(UInt32(2 * index + 1), block: block))
         }
-        let response = [HeaderField(":status", "200"), HeaderField("content-type", "text/plain"), HeaderField("server", "epsilon")]
+        let response = [HPACKHeaderField(":status", "200"), HPACKHeaderField("content-type", "text/plain"), HPACKHeaderField("server", "epsilon")]
         var handler = CountingHandler()
         var output: [UInt8] = []
         output.reserveCapacity(1 << 16)
@@ -108,8 +108,8 @@ private struct CountingHandler: HTTP2EventHandler {
         var client = HTTP2Connection(role: .client)
         var handler = CountingHandler()
         try client.receive(Wire.settings([(0x3, 1_000_000)]), into: &handler)
-        var encoder = HeaderBlockEncoder()
-        let responseFields = [HeaderField(":status", "200"), HeaderField("content-type", "text/plain")]
+        var encoder = HPACKEncoder()
+        let responseFields = [HPACKHeaderField(":status", "200"), HPACKHeaderField("content-type", "text/plain")]
         // Responses for streams 1, 3, 5, ... pre-encoded: HEADERS then DATA with END_STREAM.
         var responses: [[UInt8]] = []
         for index in 0..<1_200 {

@@ -39,7 +39,7 @@ import Testing
         var harness = ServerHarness(configuration)
         var attack: [UInt8] = []
         for index in 0..<6 {
-            attack += Wire.headers(UInt32(2 * index + 1), Wire.request + [HeaderField("connection", "close")])
+            attack += Wire.headers(UInt32(2 * index + 1), Wire.request + [HPACKHeaderField("connection", "close")])
         }
         let reaction = harness.send(attack)
         expectConnectionError(reaction, .enhanceYourCalm)

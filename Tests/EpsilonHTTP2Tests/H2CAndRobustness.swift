@@ -11,7 +11,7 @@ import Testing
         let id = try client.startRequest(Wire.request, endStream: true)
         let atServer = try server.receive(client.takeOutput())
         #expect(atServer.contains(.headers(streamID: id, Wire.request, endStream: true)))
-        try server.sendHeaders(streamID: id, [HeaderField(":status", "200")], endStream: false)
+        try server.sendHeaders(streamID: id, [HPACKHeaderField(":status", "200")], endStream: false)
         try server.sendData(streamID: id, Array("ok".utf8), endStream: true)
         let atClient = try client.receive(server.takeOutput())
         #expect(atClient.contains(.data(streamID: id, Array("ok".utf8), endStream: true)))
@@ -32,10 +32,10 @@ import Testing
         #expect(server.peerSettings.maxConcurrentStreams == 7)
         var client = HTTP2Connection(upgradedClientWith: configuration)
         _ = try server.receive(client.takeOutput())
-        try server.sendHeaders(streamID: 1, [HeaderField(":status", "200")], endStream: false)
+        try server.sendHeaders(streamID: 1, [HPACKHeaderField(":status", "200")], endStream: false)
         #expect(try server.sendData(streamID: 1, Array(repeating: 0x61, count: 1_500), endStream: true) == 1_000)
         let events = try client.receive(server.takeOutput())
-        #expect(events.contains(.headers(streamID: 1, [HeaderField(":status", "200")], endStream: false)))
+        #expect(events.contains(.headers(streamID: 1, [HPACKHeaderField(":status", "200")], endStream: false)))
         #expect(events.contains(.data(streamID: 1, Array(repeating: 0x61, count: 1_000), endStream: false)))
         // The next request from the upgraded client is stream 3.
         #expect(try client.startRequest(Wire.request, endStream: true) == 3)
@@ -62,7 +62,7 @@ import Testing
     }
 
     static func randomFrame(_ random: inout Generator) -> [UInt8] {
-        let type = FrameType(rawValue: UInt8.random(in: 0...11, using: &random))
+        let type = HTTP2FrameType(rawValue: UInt8.random(in: 0...11, using: &random))
         let flags = UInt8.random(in: 0...255, using: &random)
         let stream = [0, 1, 2, 3, 5, UInt32.random(in: 0...20, using: &random), 0x7fff_ffff].randomElement(using: &random)!
         let length = [0, 1, 4, 5, 6, 8, Int.random(in: 0...64, using: &random)].randomElement(using: &random)!
@@ -77,7 +77,7 @@ import Testing
         var errors = 0
         for _ in 0..<3_000 {
             var machine = HTTP2Connection(role: role)
-            var input = (role == .server ? http2ClientPreface : []) + Wire.settings()
+            var input = (role == .server ? HTTP2Connection.clientPreface : []) + Wire.settings()
             if role == .client { _ = try? machine.startRequest(Wire.request, endStream: false) }
             for _ in 0..<Int.random(in: 1...12, using: &random) { input += Self.randomFrame(&random) }
             var collector = HTTP2EventCollector()

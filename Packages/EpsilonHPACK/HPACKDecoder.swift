@@ -1,7 +1,7 @@
 /// Decodes HPACK header blocks (RFC 7541) into header field views.
 ///
 /// One decoder per connection direction: it owns the dynamic table the peer's encoder fills.
-/// Fields are handed to a handler as ``HeaderFieldView``s: plain literals are views into the
+/// Fields are handed to a handler as ``HPACKHeaderFieldView``s: plain literals are views into the
 /// block, indexed fields views into the static or dynamic table, Huffman strings views into a
 /// scratch buffer the decoder reuses. Decoding allocates nothing per block once the scratch
 /// buffer has grown to fit the largest block seen.
@@ -18,19 +18,19 @@
 /// HTTP/2 treats it as a connection error of type COMPRESSION_ERROR (RFC 9113 §4.3).
 ///
 /// ```swift
-/// var decoder = HeaderBlockDecoder()
+/// var decoder = HPACKDecoder()
 /// try decoder.decode(block) { field in
 ///     print(field.nameString, field.valueString)
 /// }
 /// ```
 ///
 /// The block must be complete (HTTP/2 joins HEADERS and CONTINUATION payloads first).
-public struct HeaderBlockDecoder: Sendable {
+public struct HPACKDecoder: Sendable {
     /// What to do with a value that carries CR, LF or NUL (RFC 9113 §8.2.1).
     public enum ForbiddenCharacterPolicy: Hashable, Sendable {
         /// Fail with ``HPACKError/Rule/forbiddenCharacterInValue`` (the default).
         case reject
-        /// Deliver the field with ``HeaderFieldView/hasForbiddenCharacter`` set; the caller
+        /// Deliver the field with ``HPACKHeaderFieldView/hasForbiddenCharacter`` set; the caller
         /// must treat the message as malformed before it reaches HTTP/1.1.
         case flag
     }
@@ -102,10 +102,10 @@ public struct HeaderBlockDecoder: Sendable {
     public var dynamicTableCount: Int { table.count }
 
     /// Copies of the dynamic table's entries, newest first (allocates; for tests and tools).
-    public var dynamicTableEntries: [HeaderField] {
+    public var dynamicTableEntries: [HPACKHeaderField] {
         (0..<table.count).map { index in
             table.withEntry(index) { name, value in
-                HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+                HPACKHeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
             }
         }
     }
@@ -139,7 +139,7 @@ public struct HeaderBlockDecoder: Sendable {
     ///
     /// Throws an ``HPACKError`` at the first broken rule or exceeded limit; fields before it
     /// have been handed out. After an error the decoder is unusable.
-    public mutating func decode<Handler: HeaderFieldHandler>(
+    public mutating func decode<Handler: HPACKHeaderFieldHandler>(
         _ block: UnsafeRawBufferPointer, into handler: inout Handler
     ) throws(HPACKError) {
         try decode(block) { field in handler.receive(field) }
@@ -147,7 +147,7 @@ public struct HeaderBlockDecoder: Sendable {
 
     /// Decodes a complete header block held in an array; see ``decode(_:into:)``.
     public mutating func decode(
-        _ block: [UInt8], _ body: (HeaderFieldView) -> Void
+        _ block: [UInt8], _ body: (HPACKHeaderFieldView) -> Void
     ) throws(HPACKError) {
         let result: Result<Void, HPACKError> = block.withUnsafeBytes { bytes in
             do throws(HPACKError) {
@@ -161,7 +161,7 @@ public struct HeaderBlockDecoder: Sendable {
 
     /// Decodes a complete header block held in a span; see ``decode(_:into:)``.
     public mutating func decode(
-        _ block: Span<UInt8>, _ body: (HeaderFieldView) -> Void
+        _ block: Span<UInt8>, _ body: (HPACKHeaderFieldView) -> Void
     ) throws(HPACKError) {
         let result: Result<Void, HPACKError> = block.withUnsafeBytes { bytes in
             do throws(HPACKError) {
@@ -174,8 +174,8 @@ public struct HeaderBlockDecoder: Sendable {
     }
 
     /// Decodes a block into owned fields (allocates per field: for tests and tools).
-    public mutating func decodeFields(_ block: [UInt8]) throws(HPACKError) -> [HeaderField] {
-        var fields: [HeaderField] = []
+    public mutating func decodeFields(_ block: [UInt8]) throws(HPACKError) -> [HPACKHeaderField] {
+        var fields: [HPACKHeaderField] = []
         try decode(block) { fields.append($0.field) }
         return fields
     }
@@ -186,7 +186,7 @@ public struct HeaderBlockDecoder: Sendable {
     /// the first broken rule or exceeded limit; fields before it have been handed out. After an
     /// error the decoder is unusable and says so with ``HPACKError/Rule/decoderUnusable``.
     public mutating func decode(
-        _ block: UnsafeRawBufferPointer, _ body: (HeaderFieldView) -> Void
+        _ block: UnsafeRawBufferPointer, _ body: (HPACKHeaderFieldView) -> Void
     ) throws(HPACKError) {
         if case .failed = state { throw HPACKError(.decoderUnusable, offset: 0) }
         // Huffman output is at most 8/5 of its input, and a name copied from the dynamic table
@@ -217,7 +217,7 @@ public struct HeaderBlockDecoder: Sendable {
     private mutating func decodeRepresentations(
         _ input: UnsafeRawBufferPointer,
         scratch: UnsafeMutableRawBufferPointer,
-        _ body: (HeaderFieldView) -> Void
+        _ body: (HPACKHeaderFieldView) -> Void
     ) throws(HPACKError) {
         var position = 0
         var listSize = 0
@@ -278,7 +278,7 @@ public struct HeaderBlockDecoder: Sendable {
 
     @inline(__always)
     private func emitIndexed(
-        _ index: Int, at start: Int, listSize: inout Int, limit: Int, _ body: (HeaderFieldView) -> Void
+        _ index: Int, at start: Int, listSize: inout Int, limit: Int, _ body: (HPACKHeaderFieldView) -> Void
     ) throws(HPACKError) {
         if index == 0 { throw HPACKError(.indexZero, offset: start) }
         if index <= StaticTable.count {
@@ -286,7 +286,7 @@ public struct HeaderBlockDecoder: Sendable {
             let value = StaticTable.value(index)
             listSize &+= name.count &+ value.count &+ DynamicTable.entryOverhead
             guard listSize <= limit else { throw HPACKError(.headerListTooLarge, offset: start) }
-            body(HeaderFieldView(name: name, value: value, representation: .indexed))
+            body(HPACKHeaderFieldView(name: name, value: value, representation: .indexed))
             return
         }
         let dynamicIndex = index &- StaticTable.count &- 1
@@ -295,7 +295,7 @@ public struct HeaderBlockDecoder: Sendable {
         guard listSize <= limit else { throw HPACKError(.headerListTooLarge, offset: start) }
         let flagging = configuration.forbiddenCharacters == .flag
         table.withEntry(dynamicIndex) { name, value in
-            body(HeaderFieldView(
+            body(HPACKHeaderFieldView(
                 name: name, value: value, representation: .indexed,
                 hasForbiddenCharacter: flagging && containsForbiddenCharacter(value)))
         }
@@ -334,8 +334,8 @@ public struct HeaderBlockDecoder: Sendable {
 
     private mutating func decodeLiteral(
         _ input: UnsafeRawBufferPointer, at position: inout Int, prefixBits: Int,
-        representation: FieldRepresentation, scratch: UnsafeMutableRawBufferPointer,
-        listSize: inout Int, limit: Int, _ body: (HeaderFieldView) -> Void
+        representation: HPACKFieldRepresentation, scratch: UnsafeMutableRawBufferPointer,
+        listSize: inout Int, limit: Int, _ body: (HPACKHeaderFieldView) -> Void
     ) throws(HPACKError) {
         let start = position
         let nameIndex = try HPACKInteger.decode(input, at: &position, prefixBits: prefixBits)
@@ -374,7 +374,7 @@ public struct HeaderBlockDecoder: Sendable {
         if representation == .incrementalIndexing {
             table.insert(name: name, value: value)
         }
-        body(HeaderFieldView(name: name, value: value, representation: representation, hasForbiddenCharacter: flagged))
+        body(HPACKHeaderFieldView(name: name, value: value, representation: representation, hasForbiddenCharacter: flagged))
     }
 }
 
