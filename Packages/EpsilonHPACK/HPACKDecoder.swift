@@ -130,6 +130,15 @@ public struct HPACKDecoder: Sendable {
         }
     }
 
+    /// Bytes of heap the decoder holds (table and scratch), for tests and tools.
+    package var heapBytes: Int { table.heapBytes &+ scratch.capacity }
+
+    /// Frees the Huffman scratch buffer if it holds more than `limit` octets (it grows back
+    /// on the next block that needs it); a connection calls it when it goes idle.
+    package mutating func releaseScratch(above limit: Int) {
+        if scratch.capacity > limit { scratch = [] }
+    }
+
     /// Sets the largest header list accepted (SETTINGS_MAX_HEADER_LIST_SIZE).
     public mutating func setMaxHeaderListSize(_ limit: Int) {
         configuration.maxHeaderListSize = limit
@@ -190,10 +199,12 @@ public struct HPACKDecoder: Sendable {
     ) throws(HPACKError) {
         if case .failed = state { throw HPACKError(.decoderUnusable, offset: 0) }
         // Huffman output is at most 8/5 of its input, and a name copied from the dynamic table
-        // is at most the table's size (which a size update in this block may raise up to the
-        // SETTINGS limit): size the scratch once so no pointer moves mid-block.
-        let needed = min(block.count &* 8 / 5 &+ 8, 2 &* configuration.maxStringLength &+ 8)
-            &+ configuration.maxTableSize
+        // (for a literal that is indexed again, whose insertion may evict the entry the name
+        // comes from) is at most the longest name in the table or one added by this block:
+        // size the scratch once so no pointer moves mid-block. It grows to the largest block
+        // seen, not to the table limit.
+        let huffmanBound = min(block.count &* 8 / 5 &+ 8, 2 &* configuration.maxStringLength &+ 8)
+        let needed = huffmanBound &+ max(huffmanBound, table.longestName)
         if scratch.count < needed {
             scratch.append(contentsOf: repeatElement(0, count: needed &- scratch.count))
         }
@@ -349,13 +360,18 @@ public struct HPACKDecoder: Sendable {
         } else {
             let dynamicIndex = nameIndex &- StaticTable.count &- 1
             guard dynamicIndex < table.count else { throw HPACKError(.indexOutOfRange, offset: start) }
-            // Copied: inserting this field may evict the entry the name comes from (§4.4).
-            name = table.withEntry(dynamicIndex) { entryName, _ in
-                let destination = scratch.baseAddress!
-                if entryName.count > 0 {
-                    destination.copyMemory(from: entryName.baseAddress!, byteCount: entryName.count)
+            if representation == .incrementalIndexing {
+                // Copied: inserting this field may evict the entry the name comes from (§4.4).
+                name = table.withEntry(dynamicIndex) { entryName, _ in
+                    let destination = scratch.baseAddress!
+                    if entryName.count > 0 {
+                        destination.copyMemory(from: entryName.baseAddress!, byteCount: entryName.count)
+                    }
+                    return UnsafeRawBufferPointer(start: destination, count: entryName.count)
                 }
-                return UnsafeRawBufferPointer(start: destination, count: entryName.count)
+            } else {
+                // Nothing is inserted: the table's bytes stay put while the field is handed out.
+                name = table.withEntry(dynamicIndex) { entryName, _ in entryName }
             }
             guard name.count <= budget else { throw HPACKError(.headerListTooLarge, offset: start) }
         }

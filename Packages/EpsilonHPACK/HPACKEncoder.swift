@@ -142,6 +142,9 @@ public struct HPACKEncoder: Sendable {
         }
     }
 
+    /// Bytes of heap the encoder's table holds, for tests and tools.
+    package var heapBytes: Int { table.heapBytes }
+
     /// Applies the peer's SETTINGS_HEADER_TABLE_SIZE (call when its SETTINGS arrives).
     ///
     /// The table shrinks at once if needed, and the next block starts with the size update(s)

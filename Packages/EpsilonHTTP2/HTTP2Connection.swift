@@ -198,9 +198,41 @@ public struct HTTP2Connection: Sendable {
     /// flood defenses restart.
     public mutating func flush(into output: inout [UInt8]) {
         output.append(contentsOf: outbound)
-        outbound.removeAll(keepingCapacity: true)
+        if outbound.capacity > Self.idleBufferLimit && streams.isEmpty {
+            outbound = []
+        } else {
+            outbound.removeAll(keepingCapacity: true)
+        }
         pendingPingAcks = 0
         pendingSettingsAcks = 0
+    }
+
+    /// Buffers above this many octets are freed when the connection goes idle (no stream,
+    /// no partial frame): what only a busy connection needs does not stay with an idle one,
+    /// while a connection serving small requests one after another keeps its small buffers
+    /// and allocates nothing per request.
+    static let idleBufferLimit = 1024
+
+    /// Frees the large buffers if no stream is open and no frame or header block is partial.
+    mutating func releaseBuffersIfIdle() {
+        guard streams.isEmpty, inbound.isEmpty, assembly == nil else { return }
+        let limit = Self.idleBufferLimit
+        if inbound.capacity > limit { inbound = [] }
+        if headerBlock.capacity > limit { headerBlock = [] }
+        if encodeScratch.capacity > limit { encodeScratch = [] }
+        headerList.releaseStorage(above: limit)
+        decoder.releaseScratch(above: limit)
+        // A dictionary keeps the capacity of its busiest moment.
+        if streams.capacity > 8 { streams = [:] }
+    }
+
+    /// Bytes of heap the machine holds beyond its own inline size: buffers, tables, stream
+    /// records (capacities, so what malloc holds, less its per-block overhead). For tests.
+    package var heapBytes: Int {
+        let streamBytes = streams.capacity &* (MemoryLayout<UInt32>.stride &+ MemoryLayout<StreamState>.stride)
+        return decoder.heapBytes &+ encoder.heapBytes &+ inbound.capacity &+ headerBlock.capacity
+            &+ outbound.capacity &+ encodeScratch.capacity &+ headerList.heapBytes &+ recentlyClosed.capacity &* 4
+            &+ streamBytes
     }
 
     /// Returns the bytes to write and empties the buffer (allocates; see ``flush(into:)``).
@@ -225,6 +257,7 @@ public struct HTTP2Connection: Sendable {
         do {
             try consume(bytes, &handler)
             try checkSettingsTimeout()
+            releaseBuffersIfIdle()
         } catch {
             fail(error)
             throw error

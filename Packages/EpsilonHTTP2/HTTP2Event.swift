@@ -209,8 +209,20 @@ public struct HTTP2HeaderList: Hashable, Sendable, CustomStringConvertible {
     /// Makes room for `end` octets (at least doubling, so appends stay amortised).
     @inline(never)
     mutating func grow(to end: Int) {
-        bytes.append(contentsOf: repeatElement(0, count: Swift.max(end, bytes.count &* 2, 256) &- bytes.count))
+        bytes.append(contentsOf: repeatElement(0, count: Swift.max(end, bytes.count &* 2, 128) &- bytes.count))
     }
+
+    /// Frees the storage if it holds more than `limit` octets (names, values and ranges).
+    mutating func releaseStorage(above limit: Int) {
+        if bytes.capacity &+ entries.capacity &* 16 > limit {
+            bytes = []
+            entries = []
+            used = 0
+        }
+    }
+
+    /// Bytes of heap the list holds.
+    var heapBytes: Int { bytes.capacity &+ entries.capacity &* MemoryLayout<Entry>.stride }
 
     /// Empties the list, keeping its storage.
     public mutating func removeAll() {
