@@ -13,7 +13,7 @@ private struct Checker {
     var configuration: HPACKDecoder.Configuration
     var listSize = 0
 
-    mutating func receive(_ field: HPACKHeaderFieldView) {
+    mutating func handle(_ field: HPACKHeaderFieldView) {
         // The string limit applies to literals; table entries were literals when inserted,
         // except the static table's (names up to 27 octets, values up to 28).
         if field.representation != .indexed {
@@ -44,7 +44,7 @@ private func tableBytes(_ decoder: HPACKDecoder) -> Int? {
     }
     var total = 0, count = 0
     do {
-        try probe.decode(block) { field in
+        try probe.receive(block) { field in
             total += field.size
             count += 1
         }
@@ -79,7 +79,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let block = input.take(word)
         var checker = Checker(configuration: decoder.configuration)
         do {
-            try decoder.decode(block) { checker.receive($0) }
+            try decoder.receive(block) { checker.handle($0) }
             fuzzCheck(failed == nil, "a decoder that failed with \(failed!) decoded again")
         } catch {
             if let failed {

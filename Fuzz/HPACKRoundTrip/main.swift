@@ -21,7 +21,7 @@ private let staticTable: [(name: [UInt8], value: [UInt8])] = {
     var decoder = HPACKDecoder()
     return (1...61).map { index in
         var entry: ([UInt8], [UInt8]) = ([], [])
-        try? decoder.decode([0x80 | UInt8(index)]) { entry = (Array($0.name), Array($0.value)) }
+        try? decoder.receive([0x80 | UInt8(index)]) { entry = (Array($0.name), Array($0.value)) }
         return entry
     }
 }()
@@ -64,7 +64,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
         var decoded: [Field] = []
         do {
-            try decoder.decode(block) { view in
+            try decoder.receive(block) { view in
                 let indexing: HPACKFieldIndexing? = switch view.representation {
                 case .indexed: nil
                 case .incrementalIndexing: .incremental

@@ -19,7 +19,7 @@ private struct Recorder: HTTP2FuzzRecording {
     var events = 0
     var promised = 0
 
-    mutating func handle(_ event: HTTP2Event) {
+    mutating func handle(_ event: HTTP2Event, connection: inout HTTP2Connection) {
         events += 1
         switch event {
         case .headers(_, let list, _), .trailers(_, let list):
@@ -68,13 +68,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let uploadEachTime = flags & 64 != 0
 
     var client = HTTP2Connection(role: .client, configuration: configuration)
-    var output = client.takeOutput()
+    var output: [UInt8] = []
+    client.writeOutput(into: &output)
     fuzzCheck(output.starts(with: HTTP2Connection.clientPreface) && output.count >= HTTP2Connection.clientPreface.count + 9,
               "the client did not open with its preface and SETTINGS")
     if flags & 128 != 0 {
         do {
             var recorder = Recorder()
-            try client.receive(frame(4, flags: 0) + frame(4, flags: 1), now: 0, into: &recorder)
+            try client.receive(frame(4, flags: 0) + frame(4, flags: 1), now: 0, handler: &recorder)
         } catch {
             fuzzCheck(false, "a valid server SETTINGS and ACK were refused: \(error)")
         }
@@ -113,10 +114,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
         if flushEachTime {
             output.removeAll(keepingCapacity: true)
-            client.flush(into: &output)
+            client.writeOutput(into: &output)
         }
     }
     output.removeAll(keepingCapacity: true)
-    client.flush(into: &output)
+    client.writeOutput(into: &output)
     return 0
 }

@@ -1,3 +1,5 @@
+import EpsilonBytes
+
 /// Decodes HPACK header blocks (RFC 7541) into header field views.
 ///
 /// One decoder per connection direction: it owns the dynamic table the peer's encoder fills.
@@ -19,7 +21,7 @@
 ///
 /// ```swift
 /// var decoder = HPACKDecoder()
-/// try decoder.decode(block) { field in
+/// try decoder.receive(block) { field in
 ///     print(field.nameString, field.valueString)
 /// }
 /// ```
@@ -114,7 +116,7 @@ public struct HPACKDecoder: Sendable {
     ///
     /// If the new limit is below the table's current maximum, the peer's next block must start
     /// with a table size update no larger than the smallest limit announced since its last
-    /// block (RFC 7541 §4.2); otherwise ``decode(_:into:)`` fails with
+    /// block (RFC 7541 §4.2); otherwise ``receive(_:handler:)`` fails with
     /// ``HPACKError/Rule/missingTableSizeUpdate``.
     public mutating func setMaxTableSize(_ limit: Int) {
         precondition(limit >= 0, "limit must not be negative")
@@ -144,59 +146,53 @@ public struct HPACKDecoder: Sendable {
         configuration.maxHeaderListSize = limit
     }
 
-    /// Decodes a complete header block, calling `handler` once per field in order.
+    /// Decodes a complete header block (the **receive** verb), handing each field to
+    /// `handler` in block order; returns the octets consumed, always `block.count` (a header
+    /// block is decoded whole).
     ///
-    /// Throws an ``HPACKError`` at the first broken rule or exceeded limit; fields before it
-    /// have been handed out. After an error the decoder is unusable.
-    public mutating func decode<Handler: HPACKHeaderFieldHandler>(
-        _ block: UnsafeRawBufferPointer, into handler: inout Handler
-    ) throws(HPACKError) {
-        try decode(block) { field in handler.receive(field) }
+    /// Throws an ``HPACKError`` at the first broken rule or exceeded limit (its
+    /// ``HPACKError/offset`` is in the block); fields before it have been handed out. After an
+    /// error the decoder is unusable.
+    @discardableResult
+    public mutating func receive<Handler: HPACKHeaderFieldHandler>(
+        _ block: UnsafeRawBufferPointer, handler: inout Handler
+    ) throws(HPACKError) -> Int {
+        try receive(block) { field in handler.handle(field) }
     }
 
-    /// Decodes a complete header block held in an array; see ``decode(_:into:)``.
-    public mutating func decode(
+    /// Decodes a complete header block held in an array; see ``receive(_:_:)-(UnsafeRawBufferPointer,_)``.
+    @discardableResult
+    public mutating func receive(
         _ block: [UInt8], _ body: (HPACKHeaderFieldView) -> Void
-    ) throws(HPACKError) {
-        let result: Result<Void, HPACKError> = block.withUnsafeBytes { bytes in
-            do throws(HPACKError) {
-                return .success(try decode(bytes, body))
-            } catch {
-                return .failure(error)
-            }
-        }
-        try result.get()
+    ) throws(HPACKError) -> Int {
+        try block.withBytes { bytes throws(HPACKError) in try receive(bytes, body) }
     }
 
-    /// Decodes a complete header block held in a span; see ``decode(_:into:)``.
-    public mutating func decode(
+    /// Decodes a complete header block held in a span; see ``receive(_:_:)-(UnsafeRawBufferPointer,_)``.
+    @discardableResult
+    public mutating func receive(
         _ block: Span<UInt8>, _ body: (HPACKHeaderFieldView) -> Void
-    ) throws(HPACKError) {
-        let result: Result<Void, HPACKError> = block.withUnsafeBytes { bytes in
-            do throws(HPACKError) {
-                return .success(try decode(bytes, body))
-            } catch {
-                return .failure(error)
-            }
-        }
-        try result.get()
+    ) throws(HPACKError) -> Int {
+        try block.withUnsafeBytes { bytes throws(HPACKError) in try receive(bytes, body) }
     }
 
     /// Decodes a block into owned fields (allocates per field: for tests and tools).
     public mutating func decodeFields(_ block: [UInt8]) throws(HPACKError) -> [HPACKHeaderField] {
         var fields: [HPACKHeaderField] = []
-        try decode(block) { fields.append($0.field) }
+        try receive(block) { fields.append($0.field) }
         return fields
     }
 
-    /// Decodes a complete header block, calling `body` once per field in order.
+    /// Decodes a complete header block, calling `body` once per field in order; returns the
+    /// octets consumed (`block.count`).
     ///
     /// The views passed to `body` are valid only during that call. Throws an ``HPACKError`` at
     /// the first broken rule or exceeded limit; fields before it have been handed out. After an
     /// error the decoder is unusable and says so with ``HPACKError/Rule/decoderUnusable``.
-    public mutating func decode(
+    @discardableResult
+    public mutating func receive(
         _ block: UnsafeRawBufferPointer, _ body: (HPACKHeaderFieldView) -> Void
-    ) throws(HPACKError) {
+    ) throws(HPACKError) -> Int {
         if case .failed = state { throw HPACKError(.decoderUnusable, offset: 0) }
         // Huffman output is at most 8/5 of its input, and a name copied from the dynamic table
         // (for a literal that is indexed again, whose insertion may evict the entry the name
@@ -211,18 +207,15 @@ public struct HPACKDecoder: Sendable {
         var scratch = self.scratch
         self.scratch = []
         defer { self.scratch = scratch }
-        let outcome: HPACKError? = scratch.withUnsafeMutableBytes { scratchBytes in
-            do throws(HPACKError) {
+        do {
+            try scratch.withMutableBytes { scratchBytes throws(HPACKError) in
                 try decodeRepresentations(block, scratch: scratchBytes, body)
-                return nil
-            } catch {
-                return error
             }
+        } catch {
+            state = .failed(error)
+            throw error
         }
-        if let outcome {
-            state = .failed(outcome)
-            throw outcome
-        }
+        return block.count
     }
 
     private mutating func decodeRepresentations(

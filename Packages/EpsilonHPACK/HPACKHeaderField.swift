@@ -131,6 +131,7 @@ func bytesEqual(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) ->
 /// Receives decoded fields; the generic form of the decoder's callback, specialised by the
 /// compiler (no closure or existential per field).
 public protocol HPACKHeaderFieldHandler {
-    /// Called once per field, in block order. The view is valid only during this call.
-    mutating func receive(_ field: HPACKHeaderFieldView)
+    /// Called once per field, in block order (the **handle** verb). The view is valid only
+    /// during this call.
+    mutating func handle(_ field: HPACKHeaderFieldView)
 }

@@ -1,3 +1,4 @@
+import EpsilonBytes
 import EpsilonHPACK
 
 extension HTTP2Connection {
@@ -90,14 +91,9 @@ extension HTTP2Connection {
     /// Sends data held in an array; see ``sendData(streamID:_:endStream:)``.
     @discardableResult
     public mutating func sendData(streamID: UInt32, _ data: [UInt8], endStream: Bool) throws(HTTP2UsageError) -> Int {
-        let result: Result<Int, HTTP2UsageError> = data.withUnsafeBytes { bytes in
-            do throws(HTTP2UsageError) {
-                return .success(try sendData(streamID: streamID, bytes, endStream: endStream))
-            } catch {
-                return .failure(error)
-            }
+        try data.withBytes { bytes throws(HTTP2UsageError) in
+            try sendData(streamID: streamID, bytes, endStream: endStream)
         }
-        return try result.get()
     }
 
     /// Resets a stream (RST_STREAM) and forgets it; frames still in flight on it are ignored.

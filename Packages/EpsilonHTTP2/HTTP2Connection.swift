@@ -1,3 +1,4 @@
+import EpsilonBytes
 import EpsilonHPACK
 
 /// An HTTP/2 connection (RFC 9113) as a sans-IO machine, for either role.
@@ -102,6 +103,14 @@ public struct HTTP2Connection: Sendable {
     static let shutdownPingData: UInt64 = 0x4550_5349_4c4f_4e47  // "EPSILONG"
 
     var now: UInt64 = 0
+    /// Octets received since the machine was made, and where the frame being processed began
+    /// in that stream (the ``HTTP2ConnectionError/offset`` of an error it causes).
+    var receivedCount = 0
+    var frameStart = 0
+    /// Where a frame buffered in `inbound` began.
+    var inboundStart = 0
+    /// Set while `receive` runs: a handler must not call it again.
+    var isReceiving = false
     var pendingSettingsAcks = 0
     var pendingPingAcks = 0
     var resets = FloodCounter()
@@ -193,11 +202,13 @@ public struct HTTP2Connection: Sendable {
 
     // MARK: Output
 
-    /// Appends the bytes to write to `output` and empties the machine's buffer (its capacity
-    /// is kept, so steady-state flushing does not allocate). The pending-ACK counts of the
+    /// Appends everything the machine has to send, in order, to `buffer` and forgets it (the
+    /// **writeOutput** verb): pass the transport's write queue, and the bytes are copied once.
+    /// The machine's own buffer keeps its capacity, so steady-state output allocates nothing
+    /// (an idle connection frees it if it grew above 1 KB). The pending-ACK counts of the
     /// flood defenses restart.
-    public mutating func flush(into output: inout [UInt8]) {
-        output.append(contentsOf: outbound)
+    public mutating func writeOutput(into buffer: inout [UInt8]) {
+        buffer.append(contentsOf: outbound)
         if outbound.capacity > Self.idleBufferLimit && streams.isEmpty {
             outbound = []
         } else {
@@ -235,45 +246,111 @@ public struct HTTP2Connection: Sendable {
             &+ streamBytes
     }
 
-    /// Returns the bytes to write and empties the buffer (allocates; see ``flush(into:)``).
+    /// Returns the bytes to write and empties the buffer (allocates; for tests and tools).
     package mutating func takeOutput() -> [UInt8] {
         var output: [UInt8] = []
-        flush(into: &output)
+        writeOutput(into: &output)
         return output
     }
 
     // MARK: Input
 
-    /// Feeds received bytes: any split of the stream gives the same events.
+    /// Feeds received bytes (the **receive** verb): any split of the stream gives the same
+    /// events, and every byte is consumed (a partial frame is kept by the machine), so the
+    /// return value is always `bytes.count`.
     ///
-    /// Events go to `handler` in order. Throws ``HTTP2ConnectionError`` on a connection error,
-    /// after queueing GOAWAY; every later call throws it again.
+    /// Events go to `handler` in order, each with this connection passed back to it in a
+    /// consistent state: the handler may answer at once (``sendHeaders(streamID:_:endStream:)``,
+    /// ``sendData(streamID:_:endStream:)``, ``consume(streamID:count:)``,
+    /// ``resetStream(streamID:code:)``, ...), and what it sends lands in the output right after
+    /// what the machine produced itself for the input so far (SETTINGS and PING ACKs,
+    /// WINDOW_UPDATEs, RST_STREAMs), so frames leave in the order of the input that caused them.
+    /// Calling `receive` (or ``handleTimeouts(now:)``) on the connection from inside `handle`
+    /// is a programming error and traps.
+    ///
+    /// `now` is the time in nanoseconds of a monotonic clock of your choice; the flood
+    /// defenses' windows and the SETTINGS timer run on it. Throws ``HTTP2ConnectionError`` on a
+    /// connection error (its ``HTTP2ConnectionError/offset`` is where the offending frame began
+    /// in the stream received since the machine was made), after queueing GOAWAY; every later
+    /// call throws it again. A handler may throw one too: the machine then fails the same way.
+    @discardableResult
     public mutating func receive<Handler: HTTP2EventHandler>(
-        _ bytes: UnsafeRawBufferPointer, now: UInt64 = 0, into handler: inout Handler
-    ) throws(HTTP2ConnectionError) {
+        _ bytes: UnsafeRawBufferPointer, now: UInt64, handler: inout Handler
+    ) throws(HTTP2ConnectionError) -> Int {
         if case .closed(let error) = state { throw error }
+        precondition(!isReceiving, "HTTP2Connection.receive called from inside handle(_:connection:)")
+        isReceiving = true
+        defer { isReceiving = false }
         self.now = now
         if settingsWaitStart == nil && !pendingLocalSettings.isEmpty { settingsWaitStart = now }
         do {
             try consume(bytes, &handler)
+            receivedCount &+= bytes.count
+            frameStart = receivedCount
             try checkSettingsTimeout()
             releaseBuffersIfIdle()
         } catch {
+            var error = error
+            if error.offset < 0 { error.offset = frameStart }
             fail(error)
             throw error
         }
+        return bytes.count
     }
 
-    /// Applies the rules that need only time: SETTINGS not acknowledged within
-    /// ``HTTP2Configuration/settingsTimeout`` is a connection error of type SETTINGS_TIMEOUT
-    /// (RFC 9113 §6.5.3). Call it from a timer; ``receive(_:now:into:)`` checks too.
-    public mutating func checkTimeouts(now: UInt64) throws(HTTP2ConnectionError) {
+    /// Feeds received bytes held in a span; see ``receive(_:now:handler:)-(UnsafeRawBufferPointer,_,_)``.
+    @discardableResult
+    public mutating func receive<Handler: HTTP2EventHandler>(
+        _ bytes: RawSpan, now: UInt64, handler: inout Handler
+    ) throws(HTTP2ConnectionError) -> Int {
+        try bytes.withUnsafeBytes { buffer throws(HTTP2ConnectionError) in
+            try receive(buffer, now: now, handler: &handler)
+        }
+    }
+
+    /// Feeds received bytes held in an array; see ``receive(_:now:handler:)-(UnsafeRawBufferPointer,_,_)``.
+    @discardableResult
+    public mutating func receive<Handler: HTTP2EventHandler>(
+        _ bytes: [UInt8], now: UInt64, handler: inout Handler
+    ) throws(HTTP2ConnectionError) -> Int {
+        try bytes.withBytes { buffer throws(HTTP2ConnectionError) in
+            try receive(buffer, now: now, handler: &handler)
+        }
+    }
+
+    // MARK: Time
+
+    /// When ``handleTimeouts(now:)`` must be called next, on the clock `receive` is given;
+    /// `nil` when no timer runs.
+    ///
+    /// The only timer is SETTINGS_TIMEOUT (RFC 9113 §6.5.3): it runs while SETTINGS we sent
+    /// wait for their ACK, from the first time the machine is given after sending them (a
+    /// `receive` or a `handleTimeouts(now:)` call; call `handleTimeouts(now:)` once after
+    /// making the machine to start it before the peer's first byte).
+    public var nextDeadline: UInt64? {
+        guard case .closed = state else {
+            guard let start = settingsWaitStart, !pendingLocalSettings.isEmpty else { return nil }
+            let (deadline, overflow) = start.addingReportingOverflow(configuration.settingsTimeout)
+            return overflow ? UInt64.max : deadline &+ 1
+        }
+        return nil
+    }
+
+    /// Applies the rules that need only time (the **time** verb): SETTINGS not acknowledged
+    /// within ``HTTP2Configuration/settingsTimeout`` is a connection error of type
+    /// SETTINGS_TIMEOUT (RFC 9113 §6.5.3), thrown after queueing GOAWAY. Call it when
+    /// ``nextDeadline`` has passed; ``receive(_:now:handler:)-(UnsafeRawBufferPointer,_,_)``
+    /// checks too.
+    public mutating func handleTimeouts(now: UInt64) throws(HTTP2ConnectionError) {
         if case .closed(let error) = state { throw error }
+        precondition(!isReceiving, "HTTP2Connection.handleTimeouts called from inside handle(_:connection:)")
         self.now = now
         if settingsWaitStart == nil && !pendingLocalSettings.isEmpty { settingsWaitStart = now }
         do {
             try checkSettingsTimeout()
         } catch {
+            var error = error
+            if error.offset < 0 { error.offset = receivedCount }
             fail(error)
             throw error
         }
@@ -286,25 +363,11 @@ public struct HTTP2Connection: Sendable {
         }
     }
 
-    /// Feeds received bytes held in an array; see ``receive(_:now:into:)``.
-    public mutating func receive<Handler: HTTP2EventHandler>(
-        _ bytes: [UInt8], now: UInt64 = 0, into handler: inout Handler
-    ) throws(HTTP2ConnectionError) {
-        let result: Result<Void, HTTP2ConnectionError> = bytes.withUnsafeBytes { buffer in
-            do throws(HTTP2ConnectionError) {
-                return .success(try receive(buffer, now: now, into: &handler))
-            } catch {
-                return .failure(error)
-            }
-        }
-        try result.get()
-    }
-
     /// Feeds bytes and returns owned copies of the events (allocates; for tests and tools).
     /// Events before a connection error are lost with it: use a handler to keep them.
-    package mutating func receive(_ bytes: [UInt8], now: UInt64 = 0) throws(HTTP2ConnectionError) -> [HTTP2OwnedEvent] {
+    package mutating func receive(_ bytes: [UInt8], now: UInt64) throws(HTTP2ConnectionError) -> [HTTP2OwnedEvent] {
         var collector = HTTP2EventCollector()
-        try receive(bytes, now: now, into: &collector)
+        try receive(bytes, now: now, handler: &collector)
         return collector.events
     }
 
@@ -326,6 +389,7 @@ public struct HTTP2Connection: Sendable {
         if case .awaitingPreface(var matched) = state {
             while matched < http2ClientPreface.count && offset < count {
                 guard bytes[offset] == http2ClientPreface[matched] else {
+                    frameStart = receivedCount &+ offset
                     throw HTTP2ConnectionError(.invalidPreface, code: .protocolError)
                 }
                 matched &+= 1
@@ -339,20 +403,24 @@ public struct HTTP2Connection: Sendable {
         }
         while offset < count {
             if inbound.isEmpty {
+                frameStart = receivedCount &+ offset
                 let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
                 guard let header = HTTP2FrameDecoder.header(rest) else {
+                    inboundStart = frameStart
                     inbound.append(contentsOf: rest)
                     return
                 }
                 try checkSize(header)
                 let total = HTTP2FrameHeader.size &+ header.length
                 guard rest.count >= total else {
+                    inboundStart = frameStart
                     inbound.append(contentsOf: rest)
                     return
                 }
                 try process(header, UnsafeRawBufferPointer(rebasing: rest[HTTP2FrameHeader.size..<total]), &handler)
                 offset &+= total
             } else {
+                frameStart = inboundStart
                 // Complete the buffered frame with just the octets it lacks.
                 if inbound.count < HTTP2FrameHeader.size {
                     let take = min(HTTP2FrameHeader.size &- inbound.count, count &- offset)
@@ -369,17 +437,13 @@ public struct HTTP2Connection: Sendable {
                 if inbound.count < total { return }
                 var frame = inbound
                 inbound = []
-                let outcome: HTTP2ConnectionError? = frame.withUnsafeBytes { buffer in
-                    do throws(HTTP2ConnectionError) {
-                        try process(header, UnsafeRawBufferPointer(rebasing: buffer[HTTP2FrameHeader.size...]), &handler)
-                        return nil
-                    } catch {
-                        return error
-                    }
+                defer {
+                    frame.removeAll(keepingCapacity: true)
+                    inbound = frame
                 }
-                frame.removeAll(keepingCapacity: true)
-                inbound = frame
-                if let outcome { throw outcome }
+                try frame.withBytes { buffer throws(HTTP2ConnectionError) in
+                    try process(header, UnsafeRawBufferPointer(rebasing: buffer[HTTP2FrameHeader.size...]), &handler)
+                }
             }
         }
     }
@@ -439,7 +503,7 @@ public struct HTTP2Connection: Sendable {
     ) throws(HTTP2ConnectionError) {
         removeStream(id, resetByUs: true)
         HTTP2FrameEncoder.appendRSTStream(streamID: id, code: code, into: &outbound)
-        handler.handle(.streamReset(streamID: id, code: code, byPeer: false))
+        try handler.handle(.streamReset(streamID: id, code: code, byPeer: false), connection: &self)
         if countsAsReset { try countReset(id) }
     }
 

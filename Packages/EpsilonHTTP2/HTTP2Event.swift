@@ -19,7 +19,11 @@ public enum HTTP2Event {
     /// A stream was reset: by the peer (RST_STREAM or refused by GOAWAY) or by us for a stream
     /// error it made (RST_STREAM already queued).
     case streamReset(streamID: UInt32, code: HTTP2ErrorCode, byPeer: Bool)
-    /// The peer granted flow-control credit (stream 0: the connection).
+    /// A send window grew by `increment`: the stream can take more DATA (stream 0: the
+    /// connection, so every stream can). Whatever opened it: a WINDOW_UPDATE on the stream or
+    /// the connection, or a larger SETTINGS_INITIAL_WINDOW_SIZE (then one event per stream we
+    /// may still send on, after ``settingsChanged(_:)``, with the growth as `increment`).
+    /// Resume sending here; ``HTTP2Connection/sendWindow(streamID:)`` says how much fits.
     case windowUpdated(streamID: UInt32, increment: UInt32)
     /// The peer pinged; the ACK is already queued.
     case ping(UInt64)
@@ -35,10 +39,19 @@ public enum HTTP2Event {
     case priorityUpdate(streamID: UInt32, HTTP2Priority)
 }
 
-/// Receives the machine's events; generic so the compiler specialises the call per handler.
+/// Receives the machine's events (the **handle** verb); generic so the compiler specialises
+/// the call per handler, with no closure or existential per event.
 public protocol HTTP2EventHandler {
-    /// Called once per event, in order.
-    mutating func handle(_ event: HTTP2Event)
+    /// Called once per event, in order, with the connection that produced it.
+    ///
+    /// The connection is in a consistent state: answer from here (``HTTP2Connection/sendHeaders(streamID:_:endStream:)``,
+    /// ``HTTP2Connection/sendData(streamID:_:endStream:)``, ``HTTP2Connection/consume(streamID:count:)``,
+    /// ``HTTP2Connection/resetStream(streamID:code:)``, ...) and the frames leave right after
+    /// those the machine produced itself for the input so far. Do not call
+    /// ``HTTP2Connection/receive(_:now:handler:)-(UnsafeRawBufferPointer,_,_)`` on it (that
+    /// traps). Throwing fails the connection with the error: GOAWAY is queued and `receive`
+    /// rethrows it.
+    mutating func handle(_ event: HTTP2Event, connection: inout HTTP2Connection) throws(HTTP2ConnectionError)
 }
 
 /// An RFC 9218 priority: urgency 0 (highest) to 7, default 3, and whether the response may be

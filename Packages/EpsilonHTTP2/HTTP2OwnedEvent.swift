@@ -60,5 +60,7 @@ package struct HTTP2EventCollector: HTTP2EventHandler, Sendable {
     /// Makes an empty collector.
     package init() {}
     /// Copies the event and keeps it.
-    package mutating func handle(_ event: HTTP2Event) { events.append(HTTP2OwnedEvent(event)) }
+    package mutating func handle(_ event: HTTP2Event, connection: inout HTTP2Connection) {
+        events.append(HTTP2OwnedEvent(event))
+    }
 }

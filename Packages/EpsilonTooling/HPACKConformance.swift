@@ -116,7 +116,7 @@ public enum HPACKConformance {
             if let size = storyCase.headerTableSize { decoder.setMaxTableSize(size) }
             var decoded: [(name: [UInt8], value: [UInt8])] = []
             do {
-                try decoder.decode(wire) { field in
+                try decoder.receive(wire) { field in
                     decoded.append((Array(field.name), Array(field.value)))
                 }
             } catch {

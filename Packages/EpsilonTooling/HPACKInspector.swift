@@ -64,7 +64,7 @@ public enum HPACKInspector {
             if blocks.count > 1 { lines.append("# block \(number) (\(block.count) bytes)") }
             var fieldNumber = 0
             do {
-                try decoder.decode(block) { field in
+                try decoder.receive(block) { field in
                     var line = "\(fieldNumber): \(printable(field.name)): \(printable(field.value))"
                     line += "  [\(label(field.representation))"
                     if field.hasForbiddenCharacter { line += ", CR/LF/NUL in value" }

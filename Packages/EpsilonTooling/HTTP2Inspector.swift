@@ -87,7 +87,7 @@ public enum HTTP2Inspector {
                     blockOpen = !endHeaders
                     if !blockOpen {
                         do throws(HPACKError) {
-                            try decoder.decode(pendingBlock) { field in
+                            try decoder.receive(pendingBlock) { field in
                                 var line = "  \(printable(field.name)): \(printable(field.value))"
                                 if field.hasForbiddenCharacter { line += "  [CR/LF/NUL in value]" }
                                 lines.append(line)

@@ -24,7 +24,7 @@ import Testing
         var fields = 0
         let start = DispatchTime.now().uptimeNanoseconds
         var failure: HPACKError?
-        do { try decoder.decode(block) { _ in fields += 1 } } catch { failure = error }
+        do { try decoder.receive(block) { _ in fields += 1 } } catch { failure = error }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return Outcome(error: failure, fields: fields, seconds: seconds)
     }
@@ -85,7 +85,7 @@ import Testing
                 var failure: HPACKError?
                 epsilon_malloc_counter_start()
                 do {
-                    try decoder.decode(block) { field in decodedBytes &+= field.name.count &+ field.value.count }
+                    try decoder.receive(block) { field in decodedBytes &+= field.name.count &+ field.value.count }
                 } catch {
                     failure = error
                 }

@@ -5,7 +5,7 @@ import Testing
     struct Collector: HPACKHeaderFieldHandler {
         var lines: [String] = []
         var indexed = 0
-        mutating func receive(_ field: HPACKHeaderFieldView) {
+        mutating func handle(_ field: HPACKHeaderFieldView) {
             lines.append("\(field.nameString): \(field.valueString)")
             if field.representation == .indexed { indexed += 1 }
         }
@@ -17,7 +17,7 @@ import Testing
     @Test func handlerReceivesEveryFieldInOrder() throws {
         var decoder = HPACKDecoder()
         var collector = Collector()
-        try Self.c41.withUnsafeBytes { bytes in try decoder.decode(bytes, into: &collector) }
+        _ = try Self.c41.withUnsafeBytes { bytes in try decoder.receive(bytes, handler: &collector) }
         #expect(collector.lines == [":method: GET", ":scheme: http", ":path: /", ":authority: www.example.com"])
         #expect(collector.indexed == 3)
     }
@@ -25,7 +25,7 @@ import Testing
     @Test func spanInputDecodesTheSame() throws {
         var decoder = HPACKDecoder()
         var names: [String] = []
-        try decoder.decode(Self.c41.span) { names.append($0.nameString) }
+        try decoder.receive(Self.c41.span) { names.append($0.nameString) }
         #expect(names == [":method", ":scheme", ":path", ":authority"])
         #expect(decoder.dynamicTableEntries == [HPACKHeaderField(":authority", "www.example.com")])
     }
@@ -33,7 +33,7 @@ import Testing
     @Test func viewsCompareWithoutCopying() throws {
         var decoder = HPACKDecoder()
         var matches = 0
-        try decoder.decode(Self.c41) { field in
+        try decoder.receive(Self.c41) { field in
             if field.nameEquals(":authority") && field.valueEquals("www.example.com") { matches += 1 }
             if field.nameEquals(":method") && !field.valueEquals("POST") { matches += 1 }
         }

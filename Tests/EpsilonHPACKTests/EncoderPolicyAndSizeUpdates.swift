@@ -54,7 +54,7 @@ import Testing
         encoder.encode([field], into: &block)
         var decoder = HPACKDecoder(configuration: .init(maxTableSize: tableSize))
         var seen: HPACKFieldRepresentation?
-        try decoder.decode(block) { seen = $0.representation }
+        try decoder.receive(block) { seen = $0.representation }
         return try #require(seen)
     }
 
@@ -91,7 +91,7 @@ import Testing
         encoder.encode([HPACKHeaderField("x-secret", "1"), HPACKHeaderField("x-public", "2")], into: &block)
         var decoder = HPACKDecoder()
         var seen: [HPACKFieldRepresentation] = []
-        try decoder.decode(block) { seen.append($0.representation) }
+        try decoder.receive(block) { seen.append($0.representation) }
         #expect(seen == [.neverIndexed, .withoutIndexing])
         #expect(encoder.dynamicTableCount == 0)
     }

@@ -33,7 +33,7 @@ struct SplitMix64: RandomNumberGenerator {
                 }
             }
             var decoded: [UInt8] = []
-            try decoder.decode(block) { decoded = Array($0.value) }
+            try decoder.receive(block) { decoded = Array($0.value) }
             #expect(decoded == value)
         }
     }

@@ -70,7 +70,7 @@ import Testing
         for block in example.blocks {
             if let size = block.maxTableSize { decoder.setMaxTableSize(size) }
             var fields: [FieldBytes] = []
-            try decoder.decode(block.encoded) { fields.append(FieldBytes(name: Array($0.name), value: Array($0.value))) }
+            try decoder.receive(block.encoded) { fields.append(FieldBytes(name: Array($0.name), value: Array($0.value))) }
             #expect(fields == block.headers.map { FieldBytes($0.name, $0.value) })
             #expect(decoder.dynamicTableEntries.map { FieldBytes($0.name, $0.value) }
                 == block.dynamicTable.map { FieldBytes($0.name, $0.value) })

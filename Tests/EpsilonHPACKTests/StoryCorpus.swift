@@ -17,7 +17,7 @@ import Testing
                 let wire = try #require(storyCase.wire)
                 if let size = storyCase.headerTableSize { decoder.setMaxTableSize(size) }
                 var fields: [FieldBytes] = []
-                try decoder.decode(wire) { fields.append(FieldBytes(name: Array($0.name), value: Array($0.value))) }
+                try decoder.receive(wire) { fields.append(FieldBytes(name: Array($0.name), value: Array($0.value))) }
                 #expect(fields == storyCase.headers.map { FieldBytes($0.name, $0.value) }, "\(file.lastPathComponent)")
                 cases += 1
             }

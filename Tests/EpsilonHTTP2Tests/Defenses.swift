@@ -164,7 +164,7 @@ import Testing
 
     @Test func streamIdentifiersRunOut() throws {
         var client = HTTP2Connection(role: .client)
-        _ = try client.receive(Wire.settings())
+        _ = try client.receive(Wire.settings(), now: 0)
         // Opening 2^30 streams to get here takes minutes; start at the last identifier.
         client.nextLocalStreamID = 0x7fff_fffd
         #expect(try client.startRequest(Wire.request, endStream: true) == 0x7fff_fffd)

@@ -9,13 +9,13 @@ import Testing
         var client = HTTP2Connection(role: .client)
         var server = HTTP2Connection(role: .server)
         let id = try client.startRequest(Wire.request, endStream: true)
-        let atServer = try server.receive(client.takeOutput())
+        let atServer = try server.receive(client.takeOutput(), now: 0)
         #expect(atServer.contains(.headers(streamID: id, Wire.request, endStream: true)))
         try server.sendHeaders(streamID: id, [HPACKHeaderField(":status", "200")], endStream: false)
         try server.sendData(streamID: id, Array("ok".utf8), endStream: true)
-        let atClient = try client.receive(server.takeOutput())
+        let atClient = try client.receive(server.takeOutput(), now: 0)
         #expect(atClient.contains(.data(streamID: id, Array("ok".utf8), endStream: true)))
-        _ = try server.receive(client.takeOutput())  // SETTINGS ACK
+        _ = try server.receive(client.takeOutput(), now: 0)  // SETTINGS ACK
         #expect(client.activeStreamCount == 0 && server.activeStreamCount == 0)
     }
 
@@ -31,10 +31,10 @@ import Testing
         #expect(server.peerSettings.initialWindowSize == 1_000)
         #expect(server.peerSettings.maxConcurrentStreams == 7)
         var client = HTTP2Connection(upgradedClientWith: configuration)
-        _ = try server.receive(client.takeOutput())
+        _ = try server.receive(client.takeOutput(), now: 0)
         try server.sendHeaders(streamID: 1, [HPACKHeaderField(":status", "200")], endStream: false)
         #expect(try server.sendData(streamID: 1, Array(repeating: 0x61, count: 1_500), endStream: true) == 1_000)
-        let events = try client.receive(server.takeOutput())
+        let events = try client.receive(server.takeOutput(), now: 0)
         #expect(events.contains(.headers(streamID: 1, [HPACKHeaderField(":status", "200")], endStream: false)))
         #expect(events.contains(.data(streamID: 1, Array(repeating: 0x61, count: 1_000), endStream: false)))
         // The next request from the upgraded client is stream 3.
@@ -86,7 +86,7 @@ import Testing
             while offset < input.count {
                 let size = Int.random(in: 1...max(1, input.count - offset), using: &random)
                 do {
-                    try machine.receive(Array(input[offset..<(offset + size)]), into: &collector)
+                    try machine.receive(Array(input[offset..<(offset + size)]), now: 0, handler: &collector)
                 } catch {
                     errors += 1
                     #expect(wireFrames(machine.takeOutput()).last?.type == .goaway)

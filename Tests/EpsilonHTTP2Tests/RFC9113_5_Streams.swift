@@ -165,7 +165,7 @@ import Testing
     @Test func clientRespectsThePeersLimit() throws {
         var client = HTTP2Connection(role: .client)
         var events = HTTP2EventCollector()
-        try client.receive(Wire.settings([(0x3, 1)]), into: &events)
+        try client.receive(Wire.settings([(0x3, 1)]), now: 0, handler: &events)
         _ = try client.startRequest(Wire.request, endStream: true)
         #expect(throws: HTTP2UsageError.tooManyStreams) { _ = try client.startRequest(Wire.request, endStream: true) }
     }
@@ -196,22 +196,22 @@ import Testing
         var harness = ServerHarness()
         struct Grab: HTTP2EventHandler {
             var list: HTTP2HeaderList?
-            mutating func handle(_ event: HTTP2Event) {
+            mutating func handle(_ event: HTTP2Event, connection: inout HTTP2Connection) {
                 if case .headers(_, let headers, _) = event { list = headers }
             }
         }
         var grab = Grab()
-        try? harness.server.receive(Wire.headers(1, Wire.request + [HPACKHeaderField("priority", "u=5")]), into: &grab)
+        _ = try? harness.server.receive(Wire.headers(1, Wire.request + [HPACKHeaderField("priority", "u=5")]), now: 0, handler: &grab)
         #expect(grab.list?.priority == HTTP2Priority(urgency: 5, incremental: false))
     }
 
     @Test func priorityUpdateFromAServerIsAProtocolError() throws {
         var client = HTTP2Connection(role: .client)
-        _ = try client.receive(Wire.settings())
+        _ = try client.receive(Wire.settings(), now: 0)
         _ = try client.startRequest(Wire.request, endStream: true)
         var events = HTTP2EventCollector()
         #expect(throws: HTTP2ConnectionError.self) {
-            try client.receive(Wire.frame(.priorityUpdate, stream: 0, Wire.u32(1) + Array("u=1".utf8)), into: &events)
+            try client.receive(Wire.frame(.priorityUpdate, stream: 0, Wire.u32(1) + Array("u=1".utf8)), now: 0, handler: &events)
         }
     }
 }

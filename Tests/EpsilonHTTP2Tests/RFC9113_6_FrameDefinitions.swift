@@ -159,16 +159,24 @@ import Testing
         var server = HTTP2Connection(role: .server, configuration: configuration)
         _ = server.takeOutput()
         var events = HTTP2EventCollector()
-        try server.receive(HTTP2Connection.clientPreface + Wire.settings(), now: 1_000_000_000, into: &events)
-        try server.checkTimeouts(now: 6_000_000_000)
-        #expect(throws: HTTP2ConnectionError(.settingsTimeout, code: .settingsTimeout)) {
-            try server.checkTimeouts(now: 6_000_000_001)
+        try server.receive(HTTP2Connection.clientPreface + Wire.settings(), now: 1_000_000_000, handler: &events)
+        // The timer runs from the first time given and says when it is due.
+        #expect(server.nextDeadline == 6_000_000_001)
+        try server.handleTimeouts(now: 6_000_000_000)
+        #expect {
+            try server.handleTimeouts(now: 6_000_000_001)
+        } throws: { error in
+            let error = error as? HTTP2ConnectionError
+            return error?.rule == .settingsTimeout && error?.code == .settingsTimeout
+                && error?.section == "RFC 9113 §6.5.3" && error?.offset == 24 + 9
         }
         #expect(wireFrames(server.takeOutput()).last?.errorCode == .settingsTimeout)
+        #expect(server.nextDeadline == nil)
         // Acknowledged in time: no timeout, however long the connection lives.
         var calm = HTTP2Connection(role: .server, configuration: configuration)
-        try calm.receive(HTTP2Connection.clientPreface + Wire.settings() + Wire.settings(ack: true), now: 1_000_000_000, into: &events)
-        try calm.checkTimeouts(now: 100_000_000_000)
+        try calm.receive(HTTP2Connection.clientPreface + Wire.settings() + Wire.settings(ack: true), now: 1_000_000_000, handler: &events)
+        #expect(calm.nextDeadline == nil)
+        try calm.handleTimeouts(now: 100_000_000_000)
     }
 
     @Test func peerHeaderTableSizeReachesOurEncoder() throws {
@@ -196,7 +204,7 @@ import Testing
 
     @Test func pushPromiseWhenPushIsDisabledIsAProtocolError() throws {
         var client = HTTP2Connection(role: .client)
-        _ = try client.receive(Wire.settings())
+        _ = try client.receive(Wire.settings(), now: 0)
         _ = try client.startRequest(Wire.request, endStream: true)
         let reaction = ServerHarness.feed(&client, Wire.frame(.pushPromise, flags: 4, stream: 1, Wire.u32(2) + Wire.block(Wire.request)))
         expectConnectionError(reaction, .protocolError)
@@ -215,14 +223,14 @@ import Testing
         var server = HTTP2Connection(role: .server)
         let id = try client.startRequest(Wire.request, endStream: true)
         var serverEvents = HTTP2EventCollector()
-        try server.receive(client.takeOutput(), into: &serverEvents)
+        try server.receive(client.takeOutput(), now: 0, handler: &serverEvents)
         #expect(serverEvents.events.contains(.headers(streamID: 1, Wire.request, endStream: true)))
         let promised = try server.pushPromise(streamID: id, request: [HPACKHeaderField(":method", "GET"), HPACKHeaderField(":scheme", "http"), HPACKHeaderField(":path", "/style.css"), HPACKHeaderField(":authority", "example.org")])
         try server.sendHeaders(streamID: id, [HPACKHeaderField(":status", "200")], endStream: true)
         try server.sendHeaders(streamID: promised, [HPACKHeaderField(":status", "200")], endStream: false)
         try server.sendData(streamID: promised, Array("body{}".utf8), endStream: true)
         var events = HTTP2EventCollector()
-        try client.receive(server.takeOutput(), into: &events)
+        try client.receive(server.takeOutput(), now: 0, handler: &events)
         #expect(events.events.contains(.pushPromise(streamID: 1, promisedStreamID: 2, request: [HPACKHeaderField(":method", "GET"), HPACKHeaderField(":scheme", "http"), HPACKHeaderField(":path", "/style.css"), HPACKHeaderField(":authority", "example.org")])))
         #expect(events.events.contains(.headers(streamID: 2, [HPACKHeaderField(":status", "200")], endStream: false)))
         #expect(events.events.contains(.data(streamID: 2, Array("body{}".utf8), endStream: true)))
@@ -266,10 +274,10 @@ import Testing
 
     @Test func goawayIsSurfacedAndRefusesOurStreamsAboveLast() throws {
         var client = HTTP2Connection(role: .client)
-        _ = try client.receive(Wire.settings())
+        _ = try client.receive(Wire.settings(), now: 0)
         _ = try client.startRequest(Wire.request, endStream: true)
         _ = try client.startRequest(Wire.request, endStream: true)
-        let events = try client.receive(Wire.goaway(1))
+        let events = try client.receive(Wire.goaway(1), now: 0)
         #expect(events == [.goaway(lastStreamID: 1, code: .noError, debugData: []),
                            .streamReset(streamID: 3, code: .refusedStream, byPeer: true)])
         #expect(throws: HTTP2UsageError.goawayReceived) { _ = try client.startRequest(Wire.request, endStream: true) }

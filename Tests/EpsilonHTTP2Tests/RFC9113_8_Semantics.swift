@@ -53,12 +53,12 @@ import Testing
 
     @Test func clientAcceptsInformationalThenFinalResponse() throws {
         var client = HTTP2Connection(role: .client)
-        _ = try client.receive(Wire.settings())
+        _ = try client.receive(Wire.settings(), now: 0)
         let id = try client.startRequest(Wire.request, endStream: true)
         let events = try client.receive(
             Wire.headers(id, [HPACKHeaderField(":status", "103"), HPACKHeaderField("link", "</a.css>")], endStream: false)
             + Wire.headers(id, [HPACKHeaderField(":status", "200"), HPACKHeaderField("content-length", "2")], endStream: false)
-            + Wire.data(id, [1, 2], endStream: true))
+            + Wire.data(id, [1, 2], endStream: true), now: 0)
         #expect(events.count == 3)
         #expect(events.last == .data(streamID: id, [1, 2], endStream: true))
         #expect(client.activeStreamCount == 0)
@@ -66,7 +66,7 @@ import Testing
 
     @Test func dataBeforeTheResponseHeadIsMalformed() throws {
         var client = HTTP2Connection(role: .client)
-        _ = try client.receive(Wire.settings())
+        _ = try client.receive(Wire.settings(), now: 0)
         let id = try client.startRequest(Wire.request, endStream: true)
         _ = client.takeOutput()
         expectStreamError(ServerHarness.feed(&client, Wire.data(id, [1, 2])), id, .protocolError)
@@ -74,9 +74,9 @@ import Testing
 
     @Test func responseToHeadMayCarryContentLengthWithoutBody() throws {
         var client = HTTP2Connection(role: .client)
-        _ = try client.receive(Wire.settings())
+        _ = try client.receive(Wire.settings(), now: 0)
         let id = try client.startRequest([HPACKHeaderField(":method", "HEAD"), HPACKHeaderField(":scheme", "http"), HPACKHeaderField(":path", "/"), HPACKHeaderField(":authority", "a")], endStream: true)
-        let events = try client.receive(Wire.headers(id, [HPACKHeaderField(":status", "200"), HPACKHeaderField("content-length", "1000")], endStream: true))
+        let events = try client.receive(Wire.headers(id, [HPACKHeaderField(":status", "200"), HPACKHeaderField("content-length", "1000")], endStream: true), now: 0)
         #expect(events == [.headers(streamID: id, [HPACKHeaderField(":status", "200"), HPACKHeaderField("content-length", "1000")], endStream: true)])
         #expect(client.takeOutput().isEmpty == false)
     }
@@ -138,7 +138,7 @@ import Testing
 
     @Test func responseWithoutStatusIsMalformed() throws {
         var client = HTTP2Connection(role: .client)
-        _ = try client.receive(Wire.settings())
+        _ = try client.receive(Wire.settings(), now: 0)
         let id = try client.startRequest(Wire.request, endStream: true)
         _ = client.takeOutput()
         let reaction = ServerHarness.feed(&client, Wire.headers(id, [HPACKHeaderField("x-a", "b")]))

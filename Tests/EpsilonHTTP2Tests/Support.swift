@@ -167,7 +167,7 @@ struct ServerHarness {
         var collector = HTTP2EventCollector()
         var reaction = Reaction()
         do {
-            try machine.receive(bytes, now: now, into: &collector)
+            try machine.receive(bytes, now: now, handler: &collector)
         } catch {
             reaction.error = error
         }

@@ -107,7 +107,7 @@ struct BodyPump {
                 break
             }
             var events = HTTP2EventCollector()
-            try server.receive(payload, into: &events)
+            try server.receive(payload, now: 0, handler: &events)
             for event in events.events {
                 var ended: UInt32?
                 switch event {
@@ -204,7 +204,7 @@ struct BodyPump {
                 break
             }
             var events = HTTP2EventCollector()
-            try client.receive(payload, into: &events)
+            try client.receive(payload, now: 0, handler: &events)
             for event in events.events {
                 switch event {
                 case .settingsChanged where upload == nil:
