@@ -143,6 +143,15 @@ struct DynamicTable: Sendable {
         }
     }
 
+    /// Copies of the entries, newest first (allocates; for tests and tools).
+    var fields: [HPACKHeaderField] {
+        (0..<count).map { index in
+            withEntry(index) { name, value in
+                HPACKHeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+            }
+        }
+    }
+
     /// How entry `index` compares with a field: 0 = other name, 1 = same name, 2 = same field
     /// (the value is compared only when `compareValue` is set). Not generic, so it allocates
     /// nothing even unoptimised.

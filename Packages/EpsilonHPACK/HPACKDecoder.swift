@@ -104,13 +104,7 @@ public struct HPACKDecoder: Sendable {
     public var dynamicTableCount: Int { table.count }
 
     /// Copies of the dynamic table's entries, newest first (allocates; for tests and tools).
-    public var dynamicTableEntries: [HPACKHeaderField] {
-        (0..<table.count).map { index in
-            table.withEntry(index) { name, value in
-                HPACKHeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
-            }
-        }
-    }
+    public var dynamicTableEntries: [HPACKHeaderField] { table.fields }
 
     /// Applies a new SETTINGS_HEADER_TABLE_SIZE once the peer has acknowledged it.
     ///

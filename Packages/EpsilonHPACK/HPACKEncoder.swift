@@ -134,13 +134,7 @@ public struct HPACKEncoder: Sendable {
     public var dynamicTableCount: Int { table.count }
 
     /// Copies of the dynamic table's entries, newest first (allocates; for tests and tools).
-    public var dynamicTableEntries: [HPACKHeaderField] {
-        (0..<table.count).map { index in
-            table.withEntry(index) { name, value in
-                HPACKHeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
-            }
-        }
-    }
+    public var dynamicTableEntries: [HPACKHeaderField] { table.fields }
 
     /// Bytes of heap the encoder's table holds, for tests and tools.
     package var heapBytes: Int { table.heapBytes }

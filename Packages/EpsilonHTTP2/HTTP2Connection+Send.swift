@@ -11,6 +11,26 @@ extension HTTP2Connection {
     /// Throws when the peer's SETTINGS_MAX_CONCURRENT_STREAMS is reached, after GOAWAY, or
     /// when stream identifiers are exhausted (§5.1.1: open a new connection).
     public mutating func startRequest(_ fields: [HPACKHeaderField], endStream: Bool) throws(HTTP2UsageError) -> UInt32 {
+        var isHead = false
+        var index = 0
+        while index < fields.count {
+            if fields[index].name == ":method" { isHead = fields[index].value == "HEAD" }
+            index &+= 1
+        }
+        return try startRequest(isHead: isHead, endStream: endStream) { encoder, block in encoder.encode(fields, into: &block) }
+    }
+
+    /// Starts a request whose fields are bytes (no `String` round trip); see
+    /// ``startRequest(_:endStream:)-([HPACKHeaderField],_)``. Build the list once and reuse it:
+    /// sending it allocates nothing.
+    public mutating func startRequest(_ fields: HTTP2HeaderList, endStream: Bool) throws(HTTP2UsageError) -> UInt32 {
+        let isHead = fields.firstValue(named: ":method") { equals($0, "HEAD") }
+        return try startRequest(isHead: isHead, endStream: endStream) { encoder, block in fields.encode(with: &encoder, into: &block) }
+    }
+
+    private mutating func startRequest(
+        isHead: Bool, endStream: Bool, _ encode: (inout HPACKEncoder, inout [UInt8]) -> Void
+    ) throws(HTTP2UsageError) -> UInt32 {
         try checkOpen()
         guard role == .client else { throw .wrongRole }
         guard goawayReceivedLastStreamID == nil, goawaySentLastStreamID == nil else { throw .goawayReceived }
@@ -20,13 +40,9 @@ extension HTTP2Connection {
         nextLocalStreamID &+= 2
         var stream = StreamState(phase: .open, sendWindow: peerSettings.initialWindowSize, receiveWindow: localInitialWindow)
         stream.sentFinalHead = true
-        var index = 0
-        while index < fields.count {
-            if fields[index].name == ":method" { stream.requestWasHead = fields[index].value == "HEAD" }
-            index &+= 1
-        }
+        stream.requestWasHead = isHead
         insertStream(id, stream)
-        writeHeaderBlock(streamID: id, promisedStreamID: 0, fields, endStream: endStream)
+        writeHeaderBlock(streamID: id, promisedStreamID: 0, endStream: endStream, encode)
         if endStream { endLocal(id) }
         return id
     }
@@ -35,6 +51,24 @@ extension HTTP2Connection {
     ///
     /// After a final head, another HEADERS is trailers and must end the stream.
     public mutating func sendHeaders(streamID: UInt32, _ fields: [HPACKHeaderField], endStream: Bool) throws(HTTP2UsageError) {
+        try sendHeaders(streamID: streamID, informational: Self.isInformational(fields), endStream: endStream) { encoder, block in
+            encoder.encode(fields, into: &block)
+        }
+    }
+
+    /// Sends a head or trailers whose fields are bytes (no `String` round trip); see
+    /// ``sendHeaders(streamID:_:endStream:)-(_,[HPACKHeaderField],_)``. Build the list once and
+    /// reuse it: sending it allocates nothing.
+    public mutating func sendHeaders(streamID: UInt32, _ fields: HTTP2HeaderList, endStream: Bool) throws(HTTP2UsageError) {
+        let informational = fields.firstValue(named: ":status") { $0.count > 0 && $0[0] == 0x31 }  // "1xx"; not `.first`, which allocates unoptimised
+        try sendHeaders(streamID: streamID, informational: informational, endStream: endStream) { encoder, block in
+            fields.encode(with: &encoder, into: &block)
+        }
+    }
+
+    private mutating func sendHeaders(
+        streamID: UInt32, informational: Bool, endStream: Bool, _ encode: (inout HPACKEncoder, inout [UInt8]) -> Void
+    ) throws(HTTP2UsageError) {
         try checkOpen()
         guard var stream = streams[streamID] else { throw .unknownStream(streamID) }
         switch stream.phase {
@@ -45,14 +79,20 @@ extension HTTP2Connection {
         case .halfClosedLocal, .reservedRemote:
             throw .streamNotWritable(streamID)
         }
-        if !Self.isInformational(fields) { stream.sentFinalHead = true }
+        if !informational { stream.sentFinalHead = true }
         streams[streamID] = stream
-        writeHeaderBlock(streamID: streamID, promisedStreamID: 0, fields, endStream: endStream)
+        writeHeaderBlock(streamID: streamID, promisedStreamID: 0, endStream: endStream, encode)
         if endStream { endLocal(streamID) }
     }
 
     /// Sends trailers, ending the stream.
     public mutating func sendTrailers(streamID: UInt32, _ fields: [HPACKHeaderField]) throws(HTTP2UsageError) {
+        guard let stream = streams[streamID], stream.sentFinalHead else { throw .streamNotWritable(streamID) }
+        try sendHeaders(streamID: streamID, fields, endStream: true)
+    }
+
+    /// Sends trailers given as bytes, ending the stream.
+    public mutating func sendTrailers(streamID: UInt32, _ fields: HTTP2HeaderList) throws(HTTP2UsageError) {
         guard let stream = streams[streamID], stream.sentFinalHead else { throw .streamNotWritable(streamID) }
         try sendHeaders(streamID: streamID, fields, endStream: true)
     }
@@ -188,8 +228,20 @@ extension HTTP2Connection {
     }
 
     /// Promises a pushed response on `streamID` (server only) and returns the promised stream,
-    /// now reserved; send its response with ``sendHeaders(streamID:_:endStream:)``.
+    /// now reserved; send its response with ``sendHeaders(streamID:_:endStream:)-(_,[HPACKHeaderField],_)``.
     public mutating func pushPromise(streamID: UInt32, request: [HPACKHeaderField]) throws(HTTP2UsageError) -> UInt32 {
+        try pushPromise(streamID: streamID) { encoder, block in encoder.encode(request, into: &block) }
+    }
+
+    /// Promises a pushed response whose request fields are bytes; see
+    /// ``pushPromise(streamID:request:)-(_,[HPACKHeaderField])``.
+    public mutating func pushPromise(streamID: UInt32, request: HTTP2HeaderList) throws(HTTP2UsageError) -> UInt32 {
+        try pushPromise(streamID: streamID) { encoder, block in request.encode(with: &encoder, into: &block) }
+    }
+
+    private mutating func pushPromise(
+        streamID: UInt32, _ encode: (inout HPACKEncoder, inout [UInt8]) -> Void
+    ) throws(HTTP2UsageError) -> UInt32 {
         try checkOpen()
         guard role == .server else { throw .wrongRole }
         guard peerSettings.enablePush else { throw .pushDisabled }
@@ -202,7 +254,7 @@ extension HTTP2Connection {
         nextLocalStreamID &+= 2
         insertStream(promised, StreamState(
             phase: .reservedLocal, sendWindow: peerSettings.initialWindowSize, receiveWindow: localInitialWindow))
-        writeHeaderBlock(streamID: streamID, promisedStreamID: promised, request, endStream: false)
+        writeHeaderBlock(streamID: streamID, promisedStreamID: promised, endStream: false, encode)
         return promised
     }
 
@@ -237,13 +289,15 @@ extension HTTP2Connection {
         }
     }
 
-    /// Encodes `fields` once and writes HEADERS (or PUSH_PROMISE) plus CONTINUATIONs, each at
+    /// Encodes the fields once (through `encode`) and writes HEADERS (or PUSH_PROMISE) plus CONTINUATIONs, each at
     /// most the peer's SETTINGS_MAX_FRAME_SIZE.
-    mutating func writeHeaderBlock(streamID: UInt32, promisedStreamID: UInt32, _ fields: [HPACKHeaderField], endStream: Bool) {
+    mutating func writeHeaderBlock(
+        streamID: UInt32, promisedStreamID: UInt32, endStream: Bool, _ encode: (inout HPACKEncoder, inout [UInt8]) -> Void
+    ) {
         var block = encodeScratch
         encodeScratch = []
         block.removeAll(keepingCapacity: true)
-        encoder.encode(fields, into: &block)
+        encode(&encoder, &block)
         let frameSize = peerSettings.maxFrameSize
         block.withUnsafeBytes { bytes in
             let firstCapacity = promisedStreamID == 0 ? frameSize : frameSize &- 4

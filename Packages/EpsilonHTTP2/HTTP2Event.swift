@@ -1,3 +1,4 @@
+import EpsilonBytes
 import EpsilonHPACK
 
 /// What the peer did, as the connection machine hands it out (h2-style events).
@@ -162,6 +163,59 @@ public struct HTTP2HeaderList: Hashable, Sendable, CustomStringConvertible {
             body(
                 UnsafeRawBufferPointer(rebasing: buffer[Int(entry.nameStart)..<Int(entry.nameStart + entry.nameLength)]),
                 UnsafeRawBufferPointer(rebasing: buffer[Int(entry.valueStart)..<Int(entry.valueStart + entry.valueLength)]))
+        }
+    }
+
+    /// Calls `body` with each field as a borrowed ``HPACKHeaderFieldView`` (the shape the HPACK
+    /// decoder hands out), in order, without allocating; the views are valid during the call.
+    public func forEach<Failure: Error>(_ body: (HPACKHeaderFieldView) throws(Failure) -> Void) throws(Failure) {
+        var index = 0
+        while index < entries.count {
+            let entry = entries[index]
+            try bytes.withBytes { buffer throws(Failure) in
+                try body(HPACKHeaderFieldView(
+                    name: UnsafeRawBufferPointer(rebasing: buffer[Int(entry.nameStart)..<Int(entry.nameStart + entry.nameLength)]),
+                    value: UnsafeRawBufferPointer(rebasing: buffer[Int(entry.valueStart)..<Int(entry.valueStart + entry.valueLength)]),
+                    representation: .withoutIndexing))
+            }
+            index &+= 1
+        }
+    }
+
+    /// Appends a field given as static text (no allocation beyond the list's own growth).
+    public mutating func append(name: StaticString, value: StaticString) {
+        append(name: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount),
+               value: UnsafeRawBufferPointer(start: value.utf8Start, count: value.utf8CodeUnitCount))
+    }
+
+    /// Appends a field whose value is bytes (a length, a date, an etag) to a static name.
+    public mutating func append(name: StaticString, value: UnsafeRawBufferPointer) {
+        append(name: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), value: value)
+    }
+
+    /// Whether the first field named `name` has a value that passes `test` (`false` if there
+    /// is none). Not generic, so it allocates nothing even unoptimised.
+    func firstValue(named name: StaticString, matches test: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+        var index = 0
+        while index < entries.count {
+            // 0: another name, 1: the name but not the test, 2: both.
+            let outcome = withField(at: index) { fieldName, value in
+                equals(fieldName, name) ? (test(value) ? 2 : 1) : 0
+            }
+            if outcome != 0 { return outcome == 2 }
+            index &+= 1
+        }
+        return false
+    }
+
+    /// Encodes every field as one header block's fields (the encoder's policy decides the
+    /// indexing), appended to `block`.
+    func encode(with encoder: inout HPACKEncoder, into block: inout [UInt8]) {
+        encoder.beginBlock(into: &block)
+        var index = 0
+        while index < entries.count {
+            withField(at: index) { name, value in encoder.append(name: name, value: value, indexing: nil, into: &block) }
+            index &+= 1
         }
     }
 
