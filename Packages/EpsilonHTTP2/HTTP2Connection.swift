@@ -3,12 +3,15 @@ import EpsilonHPACK
 
 /// An HTTP/2 connection (RFC 9113) as a sans-IO machine, for either role.
 ///
-/// Feed it the bytes that arrived with ``receive(_:now:into:)``: it hands out
-/// ``HTTP2Event``s to your handler and queues what must be answered (SETTINGS and PING ACKs,
-/// WINDOW_UPDATEs, RST_STREAMs, GOAWAY). Call actions (``startRequest(_:endStream:)``,
-/// ``sendHeaders(streamID:_:endStream:)``, ``sendData(streamID:_:endStream:)``, ...) and take
-/// the bytes to write with ``flush(into:)``. Time is an input (`now`, in nanoseconds of any
-/// monotonic clock), used by the flood defenses' windows.
+/// Driven with the five verbs of `Documentation/DrivingAMachine.md`: feed the bytes that
+/// arrived to ``receive(_:now:handler:)-(UnsafeRawBufferPointer,_,_)``; it hands each
+/// ``HTTP2Event`` to your handler together with the connection, so the handler answers at once
+/// (``sendHeaders(streamID:_:endStream:)-(_,[HPACKHeaderField],_)``,
+/// ``sendData(streamID:_:endStream:)-(_,UnsafeRawBufferPointer,_)``, ...), and queues what the
+/// protocol answers by itself (SETTINGS and PING ACKs, WINDOW_UPDATEs, RST_STREAMs, GOAWAY).
+/// ``writeOutput(into:)`` appends all of it, in input order, to your buffer. Time is an input
+/// (`now`, nanoseconds of a monotonic clock of your choice), used by the flood defenses'
+/// windows and the SETTINGS timer; ``nextDeadline`` and ``handleTimeouts(now:)`` drive the timer.
 ///
 /// Events are delivered to a generic handler so no closure or existential is paid per event;
 /// DATA is a view into your buffer (or the machine's partial-frame buffer), and header lists
@@ -16,15 +19,20 @@ import EpsilonHPACK
 /// allocating once warm.
 ///
 /// ```swift
+/// struct Hello: HTTP2EventHandler {
+///     mutating func handle(_ event: HTTP2Event, connection: inout HTTP2Connection) throws(HTTP2ConnectionError) {
+///         guard case .headers(let stream, _, endStream: true) = event else { return }
+///         try? connection.sendHeaders(streamID: stream, [HPACKHeaderField(":status", "204")], endStream: true)
+///     }
+/// }
 /// var server = HTTP2Connection(role: .server)
-/// var events = HTTP2EventCollector()
-/// try server.receive(bytesFromSocket, now: clock, into: &events)
-/// var output: [UInt8] = []
-/// server.flush(into: &output)   // write `output` to the socket
+/// var app = Hello()
+/// try server.receive(bytesFromSocket, now: clock.now(), handler: &app)
+/// server.writeOutput(into: &writeQueue)
 /// ```
 ///
-/// A connection error queues GOAWAY and throws ``HTTP2ConnectionError``; flush and write the
-/// GOAWAY, then close. Stream errors queue RST_STREAM and surface as
+/// A connection error queues GOAWAY and throws ``HTTP2ConnectionError``; write the output
+/// (the GOAWAY), then close. Stream errors queue RST_STREAM and surface as
 /// ``HTTP2Event/streamReset(streamID:code:byPeer:)`` with `byPeer == false`.
 public struct HTTP2Connection: Sendable {
     /// Which end of the connection this machine is.
