@@ -109,6 +109,8 @@ let package = Package(
         // MARK: Tests
         // Test support: counts malloc calls on the calling thread (see its README.md).
         .target(name: "EpsilonMallocCounter", path: "Tests/Support/EpsilonMallocCounter"),
+        // Test support: the process's heap in use (mallinfo2), for the idle HTTP/2 memory test.
+        .target(name: "EpsilonHTTP2TestSupport", path: "Tests/Support/EpsilonHTTP2TestSupport"),
         .testTarget(
             name: "EpsilonHTTP1Tests",
             dependencies: ["EpsilonHTTP1", "EpsilonMallocCounter"],
@@ -137,7 +139,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EpsilonHTTP2Tests",
-            dependencies: ["EpsilonHTTP2", "EpsilonMallocCounter"],
+            dependencies: ["EpsilonHTTP2", "EpsilonMallocCounter", "EpsilonHTTP2TestSupport"],
             path: "Tests/EpsilonHTTP2Tests",
             exclude: ["Interop/h2_peer.py"],
             swiftSettings: strict

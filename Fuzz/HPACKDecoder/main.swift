@@ -1,4 +1,4 @@
-// Fuzzes HeaderBlockDecoder with a sequence of arbitrary header blocks on one connection.
+// Fuzzes HPACKDecoder with a sequence of arbitrary header blocks on one connection.
 // Input: a configuration byte (bits 0-1 table size 4096/0/256/65536, bits 2-3 header list
 // limit, bits 4-5 string limit, bit 6 flag rather than reject CR/LF/NUL), then operations:
 // a two-byte big-endian word with the top bit clear is a block of that many bytes (15 bits);
@@ -10,10 +10,10 @@ import EpsilonHPACK
 import FuzzSupport
 
 private struct Checker {
-    var configuration: HeaderBlockDecoder.Configuration
+    var configuration: HPACKDecoder.Configuration
     var listSize = 0
 
-    mutating func receive(_ field: HeaderFieldView) {
+    mutating func handle(_ field: HPACKHeaderFieldView) {
         // The string limit applies to literals; table entries were literals when inserted,
         // except the static table's (names up to 27 octets, values up to 28).
         if field.representation != .indexed {
@@ -35,7 +35,7 @@ private struct Checker {
 /// The dynamic table's size counted from its entries' raw octets (RFC 7541 §4.1), read by
 /// indexing every entry on a copy of the decoder; `nil` when the copy cannot decode (a size
 /// update is owed first). `dynamicTableEntries` will not do: it decodes octets as UTF-8.
-private func tableBytes(_ decoder: HeaderBlockDecoder) -> Int? {
+private func tableBytes(_ decoder: HPACKDecoder) -> Int? {
     var probe = decoder
     probe.setMaxHeaderListSize(.max)
     var block: [UInt8] = []
@@ -44,7 +44,7 @@ private func tableBytes(_ decoder: HeaderBlockDecoder) -> Int? {
     }
     var total = 0, count = 0
     do {
-        try probe.decode(block) { field in
+        try probe.receive(block) { field in
             total += field.size
             count += 1
         }
@@ -60,13 +60,13 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
     let flags = input.byte()
     let sizes = [4096, 0, 256, 65_536]
-    let configuration = HeaderBlockDecoder.Configuration(
+    let configuration = HPACKDecoder.Configuration(
         maxTableSize: sizes[Int(flags & 3)],
         maxHeaderListSize: [65_536, 256, 4096, 1 << 20][Int(flags >> 2 & 3)],
         maxStringLength: [16_384, 16, 256, 4096][Int(flags >> 4 & 3)],
         forbiddenCharacters: flags & 64 != 0 ? .flag : .reject
     )
-    var decoder = HeaderBlockDecoder(configuration: configuration)
+    var decoder = HPACKDecoder(configuration: configuration)
     var largestLimit = configuration.maxTableSize
     var failed: HPACKError?
     while !input.isAtEnd {
@@ -79,7 +79,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let block = input.take(word)
         var checker = Checker(configuration: decoder.configuration)
         do {
-            try decoder.decode(block) { checker.receive($0) }
+            try decoder.receive(block) { checker.handle($0) }
             fuzzCheck(failed == nil, "a decoder that failed with \(failed!) decoded again")
         } catch {
             if let failed {

@@ -1,4 +1,4 @@
-// Property: HeaderBlockEncoder's blocks decode, in HeaderBlockDecoder, to the fields that
+// Property: HPACKEncoder's blocks decode, in HPACKDecoder, to the fields that
 // were encoded, in order, with never-indexed fields still marked so (RFC 7541 §6.2.3), and
 // the two dynamic tables stay identical, table size changes (RFC 7541 §4.2) included.
 //
@@ -18,10 +18,10 @@ import FuzzSupport
 
 /// The static table (RFC 7541 Appendix A), read through the decoder itself.
 private let staticTable: [(name: [UInt8], value: [UInt8])] = {
-    var decoder = HeaderBlockDecoder()
+    var decoder = HPACKDecoder()
     return (1...61).map { index in
         var entry: ([UInt8], [UInt8]) = ([], [])
-        try? decoder.decode([0x80 | UInt8(index)]) { entry = (Array($0.name), Array($0.value)) }
+        try? decoder.receive([0x80 | UInt8(index)]) { entry = (Array($0.name), Array($0.value)) }
         return entry
     }
 }()
@@ -31,21 +31,21 @@ private let tableSizes = [0, 32, 64, 100, 256, 1000, 4096, 65_536]
 private struct Field {
     var name: [UInt8]
     var value: [UInt8]
-    var indexing: FieldIndexing?
+    var indexing: HPACKFieldIndexing?
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
     let flags = input.byte()
-    let huffman: [HeaderBlockEncoder.HuffmanUse] = [.whenShorter, .always, .never, .whenShorter]
-    let policies: [IndexingPolicy] = [.default, .always, .never, .default]
-    var encoder = HeaderBlockEncoder(configuration: .init(
+    let huffman: [HPACKEncoder.HuffmanUse] = [.whenShorter, .always, .never, .whenShorter]
+    let policies: [HPACKIndexingPolicy] = [.default, .always, .never, .default]
+    var encoder = HPACKEncoder(configuration: .init(
         maxTableSize: [4096, 0, 256, 65_536][Int(flags >> 4 & 3)],
         huffman: huffman[Int(flags & 3)],
         policy: policies[Int(flags >> 2 & 3)]
     ))
-    var decoder = HeaderBlockDecoder(configuration: .init(
+    var decoder = HPACKDecoder(configuration: .init(
         maxTableSize: 4096, maxHeaderListSize: 1 << 30, maxStringLength: 1 << 20, forbiddenCharacters: .flag
     ))
     var fields: [Field] = []
@@ -64,8 +64,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
         var decoded: [Field] = []
         do {
-            try decoder.decode(block) { view in
-                let indexing: FieldIndexing? = switch view.representation {
+            try decoder.receive(block) { view in
+                let indexing: HPACKFieldIndexing? = switch view.representation {
                 case .indexed: nil
                 case .incrementalIndexing: .incremental
                 case .withoutIndexing: .withoutIndexing
@@ -95,7 +95,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let operation = input.byte()
         switch operation & 7 {
         case 0...3:
-            let indexing: FieldIndexing? = [nil, .incremental, .withoutIndexing, .neverIndexed][Int(operation & 3)]
+            let indexing: HPACKFieldIndexing? = [nil, .incremental, .withoutIndexing, .neverIndexed][Int(operation & 3)]
             if operation & 0x80 != 0 {
                 let entry = staticTable[Int(input.byte()) % staticTable.count]
                 let value = operation & 0x40 != 0 ? Array(input.lengthPrefixed()) : entry.value

@@ -19,7 +19,7 @@ private struct Recorder: HTTP2FuzzRecording {
     var events = 0
     var promised = 0
 
-    mutating func handle(_ event: HTTP2Event) {
+    mutating func handle(_ event: HTTP2Event, connection: inout HTTP2Connection) {
         events += 1
         switch event {
         case .headers(_, let list, _), .trailers(_, let list):
@@ -49,12 +49,12 @@ private func frame(_ type: UInt8, flags: UInt8, _ payload: [UInt8] = []) -> [UIn
 }
 
 private let request = [
-    HeaderField(":method", "GET"), HeaderField(":scheme", "https"),
-    HeaderField(":path", "/"), HeaderField(":authority", "example.com"),
+    HPACKHeaderField(":method", "GET"), HPACKHeaderField(":scheme", "https"),
+    HPACKHeaderField(":path", "/"), HPACKHeaderField(":authority", "example.com"),
 ]
 private let upload = [
-    HeaderField(":method", "POST"), HeaderField(":scheme", "https"),
-    HeaderField(":path", "/upload"), HeaderField(":authority", "example.com"),
+    HPACKHeaderField(":method", "POST"), HPACKHeaderField(":scheme", "https"),
+    HPACKHeaderField(":path", "/upload"), HPACKHeaderField(":authority", "example.com"),
 ]
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -68,13 +68,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let uploadEachTime = flags & 64 != 0
 
     var client = HTTP2Connection(role: .client, configuration: configuration)
-    var output = client.takeOutput()
-    fuzzCheck(output.starts(with: http2ClientPreface) && output.count >= http2ClientPreface.count + 9,
+    var output: [UInt8] = []
+    client.writeOutput(into: &output)
+    fuzzCheck(output.starts(with: HTTP2Connection.clientPreface) && output.count >= HTTP2Connection.clientPreface.count + 9,
               "the client did not open with its preface and SETTINGS")
     if flags & 128 != 0 {
         do {
             var recorder = Recorder()
-            try client.receive(frame(4, flags: 0) + frame(4, flags: 1), now: 0, into: &recorder)
+            try client.receive(frame(4, flags: 0) + frame(4, flags: 1), now: 0, handler: &recorder)
         } catch {
             fuzzCheck(false, "a valid server SETTINGS and ACK were refused: \(error)")
         }
@@ -113,10 +114,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
         if flushEachTime {
             output.removeAll(keepingCapacity: true)
-            client.flush(into: &output)
+            client.writeOutput(into: &output)
         }
     }
     output.removeAll(keepingCapacity: true)
-    client.flush(into: &output)
+    client.writeOutput(into: &output)
     return 0
 }

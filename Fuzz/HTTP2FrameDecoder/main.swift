@@ -1,4 +1,4 @@
-// Fuzzes FrameDecoder with arbitrary bytes: frames are decoded one after another until the
+// Fuzzes HTTP2FrameDecoder with arbitrary bytes: frames are decoded one after another until the
 // decoder needs more bytes or throws.
 // Input: a configuration byte (bits 0-1 SETTINGS_MAX_FRAME_SIZE 16384/16385/65536/16777215),
 // then the stream of frames (no preface).
@@ -15,7 +15,7 @@ private func check(_ view: UnsafeRawBufferPointer?, inside payload: UnsafeRawBuf
               "\(what) view at \(start)+\(view.count) outside a payload of \(payload.count)")
 }
 
-private func check(_ frame: Frame, payload: UnsafeRawBufferPointer) {
+private func check(_ frame: HTTP2Frame, payload: UnsafeRawBufferPointer) {
     switch frame.payload {
     case .data(let body, let padding):
         check(body, inside: payload, "DATA body")
@@ -29,7 +29,7 @@ private func check(_ frame: Frame, payload: UnsafeRawBufferPointer) {
     case .pushPromise(let promised, let fragment, let padding):
         check(fragment, inside: payload, "PUSH_PROMISE fragment")
         check(padding, inside: payload, "PUSH_PROMISE padding")
-        fuzzCheck(promised != 0 && promised & 1 == 0 && promised <= http2MaxStreamID, "promised stream \(promised)")
+        fuzzCheck(promised != 0 && promised & 1 == 0 && promised <= HTTP2Connection.maxStreamID, "promised stream \(promised)")
     case .settings(let view):
         fuzzCheck(view.bytes.count % 6 == 0 && view.bytes.count == payload.count, "SETTINGS view of \(view.bytes.count)")
         var count = 0
@@ -37,14 +37,14 @@ private func check(_ frame: Frame, payload: UnsafeRawBufferPointer) {
         fuzzCheck(count == view.count, "SETTINGS iterated \(count) of \(view.count)")
     case .goaway(let last, _, let debug):
         check(debug, inside: payload, "GOAWAY debug data")
-        fuzzCheck(last <= http2MaxStreamID && debug.count == payload.count - 8, "GOAWAY fields")
+        fuzzCheck(last <= HTTP2Connection.maxStreamID && debug.count == payload.count - 8, "GOAWAY fields")
     case .windowUpdate(let increment):
-        fuzzCheck(increment != 0 && increment <= http2MaxStreamID, "WINDOW_UPDATE increment \(increment)")
+        fuzzCheck(increment != 0 && increment <= HTTP2Connection.maxStreamID, "WINDOW_UPDATE increment \(increment)")
     case .continuation(let fragment):
         check(fragment, inside: payload, "CONTINUATION fragment")
     case .priorityUpdate(let stream, let value):
         check(value, inside: payload, "PRIORITY_UPDATE value")
-        fuzzCheck(stream <= http2MaxStreamID, "PRIORITY_UPDATE stream \(stream)")
+        fuzzCheck(stream <= HTTP2Connection.maxStreamID, "PRIORITY_UPDATE stream \(stream)")
         _ = HTTP2Priority(fieldValue: value)
     case .unknown(let bytes):
         check(bytes, inside: payload, "unknown payload")
@@ -57,11 +57,11 @@ private func check(_ frame: Frame, payload: UnsafeRawBufferPointer) {
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
     let flags = input.byte()
-    let decoder = FrameDecoder(maxFrameSize: [16_384, 16_385, 65_536, http2MaxAllowedFrameSize][Int(flags & 3)])
+    let decoder = HTTP2FrameDecoder(maxFrameSize: [16_384, 16_385, 65_536, HTTP2Connection.maxAllowedFrameSize][Int(flags & 3)])
     var bytes = input.rest()
     while true {
-        let header = FrameDecoder.header(bytes)
-        let result: (frame: Frame, consumed: Int)?
+        let header = HTTP2FrameDecoder.header(bytes)
+        let result: (frame: HTTP2Frame, consumed: Int)?
         do {
             result = try decoder.decode(bytes)
         } catch {
@@ -72,16 +72,16 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         guard let (frame, consumed) = result else {
             if let header {
                 fuzzCheck(header.length <= decoder.maxFrameSize, "nil for a frame of \(header.length) over the limit")
-                fuzzCheck(bytes.count < FrameHeader.size + header.length, "nil for a complete frame")
+                fuzzCheck(bytes.count < HTTP2FrameHeader.size + header.length, "nil for a complete frame")
             }
             return 0
         }
         fuzzCheck(header != nil && frame.header == header!, "frame header \(frame.header) is not the one read")
-        fuzzCheck(consumed == FrameHeader.size + frame.header.length && consumed <= bytes.count,
+        fuzzCheck(consumed == HTTP2FrameHeader.size + frame.header.length && consumed <= bytes.count,
                   "consumed \(consumed) for a frame of \(frame.header.length) in \(bytes.count) octets")
         fuzzCheck(frame.header.length <= decoder.maxFrameSize, "frame of \(frame.header.length) over the limit")
-        fuzzCheck(frame.header.streamID <= http2MaxStreamID, "stream \(frame.header.streamID) has the reserved bit")
-        check(frame, payload: UnsafeRawBufferPointer(rebasing: bytes[FrameHeader.size..<consumed]))
+        fuzzCheck(frame.header.streamID <= HTTP2Connection.maxStreamID, "stream \(frame.header.streamID) has the reserved bit")
+        check(frame, payload: UnsafeRawBufferPointer(rebasing: bytes[HTTP2FrameHeader.size..<consumed]))
         bytes = UnsafeRawBufferPointer(rebasing: bytes[consumed...])
     }
 }

@@ -18,7 +18,7 @@ private struct Recorder: HTTP2FuzzRecording {
     var dataBytes = 0
     var events = 0
 
-    mutating func handle(_ event: HTTP2Event) {
+    mutating func handle(_ event: HTTP2Event, connection: inout HTTP2Connection) {
         events += 1
         switch event {
         case .headers(let stream, let list, _):
@@ -55,10 +55,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
     var server = HTTP2Connection(role: .server, configuration: configuration)
     var output: [UInt8] = []
-    server.flush(into: &output)
+    server.writeOutput(into: &output)
     do {
         var recorder = Recorder()
-        try server.receive(http2ClientPreface, now: 0, into: &recorder)
+        try server.receive(HTTP2Connection.clientPreface, now: 0, handler: &recorder)
         fuzzCheck(recorder.events == 0, "events from the preface alone")
     } catch {
         fuzzCheck(false, "the valid preface was refused: \(error)")
@@ -77,7 +77,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         if respond {
             for stream in recorder.heads {
                 do {
-                    try server.sendHeaders(streamID: stream, [HeaderField(":status", "200"), HeaderField("server", "fuzz")], endStream: false)
+                    try server.sendHeaders(streamID: stream, [HPACKHeaderField(":status", "200"), HPACKHeaderField("server", "fuzz")], endStream: false)
                     let sent = try server.sendData(streamID: stream, body, endStream: true)
                     fuzzCheck(sent >= 0 && sent <= body.count, "sendData reported \(sent) of \(body.count)")
                 } catch {
@@ -87,11 +87,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
         if flushEachTime {
             output.removeAll(keepingCapacity: true)
-            server.flush(into: &output)
+            server.writeOutput(into: &output)
             fuzzCheck(server.pendingOutputCount == 0, "output left after a flush")
         }
     }
     output.removeAll(keepingCapacity: true)
-    server.flush(into: &output)
+    server.writeOutput(into: &output)
     return 0
 }

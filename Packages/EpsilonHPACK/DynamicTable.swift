@@ -2,7 +2,14 @@
 ///
 /// Names and values are stored back to back in `storage`; a ring of fixed-size records
 /// (`offset`, name length, value length and two hashes for the encoder) says where each
-/// entry lies. Both rings are allocated when the size limit is set, never per entry.
+/// entry lies.
+///
+/// Memory grows as the table fills, not up front: an empty table holds no storage, and the
+/// byte ring, the record ring and (for the encoder) the hash indexes double when an entry
+/// does not fit, up to what the size limit needs (`2 * capacityLimit` bytes, one record per
+/// 32 octets of limit). Once grown to the working set nothing is allocated per entry; a
+/// connection that only ever sees a few short fields keeps a table of a few hundred bytes
+/// instead of ~20 KB laid out for the 4096-octet limit.
 ///
 /// For the encoder (`searchable`), two hash-chained indexes find an entry by field or by name
 /// without scanning: a bucket holds the sequence number of the newest entry with that hash,
@@ -10,15 +17,19 @@
 /// numbers only grow, so a walk stops at the first number older than the oldest live entry.
 ///
 /// An entry is never split across the end of `storage`: if it does not fit before the end it
-/// goes to offset 0. With `storage.count >= 2 * maxSize` this always fits (the live bytes plus
-/// the wasted tail are below `2 * maxSize`), so every name and value is one contiguous view.
+/// goes to offset 0, and if it fits nowhere the ring is compacted into a larger one. With
+/// `storage.count >= 2 * maxSize` it always fits (the live bytes plus the wasted tail are
+/// below `2 * maxSize`), so growth stops there and every name and value is one contiguous view.
 struct DynamicTable: Sendable {
     /// RFC 7541 §4.1: each entry counts its name, its value and 32 octets.
     static let entryOverhead = 32
     private static let recordWidth = 5
+    /// The smallest byte ring and record ring allocated once the first entry comes.
+    private static let minimumStorage = 64
+    private static let minimumSlots = 4
 
-    private var storage: [UInt8]
-    private var records: [UInt32]
+    private var storage: [UInt8] = []
+    private var records: [UInt32] = []
     /// Ring slot of the oldest entry.
     private var oldest = 0
     /// Byte offset just past the newest entry.
@@ -29,41 +40,35 @@ struct DynamicTable: Sendable {
     private(set) var size = 0
     /// The current maximum size, set by table size updates.
     private(set) var maxSize: Int
-    /// The largest `maxSize` the storage is laid out for.
+    /// The largest `maxSize` the storage may grow for.
     private(set) var capacityLimit: Int
+    /// An upper bound of the longest name among the live entries (reset when the table
+    /// empties); the decoder sizes its scratch with it.
+    private(set) var longestName = 0
     /// Sequence number the next entry gets; live entries are `insertions - count ..< insertions`.
     private var insertions = 0
     /// Newest sequence number per field-hash bucket and per name-hash bucket (encoder only).
-    private var fieldBuckets: [Int]
-    private var nameBuckets: [Int]
+    private var fieldBuckets: [Int] = []
+    private var nameBuckets: [Int] = []
     /// Per ring slot: the next older sequence number with the same field, then same name bucket.
-    private var chains: [Int]
+    private var chains: [Int] = []
     private let searchable: Bool
 
     init(limit: Int, searchable: Bool = false) {
         maxSize = limit
         capacityLimit = limit
         self.searchable = searchable
-        storage = [UInt8](repeating: 0, count: 2 * limit)
-        let slotCount = limit / Self.entryOverhead + 1
-        records = [UInt32](repeating: 0, count: slotCount * Self.recordWidth)
-        if searchable {
-            var buckets = 16
-            while buckets < 2 * slotCount { buckets *= 2 }
-            fieldBuckets = [Int](repeating: -1, count: buckets)
-            nameBuckets = [Int](repeating: -1, count: buckets)
-            chains = [Int](repeating: -1, count: slotCount * 2)
-        } else {
-            fieldBuckets = []
-            nameBuckets = []
-            chains = []
-        }
+    }
+
+    /// Bytes of heap the table holds (its arrays' capacities), for tests and tools.
+    var heapBytes: Int {
+        storage.capacity &+ records.capacity &* 4 &+ (fieldBuckets.capacity &+ nameBuckets.capacity &+ chains.capacity) &* 8
     }
 
     /// The index (0 = newest) of the newest entry equal to the field, if any.
     @inline(__always)
     func index(ofField name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, fieldHash: UInt32) -> Int? {
-        guard searchable else { return nil }
+        guard searchable, count > 0 else { return nil }
         let oldestLive = insertions &- count
         var sequence = fieldBuckets[Int(fieldHash) & (fieldBuckets.count &- 1)]
         while sequence >= oldestLive {
@@ -81,7 +86,7 @@ struct DynamicTable: Sendable {
     /// The index (0 = newest) of the newest entry with this name, if any.
     @inline(__always)
     func index(ofName name: UnsafeRawBufferPointer, nameHash: UInt32) -> Int? {
-        guard searchable else { return nil }
+        guard searchable, count > 0 else { return nil }
         let oldestLive = insertions &- count
         var sequence = nameBuckets[Int(nameHash) & (nameBuckets.count &- 1)]
         while sequence >= oldestLive {
@@ -138,6 +143,15 @@ struct DynamicTable: Sendable {
         }
     }
 
+    /// Copies of the entries, newest first (allocates; for tests and tools).
+    var fields: [HPACKHeaderField] {
+        (0..<count).map { index in
+            withEntry(index) { name, value in
+                HPACKHeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+            }
+        }
+    }
+
     /// How entry `index` compares with a field: 0 = other name, 1 = same name, 2 = same field
     /// (the value is compared only when `compareValue` is set). Not generic, so it allocates
     /// nothing even unoptimised.
@@ -164,19 +178,10 @@ struct DynamicTable: Sendable {
         while size > maxSize { evictOldest() }
     }
 
-    /// Lays the storage out for a new limit, keeping the entries; used when a SETTINGS change
-    /// raises the limit above the current layout (rare: not on the hot path).
+    /// Lets the storage grow for a larger limit (a SETTINGS change raised it); entries stay.
     mutating func setCapacityLimit(_ limit: Int) {
         guard limit > capacityLimit else { return }
-        var fresh = DynamicTable(limit: limit, searchable: searchable)
-        fresh.maxSize = maxSize
-        for index in stride(from: count - 1, through: 0, by: -1) {
-            let hashes = (nameHash(index), fieldHash(index))
-            withEntry(index) { name, value in
-                fresh.insert(name: name, value: value, nameHash: hashes.0, fieldHash: hashes.1)
-            }
-        }
-        self = fresh
+        capacityLimit = limit
     }
 
     private mutating func evictOldest() {
@@ -188,6 +193,7 @@ struct DynamicTable: Sendable {
         if count == 0 {
             head = 0
             size = 0
+            longestName = 0
         }
     }
 
@@ -206,22 +212,30 @@ struct DynamicTable: Sendable {
             return
         }
         while size &+ entrySize > maxSize { evictOldest() }
-        var offset = head
-        if count > 0 {
-            let tail = Int(records[oldest &* Self.recordWidth])
-            if head >= tail && head &+ length > storage.count { offset = 0 }
-        } else {
-            offset = 0
+        if count == slots { growRecords() }
+        if count > 0 && liveBytes == 0 {
+            // Only empty entries are left: their offsets no longer matter, restart the ring.
+            head = 0
+            var index = 0
+            while index < count { records[slot(index) &* Self.recordWidth] = 0; index &+= 1 }
         }
-        storage.withUnsafeMutableBytes { bytes in
-            let destination = bytes.baseAddress! + offset
-            if let source = name.baseAddress, name.count > 0 {
-                destination.copyMemory(from: source, byteCount: name.count)
-            }
-            if let source = value.baseAddress, value.count > 0 {
-                (destination + name.count).copyMemory(from: source, byteCount: value.count)
+        var offset = placement(length)
+        if offset < 0 {
+            compact(into: Swift.max(liveBytes &+ length, Swift.min(2 &* capacityLimit, Swift.max(Self.minimumStorage, 2 &* storage.count))))
+            offset = head
+        }
+        if length > 0 {
+            storage.withUnsafeMutableBytes { bytes in
+                let destination = bytes.baseAddress! + offset
+                if let source = name.baseAddress, name.count > 0 {
+                    destination.copyMemory(from: source, byteCount: name.count)
+                }
+                if let source = value.baseAddress, value.count > 0 {
+                    (destination + name.count).copyMemory(from: source, byteCount: value.count)
+                }
             }
         }
+        if name.count > longestName { longestName = name.count }
         var newSlot = oldest &+ count
         if newSlot >= slots { newSlot &-= slots }
         let base = newSlot &* Self.recordWidth
@@ -242,5 +256,84 @@ struct DynamicTable: Sendable {
         count &+= 1
         size &+= entrySize
         head = offset &+ length
+    }
+
+    /// Name and value octets of the live entries.
+    private var liveBytes: Int { size &- count &* Self.entryOverhead }
+
+    /// Where an entry of `length` octets goes without splitting or overwriting a live one,
+    /// or -1 when the ring has no such room.
+    @inline(__always)
+    private func placement(_ length: Int) -> Int {
+        let live = liveBytes
+        if live == 0 { return length <= storage.count ? 0 : -1 }
+        if length == 0 { return head }
+        let tail = Int(records[oldest &* Self.recordWidth])
+        if head > tail {
+            // Not wrapped: after the newest entry, else from the start up to the oldest.
+            if head &+ length <= storage.count { return head }
+            return length <= tail ? 0 : -1
+        }
+        // Wrapped (head <= tail with live bytes): between the newest and the oldest.
+        return head &+ length <= tail ? head : -1
+    }
+
+    /// Copies the live entries, oldest first, to the start of a new ring of `capacity` octets.
+    @inline(never)
+    private mutating func compact(into capacity: Int) {
+        var fresh = [UInt8](repeating: 0, count: capacity)
+        var cursor = 0
+        fresh.withUnsafeMutableBytes { destination in
+            storage.withUnsafeBytes { source in
+                var index = 0
+                while index < count {
+                    let base = ((oldest &+ index) % slots) &* Self.recordWidth
+                    let length = Int(records[base &+ 1]) &+ Int(records[base &+ 2])
+                    if length > 0 {
+                        (destination.baseAddress! + cursor).copyMemory(
+                            from: source.baseAddress! + Int(records[base]), byteCount: length)
+                    }
+                    records[base] = UInt32(truncatingIfNeeded: cursor)
+                    cursor &+= length
+                    index &+= 1
+                }
+            }
+        }
+        storage = fresh
+        head = cursor
+    }
+
+    /// Doubles the record ring (and rebuilds the encoder's indexes to match), oldest entry
+    /// first in the new ring.
+    @inline(never)
+    private mutating func growRecords() {
+        let newSlots = Swift.max(Self.minimumSlots, 2 &* slots)
+        var fresh = [UInt32](repeating: 0, count: newSlots &* Self.recordWidth)
+        var index = 0
+        while index < count {
+            let from = ((oldest &+ index) % slots) &* Self.recordWidth
+            let to = index &* Self.recordWidth
+            for field in 0..<Self.recordWidth { fresh[to &+ field] = records[from &+ field] }
+            index &+= 1
+        }
+        records = fresh
+        oldest = 0
+        guard searchable else { return }
+        var buckets = 8
+        while buckets < newSlots { buckets &*= 2 }
+        fieldBuckets = [Int](repeating: -1, count: buckets)
+        nameBuckets = [Int](repeating: -1, count: buckets)
+        chains = [Int](repeating: -1, count: newSlots &* 2)
+        index = 0
+        while index < count {
+            let sequence = insertions &- count &+ index
+            let fieldBucket = Int(records[index &* Self.recordWidth &+ 4]) & (buckets &- 1)
+            let nameBucket = Int(records[index &* Self.recordWidth &+ 3]) & (buckets &- 1)
+            chains[index &* 2] = fieldBuckets[fieldBucket]
+            chains[index &* 2 &+ 1] = nameBuckets[nameBucket]
+            fieldBuckets[fieldBucket] = sequence
+            nameBuckets[nameBucket] = sequence
+            index &+= 1
+        }
     }
 }

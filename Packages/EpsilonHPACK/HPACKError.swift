@@ -53,6 +53,22 @@ public struct HPACKError: Error, Hashable, Sendable, CustomStringConvertible {
         self.offset = offset
     }
 
+    /// The section of the RFC the broken rule comes from, such as `"RFC 7541 §5.2"`.
+    public var section: String {
+        switch rule {
+        case .truncatedInteger, .integerTooLong, .integerOverflow: "RFC 7541 §5.1"
+        case .truncatedString, .stringTooLong, .huffmanEOS, .huffmanPaddingTooLong, .huffmanPaddingNotOnes:
+            "RFC 7541 §5.2"
+        case .indexZero: "RFC 7541 §6.1"
+        case .indexOutOfRange: "RFC 7541 §2.3.3"
+        case .headerListTooLarge: "RFC 9113 §6.5.2"
+        case .tableSizeUpdateAboveLimit: "RFC 7541 §6.3"
+        case .tooManyTableSizeUpdates, .tableSizeUpdateNotAtStart, .missingTableSizeUpdate: "RFC 7541 §4.2"
+        case .forbiddenCharacterInValue: "RFC 9113 §8.2.1"
+        case .decoderUnusable: "RFC 7541 §2.2"
+        }
+    }
+
     /// A one-line description such as `indexOutOfRange at offset 3`.
     public var description: String { "\(rule.rawValue) at offset \(offset)" }
 }

@@ -1,3 +1,5 @@
+import EpsilonBytes
+
 /// The integer representation of RFC 7541 §5.1.
 enum HPACKInteger {
     /// At most this many continuation octets are accepted: 5 carry 35 bits, more than a
@@ -72,13 +74,9 @@ public enum HPACKPrimitive {
         precondition((1...8).contains(prefixBits), "invalid prefix")
         guard !bytes.isEmpty else { throw HPACKError(.truncatedInteger, offset: 0) }
         var position = 0
-        let value: Result<Int, HPACKError> = bytes.withUnsafeBytes { raw in
-            do throws(HPACKError) {
-                return .success(try HPACKInteger.decode(raw, at: &position, prefixBits: prefixBits))
-            } catch {
-                return .failure(error)
-            }
+        let value = try bytes.withBytes { raw throws(HPACKError) in
+            try HPACKInteger.decode(raw, at: &position, prefixBits: prefixBits)
         }
-        return (try value.get(), position)
+        return (value, position)
     }
 }

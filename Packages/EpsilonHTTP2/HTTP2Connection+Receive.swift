@@ -1,18 +1,19 @@
+import EpsilonBytes
 import EpsilonHPACK
 
 extension HTTP2Connection {
     /// Handles one complete frame. The rules come from RFC 9113; the section is cited where
     /// each applies.
     mutating func process<Handler: HTTP2EventHandler>(
-        _ header: FrameHeader, _ bytes: UnsafeRawBufferPointer, _ handler: inout Handler
+        _ header: HTTP2FrameHeader, _ bytes: UnsafeRawBufferPointer, _ handler: inout Handler
     ) throws(HTTP2ConnectionError) {
         // §6.10: inside a header block only CONTINUATION on the same stream may come.
         if let assembly, header.type != .continuation || header.streamID != assembly.streamID {
             throw HTTP2ConnectionError(.expectedContinuation, code: .protocolError, streamID: header.streamID)
         }
-        let payload: FramePayload
+        let payload: HTTP2FramePayload
         do {
-            payload = try FrameDecoder.decodePayload(header, bytes)
+            payload = try HTTP2FrameDecoder.decodePayload(header, bytes)
         } catch {
             if error.isStreamError, case .active = state {
                 try streamError(header.streamID, error.code, &handler)
@@ -42,12 +43,12 @@ extension HTTP2Connection {
                 try streamError(id, .protocolError, &handler)
                 return
             }
-            handler.handle(.priority(streamID: id, fields))
+            try handler.handle(.priority(streamID: id, fields), connection: &self)
         case .rstStream(let code):
             try receiveReset(id, code, &handler)
         case .settings(let view):
             if header.flags.contains(.ack) {
-                receiveSettingsAck(&handler)
+                try receiveSettingsAck(&handler)
             } else {
                 try receiveSettings(view, &handler)
             }
@@ -65,17 +66,17 @@ extension HTTP2Connection {
                     shutdownPingPending = false
                     finishGracefulShutdown()
                 }
-                handler.handle(.pingAcknowledged(opaque))
+                try handler.handle(.pingAcknowledged(opaque), connection: &self)
             } else {
-                FrameEncoder.appendPing(opaque, ack: true, into: &outbound)
+                HTTP2FrameEncoder.appendPing(opaque, ack: true, into: &outbound)
                 pendingPingAcks &+= 1
                 if pendingPingAcks > configuration.maxPendingPingAcks {
                     throw HTTP2ConnectionError(.pingFlood, code: .enhanceYourCalm)
                 }
-                handler.handle(.ping(opaque))
+                try handler.handle(.ping(opaque), connection: &self)
             }
         case .goaway(let last, let code, let debug):
-            receiveGoaway(last, code, debug, &handler)
+            try receiveGoaway(last, code, debug, &handler)
         case .windowUpdate(let increment):
             try receiveWindowUpdate(id, increment, &handler)
         case .continuation(let fragment):
@@ -86,7 +87,7 @@ extension HTTP2Connection {
                 throw HTTP2ConnectionError(.invalidPriorityUpdate, code: .protocolError, streamID: prioritized)
             }
             try countPriorityFrame(prioritized)
-            handler.handle(.priorityUpdate(streamID: prioritized, HTTP2Priority(fieldValue: value)))
+            try handler.handle(.priorityUpdate(streamID: prioritized, HTTP2Priority(fieldValue: value)), connection: &self)
         case .unknown:
             break  // §5.5: unknown frame types are ignored.
         }
@@ -163,14 +164,17 @@ extension HTTP2Connection {
         }
         creditConnection(padding)
         if !endStream { creditStream(at: index, padding) }
-        handler.handle(.data(streamID: id, body, endStream: endStream))
         if configuration.windowReplenishment == .automatic {
+            // Credit is returned as the DATA is handed out, before the handler runs: the
+            // WINDOW_UPDATEs this frame causes precede whatever the handler sends.
             creditConnection(body.count)
             // With END_STREAM the peer may send no more: no stream credit is owed (and the
-            // stream may be gone). Otherwise `index` still points at it: neither the handler
-            // nor the credit calls above add or remove streams.
+            // stream may be gone). Otherwise `index` still points at it: the credit calls
+            // above add or remove no stream.
             if !endStream { creditStream(at: index, body.count) }
         }
+        // The handler may add or remove streams: nothing below uses `index`.
+        try handler.handle(.data(streamID: id, body, endStream: endStream), connection: &self)
     }
 
     // MARK: Header blocks (§4.3, §6.2, §6.6, §6.10)
@@ -212,17 +216,13 @@ extension HTTP2Connection {
         assembly = nil
         var block = headerBlock
         headerBlock = []
-        let outcome: HTTP2ConnectionError? = block.withUnsafeBytes { bytes in
-            do throws(HTTP2ConnectionError) {
-                try headerBlockComplete(current, bytes, &handler)
-                return nil
-            } catch {
-                return error
-            }
+        defer {
+            block.removeAll(keepingCapacity: true)
+            headerBlock = block
         }
-        block.removeAll(keepingCapacity: true)
-        headerBlock = block
-        if let outcome { throw outcome }
+        try block.withBytes { bytes throws(HTTP2ConnectionError) in
+            try headerBlockComplete(current, bytes, &handler)
+        }
     }
 
     /// What to do with a complete header block once decoded.
@@ -255,7 +255,7 @@ extension HTTP2Connection {
         if case .deliver(let deliverKind, _) = disposition { kind = deliverKind } else { kind = .trailers }
         var validator = HeaderValidator(kind: kind)
         do {
-            try decoder.decode(bytes) { field in
+            try decoder.receive(bytes) { field in
                 validator.check(field)
                 list.append(name: field.name, value: field.value)
             }
@@ -280,7 +280,7 @@ extension HTTP2Connection {
                     phase: .reservedRemote, sendWindow: peerSettings.initialWindowSize, receiveWindow: localInitialWindow)
                 promised.requestWasHead = validator.isHeadRequest
                 insertStream(block.promisedStreamID, promised)
-                handler.handle(.pushPromise(streamID: id, promisedStreamID: block.promisedStreamID, request: list))
+                try handler.handle(.pushPromise(streamID: id, promisedStreamID: block.promisedStreamID, request: list), connection: &self)
                 return
             }
             try deliverHeaders(id, kind: kind, opensStream: opensStream, endStream: block.endStream,
@@ -333,7 +333,7 @@ extension HTTP2Connection {
         if peerStreamsOpened >= configuration.maxStreamsPerConnection {
             if goawaySentLastStreamID == nil {
                 let last = id >= 2 ? id - 2 : 0
-                FrameEncoder.appendGoaway(lastStreamID: last, code: .noError, into: &outbound)
+                HTTP2FrameEncoder.appendGoaway(lastStreamID: last, code: .noError, into: &outbound)
                 goawaySentLastStreamID = last
             }
             return .reset(.refusedStream, countsAsReset: false)
@@ -377,7 +377,7 @@ extension HTTP2Connection {
             stream.expectedLength = validator.contentLength
             peerStreamsOpened &+= 1
             insertStream(id, stream)
-            handler.handle(.headers(streamID: id, list, endStream: endStream))
+            try handler.handle(.headers(streamID: id, list, endStream: endStream), connection: &self)
         case .response:
             guard var stream = streams[id] else { return }
             if validator.isInformational {
@@ -386,7 +386,7 @@ extension HTTP2Connection {
                     try streamError(id, .protocolError, &handler)
                     return
                 }
-                handler.handle(.headers(streamID: id, list, endStream: false))
+                try handler.handle(.headers(streamID: id, list, endStream: false), connection: &self)
                 return
             }
             stream.receivedFinalHead = true
@@ -399,7 +399,7 @@ extension HTTP2Connection {
             }
             streams[id] = stream
             if endStream { endRemote(id) }
-            handler.handle(.headers(streamID: id, list, endStream: endStream))
+            try handler.handle(.headers(streamID: id, list, endStream: endStream), connection: &self)
         case .trailers:
             guard let stream = streams[id] else { return }
             // §8.1: trailers end the stream; content-length must match what came.
@@ -408,7 +408,7 @@ extension HTTP2Connection {
                 return
             }
             endRemote(id)
-            handler.handle(.trailers(streamID: id, list))
+            try handler.handle(.trailers(streamID: id, list), connection: &self)
         }
     }
 
@@ -428,7 +428,7 @@ extension HTTP2Connection {
     ) throws(HTTP2ConnectionError) {
         if streams[id] != nil {
             removeStream(id)
-            handler.handle(.streamReset(streamID: id, code: code, byPeer: true))
+            try handler.handle(.streamReset(streamID: id, code: code, byPeer: true), connection: &self)
             try countReset(id)
         } else if isIdle(id) {
             throw HTTP2ConnectionError(.frameOnIdleStream, code: .protocolError, streamID: id)
@@ -437,7 +437,7 @@ extension HTTP2Connection {
 
     // MARK: SETTINGS (§6.5)
 
-    private mutating func receiveSettingsAck<Handler: HTTP2EventHandler>(_ handler: inout Handler) {
+    private mutating func receiveSettingsAck<Handler: HTTP2EventHandler>(_ handler: inout Handler) throws(HTTP2ConnectionError) {
         guard !pendingLocalSettings.isEmpty else { return }
         let settings = pendingLocalSettings.removeFirst()
         // The next SETTINGS, if any, is timed from this ACK (it was sent no earlier).
@@ -455,7 +455,7 @@ extension HTTP2Connection {
                 break
             }
         }
-        handler.handle(.settingsAcknowledged)
+        try handler.handle(.settingsAcknowledged, connection: &self)
     }
 
     /// §6.9.2: a new SETTINGS_INITIAL_WINDOW_SIZE moves every stream's receive window.
@@ -470,19 +470,33 @@ extension HTTP2Connection {
     }
 
     private mutating func receiveSettings<Handler: HTTP2EventHandler>(
-        _ view: SettingsView, _ handler: inout Handler
+        _ view: HTTP2SettingsView, _ handler: inout Handler
     ) throws(HTTP2ConnectionError) {
-        try applyPeerSettings(view)
-        FrameEncoder.appendSettings([], ack: true, into: &outbound)
+        let windowGrowth = try applyPeerSettings(view)
+        HTTP2FrameEncoder.appendSettings([], ack: true, into: &outbound)
         pendingSettingsAcks &+= 1
         if pendingSettingsAcks > configuration.maxPendingSettingsAcks {
             throw HTTP2ConnectionError(.settingsFlood, code: .enhanceYourCalm)
         }
         if case .awaitingSettings = state { state = .active }
-        handler.handle(.settingsChanged(peerSettings))
+        try handler.handle(.settingsChanged(peerSettings), connection: &self)
+        // §6.9.2: a larger SETTINGS_INITIAL_WINDOW_SIZE opens every stream's send window; say
+        // so with the same event a WINDOW_UPDATE gives, once per stream we may still send on.
+        if windowGrowth > 0 {
+            var grown: [UInt32] = []
+            for (id, stream) in streams where stream.weMaySend { grown.append(id) }
+            grown.sort()
+            for id in grown where streams[id] != nil {
+                try handler.handle(.windowUpdated(streamID: id, increment: UInt32(windowGrowth)), connection: &self)
+            }
+        }
     }
 
-    mutating func applyPeerSettings(_ view: SettingsView) throws(HTTP2ConnectionError) {
+    /// Applies the peer's settings; returns how much SETTINGS_INITIAL_WINDOW_SIZE grew (0 if
+    /// it did not).
+    @discardableResult
+    mutating func applyPeerSettings(_ view: HTTP2SettingsView) throws(HTTP2ConnectionError) -> Int {
+        var windowGrowth = 0
         for setting in view {
             let value = Int(setting.value)
             switch setting.parameter {
@@ -502,6 +516,7 @@ extension HTTP2Connection {
                     throw HTTP2ConnectionError(.invalidSetting, code: .flowControlError)
                 }
                 let delta = value &- peerSettings.initialWindowSize
+                windowGrowth = delta
                 peerSettings.initialWindowSize = value
                 // §6.9.2: applied to every open stream; overflow is a connection error.
                 for index in streams.indices {
@@ -527,22 +542,23 @@ extension HTTP2Connection {
                 break  // §6.5.2: unknown settings are ignored.
             }
         }
+        return max(0, windowGrowth)
     }
 
     // MARK: GOAWAY (§6.8)
 
     private mutating func receiveGoaway<Handler: HTTP2EventHandler>(
         _ last: UInt32, _ code: HTTP2ErrorCode, _ debug: UnsafeRawBufferPointer, _ handler: inout Handler
-    ) {
+    ) throws(HTTP2ConnectionError) {
         goawayReceivedLastStreamID = min(goawayReceivedLastStreamID ?? last, last)
-        handler.handle(.goaway(lastStreamID: last, code: code, debugData: debug))
+        try handler.handle(.goaway(lastStreamID: last, code: code, debugData: debug), connection: &self)
         // Streams we started above `last` were never processed: safe to retry elsewhere.
         var refused: [UInt32] = []
         for id in streams.keys where !isPeerInitiated(id) && id > last { refused.append(id) }
         refused.sort()
-        for id in refused {
+        for id in refused where streams[id] != nil {  // the handler may have reset some
             removeStream(id)
-            handler.handle(.streamReset(streamID: id, code: .refusedStream, byPeer: true))
+            try handler.handle(.streamReset(streamID: id, code: .refusedStream, byPeer: true), connection: &self)
         }
     }
 
@@ -556,7 +572,7 @@ extension HTTP2Connection {
             guard connectionSendWindow <= http2MaxWindowSize else {
                 throw HTTP2ConnectionError(.windowOverflow, code: .flowControlError)
             }
-            handler.handle(.windowUpdated(streamID: 0, increment: increment))
+            try handler.handle(.windowUpdated(streamID: 0, increment: increment), connection: &self)
             return
         }
         guard let index = streams.index(forKey: id) else {
@@ -568,6 +584,6 @@ extension HTTP2Connection {
             try streamError(id, .flowControlError, &handler)
             return
         }
-        handler.handle(.windowUpdated(streamID: id, increment: increment))
+        try handler.handle(.windowUpdated(streamID: id, increment: increment), connection: &self)
     }
 }

@@ -1,3 +1,4 @@
+import EpsilonBytes
 import EpsilonHPACK
 
 extension HTTP2Connection {
@@ -9,7 +10,27 @@ extension HTTP2Connection {
     ///
     /// Throws when the peer's SETTINGS_MAX_CONCURRENT_STREAMS is reached, after GOAWAY, or
     /// when stream identifiers are exhausted (§5.1.1: open a new connection).
-    public mutating func startRequest(_ fields: [HeaderField], endStream: Bool) throws(HTTP2UsageError) -> UInt32 {
+    public mutating func startRequest(_ fields: [HPACKHeaderField], endStream: Bool) throws(HTTP2UsageError) -> UInt32 {
+        var isHead = false
+        var index = 0
+        while index < fields.count {
+            if fields[index].name == ":method" { isHead = fields[index].value == "HEAD" }
+            index &+= 1
+        }
+        return try startRequest(isHead: isHead, endStream: endStream) { encoder, block in encoder.encode(fields, into: &block) }
+    }
+
+    /// Starts a request whose fields are bytes (no `String` round trip); see
+    /// ``startRequest(_:endStream:)-([HPACKHeaderField],_)``. Build the list once and reuse it:
+    /// sending it allocates nothing.
+    public mutating func startRequest(_ fields: HTTP2HeaderList, endStream: Bool) throws(HTTP2UsageError) -> UInt32 {
+        let isHead = fields.firstValue(named: ":method") { equals($0, "HEAD") }
+        return try startRequest(isHead: isHead, endStream: endStream) { encoder, block in fields.encode(with: &encoder, into: &block) }
+    }
+
+    private mutating func startRequest(
+        isHead: Bool, endStream: Bool, _ encode: (inout HPACKEncoder, inout [UInt8]) -> Void
+    ) throws(HTTP2UsageError) -> UInt32 {
         try checkOpen()
         guard role == .client else { throw .wrongRole }
         guard goawayReceivedLastStreamID == nil, goawaySentLastStreamID == nil else { throw .goawayReceived }
@@ -19,13 +40,9 @@ extension HTTP2Connection {
         nextLocalStreamID &+= 2
         var stream = StreamState(phase: .open, sendWindow: peerSettings.initialWindowSize, receiveWindow: localInitialWindow)
         stream.sentFinalHead = true
-        var index = 0
-        while index < fields.count {
-            if fields[index].name == ":method" { stream.requestWasHead = fields[index].value == "HEAD" }
-            index &+= 1
-        }
+        stream.requestWasHead = isHead
         insertStream(id, stream)
-        writeHeaderBlock(streamID: id, promisedStreamID: 0, fields, endStream: endStream)
+        writeHeaderBlock(streamID: id, promisedStreamID: 0, endStream: endStream, encode)
         if endStream { endLocal(id) }
         return id
     }
@@ -33,7 +50,25 @@ extension HTTP2Connection {
     /// Sends a head (response, 1xx included, or a pushed response) or trailers on a stream.
     ///
     /// After a final head, another HEADERS is trailers and must end the stream.
-    public mutating func sendHeaders(streamID: UInt32, _ fields: [HeaderField], endStream: Bool) throws(HTTP2UsageError) {
+    public mutating func sendHeaders(streamID: UInt32, _ fields: [HPACKHeaderField], endStream: Bool) throws(HTTP2UsageError) {
+        try sendHeaders(streamID: streamID, informational: Self.isInformational(fields), endStream: endStream) { encoder, block in
+            encoder.encode(fields, into: &block)
+        }
+    }
+
+    /// Sends a head or trailers whose fields are bytes (no `String` round trip); see
+    /// ``sendHeaders(streamID:_:endStream:)-(_,[HPACKHeaderField],_)``. Build the list once and
+    /// reuse it: sending it allocates nothing.
+    public mutating func sendHeaders(streamID: UInt32, _ fields: HTTP2HeaderList, endStream: Bool) throws(HTTP2UsageError) {
+        let informational = fields.firstValue(named: ":status") { $0.count > 0 && $0[0] == 0x31 }  // "1xx"; not `.first`, which allocates unoptimised
+        try sendHeaders(streamID: streamID, informational: informational, endStream: endStream) { encoder, block in
+            fields.encode(with: &encoder, into: &block)
+        }
+    }
+
+    private mutating func sendHeaders(
+        streamID: UInt32, informational: Bool, endStream: Bool, _ encode: (inout HPACKEncoder, inout [UInt8]) -> Void
+    ) throws(HTTP2UsageError) {
         try checkOpen()
         guard var stream = streams[streamID] else { throw .unknownStream(streamID) }
         switch stream.phase {
@@ -44,14 +79,20 @@ extension HTTP2Connection {
         case .halfClosedLocal, .reservedRemote:
             throw .streamNotWritable(streamID)
         }
-        if !Self.isInformational(fields) { stream.sentFinalHead = true }
+        if !informational { stream.sentFinalHead = true }
         streams[streamID] = stream
-        writeHeaderBlock(streamID: streamID, promisedStreamID: 0, fields, endStream: endStream)
+        writeHeaderBlock(streamID: streamID, promisedStreamID: 0, endStream: endStream, encode)
         if endStream { endLocal(streamID) }
     }
 
     /// Sends trailers, ending the stream.
-    public mutating func sendTrailers(streamID: UInt32, _ fields: [HeaderField]) throws(HTTP2UsageError) {
+    public mutating func sendTrailers(streamID: UInt32, _ fields: [HPACKHeaderField]) throws(HTTP2UsageError) {
+        guard let stream = streams[streamID], stream.sentFinalHead else { throw .streamNotWritable(streamID) }
+        try sendHeaders(streamID: streamID, fields, endStream: true)
+    }
+
+    /// Sends trailers given as bytes, ending the stream.
+    public mutating func sendTrailers(streamID: UInt32, _ fields: HTTP2HeaderList) throws(HTTP2UsageError) {
         guard let stream = streams[streamID], stream.sentFinalHead else { throw .streamNotWritable(streamID) }
         try sendHeaders(streamID: streamID, fields, endStream: true)
     }
@@ -73,13 +114,13 @@ extension HTTP2Connection {
         while sent < allowed {
             let chunk = min(allowed &- sent, frameSize)
             let last = sent &+ chunk == data.count
-            FrameEncoder.appendData(
+            HTTP2FrameEncoder.appendData(
                 streamID: streamID, UnsafeRawBufferPointer(rebasing: data[sent..<(sent &+ chunk)]),
                 endStream: endStream && last, into: &outbound)
             sent &+= chunk
         }
         if data.isEmpty && endStream {
-            FrameEncoder.appendData(streamID: streamID, data, endStream: true, into: &outbound)
+            HTTP2FrameEncoder.appendData(streamID: streamID, data, endStream: true, into: &outbound)
         }
         connectionSendWindow &-= sent
         streams.values[index].sendWindow &-= sent
@@ -90,14 +131,9 @@ extension HTTP2Connection {
     /// Sends data held in an array; see ``sendData(streamID:_:endStream:)``.
     @discardableResult
     public mutating func sendData(streamID: UInt32, _ data: [UInt8], endStream: Bool) throws(HTTP2UsageError) -> Int {
-        let result: Result<Int, HTTP2UsageError> = data.withUnsafeBytes { bytes in
-            do throws(HTTP2UsageError) {
-                return .success(try sendData(streamID: streamID, bytes, endStream: endStream))
-            } catch {
-                return .failure(error)
-            }
+        try data.withBytes { bytes throws(HTTP2UsageError) in
+            try sendData(streamID: streamID, bytes, endStream: endStream)
         }
-        return try result.get()
     }
 
     /// Resets a stream (RST_STREAM) and forgets it; frames still in flight on it are ignored.
@@ -105,18 +141,18 @@ extension HTTP2Connection {
         try checkOpen()
         guard streams[streamID] != nil else { throw .unknownStream(streamID) }
         removeStream(streamID, resetByUs: true)
-        FrameEncoder.appendRSTStream(streamID: streamID, code: code, into: &outbound)
+        HTTP2FrameEncoder.appendRSTStream(streamID: streamID, code: code, into: &outbound)
     }
 
     /// Sends a PING; its ACK comes back as ``HTTP2Event/pingAcknowledged(_:)``.
     public mutating func sendPing(_ opaque: UInt64) throws(HTTP2UsageError) {
         try checkOpen()
-        FrameEncoder.appendPing(opaque, ack: false, into: &outbound)
+        HTTP2FrameEncoder.appendPing(opaque, ack: false, into: &outbound)
     }
 
     /// Sends new SETTINGS; limits that grow apply at once, limits that shrink once the peer
     /// acknowledges (so frames the peer sent under the old values stay valid).
-    public mutating func updateSettings(_ settings: [Setting]) throws(HTTP2UsageError) {
+    public mutating func updateSettings(_ settings: [HTTP2Setting]) throws(HTTP2UsageError) {
         try checkOpen()
         for setting in settings {
             let value = Int(setting.value)
@@ -149,7 +185,7 @@ extension HTTP2Connection {
                 break
             }
         }
-        FrameEncoder.appendSettings(settings, into: &outbound)
+        HTTP2FrameEncoder.appendSettings(settings, into: &outbound)
         pendingLocalSettings.append(settings)
     }
 
@@ -166,7 +202,7 @@ extension HTTP2Connection {
     public mutating func sendGoaway(code: HTTP2ErrorCode, debugData: [UInt8] = []) {
         guard !isClosed else { return }
         debugData.withUnsafeBytes { debug in
-            FrameEncoder.appendGoaway(lastStreamID: highestPeerStreamID, code: code, debugData: debug, into: &outbound)
+            HTTP2FrameEncoder.appendGoaway(lastStreamID: highestPeerStreamID, code: code, debugData: debug, into: &outbound)
         }
         goawaySentLastStreamID = highestPeerStreamID
     }
@@ -177,8 +213,8 @@ extension HTTP2Connection {
     public mutating func beginGracefulShutdown() {
         guard !isClosed, goawaySentLastStreamID == nil else { return }
         if role == .server {
-            FrameEncoder.appendGoaway(lastStreamID: http2MaxStreamID, code: .noError, into: &outbound)
-            FrameEncoder.appendPing(Self.shutdownPingData, ack: false, into: &outbound)
+            HTTP2FrameEncoder.appendGoaway(lastStreamID: http2MaxStreamID, code: .noError, into: &outbound)
+            HTTP2FrameEncoder.appendPing(Self.shutdownPingData, ack: false, into: &outbound)
             goawaySentLastStreamID = http2MaxStreamID
             shutdownPingPending = true
         } else {
@@ -187,13 +223,25 @@ extension HTTP2Connection {
     }
 
     mutating func finishGracefulShutdown() {
-        FrameEncoder.appendGoaway(lastStreamID: highestPeerStreamID, code: .noError, into: &outbound)
+        HTTP2FrameEncoder.appendGoaway(lastStreamID: highestPeerStreamID, code: .noError, into: &outbound)
         goawaySentLastStreamID = highestPeerStreamID
     }
 
     /// Promises a pushed response on `streamID` (server only) and returns the promised stream,
-    /// now reserved; send its response with ``sendHeaders(streamID:_:endStream:)``.
-    public mutating func pushPromise(streamID: UInt32, request: [HeaderField]) throws(HTTP2UsageError) -> UInt32 {
+    /// now reserved; send its response with ``sendHeaders(streamID:_:endStream:)-(_,[HPACKHeaderField],_)``.
+    public mutating func pushPromise(streamID: UInt32, request: [HPACKHeaderField]) throws(HTTP2UsageError) -> UInt32 {
+        try pushPromise(streamID: streamID) { encoder, block in encoder.encode(request, into: &block) }
+    }
+
+    /// Promises a pushed response whose request fields are bytes; see
+    /// ``pushPromise(streamID:request:)-(_,[HPACKHeaderField])``.
+    public mutating func pushPromise(streamID: UInt32, request: HTTP2HeaderList) throws(HTTP2UsageError) -> UInt32 {
+        try pushPromise(streamID: streamID) { encoder, block in request.encode(with: &encoder, into: &block) }
+    }
+
+    private mutating func pushPromise(
+        streamID: UInt32, _ encode: (inout HPACKEncoder, inout [UInt8]) -> Void
+    ) throws(HTTP2UsageError) -> UInt32 {
         try checkOpen()
         guard role == .server else { throw .wrongRole }
         guard peerSettings.enablePush else { throw .pushDisabled }
@@ -206,7 +254,7 @@ extension HTTP2Connection {
         nextLocalStreamID &+= 2
         insertStream(promised, StreamState(
             phase: .reservedLocal, sendWindow: peerSettings.initialWindowSize, receiveWindow: localInitialWindow))
-        writeHeaderBlock(streamID: streamID, promisedStreamID: promised, request, endStream: false)
+        writeHeaderBlock(streamID: streamID, promisedStreamID: promised, endStream: false, encode)
         return promised
     }
 
@@ -217,13 +265,13 @@ extension HTTP2Connection {
         var value = "u=\(priority.urgency)"
         if priority.incremental { value += ", i" }
         Array(value.utf8).withUnsafeBytes { bytes in
-            FrameEncoder.appendPriorityUpdate(prioritizedStreamID: streamID, fieldValue: bytes, into: &outbound)
+            HTTP2FrameEncoder.appendPriorityUpdate(prioritizedStreamID: streamID, fieldValue: bytes, into: &outbound)
         }
     }
 
     /// Whether a response head carries a 1xx `:status` (a counted loop over UTF-8: no
     /// allocation, even unoptimised).
-    static func isInformational(_ fields: [HeaderField]) -> Bool {
+    static func isInformational(_ fields: [HPACKHeaderField]) -> Bool {
         var index = 0
         while index < fields.count {
             if fields[index].name == ":status" { return fields[index].value.utf8.first == UInt8(ascii: "1") }
@@ -241,31 +289,33 @@ extension HTTP2Connection {
         }
     }
 
-    /// Encodes `fields` once and writes HEADERS (or PUSH_PROMISE) plus CONTINUATIONs, each at
+    /// Encodes the fields once (through `encode`) and writes HEADERS (or PUSH_PROMISE) plus CONTINUATIONs, each at
     /// most the peer's SETTINGS_MAX_FRAME_SIZE.
-    mutating func writeHeaderBlock(streamID: UInt32, promisedStreamID: UInt32, _ fields: [HeaderField], endStream: Bool) {
+    mutating func writeHeaderBlock(
+        streamID: UInt32, promisedStreamID: UInt32, endStream: Bool, _ encode: (inout HPACKEncoder, inout [UInt8]) -> Void
+    ) {
         var block = encodeScratch
         encodeScratch = []
         block.removeAll(keepingCapacity: true)
-        encoder.encode(fields, into: &block)
+        encode(&encoder, &block)
         let frameSize = peerSettings.maxFrameSize
         block.withUnsafeBytes { bytes in
             let firstCapacity = promisedStreamID == 0 ? frameSize : frameSize &- 4
             let first = min(bytes.count, firstCapacity)
             let firstFragment = UnsafeRawBufferPointer(rebasing: bytes[0..<first])
             if promisedStreamID == 0 {
-                FrameEncoder.appendHeaders(
+                HTTP2FrameEncoder.appendHeaders(
                     streamID: streamID, fragment: firstFragment, endStream: endStream,
                     endHeaders: first == bytes.count, into: &outbound)
             } else {
-                FrameEncoder.appendPushPromise(
+                HTTP2FrameEncoder.appendPushPromise(
                     streamID: streamID, promisedStreamID: promisedStreamID, fragment: firstFragment,
                     endHeaders: first == bytes.count, into: &outbound)
             }
             var offset = first
             while offset < bytes.count {
                 let chunk = min(bytes.count &- offset, frameSize)
-                FrameEncoder.appendContinuation(
+                HTTP2FrameEncoder.appendContinuation(
                     streamID: streamID, fragment: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset &+ chunk)]),
                     endHeaders: offset &+ chunk == bytes.count, into: &outbound)
                 offset &+= chunk

@@ -1,11 +1,12 @@
+import EpsilonBytes
 extension HTTP2Connection {
     /// The `HTTP2-Settings` header value a client puts in its HTTP/1.1 `Upgrade: h2c` request:
     /// the SETTINGS payload it will send, base64url without padding (RFC 7540 §3.2.1).
     public static func upgradeSettingsHeaderValue(configuration: HTTP2Configuration = HTTP2Configuration()) -> String {
         let connection = HTTP2Connection(role: .client, configuration: configuration)
         var payload: [UInt8] = []
-        FrameEncoder.appendSettings(connection.initialSettings(), into: &payload)
-        return base64URLEncode(payload[FrameHeader.size...])
+        HTTP2FrameEncoder.appendSettings(connection.initialSettings(), into: &payload)
+        return base64URLEncode(payload[HTTP2FrameHeader.size...])
     }
 
     /// Makes a client that sent `Upgrade: h2c` and received `101 Switching Protocols`.
@@ -35,14 +36,9 @@ extension HTTP2Connection {
         guard let payload = base64URLDecode(http2Settings), payload.count % 6 == 0 else {
             throw HTTP2ConnectionError(.invalidSetting, code: .protocolError)
         }
-        let result: Result<Void, HTTP2ConnectionError> = payload.withUnsafeBytes { bytes in
-            do throws(HTTP2ConnectionError) {
-                return .success(try applyPeerSettings(SettingsView(bytes)))
-            } catch {
-                return .failure(error)
-            }
+        _ = try payload.withBytes { bytes throws(HTTP2ConnectionError) in
+            try applyPeerSettings(HTTP2SettingsView(bytes))
         }
-        try result.get()
         var stream = StreamState(phase: .halfClosedRemote, sendWindow: peerSettings.initialWindowSize, receiveWindow: localInitialWindow)
         stream.receivedFinalHead = true
         insertStream(1, stream)

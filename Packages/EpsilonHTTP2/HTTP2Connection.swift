@@ -1,13 +1,17 @@
+import EpsilonBytes
 import EpsilonHPACK
 
 /// An HTTP/2 connection (RFC 9113) as a sans-IO machine, for either role.
 ///
-/// Feed it the bytes that arrived with ``receive(_:now:into:)``: it hands out
-/// ``HTTP2Event``s to your handler and queues what must be answered (SETTINGS and PING ACKs,
-/// WINDOW_UPDATEs, RST_STREAMs, GOAWAY). Call actions (``startRequest(_:endStream:)``,
-/// ``sendHeaders(streamID:_:endStream:)``, ``sendData(streamID:_:endStream:)``, ...) and take
-/// the bytes to write with ``flush(into:)``. Time is an input (`now`, in nanoseconds of any
-/// monotonic clock), used by the flood defenses' windows.
+/// Driven with the five verbs of `Documentation/DrivingAMachine.md`: feed the bytes that
+/// arrived to ``receive(_:now:handler:)-(UnsafeRawBufferPointer,_,_)``; it hands each
+/// ``HTTP2Event`` to your handler together with the connection, so the handler answers at once
+/// (``sendHeaders(streamID:_:endStream:)-(_,[HPACKHeaderField],_)``,
+/// ``sendData(streamID:_:endStream:)-(_,UnsafeRawBufferPointer,_)``, ...), and queues what the
+/// protocol answers by itself (SETTINGS and PING ACKs, WINDOW_UPDATEs, RST_STREAMs, GOAWAY).
+/// ``writeOutput(into:)`` appends all of it, in input order, to your buffer. Time is an input
+/// (`now`, nanoseconds of a monotonic clock of your choice), used by the flood defenses'
+/// windows and the SETTINGS timer; ``nextDeadline`` and ``handleTimeouts(now:)`` drive the timer.
 ///
 /// Events are delivered to a generic handler so no closure or existential is paid per event;
 /// DATA is a view into your buffer (or the machine's partial-frame buffer), and header lists
@@ -15,15 +19,20 @@ import EpsilonHPACK
 /// allocating once warm.
 ///
 /// ```swift
+/// struct Hello: HTTP2EventHandler {
+///     mutating func handle(_ event: HTTP2Event, connection: inout HTTP2Connection) throws(HTTP2ConnectionError) {
+///         guard case .headers(let stream, _, endStream: true) = event else { return }
+///         try? connection.sendHeaders(streamID: stream, [HPACKHeaderField(":status", "204")], endStream: true)
+///     }
+/// }
 /// var server = HTTP2Connection(role: .server)
-/// var events = HTTP2EventCollector()
-/// try server.receive(bytesFromSocket, now: clock, into: &events)
-/// var output: [UInt8] = []
-/// server.flush(into: &output)   // write `output` to the socket
+/// var app = Hello()
+/// try server.receive(bytesFromSocket, now: clock.now(), handler: &app)
+/// server.writeOutput(into: &writeQueue)
 /// ```
 ///
-/// A connection error queues GOAWAY and throws ``HTTP2ConnectionError``; flush and write the
-/// GOAWAY, then close. Stream errors queue RST_STREAM and surface as
+/// A connection error queues GOAWAY and throws ``HTTP2ConnectionError``; write the output
+/// (the GOAWAY), then close. Stream errors queue RST_STREAM and surface as
 /// ``HTTP2Event/streamReset(streamID:code:byPeer:)`` with `byPeer == false`.
 public struct HTTP2Connection: Sendable {
     /// Which end of the connection this machine is.
@@ -74,9 +83,9 @@ public struct HTTP2Connection: Sendable {
     var recentlyClosed: [UInt32] = Array(repeating: 0, count: 64)
     var recentlyClosedCursor = 0
 
-    var decoder: HeaderBlockDecoder
-    var encoder = HeaderBlockEncoder()
-    var frameDecoder: FrameDecoder
+    var decoder: HPACKDecoder
+    var encoder = HPACKEncoder()
+    var frameDecoder: HTTP2FrameDecoder
     var inbound: [UInt8] = []
     var headerBlock: [UInt8] = []
     var assembly: Assembly?
@@ -90,7 +99,7 @@ public struct HTTP2Connection: Sendable {
     /// Our SETTINGS_INITIAL_WINDOW_SIZE as the receive windows use it.
     var localInitialWindow = 65_535
     /// SETTINGS we sent and the peer has not acknowledged, oldest first.
-    var pendingLocalSettings: [[Setting]] = []
+    var pendingLocalSettings: [[HTTP2Setting]] = []
     /// When the oldest unacknowledged SETTINGS began waiting, as first seen through `now`.
     var settingsWaitStart: UInt64?
 
@@ -102,6 +111,14 @@ public struct HTTP2Connection: Sendable {
     static let shutdownPingData: UInt64 = 0x4550_5349_4c4f_4e47  // "EPSILONG"
 
     var now: UInt64 = 0
+    /// Octets received since the machine was made, and where the frame being processed began
+    /// in that stream (the ``HTTP2ConnectionError/offset`` of an error it causes).
+    var receivedCount = 0
+    var frameStart = 0
+    /// Where a frame buffered in `inbound` began.
+    var inboundStart = 0
+    /// Set while `receive` runs: a handler must not call it again.
+    var isReceiving = false
     var pendingSettingsAcks = 0
     var pendingPingAcks = 0
     var resets = FloodCounter()
@@ -122,38 +139,38 @@ public struct HTTP2Connection: Sendable {
         state = role == .server ? .awaitingPreface(matched: 0) : .awaitingSettings
         nextLocalStreamID = role == .client ? 1 : 2
         // Until our SETTINGS is acknowledged the peer may use the RFC's 4096-octet table.
-        decoder = HeaderBlockDecoder(configuration: .init(
+        decoder = HPACKDecoder(configuration: .init(
             maxTableSize: max(4096, configuration.headerTableSize),
             maxHeaderListSize: configuration.maxHeaderListSize,
             maxStringLength: max(configuration.maxHeaderListSize, 1),
             forbiddenCharacters: .flag))
-        frameDecoder = FrameDecoder(maxFrameSize: configuration.maxFrameSize)
+        frameDecoder = HTTP2FrameDecoder(maxFrameSize: configuration.maxFrameSize)
         localInitialWindow = max(65_535, configuration.initialWindowSize)
         if role == .client { outbound.append(contentsOf: http2ClientPreface) }
         let settings = initialSettings()
-        FrameEncoder.appendSettings(settings, into: &outbound)
+        HTTP2FrameEncoder.appendSettings(settings, into: &outbound)
         pendingLocalSettings.append(settings)
         if configuration.connectionWindowSize > 65_535 {
             let increment = configuration.connectionWindowSize - 65_535
-            FrameEncoder.appendWindowUpdate(streamID: 0, increment: UInt32(increment), into: &outbound)
+            HTTP2FrameEncoder.appendWindowUpdate(streamID: 0, increment: UInt32(increment), into: &outbound)
             connectionReceiveWindow = configuration.connectionWindowSize
         }
     }
 
-    func initialSettings() -> [Setting] {
-        var settings: [Setting] = []
+    func initialSettings() -> [HTTP2Setting] {
+        var settings: [HTTP2Setting] = []
         if configuration.headerTableSize != 4096 {
-            settings.append(Setting(.headerTableSize, UInt32(clamping: configuration.headerTableSize)))
+            settings.append(HTTP2Setting(.headerTableSize, UInt32(clamping: configuration.headerTableSize)))
         }
-        if role == .client { settings.append(Setting(.enablePush, configuration.enablePush ? 1 : 0)) }
-        settings.append(Setting(.maxConcurrentStreams, UInt32(clamping: configuration.maxConcurrentStreams)))
+        if role == .client { settings.append(HTTP2Setting(.enablePush, configuration.enablePush ? 1 : 0)) }
+        settings.append(HTTP2Setting(.maxConcurrentStreams, UInt32(clamping: configuration.maxConcurrentStreams)))
         if configuration.initialWindowSize != 65_535 {
-            settings.append(Setting(.initialWindowSize, UInt32(configuration.initialWindowSize)))
+            settings.append(HTTP2Setting(.initialWindowSize, UInt32(configuration.initialWindowSize)))
         }
         if configuration.maxFrameSize != 16_384 {
-            settings.append(Setting(.maxFrameSize, UInt32(configuration.maxFrameSize)))
+            settings.append(HTTP2Setting(.maxFrameSize, UInt32(configuration.maxFrameSize)))
         }
-        settings.append(Setting(.maxHeaderListSize, UInt32(clamping: configuration.maxHeaderListSize)))
+        settings.append(HTTP2Setting(.maxHeaderListSize, UInt32(clamping: configuration.maxHeaderListSize)))
         return settings
     }
 
@@ -193,54 +210,155 @@ public struct HTTP2Connection: Sendable {
 
     // MARK: Output
 
-    /// Appends the bytes to write to `output` and empties the machine's buffer (its capacity
-    /// is kept, so steady-state flushing does not allocate). The pending-ACK counts of the
+    /// Appends everything the machine has to send, in order, to `buffer` and forgets it (the
+    /// **writeOutput** verb): pass the transport's write queue, and the bytes are copied once.
+    /// The machine's own buffer keeps its capacity, so steady-state output allocates nothing
+    /// (an idle connection frees it if it grew above 1 KB). The pending-ACK counts of the
     /// flood defenses restart.
-    public mutating func flush(into output: inout [UInt8]) {
-        output.append(contentsOf: outbound)
-        outbound.removeAll(keepingCapacity: true)
+    public mutating func writeOutput(into buffer: inout [UInt8]) {
+        buffer.append(contentsOf: outbound)
+        if outbound.capacity > Self.idleBufferLimit && streams.isEmpty {
+            outbound = []
+        } else {
+            outbound.removeAll(keepingCapacity: true)
+        }
         pendingPingAcks = 0
         pendingSettingsAcks = 0
     }
 
-    /// Returns the bytes to write and empties the buffer (allocates; see ``flush(into:)``).
-    public mutating func takeOutput() -> [UInt8] {
+    /// Buffers above this many octets are freed when the connection goes idle (no stream,
+    /// no partial frame): what only a busy connection needs does not stay with an idle one,
+    /// while a connection serving small requests one after another keeps its small buffers
+    /// and allocates nothing per request.
+    static let idleBufferLimit = 1024
+
+    /// Frees the large buffers if no stream is open and no frame or header block is partial.
+    mutating func releaseBuffersIfIdle() {
+        guard streams.isEmpty, inbound.isEmpty, assembly == nil else { return }
+        let limit = Self.idleBufferLimit
+        if inbound.capacity > limit { inbound = [] }
+        if headerBlock.capacity > limit { headerBlock = [] }
+        if encodeScratch.capacity > limit { encodeScratch = [] }
+        headerList.releaseStorage(above: limit)
+        decoder.releaseScratch(above: limit)
+        // A dictionary keeps the capacity of its busiest moment.
+        if streams.capacity > 8 { streams = [:] }
+    }
+
+    /// Bytes of heap the machine holds beyond its own inline size: buffers, tables, stream
+    /// records (capacities, so what malloc holds, less its per-block overhead). For tests.
+    package var heapBytes: Int {
+        let streamBytes = streams.capacity &* (MemoryLayout<UInt32>.stride &+ MemoryLayout<StreamState>.stride)
+        return decoder.heapBytes &+ encoder.heapBytes &+ inbound.capacity &+ headerBlock.capacity
+            &+ outbound.capacity &+ encodeScratch.capacity &+ headerList.heapBytes &+ recentlyClosed.capacity &* 4
+            &+ streamBytes
+    }
+
+    /// Returns the bytes to write and empties the buffer (allocates; for tests and tools).
+    package mutating func takeOutput() -> [UInt8] {
         var output: [UInt8] = []
-        flush(into: &output)
+        writeOutput(into: &output)
         return output
     }
 
     // MARK: Input
 
-    /// Feeds received bytes: any split of the stream gives the same events.
+    /// Feeds received bytes (the **receive** verb): any split of the stream gives the same
+    /// events, and every byte is consumed (a partial frame is kept by the machine), so the
+    /// return value is always `bytes.count`.
     ///
-    /// Events go to `handler` in order. Throws ``HTTP2ConnectionError`` on a connection error,
-    /// after queueing GOAWAY; every later call throws it again.
+    /// Events go to `handler` in order, each with this connection passed back to it in a
+    /// consistent state: the handler may answer at once (``sendHeaders(streamID:_:endStream:)``,
+    /// ``sendData(streamID:_:endStream:)``, ``consume(streamID:count:)``,
+    /// ``resetStream(streamID:code:)``, ...), and what it sends lands in the output right after
+    /// what the machine produced itself for the input so far (SETTINGS and PING ACKs,
+    /// WINDOW_UPDATEs, RST_STREAMs), so frames leave in the order of the input that caused them.
+    /// Calling `receive` (or ``handleTimeouts(now:)``) on the connection from inside `handle`
+    /// is a programming error and traps.
+    ///
+    /// `now` is the time in nanoseconds of a monotonic clock of your choice; the flood
+    /// defenses' windows and the SETTINGS timer run on it. Throws ``HTTP2ConnectionError`` on a
+    /// connection error (its ``HTTP2ConnectionError/offset`` is where the offending frame began
+    /// in the stream received since the machine was made), after queueing GOAWAY; every later
+    /// call throws it again. A handler may throw one too: the machine then fails the same way.
+    @discardableResult
     public mutating func receive<Handler: HTTP2EventHandler>(
-        _ bytes: UnsafeRawBufferPointer, now: UInt64 = 0, into handler: inout Handler
-    ) throws(HTTP2ConnectionError) {
+        _ bytes: UnsafeRawBufferPointer, now: UInt64, handler: inout Handler
+    ) throws(HTTP2ConnectionError) -> Int {
         if case .closed(let error) = state { throw error }
+        precondition(!isReceiving, "HTTP2Connection.receive called from inside handle(_:connection:)")
+        isReceiving = true
+        defer { isReceiving = false }
         self.now = now
         if settingsWaitStart == nil && !pendingLocalSettings.isEmpty { settingsWaitStart = now }
         do {
             try consume(bytes, &handler)
+            receivedCount &+= bytes.count
+            frameStart = receivedCount
             try checkSettingsTimeout()
+            releaseBuffersIfIdle()
         } catch {
+            var error = error
+            if error.offset < 0 { error.offset = frameStart }
             fail(error)
             throw error
         }
+        return bytes.count
     }
 
-    /// Applies the rules that need only time: SETTINGS not acknowledged within
-    /// ``HTTP2Configuration/settingsTimeout`` is a connection error of type SETTINGS_TIMEOUT
-    /// (RFC 9113 §6.5.3). Call it from a timer; ``receive(_:now:into:)`` checks too.
-    public mutating func checkTimeouts(now: UInt64) throws(HTTP2ConnectionError) {
+    /// Feeds received bytes held in a span; see ``receive(_:now:handler:)-(UnsafeRawBufferPointer,_,_)``.
+    @discardableResult
+    public mutating func receive<Handler: HTTP2EventHandler>(
+        _ bytes: RawSpan, now: UInt64, handler: inout Handler
+    ) throws(HTTP2ConnectionError) -> Int {
+        try bytes.withUnsafeBytes { buffer throws(HTTP2ConnectionError) in
+            try receive(buffer, now: now, handler: &handler)
+        }
+    }
+
+    /// Feeds received bytes held in an array; see ``receive(_:now:handler:)-(UnsafeRawBufferPointer,_,_)``.
+    @discardableResult
+    public mutating func receive<Handler: HTTP2EventHandler>(
+        _ bytes: [UInt8], now: UInt64, handler: inout Handler
+    ) throws(HTTP2ConnectionError) -> Int {
+        try bytes.withBytes { buffer throws(HTTP2ConnectionError) in
+            try receive(buffer, now: now, handler: &handler)
+        }
+    }
+
+    // MARK: Time
+
+    /// When ``handleTimeouts(now:)`` must be called next, on the clock `receive` is given;
+    /// `nil` when no timer runs.
+    ///
+    /// The only timer is SETTINGS_TIMEOUT (RFC 9113 §6.5.3): it runs while SETTINGS we sent
+    /// wait for their ACK, from the first time the machine is given after sending them (a
+    /// `receive` or a `handleTimeouts(now:)` call; call `handleTimeouts(now:)` once after
+    /// making the machine to start it before the peer's first byte).
+    public var nextDeadline: UInt64? {
+        guard case .closed = state else {
+            guard let start = settingsWaitStart, !pendingLocalSettings.isEmpty else { return nil }
+            let (deadline, overflow) = start.addingReportingOverflow(configuration.settingsTimeout)
+            return overflow ? UInt64.max : deadline &+ 1
+        }
+        return nil
+    }
+
+    /// Applies the rules that need only time (the **time** verb): SETTINGS not acknowledged
+    /// within ``HTTP2Configuration/settingsTimeout`` is a connection error of type
+    /// SETTINGS_TIMEOUT (RFC 9113 §6.5.3), thrown after queueing GOAWAY. Call it when
+    /// ``nextDeadline`` has passed; ``receive(_:now:handler:)-(UnsafeRawBufferPointer,_,_)``
+    /// checks too.
+    public mutating func handleTimeouts(now: UInt64) throws(HTTP2ConnectionError) {
         if case .closed(let error) = state { throw error }
+        precondition(!isReceiving, "HTTP2Connection.handleTimeouts called from inside handle(_:connection:)")
         self.now = now
         if settingsWaitStart == nil && !pendingLocalSettings.isEmpty { settingsWaitStart = now }
         do {
             try checkSettingsTimeout()
         } catch {
+            var error = error
+            if error.offset < 0 { error.offset = receivedCount }
             fail(error)
             throw error
         }
@@ -253,25 +371,11 @@ public struct HTTP2Connection: Sendable {
         }
     }
 
-    /// Feeds received bytes held in an array; see ``receive(_:now:into:)``.
-    public mutating func receive<Handler: HTTP2EventHandler>(
-        _ bytes: [UInt8], now: UInt64 = 0, into handler: inout Handler
-    ) throws(HTTP2ConnectionError) {
-        let result: Result<Void, HTTP2ConnectionError> = bytes.withUnsafeBytes { buffer in
-            do throws(HTTP2ConnectionError) {
-                return .success(try receive(buffer, now: now, into: &handler))
-            } catch {
-                return .failure(error)
-            }
-        }
-        try result.get()
-    }
-
     /// Feeds bytes and returns owned copies of the events (allocates; for tests and tools).
     /// Events before a connection error are lost with it: use a handler to keep them.
-    public mutating func receive(_ bytes: [UInt8], now: UInt64 = 0) throws(HTTP2ConnectionError) -> [HTTP2OwnedEvent] {
+    package mutating func receive(_ bytes: [UInt8], now: UInt64) throws(HTTP2ConnectionError) -> [HTTP2OwnedEvent] {
         var collector = HTTP2EventCollector()
-        try receive(bytes, now: now, into: &collector)
+        try receive(bytes, now: now, handler: &collector)
         return collector.events
     }
 
@@ -279,7 +383,7 @@ public struct HTTP2Connection: Sendable {
         if case .closed = state { return }
         let debug = error.frameRule?.rawValue ?? error.rule.rawValue
         Array(debug.utf8).withUnsafeBytes { debugBytes in
-            FrameEncoder.appendGoaway(lastStreamID: highestPeerStreamID, code: error.code, debugData: debugBytes, into: &outbound)
+            HTTP2FrameEncoder.appendGoaway(lastStreamID: highestPeerStreamID, code: error.code, debugData: debugBytes, into: &outbound)
         }
         goawaySentLastStreamID = highestPeerStreamID
         state = .closed(error)
@@ -293,6 +397,7 @@ public struct HTTP2Connection: Sendable {
         if case .awaitingPreface(var matched) = state {
             while matched < http2ClientPreface.count && offset < count {
                 guard bytes[offset] == http2ClientPreface[matched] else {
+                    frameStart = receivedCount &+ offset
                     throw HTTP2ConnectionError(.invalidPreface, code: .protocolError)
                 }
                 matched &+= 1
@@ -306,52 +411,52 @@ public struct HTTP2Connection: Sendable {
         }
         while offset < count {
             if inbound.isEmpty {
+                frameStart = receivedCount &+ offset
                 let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
-                guard let header = FrameDecoder.header(rest) else {
+                guard let header = HTTP2FrameDecoder.header(rest) else {
+                    inboundStart = frameStart
                     inbound.append(contentsOf: rest)
                     return
                 }
                 try checkSize(header)
-                let total = FrameHeader.size &+ header.length
+                let total = HTTP2FrameHeader.size &+ header.length
                 guard rest.count >= total else {
+                    inboundStart = frameStart
                     inbound.append(contentsOf: rest)
                     return
                 }
-                try process(header, UnsafeRawBufferPointer(rebasing: rest[FrameHeader.size..<total]), &handler)
+                try process(header, UnsafeRawBufferPointer(rebasing: rest[HTTP2FrameHeader.size..<total]), &handler)
                 offset &+= total
             } else {
+                frameStart = inboundStart
                 // Complete the buffered frame with just the octets it lacks.
-                if inbound.count < FrameHeader.size {
-                    let take = min(FrameHeader.size &- inbound.count, count &- offset)
+                if inbound.count < HTTP2FrameHeader.size {
+                    let take = min(HTTP2FrameHeader.size &- inbound.count, count &- offset)
                     inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset &+ take)]))
                     offset &+= take
-                    if inbound.count < FrameHeader.size { return }
+                    if inbound.count < HTTP2FrameHeader.size { return }
                 }
-                let header = inbound.withUnsafeBytes { FrameDecoder.header($0)! }
+                let header = inbound.withUnsafeBytes { HTTP2FrameDecoder.header($0)! }
                 try checkSize(header)
-                let total = FrameHeader.size &+ header.length
+                let total = HTTP2FrameHeader.size &+ header.length
                 let take = min(total &- inbound.count, count &- offset)
                 inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset &+ take)]))
                 offset &+= take
                 if inbound.count < total { return }
                 var frame = inbound
                 inbound = []
-                let outcome: HTTP2ConnectionError? = frame.withUnsafeBytes { buffer in
-                    do throws(HTTP2ConnectionError) {
-                        try process(header, UnsafeRawBufferPointer(rebasing: buffer[FrameHeader.size...]), &handler)
-                        return nil
-                    } catch {
-                        return error
-                    }
+                defer {
+                    frame.removeAll(keepingCapacity: true)
+                    inbound = frame
                 }
-                frame.removeAll(keepingCapacity: true)
-                inbound = frame
-                if let outcome { throw outcome }
+                try frame.withBytes { buffer throws(HTTP2ConnectionError) in
+                    try process(header, UnsafeRawBufferPointer(rebasing: buffer[HTTP2FrameHeader.size...]), &handler)
+                }
             }
         }
     }
 
-    private func checkSize(_ header: FrameHeader) throws(HTTP2ConnectionError) {
+    private func checkSize(_ header: HTTP2FrameHeader) throws(HTTP2ConnectionError) {
         if header.length > frameDecoder.maxFrameSize {
             throw HTTP2ConnectionError(.malformedFrame, code: .frameSizeError, streamID: header.streamID, frameRule: .frameTooLarge)
         }
@@ -405,8 +510,8 @@ public struct HTTP2Connection: Sendable {
         _ id: UInt32, _ code: HTTP2ErrorCode, _ handler: inout Handler, countsAsReset: Bool = true
     ) throws(HTTP2ConnectionError) {
         removeStream(id, resetByUs: true)
-        FrameEncoder.appendRSTStream(streamID: id, code: code, into: &outbound)
-        handler.handle(.streamReset(streamID: id, code: code, byPeer: false))
+        HTTP2FrameEncoder.appendRSTStream(streamID: id, code: code, into: &outbound)
+        try handler.handle(.streamReset(streamID: id, code: code, byPeer: false), connection: &self)
         if countsAsReset { try countReset(id) }
     }
 
@@ -426,7 +531,7 @@ public struct HTTP2Connection: Sendable {
         // overstate what it read; the rest is dropped rather than overflowing the peer).
         connectionUnacknowledged = min(connectionUnacknowledged &+ count, http2MaxWindowSize &- connectionReceiveWindow)
         if connectionUnacknowledged > 0 && connectionUnacknowledged >= configuration.connectionWindowSize / 2 {
-            FrameEncoder.appendWindowUpdate(streamID: 0, increment: UInt32(connectionUnacknowledged), into: &outbound)
+            HTTP2FrameEncoder.appendWindowUpdate(streamID: 0, increment: UInt32(connectionUnacknowledged), into: &outbound)
             connectionReceiveWindow &+= connectionUnacknowledged
             connectionUnacknowledged = 0
         }
@@ -454,7 +559,7 @@ public struct HTTP2Connection: Sendable {
         }
         // As sendOwedCredit(at:): once half the window is owed, or at once when it is used up.
         if owed >= max(1, localInitialWindow / 2) || stream.receiveWindow <= 0 {
-            FrameEncoder.appendWindowUpdate(streamID: streams.keys[index], increment: UInt32(owed), into: &outbound)
+            HTTP2FrameEncoder.appendWindowUpdate(streamID: streams.keys[index], increment: UInt32(owed), into: &outbound)
             stream.receiveWindow &+= owed
             stream.unacknowledged = 0
         }
@@ -468,7 +573,7 @@ public struct HTTP2Connection: Sendable {
         let owed = streams.values[index].unacknowledged
         guard owed > 0 else { return }
         if owed >= max(1, localInitialWindow / 2) || streams.values[index].receiveWindow <= 0 {
-            FrameEncoder.appendWindowUpdate(streamID: streams.keys[index], increment: UInt32(owed), into: &outbound)
+            HTTP2FrameEncoder.appendWindowUpdate(streamID: streams.keys[index], increment: UInt32(owed), into: &outbound)
             streams.values[index].receiveWindow &+= owed
             streams.values[index].unacknowledged = 0
         }

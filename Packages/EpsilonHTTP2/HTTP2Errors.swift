@@ -60,14 +60,50 @@ public struct HTTP2ConnectionError: Error, Hashable, Sendable, CustomStringConve
     /// The stream of the offending frame (0 for the connection).
     public let streamID: UInt32
     /// For ``Rule/malformedFrame``, the framing rule.
-    public let frameRule: FrameError.Rule?
+    public let frameRule: HTTP2FrameError.Rule?
+    /// Where the offending frame (or the first wrong preface octet) began, in octets of the
+    /// stream the machine has received since it was made; for ``Rule/settingsTimeout``, how
+    /// much had been received when the timer fired. `-1` on an error made by hand until a
+    /// machine throws it.
+    public internal(set) var offset: Int
 
-    /// Makes an error.
-    public init(_ rule: Rule, code: HTTP2ErrorCode, streamID: UInt32 = 0, frameRule: FrameError.Rule? = nil) {
+    /// Makes an error; a machine that throws it sets ``offset``.
+    public init(_ rule: Rule, code: HTTP2ErrorCode, streamID: UInt32 = 0, frameRule: HTTP2FrameError.Rule? = nil) {
         self.rule = rule
         self.code = code
         self.streamID = streamID
         self.frameRule = frameRule
+        self.offset = -1
+    }
+
+    /// The section of the RFC the broken rule comes from, such as `"RFC 9113 §6.9.1"`.
+    public var section: String {
+        switch rule {
+        case .invalidPreface, .firstFrameNotSettings: "RFC 9113 §3.4"
+        case .malformedFrame:
+            switch frameRule {
+            case .frameTooLarge?: "RFC 9113 §4.2"
+            case .paddingTooLong?: "RFC 9113 §6.1"
+            case .settingsAckWithPayload?, .settingsLengthNotMultipleOf6?: "RFC 9113 §6.5"
+            case .zeroWindowIncrement?: "RFC 9113 §6.9"
+            case .invalidPromisedStreamID?: "RFC 9113 §6.6"
+            default: "RFC 9113 §6"
+            }
+        case .expectedContinuation, .unexpectedContinuation: "RFC 9113 §6.10"
+        case .compression: "RFC 9113 §4.3"
+        case .frameOnIdleStream, .frameOnClosedStream, .frameOnReservedStream: "RFC 9113 §5.1"
+        case .invalidStreamID: "RFC 9113 §5.1.1"
+        case .connectionWindowExceeded: "RFC 9113 §6.9"
+        case .windowOverflow: "RFC 9113 §6.9.1"
+        case .invalidSetting: "RFC 9113 §6.5.2"
+        case .pushNotAllowed: "RFC 9113 §8.4"
+        case .invalidPriorityUpdate: "RFC 9218 §7.1"
+        case .rapidReset, .headerBlockTooLarge, .tooManyContinuations, .settingsFlood, .pingFlood,
+             .emptyFrameFlood, .priorityFlood:
+            "RFC 9113 §10.5"
+        case .settingsTimeout: "RFC 9113 §6.5.3"
+        case .connectionClosed: "RFC 9113 §5.4.1"
+        }
     }
 
     /// A line such as `rapidReset (ENHANCE_YOUR_CALM) on stream 7`.
@@ -95,7 +131,7 @@ public enum HTTP2UsageError: Error, Hashable, Sendable {
     /// The peer disabled push (SETTINGS_ENABLE_PUSH = 0).
     case pushDisabled
     /// A SETTINGS value out of range.
-    case invalidSetting(SettingsParameter)
+    case invalidSetting(HTTP2SettingsParameter)
     /// Trailers or data after END_STREAM, or trailers before the head.
     case endStreamAlreadySent(UInt32)
 }

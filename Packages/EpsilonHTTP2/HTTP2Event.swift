@@ -1,3 +1,4 @@
+import EpsilonBytes
 import EpsilonHPACK
 
 /// What the peer did, as the connection machine hands it out (h2-style events).
@@ -19,7 +20,11 @@ public enum HTTP2Event {
     /// A stream was reset: by the peer (RST_STREAM or refused by GOAWAY) or by us for a stream
     /// error it made (RST_STREAM already queued).
     case streamReset(streamID: UInt32, code: HTTP2ErrorCode, byPeer: Bool)
-    /// The peer granted flow-control credit (stream 0: the connection).
+    /// A send window grew by `increment`: the stream can take more DATA (stream 0: the
+    /// connection, so every stream can). Whatever opened it: a WINDOW_UPDATE on the stream or
+    /// the connection, or a larger SETTINGS_INITIAL_WINDOW_SIZE (then one event per stream we
+    /// may still send on, after ``settingsChanged(_:)``, with the growth as `increment`).
+    /// Resume sending here; ``HTTP2Connection/sendWindow(streamID:)`` says how much fits.
     case windowUpdated(streamID: UInt32, increment: UInt32)
     /// The peer pinged; the ACK is already queued.
     case ping(UInt64)
@@ -30,15 +35,24 @@ public enum HTTP2Event {
     /// The server promised a pushed response (client role); `request` is the promised request.
     case pushPromise(streamID: UInt32, promisedStreamID: UInt32, request: HTTP2HeaderList)
     /// An RFC 7540 PRIORITY frame (deprecated; surfaced for schedulers that still use it).
-    case priority(streamID: UInt32, PriorityFields)
+    case priority(streamID: UInt32, HTTP2PriorityFields)
     /// An RFC 9218 PRIORITY_UPDATE for a stream.
     case priorityUpdate(streamID: UInt32, HTTP2Priority)
 }
 
-/// Receives the machine's events; generic so the compiler specialises the call per handler.
+/// Receives the machine's events (the **handle** verb); generic so the compiler specialises
+/// the call per handler, with no closure or existential per event.
 public protocol HTTP2EventHandler {
-    /// Called once per event, in order.
-    mutating func handle(_ event: HTTP2Event)
+    /// Called once per event, in order, with the connection that produced it.
+    ///
+    /// The connection is in a consistent state: answer from here (``HTTP2Connection/sendHeaders(streamID:_:endStream:)``,
+    /// ``HTTP2Connection/sendData(streamID:_:endStream:)``, ``HTTP2Connection/consume(streamID:count:)``,
+    /// ``HTTP2Connection/resetStream(streamID:code:)``, ...) and the frames leave right after
+    /// those the machine produced itself for the input so far. Do not call
+    /// ``HTTP2Connection/receive(_:now:handler:)-(UnsafeRawBufferPointer,_,_)`` on it (that
+    /// traps). Throwing fails the connection with the error: GOAWAY is queued and `receive`
+    /// rethrows it.
+    mutating func handle(_ event: HTTP2Event, connection: inout HTTP2Connection) throws(HTTP2ConnectionError)
 }
 
 /// An RFC 9218 priority: urgency 0 (highest) to 7, default 3, and whether the response may be
@@ -116,7 +130,7 @@ public struct HTTP2HeaderList: Hashable, Sendable, CustomStringConvertible {
     public init() {}
 
     /// Makes a list of owned fields (for sending and tests).
-    public init(_ fields: [HeaderField]) {
+    public init(_ fields: [HPACKHeaderField]) {
         for field in fields { append(name: field.name, value: field.value) }
     }
 
@@ -128,14 +142,14 @@ public struct HTTP2HeaderList: Hashable, Sendable, CustomStringConvertible {
     public var isEmpty: Bool { entries.isEmpty }
 
     /// The field at `index`, copied (allocates).
-    public subscript(index: Int) -> HeaderField {
+    public subscript(index: Int) -> HPACKHeaderField {
         withField(at: index) { name, value in
-            HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+            HPACKHeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
         }
     }
 
     /// All fields, copied (allocates).
-    public var fields: [HeaderField] { (0..<count).map { self[$0] } }
+    public var fields: [HPACKHeaderField] { (0..<count).map { self[$0] } }
 
     /// Calls `body` with views of the name and value at `index` (no allocation).
     ///
@@ -149,6 +163,59 @@ public struct HTTP2HeaderList: Hashable, Sendable, CustomStringConvertible {
             body(
                 UnsafeRawBufferPointer(rebasing: buffer[Int(entry.nameStart)..<Int(entry.nameStart + entry.nameLength)]),
                 UnsafeRawBufferPointer(rebasing: buffer[Int(entry.valueStart)..<Int(entry.valueStart + entry.valueLength)]))
+        }
+    }
+
+    /// Calls `body` with each field as a borrowed ``HPACKHeaderFieldView`` (the shape the HPACK
+    /// decoder hands out), in order, without allocating; the views are valid during the call.
+    public func forEach<Failure: Error>(_ body: (HPACKHeaderFieldView) throws(Failure) -> Void) throws(Failure) {
+        var index = 0
+        while index < entries.count {
+            let entry = entries[index]
+            try bytes.withBytes { buffer throws(Failure) in
+                try body(HPACKHeaderFieldView(
+                    name: UnsafeRawBufferPointer(rebasing: buffer[Int(entry.nameStart)..<Int(entry.nameStart + entry.nameLength)]),
+                    value: UnsafeRawBufferPointer(rebasing: buffer[Int(entry.valueStart)..<Int(entry.valueStart + entry.valueLength)]),
+                    representation: .withoutIndexing))
+            }
+            index &+= 1
+        }
+    }
+
+    /// Appends a field given as static text (no allocation beyond the list's own growth).
+    public mutating func append(name: StaticString, value: StaticString) {
+        append(name: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount),
+               value: UnsafeRawBufferPointer(start: value.utf8Start, count: value.utf8CodeUnitCount))
+    }
+
+    /// Appends a field whose value is bytes (a length, a date, an etag) to a static name.
+    public mutating func append(name: StaticString, value: UnsafeRawBufferPointer) {
+        append(name: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), value: value)
+    }
+
+    /// Whether the first field named `name` has a value that passes `test` (`false` if there
+    /// is none). Not generic, so it allocates nothing even unoptimised.
+    func firstValue(named name: StaticString, matches test: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+        var index = 0
+        while index < entries.count {
+            // 0: another name, 1: the name but not the test, 2: both.
+            let outcome = withField(at: index) { fieldName, value in
+                equals(fieldName, name) ? (test(value) ? 2 : 1) : 0
+            }
+            if outcome != 0 { return outcome == 2 }
+            index &+= 1
+        }
+        return false
+    }
+
+    /// Encodes every field as one header block's fields (the encoder's policy decides the
+    /// indexing), appended to `block`.
+    func encode(with encoder: inout HPACKEncoder, into block: inout [UInt8]) {
+        encoder.beginBlock(into: &block)
+        var index = 0
+        while index < entries.count {
+            withField(at: index) { name, value in encoder.append(name: name, value: value, indexing: nil, into: &block) }
+            index &+= 1
         }
     }
 
@@ -209,8 +276,20 @@ public struct HTTP2HeaderList: Hashable, Sendable, CustomStringConvertible {
     /// Makes room for `end` octets (at least doubling, so appends stay amortised).
     @inline(never)
     mutating func grow(to end: Int) {
-        bytes.append(contentsOf: repeatElement(0, count: Swift.max(end, bytes.count &* 2, 256) &- bytes.count))
+        bytes.append(contentsOf: repeatElement(0, count: Swift.max(end, bytes.count &* 2, 128) &- bytes.count))
     }
+
+    /// Frees the storage if it holds more than `limit` octets (names, values and ranges).
+    mutating func releaseStorage(above limit: Int) {
+        if bytes.capacity &+ entries.capacity &* 16 > limit {
+            bytes = []
+            entries = []
+            used = 0
+        }
+    }
+
+    /// Bytes of heap the list holds.
+    var heapBytes: Int { bytes.capacity &+ entries.capacity &* MemoryLayout<Entry>.stride }
 
     /// Empties the list, keeping its storage.
     public mutating func removeAll() {
@@ -236,62 +315,3 @@ func equals(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
     return true
 }
 
-/// An event with every view copied, so it can be kept, compared and printed (allocates; for
-/// tests, tools and callers that prefer values).
-public enum HTTP2OwnedEvent: Hashable, Sendable {
-    /// See ``HTTP2Event/settingsChanged(_:)``.
-    case settingsChanged(HTTP2Settings)
-    /// See ``HTTP2Event/settingsAcknowledged``.
-    case settingsAcknowledged
-    /// See ``HTTP2Event/headers(streamID:_:endStream:)``.
-    case headers(streamID: UInt32, [HeaderField], endStream: Bool)
-    /// See ``HTTP2Event/trailers(streamID:_:)``.
-    case trailers(streamID: UInt32, [HeaderField])
-    /// See ``HTTP2Event/data(streamID:_:endStream:)``.
-    case data(streamID: UInt32, [UInt8], endStream: Bool)
-    /// See ``HTTP2Event/streamReset(streamID:code:byPeer:)``.
-    case streamReset(streamID: UInt32, code: HTTP2ErrorCode, byPeer: Bool)
-    /// See ``HTTP2Event/windowUpdated(streamID:increment:)``.
-    case windowUpdated(streamID: UInt32, increment: UInt32)
-    /// See ``HTTP2Event/ping(_:)``.
-    case ping(UInt64)
-    /// See ``HTTP2Event/pingAcknowledged(_:)``.
-    case pingAcknowledged(UInt64)
-    /// See ``HTTP2Event/goaway(lastStreamID:code:debugData:)``.
-    case goaway(lastStreamID: UInt32, code: HTTP2ErrorCode, debugData: [UInt8])
-    /// See ``HTTP2Event/pushPromise(streamID:promisedStreamID:request:)``.
-    case pushPromise(streamID: UInt32, promisedStreamID: UInt32, request: [HeaderField])
-    /// See ``HTTP2Event/priority(streamID:_:)``.
-    case priority(streamID: UInt32, PriorityFields)
-    /// See ``HTTP2Event/priorityUpdate(streamID:_:)``.
-    case priorityUpdate(streamID: UInt32, HTTP2Priority)
-
-    /// Copies an event.
-    public init(_ event: HTTP2Event) {
-        switch event {
-        case .settingsChanged(let settings): self = .settingsChanged(settings)
-        case .settingsAcknowledged: self = .settingsAcknowledged
-        case .headers(let id, let list, let end): self = .headers(streamID: id, list.fields, endStream: end)
-        case .trailers(let id, let list): self = .trailers(streamID: id, list.fields)
-        case .data(let id, let bytes, let end): self = .data(streamID: id, Array(bytes), endStream: end)
-        case .streamReset(let id, let code, let byPeer): self = .streamReset(streamID: id, code: code, byPeer: byPeer)
-        case .windowUpdated(let id, let increment): self = .windowUpdated(streamID: id, increment: increment)
-        case .ping(let opaque): self = .ping(opaque)
-        case .pingAcknowledged(let opaque): self = .pingAcknowledged(opaque)
-        case .goaway(let last, let code, let debug): self = .goaway(lastStreamID: last, code: code, debugData: Array(debug))
-        case .pushPromise(let id, let promised, let list): self = .pushPromise(streamID: id, promisedStreamID: promised, request: list.fields)
-        case .priority(let id, let fields): self = .priority(streamID: id, fields)
-        case .priorityUpdate(let id, let priority): self = .priorityUpdate(streamID: id, priority)
-        }
-    }
-}
-
-/// A handler that keeps owned copies of every event (allocates; for tests and tools).
-public struct HTTP2EventCollector: HTTP2EventHandler, Sendable {
-    /// The events so far.
-    public var events: [HTTP2OwnedEvent] = []
-    /// Makes an empty collector.
-    public init() {}
-    /// Copies the event and keeps it.
-    public mutating func handle(_ event: HTTP2Event) { events.append(HTTP2OwnedEvent(event)) }
-}

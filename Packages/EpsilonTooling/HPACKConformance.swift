@@ -103,7 +103,7 @@ public enum HPACKConformance {
     ) -> (passed: Int, failed: Int) {
         let label = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
             + "/" + (path as NSString).lastPathComponent
-        var decoder = HeaderBlockDecoder(configuration: .init(
+        var decoder = HPACKDecoder(configuration: .init(
             maxTableSize: 4096, maxHeaderListSize: 1 << 24, maxStringLength: 1 << 20))
         var passed = 0
         var failed = 0
@@ -116,7 +116,7 @@ public enum HPACKConformance {
             if let size = storyCase.headerTableSize { decoder.setMaxTableSize(size) }
             var decoded: [(name: [UInt8], value: [UInt8])] = []
             do {
-                try decoder.decode(wire) { field in
+                try decoder.receive(wire) { field in
                     decoded.append((Array(field.name), Array(field.value)))
                 }
             } catch {

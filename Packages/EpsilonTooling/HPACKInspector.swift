@@ -56,7 +56,7 @@ public enum HPACKInspector {
 
     /// Describes blocks decoded in order by one decoder (one compression context).
     public static func describe(blocks: [[UInt8]], maxTableSize: Int = 4096) throws(InspectionError) -> String {
-        var decoder = HeaderBlockDecoder(configuration: .init(
+        var decoder = HPACKDecoder(configuration: .init(
             maxTableSize: maxTableSize, maxHeaderListSize: 1 << 24, maxStringLength: 1 << 20,
             forbiddenCharacters: .flag))
         var lines: [String] = []
@@ -64,7 +64,7 @@ public enum HPACKInspector {
             if blocks.count > 1 { lines.append("# block \(number) (\(block.count) bytes)") }
             var fieldNumber = 0
             do {
-                try decoder.decode(block) { field in
+                try decoder.receive(block) { field in
                     var line = "\(fieldNumber): \(printable(field.name)): \(printable(field.value))"
                     line += "  [\(label(field.representation))"
                     if field.hasForbiddenCharacter { line += ", CR/LF/NUL in value" }
@@ -82,7 +82,7 @@ public enum HPACKInspector {
         return lines.joined(separator: "\n")
     }
 
-    fileprivate static func label(_ representation: FieldRepresentation) -> String {
+    fileprivate static func label(_ representation: HPACKFieldRepresentation) -> String {
         switch representation {
         case .indexed: "indexed"
         case .incrementalIndexing: "literal, incremental indexing"

@@ -53,10 +53,10 @@ public enum HTTP2FrameConformance {
 
     /// Checks one case; returns why it failed, or `nil` when it passed.
     public static func check(wire: [UInt8], frame expected: [String: Any]?, errors: [Int]?) -> String? {
-        let decoder = FrameDecoder()
+        let decoder = HTTP2FrameDecoder()
         return wire.withUnsafeBytes { bytes -> String? in
-            let decoded: (frame: Frame, consumed: Int)?
-            do throws(FrameError) {
+            let decoded: (frame: HTTP2Frame, consumed: Int)?
+            do throws(HTTP2FrameError) {
                 decoded = try decoder.decode(bytes)
             } catch {
                 guard let errors else { return "unexpected error \(error)" }
@@ -82,14 +82,14 @@ public enum HTTP2FrameConformance {
                 }
             }
             var encoded: [UInt8] = []
-            FrameEncoder.append(decoded.frame, into: &encoded)
+            HTTP2FrameEncoder.append(decoded.frame, into: &encoded)
             if encoded != wire { return "re-encoded as \(http2Hex(encoded)), expected \(http2Hex(wire))" }
             return nil
         }
     }
 
     /// The payload as the test-case format names its fields (absent optional fields omitted).
-    static func fields(of payload: FramePayload) -> [String: Any] {
+    static func fields(of payload: HTTP2FramePayload) -> [String: Any] {
         var fields: [String: Any] = [:]
         func text(_ bytes: UnsafeRawBufferPointer) -> String { String(decoding: bytes, as: UTF8.self) }
         func padding(_ bytes: UnsafeRawBufferPointer?) {
@@ -98,7 +98,7 @@ public enum HTTP2FrameConformance {
                 fields["padding"] = text(bytes)
             }
         }
-        func priority(_ priority: PriorityFields?) {
+        func priority(_ priority: HTTP2PriorityFields?) {
             if let priority {
                 fields["stream_dependency"] = Int(priority.dependency)
                 fields["weight"] = Int(priority.weight) + 1

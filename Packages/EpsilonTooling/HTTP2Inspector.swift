@@ -22,22 +22,22 @@ public enum HTTP2Inspector {
     public static func describe(_ bytes: [UInt8], maxFrameSize: Int = 16_777_215) throws(InspectionError) -> String {
         var lines: [String] = []
         var offset = 0
-        if bytes.starts(with: http2ClientPreface) {
+        if bytes.starts(with: HTTP2Connection.clientPreface) {
             lines.append("client preface (24 bytes)")
-            offset = http2ClientPreface.count
+            offset = HTTP2Connection.clientPreface.count
         }
-        var decoder = HeaderBlockDecoder(configuration: .init(
+        var decoder = HPACKDecoder(configuration: .init(
             maxTableSize: 1 << 16, maxHeaderListSize: 1 << 24, maxStringLength: 1 << 20, forbiddenCharacters: .flag))
         var pendingBlock: [UInt8] = []
         var blockOpen = false
-        let frameDecoder = FrameDecoder(maxFrameSize: maxFrameSize)
+        let frameDecoder = HTTP2FrameDecoder(maxFrameSize: maxFrameSize)
         var number = 0
         var failure: String?
         bytes.withUnsafeBytes { buffer in
             while offset < buffer.count && failure == nil {
                 let rest = UnsafeRawBufferPointer(rebasing: buffer[offset...])
-                let decoded: (frame: Frame, consumed: Int)?
-                do throws(FrameError) {
+                let decoded: (frame: HTTP2Frame, consumed: Int)?
+                do throws(HTTP2FrameError) {
                     decoded = try frameDecoder.decode(rest)
                 } catch {
                     failure = "error at byte \(offset): \(error)"
@@ -87,7 +87,7 @@ public enum HTTP2Inspector {
                     blockOpen = !endHeaders
                     if !blockOpen {
                         do throws(HPACKError) {
-                            try decoder.decode(pendingBlock) { field in
+                            try decoder.receive(pendingBlock) { field in
                                 var line = "  \(printable(field.name)): \(printable(field.value))"
                                 if field.hasForbiddenCharacter { line += "  [CR/LF/NUL in value]" }
                                 lines.append(line)
@@ -110,7 +110,7 @@ public enum HTTP2Inspector {
         return lines.joined(separator: "\n")
     }
 
-    private static func flagText(_ header: FrameHeader) -> String {
+    private static func flagText(_ header: HTTP2FrameHeader) -> String {
         var names: [String] = []
         let flags = header.flags
         switch header.type {

@@ -20,11 +20,11 @@ import Testing
     }
 
     static func decode(_ block: [UInt8], limit: Int) -> Outcome {
-        var decoder = HeaderBlockDecoder(configuration: .init(maxHeaderListSize: limit))
+        var decoder = HPACKDecoder(configuration: .init(maxHeaderListSize: limit))
         var fields = 0
         let start = DispatchTime.now().uptimeNanoseconds
         var failure: HPACKError?
-        do { try decoder.decode(block) { _ in fields += 1 } } catch { failure = error }
+        do { try decoder.receive(block) { _ in fields += 1 } } catch { failure = error }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return Outcome(error: failure, fields: fields, seconds: seconds)
     }
@@ -67,9 +67,9 @@ import Testing
     func encodeAndDecodeAllocateNothingPerBlock(_ storyName: String) throws {
         #expect(epsilon_malloc_counter_is_active() == 1)
         let story = try Vectors.story(Vectors.folder("raw-data").appendingPathComponent(storyName))
-        let lists = story.map { $0.headers.map { HeaderField($0.name, $0.value) } }
-        var encoder = HeaderBlockEncoder()
-        var decoder = HeaderBlockDecoder()
+        let lists = story.map { $0.headers.map { HPACKHeaderField($0.name, $0.value) } }
+        var encoder = HPACKEncoder()
+        var decoder = HPACKDecoder()
         var block: [UInt8] = []
         block.reserveCapacity(1 << 16)
         var encodeAllocations: Int64 = 0
@@ -85,7 +85,7 @@ import Testing
                 var failure: HPACKError?
                 epsilon_malloc_counter_start()
                 do {
-                    try decoder.decode(block) { field in decodedBytes &+= field.name.count &+ field.value.count }
+                    try decoder.receive(block) { field in decodedBytes &+= field.name.count &+ field.value.count }
                 } catch {
                     failure = error
                 }
@@ -106,7 +106,7 @@ import Testing
 
     /// The counter does see allocations (guards against a count of 0 from a dead counter).
     @Test func counterSeesAnAllocatingDecode() throws {
-        var decoder = HeaderBlockDecoder()
+        var decoder = HPACKDecoder()
         epsilon_malloc_counter_start()
         let fields = try decoder.decodeFields([0x82, 0x86])
         let allocations = epsilon_malloc_counter_stop()

@@ -2,10 +2,10 @@ import EpsilonHPACK
 import Testing
 
 @Suite struct DecoderAPI {
-    struct Collector: HeaderFieldHandler {
+    struct Collector: HPACKHeaderFieldHandler {
         var lines: [String] = []
         var indexed = 0
-        mutating func receive(_ field: HeaderFieldView) {
+        mutating func handle(_ field: HPACKHeaderFieldView) {
             lines.append("\(field.nameString): \(field.valueString)")
             if field.representation == .indexed { indexed += 1 }
         }
@@ -15,25 +15,25 @@ import Testing
     static let c41: [UInt8] = [0x82, 0x86, 0x84, 0x41, 0x8C, 0xF1, 0xE3, 0xC2, 0xE5, 0xF2, 0x3A, 0x6B, 0xA0, 0xAB, 0x90, 0xF4, 0xFF]
 
     @Test func handlerReceivesEveryFieldInOrder() throws {
-        var decoder = HeaderBlockDecoder()
+        var decoder = HPACKDecoder()
         var collector = Collector()
-        try Self.c41.withUnsafeBytes { bytes in try decoder.decode(bytes, into: &collector) }
+        _ = try Self.c41.withUnsafeBytes { bytes in try decoder.receive(bytes, handler: &collector) }
         #expect(collector.lines == [":method: GET", ":scheme: http", ":path: /", ":authority: www.example.com"])
         #expect(collector.indexed == 3)
     }
 
     @Test func spanInputDecodesTheSame() throws {
-        var decoder = HeaderBlockDecoder()
+        var decoder = HPACKDecoder()
         var names: [String] = []
-        try decoder.decode(Self.c41.span) { names.append($0.nameString) }
+        try decoder.receive(Self.c41.span) { names.append($0.nameString) }
         #expect(names == [":method", ":scheme", ":path", ":authority"])
-        #expect(decoder.dynamicTableEntries == [HeaderField(":authority", "www.example.com")])
+        #expect(decoder.dynamicTableEntries == [HPACKHeaderField(":authority", "www.example.com")])
     }
 
     @Test func viewsCompareWithoutCopying() throws {
-        var decoder = HeaderBlockDecoder()
+        var decoder = HPACKDecoder()
         var matches = 0
-        try decoder.decode(Self.c41) { field in
+        try decoder.receive(Self.c41) { field in
             if field.nameEquals(":authority") && field.valueEquals("www.example.com") { matches += 1 }
             if field.nameEquals(":method") && !field.valueEquals("POST") { matches += 1 }
         }

@@ -3,10 +3,10 @@ import Testing
 
 @Suite struct RFC7541_4_2_EncoderSizeUpdates {
     @Test func loweredThenRaisedLimitSignalsSmallestThenFinal() throws {
-        var encoder = HeaderBlockEncoder()
-        var decoder = HeaderBlockDecoder()
+        var encoder = HPACKEncoder()
+        var decoder = HPACKDecoder()
         var block: [UInt8] = []
-        encoder.encode([HeaderField("x-a", "1")], into: &block)
+        encoder.encode([HPACKHeaderField("x-a", "1")], into: &block)
         _ = try decoder.decodeFields(block)
 
         encoder.setPeerMaxTableSize(100)
@@ -14,84 +14,84 @@ import Testing
         decoder.setMaxTableSize(100)
         decoder.setMaxTableSize(4096)
         block = []
-        encoder.encode([HeaderField(":method", "GET")], into: &block)
+        encoder.encode([HPACKHeaderField(":method", "GET")], into: &block)
         #expect(Array(block.prefix(5)) == [0x3F, 0x45, 0x3F, 0xE1, 0x1F]) // 100, then 4096
-        #expect(try decoder.decodeFields(block) == [HeaderField(":method", "GET")])
+        #expect(try decoder.decodeFields(block) == [HPACKHeaderField(":method", "GET")])
         // The update happens once: the next block carries none.
         block = []
-        encoder.encode([HeaderField(":method", "GET")], into: &block)
+        encoder.encode([HPACKHeaderField(":method", "GET")], into: &block)
         #expect(block == [0x82])
     }
 
     @Test func loweredLimitEvictsAndSignalsOnce() throws {
-        var encoder = HeaderBlockEncoder()
+        var encoder = HPACKEncoder()
         var block: [UInt8] = []
-        encoder.encode([HeaderField("x-long", String(repeating: "a", count: 100))], into: &block)
+        encoder.encode([HPACKHeaderField("x-long", String(repeating: "a", count: 100))], into: &block)
         #expect(encoder.dynamicTableCount == 1)
         encoder.setPeerMaxTableSize(0)
         #expect(encoder.dynamicTableCount == 0)
         block = []
-        encoder.encode([HeaderField("x-long", "b")], into: &block)
+        encoder.encode([HPACKHeaderField("x-long", "b")], into: &block)
         #expect(block.first == 0x20)
         #expect(encoder.dynamicTableCount == 0)
     }
 
     @Test func smallerOwnTableIsAnnouncedInTheFirstBlock() throws {
-        var encoder = HeaderBlockEncoder(configuration: .init(maxTableSize: 256))
+        var encoder = HPACKEncoder(configuration: .init(maxTableSize: 256))
         var block: [UInt8] = []
-        encoder.encode([HeaderField(":method", "GET")], into: &block)
+        encoder.encode([HPACKHeaderField(":method", "GET")], into: &block)
         #expect(block == [0x3F, 0xE1, 0x01, 0x82]) // size update to 256, then index 2
-        var decoder = HeaderBlockDecoder()
+        var decoder = HPACKDecoder()
         #expect(try decoder.decodeFields(block).count == 1)
         #expect(decoder.dynamicTableMaxSize == 256)
     }
 }
 
 @Suite struct EncoderIndexingPolicy {
-    static func representation(of field: HeaderField, tableSize: Int = 4096) throws -> FieldRepresentation {
-        var encoder = HeaderBlockEncoder(configuration: .init(maxTableSize: tableSize), peerMaxTableSize: tableSize)
+    static func representation(of field: HPACKHeaderField, tableSize: Int = 4096) throws -> HPACKFieldRepresentation {
+        var encoder = HPACKEncoder(configuration: .init(maxTableSize: tableSize), peerMaxTableSize: tableSize)
         var block: [UInt8] = []
         encoder.encode([field], into: &block)
-        var decoder = HeaderBlockDecoder(configuration: .init(maxTableSize: tableSize))
-        var seen: FieldRepresentation?
-        try decoder.decode(block) { seen = $0.representation }
+        var decoder = HPACKDecoder(configuration: .init(maxTableSize: tableSize))
+        var seen: HPACKFieldRepresentation?
+        try decoder.receive(block) { seen = $0.representation }
         return try #require(seen)
     }
 
     @Test func defaultPolicyDecisions() throws {
-        #expect(try Self.representation(of: HeaderField("authorization", "Bearer abc")) == .neverIndexed)
-        #expect(try Self.representation(of: HeaderField("proxy-authorization", "Basic x")) == .neverIndexed)
-        #expect(try Self.representation(of: HeaderField("set-cookie", "id=1; Secure")) == .neverIndexed)
-        #expect(try Self.representation(of: HeaderField("cookie", "id=short")) == .neverIndexed)
-        #expect(try Self.representation(of: HeaderField("cookie", "session=0123456789abcdef0123")) == .incrementalIndexing)
-        #expect(try Self.representation(of: HeaderField(":path", "/x")) == .withoutIndexing)
-        #expect(try Self.representation(of: HeaderField("x-big", String(repeating: "z", count: 100)), tableSize: 128) == .withoutIndexing)
-        #expect(try Self.representation(of: HeaderField("user-agent", "curl/8")) == .incrementalIndexing)
-        #expect(try Self.representation(of: HeaderField(":method", "GET")) == .indexed)
+        #expect(try Self.representation(of: HPACKHeaderField("authorization", "Bearer abc")) == .neverIndexed)
+        #expect(try Self.representation(of: HPACKHeaderField("proxy-authorization", "Basic x")) == .neverIndexed)
+        #expect(try Self.representation(of: HPACKHeaderField("set-cookie", "id=1; Secure")) == .neverIndexed)
+        #expect(try Self.representation(of: HPACKHeaderField("cookie", "id=short")) == .neverIndexed)
+        #expect(try Self.representation(of: HPACKHeaderField("cookie", "session=0123456789abcdef0123")) == .incrementalIndexing)
+        #expect(try Self.representation(of: HPACKHeaderField(":path", "/x")) == .withoutIndexing)
+        #expect(try Self.representation(of: HPACKHeaderField("x-big", String(repeating: "z", count: 100)), tableSize: 128) == .withoutIndexing)
+        #expect(try Self.representation(of: HPACKHeaderField("user-agent", "curl/8")) == .incrementalIndexing)
+        #expect(try Self.representation(of: HPACKHeaderField(":method", "GET")) == .indexed)
     }
 
     @Test func explicitIndexingOverridesThePolicy() throws {
-        #expect(try Self.representation(of: HeaderField("user-agent", "curl/8", indexing: .neverIndexed)) == .neverIndexed)
-        #expect(try Self.representation(of: HeaderField("authorization", "x", indexing: .incremental)) == .incrementalIndexing)
+        #expect(try Self.representation(of: HPACKHeaderField("user-agent", "curl/8", indexing: .neverIndexed)) == .neverIndexed)
+        #expect(try Self.representation(of: HPACKHeaderField("authorization", "x", indexing: .incremental)) == .incrementalIndexing)
         // A sensitive field that is in the static table is still sent as a literal.
-        #expect(try Self.representation(of: HeaderField(":method", "GET", indexing: .neverIndexed)) == .neverIndexed)
+        #expect(try Self.representation(of: HPACKHeaderField(":method", "GET", indexing: .neverIndexed)) == .neverIndexed)
     }
 
     @Test func neverIndexedFieldUsesTheStaticName() {
-        var encoder = HeaderBlockEncoder(configuration: .init(huffman: .never))
+        var encoder = HPACKEncoder(configuration: .init(huffman: .never))
         var block: [UInt8] = []
-        encoder.encode([HeaderField("authorization", "s")], into: &block)
+        encoder.encode([HPACKHeaderField("authorization", "s")], into: &block)
         #expect(block == [0x1F, 0x08, 0x01, 0x73]) // never indexed, name index 23, value "s"
     }
 
     @Test func customPolicyIsAsked() throws {
-        let policy = IndexingPolicy { field, _ in field.nameEquals("x-secret") ? .neverIndexed : .withoutIndexing }
-        var encoder = HeaderBlockEncoder(configuration: .init(policy: policy))
+        let policy = HPACKIndexingPolicy { field, _ in field.nameEquals("x-secret") ? .neverIndexed : .withoutIndexing }
+        var encoder = HPACKEncoder(configuration: .init(policy: policy))
         var block: [UInt8] = []
-        encoder.encode([HeaderField("x-secret", "1"), HeaderField("x-public", "2")], into: &block)
-        var decoder = HeaderBlockDecoder()
-        var seen: [FieldRepresentation] = []
-        try decoder.decode(block) { seen.append($0.representation) }
+        encoder.encode([HPACKHeaderField("x-secret", "1"), HPACKHeaderField("x-public", "2")], into: &block)
+        var decoder = HPACKDecoder()
+        var seen: [HPACKFieldRepresentation] = []
+        try decoder.receive(block) { seen.append($0.representation) }
         #expect(seen == [.neverIndexed, .withoutIndexing])
         #expect(encoder.dynamicTableCount == 0)
     }

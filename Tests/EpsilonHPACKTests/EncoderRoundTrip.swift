@@ -7,14 +7,14 @@ import Testing
 @Suite struct EncoderRoundTripWithPythonHPACK {
     struct EncodedStory {
         var name: String
-        var headers: [[HeaderField]]
+        var headers: [[HPACKHeaderField]]
         var blocks: [[UInt8]]
     }
 
-    static func encodeRawData(configuration: HeaderBlockEncoder.Configuration = .init()) throws -> [EncodedStory] {
+    static func encodeRawData(configuration: HPACKEncoder.Configuration = .init()) throws -> [EncodedStory] {
         try Vectors.storyFiles(in: "raw-data").map { file in
-            var encoder = HeaderBlockEncoder(configuration: configuration)
-            let lists = try Vectors.story(file).map { $0.headers.map { HeaderField($0.name, $0.value) } }
+            var encoder = HPACKEncoder(configuration: configuration)
+            let lists = try Vectors.story(file).map { $0.headers.map { HPACKHeaderField($0.name, $0.value) } }
             let blocks = lists.map { list in
                 var block: [UInt8] = []
                 encoder.encode(list, into: &block)
@@ -28,7 +28,7 @@ import Testing
         let stories = try Self.encodeRawData()
         #expect(stories.count == 32)
         for story in stories {
-            var decoder = HeaderBlockDecoder()
+            var decoder = HPACKDecoder()
             for (block, list) in zip(story.blocks, story.headers) {
                 let fields = try decoder.decodeFields(block)
                 #expect(fields.map { FieldBytes($0.name, $0.value) } == list.map { FieldBytes($0.name, $0.value) }, "\(story.name)")

@@ -22,7 +22,7 @@ import Testing
     struct Example {
         var maxTableSize: Int
         var huffman: Bool
-        var indexing: FieldIndexing
+        var indexing: HPACKFieldIndexing
         var blocks: [Block]
     }
 
@@ -36,7 +36,7 @@ import Testing
                 tableSize: item["table_size"] as? Int ?? -1,
                 maxTableSize: item["max_header_table_size"] as? Int)
         }
-        var indexing = FieldIndexing.incremental
+        var indexing = HPACKFieldIndexing.incremental
         if root["use_indexing"] as? Bool == false { indexing = .withoutIndexing }
         if root["sensitive_headers"] as? Bool == true { indexing = .neverIndexed }
         return Example(
@@ -66,11 +66,11 @@ import Testing
     func decoderMatchesHeadersAndTable(_ name: String) throws {
         let example = try Self.load(name)
         #expect(!example.blocks.isEmpty)
-        var decoder = HeaderBlockDecoder(configuration: .init(maxTableSize: example.maxTableSize))
+        var decoder = HPACKDecoder(configuration: .init(maxTableSize: example.maxTableSize))
         for block in example.blocks {
             if let size = block.maxTableSize { decoder.setMaxTableSize(size) }
             var fields: [FieldBytes] = []
-            try decoder.decode(block.encoded) { fields.append(FieldBytes(name: Array($0.name), value: Array($0.value))) }
+            try decoder.receive(block.encoded) { fields.append(FieldBytes(name: Array($0.name), value: Array($0.value))) }
             #expect(fields == block.headers.map { FieldBytes($0.name, $0.value) })
             #expect(decoder.dynamicTableEntries.map { FieldBytes($0.name, $0.value) }
                 == block.dynamicTable.map { FieldBytes($0.name, $0.value) })
@@ -81,13 +81,13 @@ import Testing
     @Test(arguments: files)
     func encoderMatchesByteForByte(_ name: String) throws {
         let example = try Self.load(name)
-        var encoder = HeaderBlockEncoder(
+        var encoder = HPACKEncoder(
             configuration: .init(maxTableSize: example.maxTableSize, huffman: example.huffman ? .always : .never, policy: .always),
             peerMaxTableSize: example.maxTableSize)
         for block in example.blocks {
             if let size = block.maxTableSize { encoder.setPeerMaxTableSize(size) }
             var output: [UInt8] = []
-            encoder.encode(block.headers.map { HeaderField($0.name, $0.value, indexing: example.indexing) }, into: &output)
+            encoder.encode(block.headers.map { HPACKHeaderField($0.name, $0.value, indexing: example.indexing) }, into: &output)
             #expect(Vectors.hexString(output) == Vectors.hexString(block.encoded))
             #expect(encoder.dynamicTableEntries.map { FieldBytes($0.name, $0.value) }
                 == block.dynamicTable.map { FieldBytes($0.name, $0.value) })

@@ -9,7 +9,7 @@ private struct CountingHandler: HTTP2EventHandler {
     var headers = 0
     var dataBytes = 0
     var other = 0
-    mutating func handle(_ event: HTTP2Event) {
+    mutating func handle(_ event: HTTP2Event, connection: inout HTTP2Connection) {
         switch event {
         case .headers(_, let list, _): headers &+= list.count
         case .data(_, let bytes, _): dataBytes &+= bytes.count
@@ -29,15 +29,15 @@ private struct CountingHandler: HTTP2EventHandler {
         output.reserveCapacity(1 << 16)
         // Warm up: buffers grow, WINDOW_UPDATEs are produced.
         for _ in 0..<200 {
-            try harness.server.receive(frame, into: &handler)
+            try harness.server.receive(frame, now: 0, handler: &handler)
             output.removeAll(keepingCapacity: true)
-            harness.server.flush(into: &output)
+            harness.server.writeOutput(into: &output)
         }
         epsilon_malloc_counter_start()
         for _ in 0..<1_000 {
-            try harness.server.receive(frame, into: &handler)
+            try harness.server.receive(frame, now: 0, handler: &handler)
             output.removeAll(keepingCapacity: true)
-            harness.server.flush(into: &output)
+            harness.server.writeOutput(into: &output)
         }
         let allocations = epsilon_malloc_counter_stop()
         #expect(allocations == 0)
@@ -53,17 +53,17 @@ private struct CountingHandler: HTTP2EventHandler {
         var output: [UInt8] = []
         output.reserveCapacity(1 << 16)
         for _ in 0..<200 {
-            try harness.server.receive(first, into: &handler)
-            try harness.server.receive(second, into: &handler)
+            try harness.server.receive(first, now: 0, handler: &handler)
+            try harness.server.receive(second, now: 0, handler: &handler)
             output.removeAll(keepingCapacity: true)
-            harness.server.flush(into: &output)
+            harness.server.writeOutput(into: &output)
         }
         epsilon_malloc_counter_start()
         for _ in 0..<1_000 {
-            try harness.server.receive(first, into: &handler)
-            try harness.server.receive(second, into: &handler)
+            try harness.server.receive(first, now: 0, handler: &handler)
+            try harness.server.receive(second, now: 0, handler: &handler)
             output.removeAll(keepingCapacity: true)
-            harness.server.flush(into: &output)
+            harness.server.writeOutput(into: &output)
         }
         let allocations = epsilon_malloc_counter_stop()
         #expect(allocations == 0)
@@ -72,8 +72,8 @@ private struct CountingHandler: HTTP2EventHandler {
 
     @Test func requestHeadersAndResponseHeadersAllocateNothing() throws {
         var harness = ServerHarness()
-        var encoder = HeaderBlockEncoder()
-        let request = Wire.request + [HeaderField("user-agent", "epsilon-test/1.0"), HeaderField("accept", "*/*")]
+        var encoder = HPACKEncoder()
+        let request = Wire.request + [HPACKHeaderField("user-agent", "epsilon-test/1.0"), HPACKHeaderField("accept", "*/*")]
         // Pre-encode one HEADERS frame per stream (the dynamic table makes later blocks short).
         var frames: [[UInt8]] = []
         for index in 0..<1_200 {
@@ -81,22 +81,22 @@ private struct CountingHandler: HTTP2EventHandler {
             encoder.encode(request, into: &block)
             frames.append(Wire.headers(UInt32(2 * index + 1), block: block))
         }
-        let response = [HeaderField(":status", "200"), HeaderField("content-type", "text/plain"), HeaderField("server", "epsilon")]
+        let response = [HPACKHeaderField(":status", "200"), HPACKHeaderField("content-type", "text/plain"), HPACKHeaderField("server", "epsilon")]
         var handler = CountingHandler()
         var output: [UInt8] = []
         output.reserveCapacity(1 << 16)
         for index in 0..<200 {
-            try harness.server.receive(frames[index], into: &handler)
+            try harness.server.receive(frames[index], now: 0, handler: &handler)
             try harness.server.sendHeaders(streamID: UInt32(2 * index + 1), response, endStream: true)
             output.removeAll(keepingCapacity: true)
-            harness.server.flush(into: &output)
+            harness.server.writeOutput(into: &output)
         }
         epsilon_malloc_counter_start()
         for index in 200..<1_200 {
-            try harness.server.receive(frames[index], into: &handler)
+            try harness.server.receive(frames[index], now: 0, handler: &handler)
             try harness.server.sendHeaders(streamID: UInt32(2 * index + 1), response, endStream: true)
             output.removeAll(keepingCapacity: true)
-            harness.server.flush(into: &output)
+            harness.server.writeOutput(into: &output)
         }
         let allocations = epsilon_malloc_counter_stop()
         #expect(allocations == 0)
@@ -107,9 +107,9 @@ private struct CountingHandler: HTTP2EventHandler {
     @Test func clientRequestsAndResponsesAllocateNothing() throws {
         var client = HTTP2Connection(role: .client)
         var handler = CountingHandler()
-        try client.receive(Wire.settings([(0x3, 1_000_000)]), into: &handler)
-        var encoder = HeaderBlockEncoder()
-        let responseFields = [HeaderField(":status", "200"), HeaderField("content-type", "text/plain")]
+        try client.receive(Wire.settings([(0x3, 1_000_000)]), now: 0, handler: &handler)
+        var encoder = HPACKEncoder()
+        let responseFields = [HPACKHeaderField(":status", "200"), HPACKHeaderField("content-type", "text/plain")]
         // Responses for streams 1, 3, 5, ... pre-encoded: HEADERS then DATA with END_STREAM.
         var responses: [[UInt8]] = []
         for index in 0..<1_200 {
@@ -123,16 +123,16 @@ private struct CountingHandler: HTTP2EventHandler {
         output.reserveCapacity(1 << 16)
         for index in 0..<200 {
             _ = try client.startRequest(request, endStream: true)
-            try client.receive(responses[index], into: &handler)
+            try client.receive(responses[index], now: 0, handler: &handler)
             output.removeAll(keepingCapacity: true)
-            client.flush(into: &output)
+            client.writeOutput(into: &output)
         }
         epsilon_malloc_counter_start()
         for index in 200..<1_200 {
             _ = try client.startRequest(request, endStream: true)
-            try client.receive(responses[index], into: &handler)
+            try client.receive(responses[index], now: 0, handler: &handler)
             output.removeAll(keepingCapacity: true)
-            client.flush(into: &output)
+            client.writeOutput(into: &output)
         }
         let allocations = epsilon_malloc_counter_stop()
         #expect(allocations == 0)

@@ -39,7 +39,7 @@ import Testing
         var harness = ServerHarness(configuration)
         var attack: [UInt8] = []
         for index in 0..<6 {
-            attack += Wire.headers(UInt32(2 * index + 1), Wire.request + [HeaderField("connection", "close")])
+            attack += Wire.headers(UInt32(2 * index + 1), Wire.request + [HPACKHeaderField("connection", "close")])
         }
         let reaction = harness.send(attack)
         expectConnectionError(reaction, .enhanceYourCalm)
@@ -164,7 +164,7 @@ import Testing
 
     @Test func streamIdentifiersRunOut() throws {
         var client = HTTP2Connection(role: .client)
-        _ = try client.receive(Wire.settings())
+        _ = try client.receive(Wire.settings(), now: 0)
         // Opening 2^30 streams to get here takes minutes; start at the last identifier.
         client.nextLocalStreamID = 0x7fff_fffd
         #expect(try client.startRequest(Wire.request, endStream: true) == 0x7fff_fffd)

@@ -9,13 +9,13 @@ import Testing
         var client = HTTP2Connection(role: .client)
         var server = HTTP2Connection(role: .server)
         let id = try client.startRequest(Wire.request, endStream: true)
-        let atServer = try server.receive(client.takeOutput())
+        let atServer = try server.receive(client.takeOutput(), now: 0)
         #expect(atServer.contains(.headers(streamID: id, Wire.request, endStream: true)))
-        try server.sendHeaders(streamID: id, [HeaderField(":status", "200")], endStream: false)
+        try server.sendHeaders(streamID: id, [HPACKHeaderField(":status", "200")], endStream: false)
         try server.sendData(streamID: id, Array("ok".utf8), endStream: true)
-        let atClient = try client.receive(server.takeOutput())
+        let atClient = try client.receive(server.takeOutput(), now: 0)
         #expect(atClient.contains(.data(streamID: id, Array("ok".utf8), endStream: true)))
-        _ = try server.receive(client.takeOutput())  // SETTINGS ACK
+        _ = try server.receive(client.takeOutput(), now: 0)  // SETTINGS ACK
         #expect(client.activeStreamCount == 0 && server.activeStreamCount == 0)
     }
 
@@ -31,11 +31,11 @@ import Testing
         #expect(server.peerSettings.initialWindowSize == 1_000)
         #expect(server.peerSettings.maxConcurrentStreams == 7)
         var client = HTTP2Connection(upgradedClientWith: configuration)
-        _ = try server.receive(client.takeOutput())
-        try server.sendHeaders(streamID: 1, [HeaderField(":status", "200")], endStream: false)
+        _ = try server.receive(client.takeOutput(), now: 0)
+        try server.sendHeaders(streamID: 1, [HPACKHeaderField(":status", "200")], endStream: false)
         #expect(try server.sendData(streamID: 1, Array(repeating: 0x61, count: 1_500), endStream: true) == 1_000)
-        let events = try client.receive(server.takeOutput())
-        #expect(events.contains(.headers(streamID: 1, [HeaderField(":status", "200")], endStream: false)))
+        let events = try client.receive(server.takeOutput(), now: 0)
+        #expect(events.contains(.headers(streamID: 1, [HPACKHeaderField(":status", "200")], endStream: false)))
         #expect(events.contains(.data(streamID: 1, Array(repeating: 0x61, count: 1_000), endStream: false)))
         // The next request from the upgraded client is stream 3.
         #expect(try client.startRequest(Wire.request, endStream: true) == 3)
@@ -62,7 +62,7 @@ import Testing
     }
 
     static func randomFrame(_ random: inout Generator) -> [UInt8] {
-        let type = FrameType(rawValue: UInt8.random(in: 0...11, using: &random))
+        let type = HTTP2FrameType(rawValue: UInt8.random(in: 0...11, using: &random))
         let flags = UInt8.random(in: 0...255, using: &random)
         let stream = [0, 1, 2, 3, 5, UInt32.random(in: 0...20, using: &random), 0x7fff_ffff].randomElement(using: &random)!
         let length = [0, 1, 4, 5, 6, 8, Int.random(in: 0...64, using: &random)].randomElement(using: &random)!
@@ -77,7 +77,7 @@ import Testing
         var errors = 0
         for _ in 0..<3_000 {
             var machine = HTTP2Connection(role: role)
-            var input = (role == .server ? http2ClientPreface : []) + Wire.settings()
+            var input = (role == .server ? HTTP2Connection.clientPreface : []) + Wire.settings()
             if role == .client { _ = try? machine.startRequest(Wire.request, endStream: false) }
             for _ in 0..<Int.random(in: 1...12, using: &random) { input += Self.randomFrame(&random) }
             var collector = HTTP2EventCollector()
@@ -86,7 +86,7 @@ import Testing
             while offset < input.count {
                 let size = Int.random(in: 1...max(1, input.count - offset), using: &random)
                 do {
-                    try machine.receive(Array(input[offset..<(offset + size)]), into: &collector)
+                    try machine.receive(Array(input[offset..<(offset + size)]), now: 0, handler: &collector)
                 } catch {
                     errors += 1
                     #expect(wireFrames(machine.takeOutput()).last?.type == .goaway)

@@ -8,7 +8,7 @@ import Testing
         var server = HTTP2Connection(role: .server)
         let opening = wireFrames(server.takeOutput())
         #expect(opening.first?.type == .settings && opening.first?.isAck == false)
-        let reaction = ServerHarness.feed(&server, http2ClientPreface + Wire.settings([(0x3, 50)]))
+        let reaction = ServerHarness.feed(&server, HTTP2Connection.clientPreface + Wire.settings([(0x3, 50)]))
         expectAccepted(reaction)
         #expect(reaction.frames == [WireFrame(type: .settings, flags: 1, streamID: 0, payload: [])])
         var expected = HTTP2Settings()
@@ -19,7 +19,7 @@ import Testing
     @Test func clientSendsPrefaceThenSettings() {
         var client = HTTP2Connection(role: .client)
         let bytes = client.takeOutput()
-        #expect(bytes.starts(with: http2ClientPreface))
+        #expect(bytes.starts(with: HTTP2Connection.clientPreface))
         let frames = wireFrames(bytes)
         #expect(frames.first?.type == .settings)
         // ENABLE_PUSH=0 is announced by default.
@@ -37,7 +37,7 @@ import Testing
     @Test func firstFrameOtherThanSettingsIsAProtocolError() {
         var server = HTTP2Connection(role: .server)
         _ = server.takeOutput()
-        let reaction = ServerHarness.feed(&server, http2ClientPreface + Wire.ping())
+        let reaction = ServerHarness.feed(&server, HTTP2Connection.clientPreface + Wire.ping())
         expectConnectionError(reaction, .protocolError)
         #expect(reaction.error?.rule == .firstFrameNotSettings)
     }
@@ -45,11 +45,11 @@ import Testing
     @Test func aSettingsAckCannotBeTheFirstFrame() {
         var server = HTTP2Connection(role: .server)
         _ = server.takeOutput()
-        expectConnectionError(ServerHarness.feed(&server, http2ClientPreface + Wire.settings(ack: true)), .protocolError)
+        expectConnectionError(ServerHarness.feed(&server, HTTP2Connection.clientPreface + Wire.settings(ack: true)), .protocolError)
     }
 
     @Test func prefaceAndFramesSplitOneByteAtATimeGiveTheSameEvents() {
-        let input = http2ClientPreface + Wire.settings() + Wire.headers(1) + Wire.ping()
+        let input = HTTP2Connection.clientPreface + Wire.settings() + Wire.headers(1) + Wire.ping()
         var whole = HTTP2Connection(role: .server)
         let expected = ServerHarness.feed(&whole, input)
         var split = HTTP2Connection(role: .server)
@@ -71,7 +71,7 @@ import Testing
 @Suite struct RFC9113_4_Frames {
     @Test func section4_1_unknownFrameTypeIsIgnored() {
         var harness = ServerHarness()
-        let reaction = harness.send(Wire.frame(FrameType(rawValue: 0xfa), flags: 0xff, stream: 0, [1, 2, 3]) + Wire.ping())
+        let reaction = harness.send(Wire.frame(HTTP2FrameType(rawValue: 0xfa), flags: 0xff, stream: 0, [1, 2, 3]) + Wire.ping())
         expectAccepted(reaction)
         #expect(reaction.frames.map(\.type) == [.ping])
     }
@@ -108,7 +108,7 @@ import Testing
 
     @Test func section4_2_headersAboveMaxFrameSizeIsAConnectionFrameSizeError() {
         var harness = ServerHarness()
-        let big = Wire.request + [HeaderField("x-big", String(repeating: "a", count: 17_000))]
+        let big = Wire.request + [HPACKHeaderField("x-big", String(repeating: "a", count: 17_000))]
         expectConnectionError(harness.send(Wire.headers(1, block: Wire.block(big))), .frameSizeError)
     }
 

@@ -28,7 +28,7 @@ import Testing
         var harness = ServerHarness()
         let reaction = harness.send(Wire.priority(3, dependsOn: 0))
         expectAccepted(reaction)
-        #expect(reaction.events == [.priority(streamID: 3, PriorityFields(exclusive: false, dependency: 0, weight: 15))])
+        #expect(reaction.events == [.priority(streamID: 3, HTTP2PriorityFields(exclusive: false, dependency: 0, weight: 15))])
     }
 
     @Test func idle_headersOpensTheStream() {
@@ -48,13 +48,13 @@ import Testing
     @Test func halfClosedRemote_headersIsStreamClosed() {
         var harness = ServerHarness()
         _ = harness.send(Wire.headers(1, endStream: true))
-        expectStreamOrConnectionError(harness.send(Wire.headers(1, [HeaderField("x-trailer", "1")])), 1, .streamClosed)
+        expectStreamOrConnectionError(harness.send(Wire.headers(1, [HPACKHeaderField("x-trailer", "1")])), 1, .streamClosed)
     }
 
     @Test func halfClosedRemote_continuationIsAProtocolError() {
         var harness = ServerHarness()
         _ = harness.send(Wire.headers(1, endStream: true))
-        expectConnectionError(harness.send(Wire.continuation(1, Wire.block([HeaderField("x-a", "b")]), endHeaders: true)), .protocolError)
+        expectConnectionError(harness.send(Wire.continuation(1, Wire.block([HPACKHeaderField("x-a", "b")]), endHeaders: true)), .protocolError)
     }
 
     @Test func halfClosedRemote_windowUpdateAndPriorityAndRstAreAllowed() {
@@ -85,15 +85,15 @@ import Testing
     @Test func closed_continuationIsAProtocolError() {
         var harness = ServerHarness()
         _ = harness.send(Wire.headers(1, endStream: true))
-        try? harness.server.sendHeaders(streamID: 1, [HeaderField(":status", "200")], endStream: true)
+        try? harness.server.sendHeaders(streamID: 1, [HPACKHeaderField(":status", "200")], endStream: true)
         _ = harness.server.takeOutput()
-        expectConnectionError(harness.send(Wire.continuation(1, Wire.block([HeaderField("x-a", "b")]), endHeaders: true)), .protocolError)
+        expectConnectionError(harness.send(Wire.continuation(1, Wire.block([HPACKHeaderField("x-a", "b")]), endHeaders: true)), .protocolError)
     }
 
     @Test func closed_dataAfterBothSidesEndedIsStreamClosed() {
         var harness = ServerHarness()
         _ = harness.send(Wire.headers(1, endStream: true))
-        try? harness.server.sendHeaders(streamID: 1, [HeaderField(":status", "204")], endStream: true)
+        try? harness.server.sendHeaders(streamID: 1, [HPACKHeaderField(":status", "204")], endStream: true)
         _ = harness.server.takeOutput()
         expectStreamOrConnectionError(harness.send(Wire.data(1, [1])), 1, .streamClosed)
     }
@@ -101,9 +101,9 @@ import Testing
     @Test func closed_headersAfterBothSidesEndedIsStreamClosed() {
         var harness = ServerHarness()
         _ = harness.send(Wire.headers(1, endStream: true))
-        try? harness.server.sendHeaders(streamID: 1, [HeaderField(":status", "204")], endStream: true)
+        try? harness.server.sendHeaders(streamID: 1, [HPACKHeaderField(":status", "204")], endStream: true)
         _ = harness.server.takeOutput()
-        expectStreamOrConnectionError(harness.send(Wire.headers(1, [HeaderField("x-t", "1")])), 1, .streamClosed)
+        expectStreamOrConnectionError(harness.send(Wire.headers(1, [HPACKHeaderField("x-t", "1")])), 1, .streamClosed)
     }
 
     @Test func closed_framesOnAStreamWeResetAreIgnored() {
@@ -111,7 +111,7 @@ import Testing
         _ = harness.send(Wire.headers(1, endStream: false))
         try? harness.server.resetStream(streamID: 1, code: .cancel)
         #expect(wireFrames(harness.server.takeOutput()) == [WireFrame(type: .rstStream, flags: 0, streamID: 1, payload: Wire.u32(8))])
-        let reaction = harness.send(Wire.data(1, [1, 2, 3]) + Wire.headers(1, [HeaderField("x-t", "1")]) + Wire.windowUpdate(1, 5))
+        let reaction = harness.send(Wire.data(1, [1, 2, 3]) + Wire.headers(1, [HPACKHeaderField("x-t", "1")]) + Wire.windowUpdate(1, 5))
         #expect(reaction.error == nil)
         #expect(reaction.events.isEmpty)
         #expect(!reaction.hasRST)
@@ -165,7 +165,7 @@ import Testing
     @Test func clientRespectsThePeersLimit() throws {
         var client = HTTP2Connection(role: .client)
         var events = HTTP2EventCollector()
-        try client.receive(Wire.settings([(0x3, 1)]), into: &events)
+        try client.receive(Wire.settings([(0x3, 1)]), now: 0, handler: &events)
         _ = try client.startRequest(Wire.request, endStream: true)
         #expect(throws: HTTP2UsageError.tooManyStreams) { _ = try client.startRequest(Wire.request, endStream: true) }
     }
@@ -196,22 +196,22 @@ import Testing
         var harness = ServerHarness()
         struct Grab: HTTP2EventHandler {
             var list: HTTP2HeaderList?
-            mutating func handle(_ event: HTTP2Event) {
+            mutating func handle(_ event: HTTP2Event, connection: inout HTTP2Connection) {
                 if case .headers(_, let headers, _) = event { list = headers }
             }
         }
         var grab = Grab()
-        try? harness.server.receive(Wire.headers(1, Wire.request + [HeaderField("priority", "u=5")]), into: &grab)
+        _ = try? harness.server.receive(Wire.headers(1, Wire.request + [HPACKHeaderField("priority", "u=5")]), now: 0, handler: &grab)
         #expect(grab.list?.priority == HTTP2Priority(urgency: 5, incremental: false))
     }
 
     @Test func priorityUpdateFromAServerIsAProtocolError() throws {
         var client = HTTP2Connection(role: .client)
-        _ = try client.receive(Wire.settings())
+        _ = try client.receive(Wire.settings(), now: 0)
         _ = try client.startRequest(Wire.request, endStream: true)
         var events = HTTP2EventCollector()
         #expect(throws: HTTP2ConnectionError.self) {
-            try client.receive(Wire.frame(.priorityUpdate, stream: 0, Wire.u32(1) + Array("u=1".utf8)), into: &events)
+            try client.receive(Wire.frame(.priorityUpdate, stream: 0, Wire.u32(1) + Array("u=1".utf8)), now: 0, handler: &events)
         }
     }
 }
@@ -242,7 +242,7 @@ import Testing
         var harness = ServerHarness()
         let block = Wire.block(Wire.request)
         let reaction = harness.send(Wire.headers(1, block: Array(block.prefix(2)), endHeaders: false)
-            + Wire.frame(FrameType(rawValue: 0xee), stream: 1, [0]))
+            + Wire.frame(HTTP2FrameType(rawValue: 0xee), stream: 1, [0]))
         expectConnectionError(reaction, .protocolError)
     }
 }

@@ -159,26 +159,34 @@ import Testing
         var server = HTTP2Connection(role: .server, configuration: configuration)
         _ = server.takeOutput()
         var events = HTTP2EventCollector()
-        try server.receive(http2ClientPreface + Wire.settings(), now: 1_000_000_000, into: &events)
-        try server.checkTimeouts(now: 6_000_000_000)
-        #expect(throws: HTTP2ConnectionError(.settingsTimeout, code: .settingsTimeout)) {
-            try server.checkTimeouts(now: 6_000_000_001)
+        try server.receive(HTTP2Connection.clientPreface + Wire.settings(), now: 1_000_000_000, handler: &events)
+        // The timer runs from the first time given and says when it is due.
+        #expect(server.nextDeadline == 6_000_000_001)
+        try server.handleTimeouts(now: 6_000_000_000)
+        #expect {
+            try server.handleTimeouts(now: 6_000_000_001)
+        } throws: { error in
+            let error = error as? HTTP2ConnectionError
+            return error?.rule == .settingsTimeout && error?.code == .settingsTimeout
+                && error?.section == "RFC 9113 §6.5.3" && error?.offset == 24 + 9
         }
         #expect(wireFrames(server.takeOutput()).last?.errorCode == .settingsTimeout)
+        #expect(server.nextDeadline == nil)
         // Acknowledged in time: no timeout, however long the connection lives.
         var calm = HTTP2Connection(role: .server, configuration: configuration)
-        try calm.receive(http2ClientPreface + Wire.settings() + Wire.settings(ack: true), now: 1_000_000_000, into: &events)
-        try calm.checkTimeouts(now: 100_000_000_000)
+        try calm.receive(HTTP2Connection.clientPreface + Wire.settings() + Wire.settings(ack: true), now: 1_000_000_000, handler: &events)
+        #expect(calm.nextDeadline == nil)
+        try calm.handleTimeouts(now: 100_000_000_000)
     }
 
     @Test func peerHeaderTableSizeReachesOurEncoder() throws {
         var harness = ServerHarness(clientSettings: [(0x1, 0)])
         _ = harness.send(Wire.headers(1))
-        try harness.server.sendHeaders(streamID: 1, [HeaderField(":status", "200"), HeaderField("x-a", "b")], endStream: true)
+        try harness.server.sendHeaders(streamID: 1, [HPACKHeaderField(":status", "200"), HPACKHeaderField("x-a", "b")], endStream: true)
         let frames = wireFrames(harness.server.takeOutput())
         // The block opens with a size update to 0 (0x20).
         #expect(frames.first?.payload.first == 0x20)
-        var decoder = HeaderBlockDecoder(configuration: .init(maxTableSize: 4096))
+        var decoder = HPACKDecoder(configuration: .init(maxTableSize: 4096))
         decoder.setMaxTableSize(0)
         let fields = try decoder.decodeFields(frames[0].payload)
         #expect(fields.map(\.name) == [":status", "x-a"])
@@ -196,7 +204,7 @@ import Testing
 
     @Test func pushPromiseWhenPushIsDisabledIsAProtocolError() throws {
         var client = HTTP2Connection(role: .client)
-        _ = try client.receive(Wire.settings())
+        _ = try client.receive(Wire.settings(), now: 0)
         _ = try client.startRequest(Wire.request, endStream: true)
         let reaction = ServerHarness.feed(&client, Wire.frame(.pushPromise, flags: 4, stream: 1, Wire.u32(2) + Wire.block(Wire.request)))
         expectConnectionError(reaction, .protocolError)
@@ -215,16 +223,16 @@ import Testing
         var server = HTTP2Connection(role: .server)
         let id = try client.startRequest(Wire.request, endStream: true)
         var serverEvents = HTTP2EventCollector()
-        try server.receive(client.takeOutput(), into: &serverEvents)
+        try server.receive(client.takeOutput(), now: 0, handler: &serverEvents)
         #expect(serverEvents.events.contains(.headers(streamID: 1, Wire.request, endStream: true)))
-        let promised = try server.pushPromise(streamID: id, request: [HeaderField(":method", "GET"), HeaderField(":scheme", "http"), HeaderField(":path", "/style.css"), HeaderField(":authority", "example.org")])
-        try server.sendHeaders(streamID: id, [HeaderField(":status", "200")], endStream: true)
-        try server.sendHeaders(streamID: promised, [HeaderField(":status", "200")], endStream: false)
+        let promised = try server.pushPromise(streamID: id, request: [HPACKHeaderField(":method", "GET"), HPACKHeaderField(":scheme", "http"), HPACKHeaderField(":path", "/style.css"), HPACKHeaderField(":authority", "example.org")])
+        try server.sendHeaders(streamID: id, [HPACKHeaderField(":status", "200")], endStream: true)
+        try server.sendHeaders(streamID: promised, [HPACKHeaderField(":status", "200")], endStream: false)
         try server.sendData(streamID: promised, Array("body{}".utf8), endStream: true)
         var events = HTTP2EventCollector()
-        try client.receive(server.takeOutput(), into: &events)
-        #expect(events.events.contains(.pushPromise(streamID: 1, promisedStreamID: 2, request: [HeaderField(":method", "GET"), HeaderField(":scheme", "http"), HeaderField(":path", "/style.css"), HeaderField(":authority", "example.org")])))
-        #expect(events.events.contains(.headers(streamID: 2, [HeaderField(":status", "200")], endStream: false)))
+        try client.receive(server.takeOutput(), now: 0, handler: &events)
+        #expect(events.events.contains(.pushPromise(streamID: 1, promisedStreamID: 2, request: [HPACKHeaderField(":method", "GET"), HPACKHeaderField(":scheme", "http"), HPACKHeaderField(":path", "/style.css"), HPACKHeaderField(":authority", "example.org")])))
+        #expect(events.events.contains(.headers(streamID: 2, [HPACKHeaderField(":status", "200")], endStream: false)))
         #expect(events.events.contains(.data(streamID: 2, Array("body{}".utf8), endStream: true)))
         #expect(client.activeStreamCount == 0)
     }
@@ -266,10 +274,10 @@ import Testing
 
     @Test func goawayIsSurfacedAndRefusesOurStreamsAboveLast() throws {
         var client = HTTP2Connection(role: .client)
-        _ = try client.receive(Wire.settings())
+        _ = try client.receive(Wire.settings(), now: 0)
         _ = try client.startRequest(Wire.request, endStream: true)
         _ = try client.startRequest(Wire.request, endStream: true)
-        let events = try client.receive(Wire.goaway(1))
+        let events = try client.receive(Wire.goaway(1), now: 0)
         #expect(events == [.goaway(lastStreamID: 1, code: .noError, debugData: []),
                            .streamReset(streamID: 3, code: .refusedStream, byPeer: true)])
         #expect(throws: HTTP2UsageError.goawayReceived) { _ = try client.startRequest(Wire.request, endStream: true) }
@@ -348,7 +356,7 @@ import Testing
     @Test func sendDataStopsAtThePeersWindowAndResumesAfterWindowUpdate() throws {
         var harness = ServerHarness(clientSettings: [(0x4, 10)])
         _ = harness.send(Wire.headers(1))
-        try harness.server.sendHeaders(streamID: 1, [HeaderField(":status", "200")], endStream: false)
+        try harness.server.sendHeaders(streamID: 1, [HPACKHeaderField(":status", "200")], endStream: false)
         let body = Array(repeating: UInt8(0x61), count: 25)
         #expect(try harness.server.sendData(streamID: 1, body, endStream: true) == 10)
         _ = harness.server.takeOutput()
@@ -383,7 +391,7 @@ import Testing
     @Test func section6_9_2_initialWindowSizeChangeAppliesToOpenStreams() throws {
         var harness = ServerHarness()
         _ = harness.send(Wire.headers(1))
-        try harness.server.sendHeaders(streamID: 1, [HeaderField(":status", "200")], endStream: false)
+        try harness.server.sendHeaders(streamID: 1, [HPACKHeaderField(":status", "200")], endStream: false)
         _ = harness.server.takeOutput()
         _ = harness.send(Wire.settings([(0x4, 100)]))
         #expect(harness.server.sendWindow(streamID: 1) == 100)
@@ -427,7 +435,7 @@ import Testing
 @Suite struct RFC9113_6_10_Continuation {
     @Test func headerBlockAcrossSeveralContinuationsIsDecoded() {
         var harness = ServerHarness()
-        let block = Wire.block(Wire.request + [HeaderField("x-long", String(repeating: "v", count: 40))])
+        let block = Wire.block(Wire.request + [HPACKHeaderField("x-long", String(repeating: "v", count: 40))])
         let parts = stride(from: 0, to: block.count, by: 10).map { Array(block[$0..<min($0 + 10, block.count)]) }
         var bytes = Wire.headers(1, block: parts[0], endHeaders: false)
         for (index, part) in parts.enumerated().dropFirst() {

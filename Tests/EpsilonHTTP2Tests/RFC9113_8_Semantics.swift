@@ -6,59 +6,59 @@ import Testing
 @Suite struct RFC9113_8_1_Messages {
     @Test func requestWithBodyAndTrailersIsDelivered() {
         var harness = ServerHarness()
-        let reaction = harness.send(Wire.headers(1, Wire.post([HeaderField("content-length", "5")]), endStream: false)
+        let reaction = harness.send(Wire.headers(1, Wire.post([HPACKHeaderField("content-length", "5")]), endStream: false)
             + Wire.data(1, Array("hello".utf8))
-            + Wire.headers(1, [HeaderField("x-checksum", "abc")], endStream: true))
+            + Wire.headers(1, [HPACKHeaderField("x-checksum", "abc")], endStream: true))
         expectAccepted(reaction)
         #expect(reaction.events == [
-            .headers(streamID: 1, Wire.post([HeaderField("content-length", "5")]), endStream: false),
+            .headers(streamID: 1, Wire.post([HPACKHeaderField("content-length", "5")]), endStream: false),
             .data(streamID: 1, Array("hello".utf8), endStream: false),
-            .trailers(streamID: 1, [HeaderField("x-checksum", "abc")]),
+            .trailers(streamID: 1, [HPACKHeaderField("x-checksum", "abc")]),
         ])
     }
 
     @Test func trailersWithoutEndStreamAreMalformed() {
         var harness = ServerHarness()
         _ = harness.send(Wire.headers(1, endStream: false))
-        expectStreamError(harness.send(Wire.headers(1, [HeaderField("x-t", "1")], endStream: false)), 1, .protocolError)
+        expectStreamError(harness.send(Wire.headers(1, [HPACKHeaderField("x-t", "1")], endStream: false)), 1, .protocolError)
     }
 
     @Test func pseudoHeaderInTrailersIsMalformed() {
         var harness = ServerHarness()
         _ = harness.send(Wire.headers(1, endStream: false))
-        expectStreamError(harness.send(Wire.headers(1, [HeaderField(":path", "/x")], endStream: true)), 1, .protocolError)
+        expectStreamError(harness.send(Wire.headers(1, [HPACKHeaderField(":path", "/x")], endStream: true)), 1, .protocolError)
     }
 
     @Test func section8_1_1_dataLongerThanContentLengthIsMalformed() {
         var harness = ServerHarness()
-        _ = harness.send(Wire.headers(1, Wire.post([HeaderField("content-length", "3")]), endStream: false))
+        _ = harness.send(Wire.headers(1, Wire.post([HPACKHeaderField("content-length", "3")]), endStream: false))
         expectStreamError(harness.send(Wire.data(1, [1, 2, 3, 4])), 1, .protocolError)
     }
 
     @Test func section8_1_1_dataShorterThanContentLengthIsMalformed() {
         var harness = ServerHarness()
-        _ = harness.send(Wire.headers(1, Wire.post([HeaderField("content-length", "3")]), endStream: false))
+        _ = harness.send(Wire.headers(1, Wire.post([HPACKHeaderField("content-length", "3")]), endStream: false))
         expectStreamError(harness.send(Wire.data(1, [1, 2], endStream: true)), 1, .protocolError)
     }
 
     @Test func section8_1_1_contentLengthWithoutBodyIsMalformed() {
         var harness = ServerHarness()
-        expectStreamError(harness.send(Wire.headers(1, Wire.post([HeaderField("content-length", "3")]), endStream: true)), 1, .protocolError)
+        expectStreamError(harness.send(Wire.headers(1, Wire.post([HPACKHeaderField("content-length", "3")]), endStream: true)), 1, .protocolError)
     }
 
     @Test func section8_1_1_conflictingContentLengthsAreMalformed() {
         var harness = ServerHarness()
-        expectStreamError(harness.send(Wire.headers(1, Wire.post([HeaderField("content-length", "3"), HeaderField("content-length", "4")]), endStream: false)), 1, .protocolError)
+        expectStreamError(harness.send(Wire.headers(1, Wire.post([HPACKHeaderField("content-length", "3"), HPACKHeaderField("content-length", "4")]), endStream: false)), 1, .protocolError)
     }
 
     @Test func clientAcceptsInformationalThenFinalResponse() throws {
         var client = HTTP2Connection(role: .client)
-        _ = try client.receive(Wire.settings())
+        _ = try client.receive(Wire.settings(), now: 0)
         let id = try client.startRequest(Wire.request, endStream: true)
         let events = try client.receive(
-            Wire.headers(id, [HeaderField(":status", "103"), HeaderField("link", "</a.css>")], endStream: false)
-            + Wire.headers(id, [HeaderField(":status", "200"), HeaderField("content-length", "2")], endStream: false)
-            + Wire.data(id, [1, 2], endStream: true))
+            Wire.headers(id, [HPACKHeaderField(":status", "103"), HPACKHeaderField("link", "</a.css>")], endStream: false)
+            + Wire.headers(id, [HPACKHeaderField(":status", "200"), HPACKHeaderField("content-length", "2")], endStream: false)
+            + Wire.data(id, [1, 2], endStream: true), now: 0)
         #expect(events.count == 3)
         #expect(events.last == .data(streamID: id, [1, 2], endStream: true))
         #expect(client.activeStreamCount == 0)
@@ -66,7 +66,7 @@ import Testing
 
     @Test func dataBeforeTheResponseHeadIsMalformed() throws {
         var client = HTTP2Connection(role: .client)
-        _ = try client.receive(Wire.settings())
+        _ = try client.receive(Wire.settings(), now: 0)
         let id = try client.startRequest(Wire.request, endStream: true)
         _ = client.takeOutput()
         expectStreamError(ServerHarness.feed(&client, Wire.data(id, [1, 2])), id, .protocolError)
@@ -74,10 +74,10 @@ import Testing
 
     @Test func responseToHeadMayCarryContentLengthWithoutBody() throws {
         var client = HTTP2Connection(role: .client)
-        _ = try client.receive(Wire.settings())
-        let id = try client.startRequest([HeaderField(":method", "HEAD"), HeaderField(":scheme", "http"), HeaderField(":path", "/"), HeaderField(":authority", "a")], endStream: true)
-        let events = try client.receive(Wire.headers(id, [HeaderField(":status", "200"), HeaderField("content-length", "1000")], endStream: true))
-        #expect(events == [.headers(streamID: id, [HeaderField(":status", "200"), HeaderField("content-length", "1000")], endStream: true)])
+        _ = try client.receive(Wire.settings(), now: 0)
+        let id = try client.startRequest([HPACKHeaderField(":method", "HEAD"), HPACKHeaderField(":scheme", "http"), HPACKHeaderField(":path", "/"), HPACKHeaderField(":authority", "a")], endStream: true)
+        let events = try client.receive(Wire.headers(id, [HPACKHeaderField(":status", "200"), HPACKHeaderField("content-length", "1000")], endStream: true), now: 0)
+        #expect(events == [.headers(streamID: id, [HPACKHeaderField(":status", "200"), HPACKHeaderField("content-length", "1000")], endStream: true)])
         #expect(client.takeOutput().isEmpty == false)
     }
 }
@@ -99,12 +99,12 @@ import Testing
     ])
     func malformedFieldIsAStreamProtocolError(name: String, value: String) {
         var harness = ServerHarness()
-        expectStreamError(harness.send(Wire.headers(1, Wire.request + [HeaderField(name, value)])), 1, .protocolError)
+        expectStreamError(harness.send(Wire.headers(1, Wire.request + [HPACKHeaderField(name, value)])), 1, .protocolError)
     }
 
     @Test func teTrailersIsAllowed() {
         var harness = ServerHarness()
-        expectAccepted(harness.send(Wire.headers(1, Wire.request + [HeaderField("te", "trailers")])))
+        expectAccepted(harness.send(Wire.headers(1, Wire.request + [HPACKHeaderField("te", "trailers")])))
     }
 }
 
@@ -113,35 +113,35 @@ import Testing
     static let base = Wire.request
 
     @Test(arguments: [
-        ("unknown pseudo-header", base + [HeaderField(":foo", "bar")]),
-        ("response pseudo-header in a request", base + [HeaderField(":status", "200")]),
-        ("pseudo-header after a regular field", [HeaderField(":method", "GET"), HeaderField(":scheme", "http"), HeaderField("x-a", "b"), HeaderField(":path", "/")]),
-        ("duplicate :path", base + [HeaderField(":path", "/again")]),
-        ("duplicate :method", [HeaderField(":method", "GET")] + base),
-        ("duplicate :scheme", base + [HeaderField(":scheme", "https")]),
+        ("unknown pseudo-header", base + [HPACKHeaderField(":foo", "bar")]),
+        ("response pseudo-header in a request", base + [HPACKHeaderField(":status", "200")]),
+        ("pseudo-header after a regular field", [HPACKHeaderField(":method", "GET"), HPACKHeaderField(":scheme", "http"), HPACKHeaderField("x-a", "b"), HPACKHeaderField(":path", "/")]),
+        ("duplicate :path", base + [HPACKHeaderField(":path", "/again")]),
+        ("duplicate :method", [HPACKHeaderField(":method", "GET")] + base),
+        ("duplicate :scheme", base + [HPACKHeaderField(":scheme", "https")]),
         ("missing :method", Array(base.dropFirst())),
         ("missing :scheme", base.filter { $0.name != ":scheme" }),
         ("missing :path", base.filter { $0.name != ":path" }),
-        ("empty :path", base.map { $0.name == ":path" ? HeaderField(":path", "") : $0 }),
-        (":protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL", base + [HeaderField(":protocol", "websocket")]),
-        ("CONNECT with :path", [HeaderField(":method", "CONNECT"), HeaderField(":authority", "a:443"), HeaderField(":path", "/")]),
+        ("empty :path", base.map { $0.name == ":path" ? HPACKHeaderField(":path", "") : $0 }),
+        (":protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL", base + [HPACKHeaderField(":protocol", "websocket")]),
+        ("CONNECT with :path", [HPACKHeaderField(":method", "CONNECT"), HPACKHeaderField(":authority", "a:443"), HPACKHeaderField(":path", "/")]),
     ])
-    func malformedRequestIsAStreamProtocolError(_ label: String, fields: [HeaderField]) {
+    func malformedRequestIsAStreamProtocolError(_ label: String, fields: [HPACKHeaderField]) {
         var harness = ServerHarness()
         expectStreamError(harness.send(Wire.headers(1, fields)), 1, .protocolError)
     }
 
     @Test func connectWithAuthorityOnlyIsAccepted() {
         var harness = ServerHarness()
-        expectAccepted(harness.send(Wire.headers(1, [HeaderField(":method", "CONNECT"), HeaderField(":authority", "a:443")], endStream: false)))
+        expectAccepted(harness.send(Wire.headers(1, [HPACKHeaderField(":method", "CONNECT"), HPACKHeaderField(":authority", "a:443")], endStream: false)))
     }
 
     @Test func responseWithoutStatusIsMalformed() throws {
         var client = HTTP2Connection(role: .client)
-        _ = try client.receive(Wire.settings())
+        _ = try client.receive(Wire.settings(), now: 0)
         let id = try client.startRequest(Wire.request, endStream: true)
         _ = client.takeOutput()
-        let reaction = ServerHarness.feed(&client, Wire.headers(id, [HeaderField("x-a", "b")]))
+        let reaction = ServerHarness.feed(&client, Wire.headers(id, [HPACKHeaderField("x-a", "b")]))
         expectStreamError(reaction, id, .protocolError)
     }
 
@@ -156,7 +156,7 @@ import Testing
         // After :authority enters the table, x-abc is entry 64 (0xc0).
         let reaction = harness.send(Wire.headers(3, block: [0x82, 0x84, 0x86, 0x41, 1, 0x61, 0xc0]))
         expectAccepted(reaction)
-        #expect(reaction.events == [.headers(streamID: 3, [HeaderField(":method", "GET"), HeaderField(":path", "/"), HeaderField(":scheme", "http"), HeaderField(":authority", "a"), HeaderField("x-abc", "def")], endStream: true)])
+        #expect(reaction.events == [.headers(streamID: 3, [HPACKHeaderField(":method", "GET"), HPACKHeaderField(":path", "/"), HPACKHeaderField(":scheme", "http"), HPACKHeaderField(":authority", "a"), HPACKHeaderField("x-abc", "def")], endStream: true)])
     }
 }
 
@@ -179,15 +179,15 @@ import Testing
 
     @Test func dynamicTableIsSharedAcrossStreams() {
         var harness = ServerHarness()
-        var encoder = HeaderBlockEncoder(configuration: .init(policy: .always))
+        var encoder = HPACKEncoder(configuration: .init(policy: .always))
         var first: [UInt8] = []
-        encoder.encode(Wire.request + [HeaderField("x-session", "abc123")], into: &first)
+        encoder.encode(Wire.request + [HPACKHeaderField("x-session", "abc123")], into: &first)
         var second: [UInt8] = []
-        encoder.encode(Wire.request + [HeaderField("x-session", "abc123")], into: &second)
+        encoder.encode(Wire.request + [HPACKHeaderField("x-session", "abc123")], into: &second)
         #expect(second.count < first.count)
         let reaction = harness.send(Wire.headers(1, block: first) + Wire.headers(3, block: second))
         expectAccepted(reaction)
         #expect(reaction.events.count == 2)
-        #expect(reaction.events.last == .headers(streamID: 3, Wire.request + [HeaderField("x-session", "abc123")], endStream: true))
+        #expect(reaction.events.last == .headers(streamID: 3, Wire.request + [HPACKHeaderField("x-session", "abc123")], endStream: true))
     }
 }

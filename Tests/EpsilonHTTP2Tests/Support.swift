@@ -4,7 +4,7 @@ import Testing
 
 /// A frame copied out of the machine's output, for assertions.
 struct WireFrame: Equatable, CustomStringConvertible {
-    var type: FrameType
+    var type: HTTP2FrameType
     var flags: UInt8
     var streamID: UInt32
     var payload: [UInt8]
@@ -32,14 +32,14 @@ func be32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
 /// Splits bytes into frames (a client preface at the start is skipped).
 func wireFrames(_ bytes: [UInt8]) -> [WireFrame] {
     var bytes = bytes
-    if bytes.starts(with: http2ClientPreface) { bytes.removeFirst(http2ClientPreface.count) }
+    if bytes.starts(with: HTTP2Connection.clientPreface) { bytes.removeFirst(HTTP2Connection.clientPreface.count) }
     var frames: [WireFrame] = []
     var offset = 0
     while offset + 9 <= bytes.count {
         let length = Int(bytes[offset]) << 16 | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
         guard offset + 9 + length <= bytes.count else { break }
         frames.append(WireFrame(
-            type: FrameType(rawValue: bytes[offset + 3]), flags: bytes[offset + 4],
+            type: HTTP2FrameType(rawValue: bytes[offset + 3]), flags: bytes[offset + 4],
             streamID: be32(bytes, offset + 5) & 0x7fff_ffff, payload: Array(bytes[(offset + 9)..<(offset + 9 + length)])))
         offset += 9 + length
     }
@@ -48,7 +48,7 @@ func wireFrames(_ bytes: [UInt8]) -> [WireFrame] {
 
 /// Builds raw frames as a peer would send them, including broken ones.
 enum Wire {
-    static func frame(_ type: FrameType, flags: UInt8 = 0, stream: UInt32, _ payload: [UInt8] = []) -> [UInt8] {
+    static func frame(_ type: HTTP2FrameType, flags: UInt8 = 0, stream: UInt32, _ payload: [UInt8] = []) -> [UInt8] {
         var out: [UInt8] = [UInt8(payload.count >> 16 & 0xff), UInt8(payload.count >> 8 & 0xff), UInt8(payload.count & 0xff),
                             type.rawValue, flags]
         out += u32(stream)
@@ -95,26 +95,26 @@ enum Wire {
         frame(.goaway, stream: 0, u32(last) + u32(code.rawValue))
     }
 
-    static let request: [HeaderField] = [
-        HeaderField(":method", "GET"), HeaderField(":scheme", "http"),
-        HeaderField(":path", "/"), HeaderField(":authority", "example.org"),
+    static let request: [HPACKHeaderField] = [
+        HPACKHeaderField(":method", "GET"), HPACKHeaderField(":scheme", "http"),
+        HPACKHeaderField(":path", "/"), HPACKHeaderField(":authority", "example.org"),
     ]
 
-    static func post(_ extra: [HeaderField] = []) -> [HeaderField] {
-        [HeaderField(":method", "POST"), HeaderField(":scheme", "http"),
-         HeaderField(":path", "/upload"), HeaderField(":authority", "example.org")] + extra
+    static func post(_ extra: [HPACKHeaderField] = []) -> [HPACKHeaderField] {
+        [HPACKHeaderField(":method", "POST"), HPACKHeaderField(":scheme", "http"),
+         HPACKHeaderField(":path", "/upload"), HPACKHeaderField(":authority", "example.org")] + extra
     }
 
     /// A header block encoded without Huffman or indexing, so tests can split it anywhere.
-    static func block(_ fields: [HeaderField]) -> [UInt8] {
-        var encoder = HeaderBlockEncoder(configuration: .init(huffman: .never, policy: .never))
+    static func block(_ fields: [HPACKHeaderField]) -> [UInt8] {
+        var encoder = HPACKEncoder(configuration: .init(huffman: .never, policy: .never))
         var out: [UInt8] = []
         encoder.encode(fields, into: &out)
         return out
     }
 
     static func headers(
-        _ stream: UInt32, _ fields: [HeaderField] = request, endStream: Bool = true, endHeaders: Bool = true,
+        _ stream: UInt32, _ fields: [HPACKHeaderField] = request, endStream: Bool = true, endHeaders: Bool = true,
         priority: (UInt32, UInt8)? = nil
     ) -> [UInt8] {
         headers(stream, block: block(fields), endStream: endStream, endHeaders: endHeaders, priority: priority)
@@ -159,7 +159,7 @@ struct ServerHarness {
 
     init(_ configuration: HTTP2Configuration = HTTP2Configuration(), clientSettings: [(UInt16, UInt32)] = []) {
         server = HTTP2Connection(role: .server, configuration: configuration)
-        let reaction = Self.feed(&server, http2ClientPreface + Wire.settings(clientSettings))
+        let reaction = Self.feed(&server, HTTP2Connection.clientPreface + Wire.settings(clientSettings))
         precondition(reaction.error == nil)
     }
 
@@ -167,7 +167,7 @@ struct ServerHarness {
         var collector = HTTP2EventCollector()
         var reaction = Reaction()
         do {
-            try machine.receive(bytes, now: now, into: &collector)
+            try machine.receive(bytes, now: now, handler: &collector)
         } catch {
             reaction.error = error
         }

@@ -24,13 +24,13 @@ import Testing
     }
 
     @Test func joinsContinuationsBeforeDecoding() throws {
-        var encoder = HeaderBlockEncoder()
+        var encoder = HPACKEncoder()
         var block: [UInt8] = []
-        encoder.encode([HeaderField(":status", "200"), HeaderField("x-long", String(repeating: "z", count: 30))], into: &block)
+        encoder.encode([HPACKHeaderField(":status", "200"), HPACKHeaderField("x-long", String(repeating: "z", count: 30))], into: &block)
         var bytes: [UInt8] = []
         block.withUnsafeBytes { all in
-            FrameEncoder.appendHeaders(streamID: 1, fragment: UnsafeRawBufferPointer(rebasing: all[0..<5]), endStream: true, endHeaders: false, into: &bytes)
-            FrameEncoder.appendContinuation(streamID: 1, fragment: UnsafeRawBufferPointer(rebasing: all[5...]), endHeaders: true, into: &bytes)
+            HTTP2FrameEncoder.appendHeaders(streamID: 1, fragment: UnsafeRawBufferPointer(rebasing: all[0..<5]), endStream: true, endHeaders: false, into: &bytes)
+            HTTP2FrameEncoder.appendContinuation(streamID: 1, fragment: UnsafeRawBufferPointer(rebasing: all[5...]), endHeaders: true, into: &bytes)
         }
         let text = try HTTP2Inspector.describe(bytes)
         #expect(text.contains("CONTINUATION stream=1"))

@@ -34,9 +34,9 @@ struct HPACKStoryDecode {
     }
 
     /// Decodes the warm-up block with each side's fresh decoder.
-    func warm(_ decoder: inout HeaderBlockDecoder) {
+    func warm(_ decoder: inout HPACKDecoder) {
         var fields = 0
-        try! decoder.decode(warmUp) { _ in fields += 1 }
+        try! decoder.receive(warmUp) { _ in fields += 1 }
         precondition(fields == warmUp.count)
     }
     func warm(_ inflater: OpaquePointer?) {
@@ -52,10 +52,10 @@ struct HPACKStoryDecode {
     }
 
     /// Fields decoded by ours; `decoder` is fresh for the story.
-    func epsilon(_ decoder: inout HeaderBlockDecoder) -> Int {
+    func epsilon(_ decoder: inout HPACKDecoder) -> Int {
         var fields = 0
         for wire in wires {
-            try! decoder.decode(wire) { field in
+            try! decoder.receive(wire) { field in
                 fields += 1
                 blackHole(field.name.count &+ field.value.count)
             }
@@ -108,7 +108,7 @@ struct HPACKStoryDecode {
     /// Registers the three sides after checking they decode the same number of fields.
     func register(configuration: Benchmark.Configuration) {
         let id = "hpack-decode-\(name)"
-        var ours = HeaderBlockDecoder()
+        var ours = HPACKDecoder()
         let expected = epsilon(&ours)
         precondition(expected == story.map(\.headers.count).reduce(0, +), "\(id): epsilon decoded \(expected) fields")
         var inflater: OpaquePointer?
@@ -121,7 +121,7 @@ struct HPACKStoryDecode {
         precondition(nioFields == expected, "\(id): nio-hpack decoded \(nioFields) fields, epsilon \(expected)")
 
         Benchmark("\(id) epsilon", configuration: configuration) { benchmark in
-            var decoder = HeaderBlockDecoder()
+            var decoder = HPACKDecoder()
             warm(&decoder)
             benchmark.startMeasurement()
             blackHole(epsilon(&decoder))

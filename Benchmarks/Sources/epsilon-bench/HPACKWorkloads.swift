@@ -49,9 +49,9 @@ func hpackWorkloads() -> [Workload] {
         var total = 0
         for _ in 0..<ops {
             for story in decodeCorpus {
-                var decoder = HeaderBlockDecoder()
+                var decoder = HPACKDecoder()
                 for block in story {
-                    try! decoder.decode(block.wire) { field in total &+= field.name.count &+ field.value.count }
+                    try! decoder.receive(block.wire) { field in total &+= field.name.count &+ field.value.count }
                 }
             }
         }
@@ -103,14 +103,14 @@ func hpackWorkloads() -> [Workload] {
     }
 
     // MARK: encode (one fresh encoder per story, 4096-octet table, every list of raw-data)
-    let epsilonLists = encodeCorpus.map { $0.map { $0.headers.map { HeaderField($0.0, $0.1) } } }
+    let epsilonLists = encodeCorpus.map { $0.map { $0.headers.map { HPACKHeaderField($0.0, $0.1) } } }
     var output: [UInt8] = []
     output.reserveCapacity(1 << 16)
     let oursEncode = Contender(name: "epsilon") { ops in
         var lists = 0
         for _ in 0..<ops {
             for story in epsilonLists {
-                var encoder = HeaderBlockEncoder()
+                var encoder = HPACKEncoder()
                 for list in story {
                     output.removeAll(keepingCapacity: true)
                     encoder.encode(list, into: &output)

@@ -4,7 +4,7 @@
 //
 // Frame decoding alone has no peer: nghttp2 reads frames only inside nghttp2_session_mem_recv,
 // and NIOHTTP2's HTTP2FrameDecoder is internal to the module (not reachable from a release
-// build). So the rows compare whole connections, and our bare FrameDecoder over the same bytes
+// build). So the rows compare whole connections, and our bare HTTP2FrameDecoder over the same bytes
 // is an extra side (`--run h2-server --side epsilon-framedecoder`) for callgrind.sh only.
 import CNghttp2
 import EpsilonHPACK
@@ -51,34 +51,34 @@ struct H2Recording {
 /// Records `requests` requests per batch, each a HEADERS frame and its body in DATA frames of
 /// `frameSize` octets (the last with END_STREAM).
 func recordH2(requests: Int, bodySize: Int, frameSize: Int) -> H2Recording {
-    func fields(path: String, pathIndexing: FieldIndexing) -> [HeaderField] {
-        [HeaderField(":method", "POST", indexing: .incremental),
-         HeaderField(":scheme", "https", indexing: .incremental),
-         HeaderField(":authority", "api.example.com", indexing: .incremental),
-         HeaderField(":path", path, indexing: pathIndexing),
-         HeaderField("content-type", "application/json", indexing: .incremental),
-         HeaderField("content-length", String(bodySize), indexing: .incremental),
-         HeaderField("user-agent", "epsilon-bench/1.0 (h2 recording)", indexing: .incremental),
-         HeaderField("accept", "application/json", indexing: .incremental),
-         HeaderField("accept-encoding", "gzip, deflate, br", indexing: .incremental)]
+    func fields(path: String, pathIndexing: HPACKFieldIndexing) -> [HPACKHeaderField] {
+        [HPACKHeaderField(":method", "POST", indexing: .incremental),
+         HPACKHeaderField(":scheme", "https", indexing: .incremental),
+         HPACKHeaderField(":authority", "api.example.com", indexing: .incremental),
+         HPACKHeaderField(":path", path, indexing: pathIndexing),
+         HPACKHeaderField("content-type", "application/json", indexing: .incremental),
+         HPACKHeaderField("content-length", String(bodySize), indexing: .incremental),
+         HPACKHeaderField("user-agent", "epsilon-bench/1.0 (h2 recording)", indexing: .incremental),
+         HPACKHeaderField("accept", "application/json", indexing: .incremental),
+         HPACKHeaderField("accept-encoding", "gzip, deflate, br", indexing: .incremental)]
     }
     let body = (0..<bodySize).map { UInt8(0x61 &+ $0 % 26) }
-    var encoder = HeaderBlockEncoder()
+    var encoder = HPACKEncoder()
     var recording = H2Recording()
     var block: [UInt8] = []
 
-    func appendRequest(_ id: UInt32, _ list: [HeaderField], into output: inout [UInt8], offsets: inout [(offset: Int, request: Int)], request: Int) -> Int {
+    func appendRequest(_ id: UInt32, _ list: [HPACKHeaderField], into output: inout [UInt8], offsets: inout [(offset: Int, request: Int)], request: Int) -> Int {
         block.removeAll()
         encoder.encode(list, into: &block)
         var frames = 1
         offsets.append((output.count + 5, request))
-        block.withUnsafeBytes { FrameEncoder.appendHeaders(streamID: id, fragment: $0, endStream: false, endHeaders: true, into: &output) }
+        block.withUnsafeBytes { HTTP2FrameEncoder.appendHeaders(streamID: id, fragment: $0, endStream: false, endHeaders: true, into: &output) }
         var sent = 0
         while sent < body.count {
             let piece = min(frameSize, body.count - sent)
             offsets.append((output.count + 5, request))
             body[sent..<(sent + piece)].withUnsafeBytes {
-                FrameEncoder.appendData(streamID: id, $0, endStream: sent + piece == body.count, into: &output)
+                HTTP2FrameEncoder.appendData(streamID: id, $0, endStream: sent + piece == body.count, into: &output)
             }
             sent += piece
             frames += 1
@@ -87,9 +87,9 @@ func recordH2(requests: Int, bodySize: Int, frameSize: Int) -> H2Recording {
     }
 
     recording.prologue.append(contentsOf: Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8))
-    FrameEncoder.appendSettings([Setting(.enablePush, 0), Setting(.maxConcurrentStreams, 100)], into: &recording.prologue)
-    FrameEncoder.appendWindowUpdate(streamID: 0, increment: 1 << 20, into: &recording.prologue)
-    FrameEncoder.appendSettings([], ack: true, into: &recording.prologue)
+    HTTP2FrameEncoder.appendSettings([HTTP2Setting(.enablePush, 0), HTTP2Setting(.maxConcurrentStreams, 100)], into: &recording.prologue)
+    HTTP2FrameEncoder.appendWindowUpdate(streamID: 0, increment: 1 << 20, into: &recording.prologue)
+    HTTP2FrameEncoder.appendSettings([], ack: true, into: &recording.prologue)
     var unused: [(offset: Int, request: Int)] = []
     _ = appendRequest(1, fields(path: "/v1/items/0", pathIndexing: .withoutIndexing), into: &recording.prologue, offsets: &unused, request: 0)
     for request in 0..<requests {
@@ -103,12 +103,13 @@ func recordH2(requests: Int, bodySize: Int, frameSize: Int) -> H2Recording {
 
 // MARK: ours
 
-/// Counts what our connection hands out and notes the streams to answer.
+/// Counts what our connection hands out and answers each request from inside `handle` once
+/// its stream ends (no queue of answers replayed after `receive`).
 struct EpsilonH2Handler: HTTP2EventHandler {
     var seen = H2Seen()
-    var finished: [UInt32] = []
+    let response = [HPACKHeaderField(":status", "200")]
 
-    mutating func handle(_ event: HTTP2Event) {
+    mutating func handle(_ event: HTTP2Event, connection: inout HTTP2Connection) throws(HTTP2ConnectionError) {
         switch event {
         case .headers(let id, let list, let endStream):
             seen.requests &+= 1
@@ -116,31 +117,38 @@ struct EpsilonH2Handler: HTTP2EventHandler {
             for index in 0..<list.count {
                 seen.fieldBytes &+= list.withField(at: index) { name, value in name.count &+ value.count }
             }
-            if endStream { finished.append(id) }
+            if endStream { answer(id, &connection) }
         case .data(let id, let bytes, let endStream):
             seen.dataBytes &+= bytes.count
-            if endStream { finished.append(id) }
+            if endStream { answer(id, &connection) }
         default:
             break
+        }
+    }
+
+    func answer(_ id: UInt32, _ connection: inout HTTP2Connection) {
+        do {
+            try connection.sendHeaders(streamID: id, response, endStream: true)
+        } catch {
+            fatalError("EpsilonHTTP2 refused the response: \(error)")
         }
     }
 }
 
 /// Our server: one HTTP2Connection for the whole run, kept in memory this side owns (see
 /// EpsilonSide in HTTP1Workloads.swift on run-time exclusivity checks), answering every request
-/// with a `:status: 200` HEADERS that ends the stream, output drained after each operation.
+/// with a `:status: 200` HEADERS that ends the stream (sent from inside `handle`), output
+/// drained after each operation.
 final class EpsilonH2Side {
     let connection: UnsafeMutablePointer<HTTP2Connection>
     let handler: UnsafeMutablePointer<EpsilonH2Handler>
     var output: [UInt8] = []
-    let response = [HeaderField(":status", "200")]
 
     init(_ recording: H2Recording) {
         connection = .allocate(capacity: 1)
         connection.initialize(to: HTTP2Connection(role: .server))
         handler = .allocate(capacity: 1)
         handler.initialize(to: EpsilonH2Handler())
-        handler.pointee.finished.reserveCapacity(256)
         output.reserveCapacity(1 << 16)
         recording.prologue.withUnsafeBytes { feed($0) }
         handler.pointee.seen.reset()
@@ -153,16 +161,12 @@ final class EpsilonH2Side {
     @inline(never)
     func feed(_ bytes: UnsafeRawBufferPointer) {
         do {
-            try connection.pointee.receive(bytes, now: 0, into: &handler.pointee)
-            for id in handler.pointee.finished {
-                try connection.pointee.sendHeaders(streamID: id, response, endStream: true)
-            }
+            try connection.pointee.receive(bytes, now: 0, handler: &handler.pointee)
         } catch {
             fatalError("EpsilonHTTP2 failed on the recording: \(error)")
         }
-        handler.pointee.finished.removeAll(keepingCapacity: true)
         output.removeAll(keepingCapacity: true)
-        connection.pointee.flush(into: &output)
+        connection.pointee.writeOutput(into: &output)
     }
 }
 
@@ -357,7 +361,7 @@ func h2Workload(id: String, title: String, unit: String, recording: H2Recording,
     }
     // Our bare frame decoder over the batch (no connection, no HPACK): for callgrind.sh only.
     let decoderOnly = Contender(name: "epsilon-framedecoder") { ops in
-        let decoder = FrameDecoder()
+        let decoder = HTTP2FrameDecoder()
         var frames = 0, payload = 0
         recording.batch.withUnsafeBytes { bytes in
             for _ in 0..<ops {

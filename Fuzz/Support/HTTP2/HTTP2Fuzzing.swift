@@ -55,7 +55,7 @@ public struct HTTP2ReceiveChecker {
     ) {
         let before = connection.pendingOutputCount
         do {
-            try connection.receive(piece, now: now, into: &recorder)
+            try connection.receive(piece, now: now, handler: &recorder)
             fuzzCheck(failure == nil, "a closed connection accepted bytes")
         } catch {
             if let failure {

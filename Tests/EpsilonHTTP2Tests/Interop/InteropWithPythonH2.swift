@@ -65,9 +65,9 @@ func checksum(_ bytes: [UInt8]) -> [Int] { [bytes.count, Int(bytes.reduce(UInt32
 
 /// Sends bodies as the windows allow: what an application on top of the machine does.
 struct BodyPump {
-    var pending: [UInt32: (data: [UInt8], offset: Int, trailers: [HeaderField]?)] = [:]
+    var pending: [UInt32: (data: [UInt8], offset: Int, trailers: [HPACKHeaderField]?)] = [:]
 
-    mutating func add(_ id: UInt32, _ data: [UInt8], trailers: [HeaderField]? = nil, on machine: inout HTTP2Connection) throws {
+    mutating func add(_ id: UInt32, _ data: [UInt8], trailers: [HPACKHeaderField]? = nil, on machine: inout HTTP2Connection) throws {
         pending[id] = (data, 0, trailers)
         try pump(&machine)
     }
@@ -96,7 +96,7 @@ struct BodyPump {
         configuration.initialWindowSize = 16_384
         var server = HTTP2Connection(role: .server, configuration: configuration)
         let peer = try PythonH2Peer(role: "client")
-        var requests: [UInt32: (path: String, body: [UInt8], trailers: [HeaderField])] = [:]
+        var requests: [UInt32: (path: String, body: [UInt8], trailers: [HPACKHeaderField])] = [:]
         var pump = BodyPump()
         var result: [[String: Any]]?
         var outgoing = server.takeOutput()
@@ -107,7 +107,7 @@ struct BodyPump {
                 break
             }
             var events = HTTP2EventCollector()
-            try server.receive(payload, into: &events)
+            try server.receive(payload, now: 0, handler: &events)
             for event in events.events {
                 var ended: UInt32?
                 switch event {
@@ -126,29 +126,29 @@ struct BodyPump {
                 guard let id = ended, let request = requests[id] else { continue }
                 switch request.path {
                 case "/hello":
-                    try server.sendHeaders(streamID: id, [HeaderField(":status", "200")], endStream: false)
-                    try pump.add(id, Array("hello world".utf8), trailers: [HeaderField("x-trailer", "done")], on: &server)
+                    try server.sendHeaders(streamID: id, [HPACKHeaderField(":status", "200")], endStream: false)
+                    try pump.add(id, Array("hello world".utf8), trailers: [HPACKHeaderField("x-trailer", "done")], on: &server)
                 case "/echo":
                     let echoed = request.trailers.first { $0.name == "x-request-trailer" }?.value ?? "missing"
-                    try server.sendHeaders(streamID: id, [HeaderField(":status", "200")], endStream: false)
-                    try pump.add(id, request.body, trailers: [HeaderField("x-echo-trailer", echoed)], on: &server)
+                    try server.sendHeaders(streamID: id, [HPACKHeaderField(":status", "200")], endStream: false)
+                    try pump.add(id, request.body, trailers: [HPACKHeaderField("x-echo-trailer", echoed)], on: &server)
                 case "/upload":
-                    try server.sendHeaders(streamID: id, [HeaderField(":status", "200")], endStream: false)
+                    try server.sendHeaders(streamID: id, [HPACKHeaderField(":status", "200")], endStream: false)
                     let sum = checksum(request.body)
                     try pump.add(id, Array("\(sum[0]) \(sum[1])".utf8), on: &server)
                 case "/big":
-                    try server.sendHeaders(streamID: id, [HeaderField(":status", "200"), HeaderField("content-length", "\(Self.big)")], endStream: false)
+                    try server.sendHeaders(streamID: id, [HPACKHeaderField(":status", "200"), HPACKHeaderField("content-length", "\(Self.big)")], endStream: false)
                     try pump.add(id, pattern(Self.big), on: &server)
                 case "/pushed":
                     let promised = try server.pushPromise(streamID: id, request: [
-                        HeaderField(":method", "GET"), HeaderField(":scheme", "http"),
-                        HeaderField(":path", "/style.css"), HeaderField(":authority", "localhost")])
-                    try server.sendHeaders(streamID: promised, [HeaderField(":status", "200")], endStream: false)
+                        HPACKHeaderField(":method", "GET"), HPACKHeaderField(":scheme", "http"),
+                        HPACKHeaderField(":path", "/style.css"), HPACKHeaderField(":authority", "localhost")])
+                    try server.sendHeaders(streamID: promised, [HPACKHeaderField(":status", "200")], endStream: false)
                     try pump.add(promised, Array("body{color:red}".utf8), on: &server)
-                    try server.sendHeaders(streamID: id, [HeaderField(":status", "200")], endStream: false)
+                    try server.sendHeaders(streamID: id, [HPACKHeaderField(":status", "200")], endStream: false)
                     try pump.add(id, Array("page".utf8), on: &server)
                 default:
-                    try server.sendHeaders(streamID: id, [HeaderField(":status", "404")], endStream: true)
+                    try server.sendHeaders(streamID: id, [HPACKHeaderField(":status", "404")], endStream: true)
                 }
             }
             try pump.pump(&server)
@@ -177,11 +177,11 @@ struct BodyPump {
         configuration.enablePush = true
         var client = HTTP2Connection(role: .client, configuration: configuration)
         let peer = try PythonH2Peer(role: "server")
-        func request(_ method: String, _ path: String) -> [HeaderField] {
-            [HeaderField(":method", method), HeaderField(":scheme", "http"), HeaderField(":path", path), HeaderField(":authority", "localhost")]
+        func request(_ method: String, _ path: String) -> [HPACKHeaderField] {
+            [HPACKHeaderField(":method", method), HPACKHeaderField(":scheme", "http"), HPACKHeaderField(":path", path), HPACKHeaderField(":authority", "localhost")]
         }
         var pump = BodyPump()
-        var responses: [UInt32: (status: String, body: [UInt8], trailers: [HeaderField], done: Bool)] = [:]
+        var responses: [UInt32: (status: String, body: [UInt8], trailers: [HPACKHeaderField], done: Bool)] = [:]
         var paths: [UInt32: String] = [:]
         for path in ["/hello", "/big", "/pushed"] {
             let id = try client.startRequest(request("GET", path), endStream: true)
@@ -189,7 +189,7 @@ struct BodyPump {
         }
         let echo = try client.startRequest(request("POST", "/echo"), endStream: false)
         paths[echo] = "/echo"
-        try pump.add(echo, Array("ping-pong".utf8), trailers: [HeaderField("x-request-trailer", "sent")], on: &client)
+        try pump.add(echo, Array("ping-pong".utf8), trailers: [HPACKHeaderField("x-request-trailer", "sent")], on: &client)
         // The upload starts once the server's SETTINGS (its 16 KiB window) is in: h2 cannot
         // return credit owed from before a window cut (its window manager only re-checks when
         // more data is acknowledged), so a body sent under the default 64 KiB window stalls it.
@@ -204,11 +204,11 @@ struct BodyPump {
                 break
             }
             var events = HTTP2EventCollector()
-            try client.receive(payload, into: &events)
+            try client.receive(payload, now: 0, handler: &events)
             for event in events.events {
                 switch event {
                 case .settingsChanged where upload == nil:
-                    let id = try client.startRequest(request("POST", "/upload") + [HeaderField("content-length", "\(Self.big)")], endStream: false)
+                    let id = try client.startRequest(request("POST", "/upload") + [HPACKHeaderField("content-length", "\(Self.big)")], endStream: false)
                     paths[id] = "/upload"
                     upload = id
                     try pump.add(id, pattern(Self.big), on: &client)
@@ -235,14 +235,14 @@ struct BodyPump {
             outgoing = client.takeOutput()
         }
         let served = try #require(result, "peer log: \(peer.log.suffix(2_000)), responses: \(responses.mapValues { ($0.status, $0.body.count, $0.done) })")
-        func response(_ path: String) -> (status: String, body: [UInt8], trailers: [HeaderField], done: Bool)? {
+        func response(_ path: String) -> (status: String, body: [UInt8], trailers: [HPACKHeaderField], done: Bool)? {
             paths.first { $0.value == path }.flatMap { responses[$0.key] }
         }
         #expect(served["error_code"] as? Int == 0)
         #expect(response("/hello")?.body == Array("hello world".utf8))
-        #expect(response("/hello")?.trailers == [HeaderField("x-trailer", "done")])
+        #expect(response("/hello")?.trailers == [HPACKHeaderField("x-trailer", "done")])
         #expect(response("/echo")?.body == Array("ping-pong".utf8))
-        #expect(response("/echo")?.trailers == [HeaderField("x-echo-trailer", "sent")])
+        #expect(response("/echo")?.trailers == [HPACKHeaderField("x-echo-trailer", "sent")])
         #expect(response("/big").map { checksum($0.body) } == checksum(pattern(Self.big)))
         #expect(response("/style.css")?.body == Array("body{color:red}".utf8))
         #expect(response("/pushed")?.body == Array("page".utf8))

@@ -1,18 +1,18 @@
 /// Decides, per field, how the encoder writes a literal.
 ///
-/// The encoder asks the policy only for fields that carry no ``HeaderField/indexing`` of their
+/// The encoder asks the policy only for fields that carry no ``HPACKHeaderField/indexing`` of their
 /// own. The closure gets a view of the field (valid during the call) and the encoder's current
 /// dynamic table maximum size.
-public struct IndexingPolicy: Sendable {
-    private let decide: @Sendable (HeaderFieldView, Int) -> FieldIndexing
+public struct HPACKIndexingPolicy: Sendable {
+    private let decide: @Sendable (HPACKHeaderFieldView, Int) -> HPACKFieldIndexing
 
     /// Makes a policy from a closure.
-    public init(_ decide: @escaping @Sendable (_ field: HeaderFieldView, _ maxTableSize: Int) -> FieldIndexing) {
+    public init(_ decide: @escaping @Sendable (_ field: HPACKHeaderFieldView, _ maxTableSize: Int) -> HPACKFieldIndexing) {
         self.decide = decide
     }
 
     /// Asks the policy about `field`.
-    public func indexing(for field: HeaderFieldView, maxTableSize: Int) -> FieldIndexing {
+    public func indexing(for field: HPACKHeaderFieldView, maxTableSize: Int) -> HPACKFieldIndexing {
         decide(field, maxTableSize)
     }
 
@@ -25,7 +25,7 @@ public struct IndexingPolicy: Sendable {
     ///
     /// On the hpack-test-case raw-data stories this compresses slightly better than the
     /// nghttp2 encoder's output in that corpus (see the round-trip test).
-    public static let `default` = IndexingPolicy { field, maxTableSize in
+    public static let `default` = HPACKIndexingPolicy { field, maxTableSize in
         // One comparison per name length that can match, instead of trying every name.
         switch field.name.count {
         case 6 where field.nameEquals("cookie"):
@@ -53,30 +53,30 @@ public struct IndexingPolicy: Sendable {
     }
 
     /// Index every field (what RFC 7541 Appendix C's examples do).
-    public static let always = IndexingPolicy { _, _ in .incremental }
+    public static let always = HPACKIndexingPolicy { _, _ in .incremental }
 
     /// Never touch the dynamic table.
-    public static let never = IndexingPolicy { _, _ in .withoutIndexing }
+    public static let never = HPACKIndexingPolicy { _, _ in .withoutIndexing }
 }
 
 /// Encodes header lists into HPACK header blocks (RFC 7541).
 ///
 /// One encoder per connection direction: it owns the dynamic table the peer's decoder mirrors.
 /// A field that is in a table is sent as an index; otherwise as a literal whose kind the field
-/// or the ``IndexingPolicy`` chooses, referring to a table name where one matches. Strings are
+/// or the ``HPACKIndexingPolicy`` chooses, referring to a table name where one matches. Strings are
 /// Huffman-encoded only when that is shorter (configurable for tests). Output is appended to a
 /// caller-owned array; with its capacity kept between blocks, encoding allocates nothing.
 ///
 /// ```swift
-/// var encoder = HeaderBlockEncoder()
+/// var encoder = HPACKEncoder()
 /// var block: [UInt8] = []
-/// encoder.encode([HeaderField(":method", "GET"), HeaderField(":path", "/")], into: &block)
+/// encoder.encode([HPACKHeaderField(":method", "GET"), HPACKHeaderField(":path", "/")], into: &block)
 /// ```
 ///
 /// Table size: ``setPeerMaxTableSize(_:)`` applies the peer's SETTINGS_HEADER_TABLE_SIZE; the
 /// encoder then signals the new size with updates at the start of its next block, both the
 /// smallest and the final one if the size went down and up again (RFC 7541 §4.2).
-public struct HeaderBlockEncoder: Sendable {
+public struct HPACKEncoder: Sendable {
     /// When string literals are Huffman-encoded.
     public enum HuffmanUse: Hashable, Sendable {
         /// Only when the Huffman form is strictly shorter (the default).
@@ -93,12 +93,12 @@ public struct HeaderBlockEncoder: Sendable {
         public var maxTableSize: Int
         /// When to Huffman-encode.
         public var huffman: HuffmanUse
-        /// How fields without an explicit ``HeaderField/indexing`` are written.
-        public var policy: IndexingPolicy
+        /// How fields without an explicit ``HPACKHeaderField/indexing`` are written.
+        public var policy: HPACKIndexingPolicy
 
         /// Makes a configuration; the defaults are a 4096-octet table, Huffman when shorter and
-        /// ``IndexingPolicy/default``.
-        public init(maxTableSize: Int = 4096, huffman: HuffmanUse = .whenShorter, policy: IndexingPolicy = .default) {
+        /// ``HPACKIndexingPolicy/default``.
+        public init(maxTableSize: Int = 4096, huffman: HuffmanUse = .whenShorter, policy: HPACKIndexingPolicy = .default) {
             self.maxTableSize = maxTableSize
             self.huffman = huffman
             self.policy = policy
@@ -134,13 +134,10 @@ public struct HeaderBlockEncoder: Sendable {
     public var dynamicTableCount: Int { table.count }
 
     /// Copies of the dynamic table's entries, newest first (allocates; for tests and tools).
-    public var dynamicTableEntries: [HeaderField] {
-        (0..<table.count).map { index in
-            table.withEntry(index) { name, value in
-                HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
-            }
-        }
-    }
+    public var dynamicTableEntries: [HPACKHeaderField] { table.fields }
+
+    /// Bytes of heap the encoder's table holds, for tests and tools.
+    package var heapBytes: Int { table.heapBytes }
 
     /// Applies the peer's SETTINGS_HEADER_TABLE_SIZE (call when its SETTINGS arrives).
     ///
@@ -169,7 +166,7 @@ public struct HeaderBlockEncoder: Sendable {
     }
 
     /// Encodes a whole header list as one block, appended to `output`.
-    public mutating func encode(_ fields: [HeaderField], into output: inout [UInt8]) {
+    public mutating func encode(_ fields: [HPACKHeaderField], into output: inout [UInt8]) {
         beginBlock(into: &output)
         // A counted loop rather than `for in`: unoptimised builds allocate for the iterator,
         // and the allocation test runs in debug too.
@@ -197,8 +194,8 @@ public struct HeaderBlockEncoder: Sendable {
     }
 
     /// Appends one field to the block started by ``beginBlock(into:)``.
-    public mutating func append(_ field: HeaderField, into output: inout [UInt8]) {
-        // Native strings are contiguous UTF-8 (HeaderField.init makes sure): read them in
+    public mutating func append(_ field: HPACKHeaderField, into output: inout [UInt8]) {
+        // Native strings are contiguous UTF-8 (HPACKHeaderField.init makes sure): read them in
         // place. Bridged or lazily built strings take the copying path.
         let done: Void? = field.name.utf8.withContiguousStorageIfAvailable { nameBytes in
             field.value.utf8.withContiguousStorageIfAvailable { valueBytes in
@@ -222,9 +219,9 @@ public struct HeaderBlockEncoder: Sendable {
     /// live for the call.
     public mutating func append(
         name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer,
-        indexing: FieldIndexing?, into output: inout [UInt8]
+        indexing: HPACKFieldIndexing?, into output: inout [UInt8]
     ) {
-        let view = HeaderFieldView(name: name, value: value, representation: .withoutIndexing)
+        let view = HPACKHeaderFieldView(name: name, value: value, representation: .withoutIndexing)
         let indexing = indexing ?? configuration.policy.indexing(for: view, maxTableSize: table.maxSize)
         let nameHash = FieldHash.of(name)
         let fieldHash = FieldHash.combine(nameHash, FieldHash.of(value))

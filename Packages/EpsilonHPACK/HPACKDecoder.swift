@@ -1,7 +1,9 @@
+import EpsilonBytes
+
 /// Decodes HPACK header blocks (RFC 7541) into header field views.
 ///
 /// One decoder per connection direction: it owns the dynamic table the peer's encoder fills.
-/// Fields are handed to a handler as ``HeaderFieldView``s: plain literals are views into the
+/// Fields are handed to a handler as ``HPACKHeaderFieldView``s: plain literals are views into the
 /// block, indexed fields views into the static or dynamic table, Huffman strings views into a
 /// scratch buffer the decoder reuses. Decoding allocates nothing per block once the scratch
 /// buffer has grown to fit the largest block seen.
@@ -18,19 +20,19 @@
 /// HTTP/2 treats it as a connection error of type COMPRESSION_ERROR (RFC 9113 §4.3).
 ///
 /// ```swift
-/// var decoder = HeaderBlockDecoder()
-/// try decoder.decode(block) { field in
+/// var decoder = HPACKDecoder()
+/// try decoder.receive(block) { field in
 ///     print(field.nameString, field.valueString)
 /// }
 /// ```
 ///
 /// The block must be complete (HTTP/2 joins HEADERS and CONTINUATION payloads first).
-public struct HeaderBlockDecoder: Sendable {
+public struct HPACKDecoder: Sendable {
     /// What to do with a value that carries CR, LF or NUL (RFC 9113 §8.2.1).
     public enum ForbiddenCharacterPolicy: Hashable, Sendable {
         /// Fail with ``HPACKError/Rule/forbiddenCharacterInValue`` (the default).
         case reject
-        /// Deliver the field with ``HeaderFieldView/hasForbiddenCharacter`` set; the caller
+        /// Deliver the field with ``HPACKHeaderFieldView/hasForbiddenCharacter`` set; the caller
         /// must treat the message as malformed before it reaches HTTP/1.1.
         case flag
     }
@@ -102,19 +104,13 @@ public struct HeaderBlockDecoder: Sendable {
     public var dynamicTableCount: Int { table.count }
 
     /// Copies of the dynamic table's entries, newest first (allocates; for tests and tools).
-    public var dynamicTableEntries: [HeaderField] {
-        (0..<table.count).map { index in
-            table.withEntry(index) { name, value in
-                HeaderField(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
-            }
-        }
-    }
+    public var dynamicTableEntries: [HPACKHeaderField] { table.fields }
 
     /// Applies a new SETTINGS_HEADER_TABLE_SIZE once the peer has acknowledged it.
     ///
     /// If the new limit is below the table's current maximum, the peer's next block must start
     /// with a table size update no larger than the smallest limit announced since its last
-    /// block (RFC 7541 §4.2); otherwise ``decode(_:into:)`` fails with
+    /// block (RFC 7541 §4.2); otherwise ``receive(_:handler:)`` fails with
     /// ``HPACKError/Rule/missingTableSizeUpdate``.
     public mutating func setMaxTableSize(_ limit: Int) {
         precondition(limit >= 0, "limit must not be negative")
@@ -130,94 +126,96 @@ public struct HeaderBlockDecoder: Sendable {
         }
     }
 
+    /// Bytes of heap the decoder holds (table and scratch), for tests and tools.
+    package var heapBytes: Int { table.heapBytes &+ scratch.capacity }
+
+    /// Frees the Huffman scratch buffer if it holds more than `limit` octets (it grows back
+    /// on the next block that needs it); a connection calls it when it goes idle.
+    package mutating func releaseScratch(above limit: Int) {
+        if scratch.capacity > limit { scratch = [] }
+    }
+
     /// Sets the largest header list accepted (SETTINGS_MAX_HEADER_LIST_SIZE).
     public mutating func setMaxHeaderListSize(_ limit: Int) {
         configuration.maxHeaderListSize = limit
     }
 
-    /// Decodes a complete header block, calling `handler` once per field in order.
+    /// Decodes a complete header block (the **receive** verb), handing each field to
+    /// `handler` in block order; returns the octets consumed, always `block.count` (a header
+    /// block is decoded whole).
     ///
-    /// Throws an ``HPACKError`` at the first broken rule or exceeded limit; fields before it
-    /// have been handed out. After an error the decoder is unusable.
-    public mutating func decode<Handler: HeaderFieldHandler>(
-        _ block: UnsafeRawBufferPointer, into handler: inout Handler
-    ) throws(HPACKError) {
-        try decode(block) { field in handler.receive(field) }
+    /// Throws an ``HPACKError`` at the first broken rule or exceeded limit (its
+    /// ``HPACKError/offset`` is in the block); fields before it have been handed out. After an
+    /// error the decoder is unusable.
+    @discardableResult
+    public mutating func receive<Handler: HPACKHeaderFieldHandler>(
+        _ block: UnsafeRawBufferPointer, handler: inout Handler
+    ) throws(HPACKError) -> Int {
+        try receive(block) { field in handler.handle(field) }
     }
 
-    /// Decodes a complete header block held in an array; see ``decode(_:into:)``.
-    public mutating func decode(
-        _ block: [UInt8], _ body: (HeaderFieldView) -> Void
-    ) throws(HPACKError) {
-        let result: Result<Void, HPACKError> = block.withUnsafeBytes { bytes in
-            do throws(HPACKError) {
-                return .success(try decode(bytes, body))
-            } catch {
-                return .failure(error)
-            }
-        }
-        try result.get()
+    /// Decodes a complete header block held in an array; see ``receive(_:_:)-(UnsafeRawBufferPointer,_)``.
+    @discardableResult
+    public mutating func receive(
+        _ block: [UInt8], _ body: (HPACKHeaderFieldView) -> Void
+    ) throws(HPACKError) -> Int {
+        try block.withBytes { bytes throws(HPACKError) in try receive(bytes, body) }
     }
 
-    /// Decodes a complete header block held in a span; see ``decode(_:into:)``.
-    public mutating func decode(
-        _ block: Span<UInt8>, _ body: (HeaderFieldView) -> Void
-    ) throws(HPACKError) {
-        let result: Result<Void, HPACKError> = block.withUnsafeBytes { bytes in
-            do throws(HPACKError) {
-                return .success(try decode(bytes, body))
-            } catch {
-                return .failure(error)
-            }
-        }
-        try result.get()
+    /// Decodes a complete header block held in a span; see ``receive(_:_:)-(UnsafeRawBufferPointer,_)``.
+    @discardableResult
+    public mutating func receive(
+        _ block: Span<UInt8>, _ body: (HPACKHeaderFieldView) -> Void
+    ) throws(HPACKError) -> Int {
+        try block.withUnsafeBytes { bytes throws(HPACKError) in try receive(bytes, body) }
     }
 
     /// Decodes a block into owned fields (allocates per field: for tests and tools).
-    public mutating func decodeFields(_ block: [UInt8]) throws(HPACKError) -> [HeaderField] {
-        var fields: [HeaderField] = []
-        try decode(block) { fields.append($0.field) }
+    public mutating func decodeFields(_ block: [UInt8]) throws(HPACKError) -> [HPACKHeaderField] {
+        var fields: [HPACKHeaderField] = []
+        try receive(block) { fields.append($0.field) }
         return fields
     }
 
-    /// Decodes a complete header block, calling `body` once per field in order.
+    /// Decodes a complete header block, calling `body` once per field in order; returns the
+    /// octets consumed (`block.count`).
     ///
     /// The views passed to `body` are valid only during that call. Throws an ``HPACKError`` at
     /// the first broken rule or exceeded limit; fields before it have been handed out. After an
     /// error the decoder is unusable and says so with ``HPACKError/Rule/decoderUnusable``.
-    public mutating func decode(
-        _ block: UnsafeRawBufferPointer, _ body: (HeaderFieldView) -> Void
-    ) throws(HPACKError) {
+    @discardableResult
+    public mutating func receive(
+        _ block: UnsafeRawBufferPointer, _ body: (HPACKHeaderFieldView) -> Void
+    ) throws(HPACKError) -> Int {
         if case .failed = state { throw HPACKError(.decoderUnusable, offset: 0) }
         // Huffman output is at most 8/5 of its input, and a name copied from the dynamic table
-        // is at most the table's size (which a size update in this block may raise up to the
-        // SETTINGS limit): size the scratch once so no pointer moves mid-block.
-        let needed = min(block.count &* 8 / 5 &+ 8, 2 &* configuration.maxStringLength &+ 8)
-            &+ configuration.maxTableSize
+        // (for a literal that is indexed again, whose insertion may evict the entry the name
+        // comes from) is at most the longest name in the table or one added by this block:
+        // size the scratch once so no pointer moves mid-block. It grows to the largest block
+        // seen, not to the table limit.
+        let huffmanBound = min(block.count &* 8 / 5 &+ 8, 2 &* configuration.maxStringLength &+ 8)
+        let needed = huffmanBound &+ max(huffmanBound, table.longestName)
         if scratch.count < needed {
             scratch.append(contentsOf: repeatElement(0, count: needed &- scratch.count))
         }
         var scratch = self.scratch
         self.scratch = []
         defer { self.scratch = scratch }
-        let outcome: HPACKError? = scratch.withUnsafeMutableBytes { scratchBytes in
-            do throws(HPACKError) {
+        do {
+            try scratch.withMutableBytes { scratchBytes throws(HPACKError) in
                 try decodeRepresentations(block, scratch: scratchBytes, body)
-                return nil
-            } catch {
-                return error
             }
+        } catch {
+            state = .failed(error)
+            throw error
         }
-        if let outcome {
-            state = .failed(outcome)
-            throw outcome
-        }
+        return block.count
     }
 
     private mutating func decodeRepresentations(
         _ input: UnsafeRawBufferPointer,
         scratch: UnsafeMutableRawBufferPointer,
-        _ body: (HeaderFieldView) -> Void
+        _ body: (HPACKHeaderFieldView) -> Void
     ) throws(HPACKError) {
         var position = 0
         var listSize = 0
@@ -278,7 +276,7 @@ public struct HeaderBlockDecoder: Sendable {
 
     @inline(__always)
     private func emitIndexed(
-        _ index: Int, at start: Int, listSize: inout Int, limit: Int, _ body: (HeaderFieldView) -> Void
+        _ index: Int, at start: Int, listSize: inout Int, limit: Int, _ body: (HPACKHeaderFieldView) -> Void
     ) throws(HPACKError) {
         if index == 0 { throw HPACKError(.indexZero, offset: start) }
         if index <= StaticTable.count {
@@ -286,7 +284,7 @@ public struct HeaderBlockDecoder: Sendable {
             let value = StaticTable.value(index)
             listSize &+= name.count &+ value.count &+ DynamicTable.entryOverhead
             guard listSize <= limit else { throw HPACKError(.headerListTooLarge, offset: start) }
-            body(HeaderFieldView(name: name, value: value, representation: .indexed))
+            body(HPACKHeaderFieldView(name: name, value: value, representation: .indexed))
             return
         }
         let dynamicIndex = index &- StaticTable.count &- 1
@@ -295,7 +293,7 @@ public struct HeaderBlockDecoder: Sendable {
         guard listSize <= limit else { throw HPACKError(.headerListTooLarge, offset: start) }
         let flagging = configuration.forbiddenCharacters == .flag
         table.withEntry(dynamicIndex) { name, value in
-            body(HeaderFieldView(
+            body(HPACKHeaderFieldView(
                 name: name, value: value, representation: .indexed,
                 hasForbiddenCharacter: flagging && containsForbiddenCharacter(value)))
         }
@@ -334,8 +332,8 @@ public struct HeaderBlockDecoder: Sendable {
 
     private mutating func decodeLiteral(
         _ input: UnsafeRawBufferPointer, at position: inout Int, prefixBits: Int,
-        representation: FieldRepresentation, scratch: UnsafeMutableRawBufferPointer,
-        listSize: inout Int, limit: Int, _ body: (HeaderFieldView) -> Void
+        representation: HPACKFieldRepresentation, scratch: UnsafeMutableRawBufferPointer,
+        listSize: inout Int, limit: Int, _ body: (HPACKHeaderFieldView) -> Void
     ) throws(HPACKError) {
         let start = position
         let nameIndex = try HPACKInteger.decode(input, at: &position, prefixBits: prefixBits)
@@ -349,13 +347,18 @@ public struct HeaderBlockDecoder: Sendable {
         } else {
             let dynamicIndex = nameIndex &- StaticTable.count &- 1
             guard dynamicIndex < table.count else { throw HPACKError(.indexOutOfRange, offset: start) }
-            // Copied: inserting this field may evict the entry the name comes from (§4.4).
-            name = table.withEntry(dynamicIndex) { entryName, _ in
-                let destination = scratch.baseAddress!
-                if entryName.count > 0 {
-                    destination.copyMemory(from: entryName.baseAddress!, byteCount: entryName.count)
+            if representation == .incrementalIndexing {
+                // Copied: inserting this field may evict the entry the name comes from (§4.4).
+                name = table.withEntry(dynamicIndex) { entryName, _ in
+                    let destination = scratch.baseAddress!
+                    if entryName.count > 0 {
+                        destination.copyMemory(from: entryName.baseAddress!, byteCount: entryName.count)
+                    }
+                    return UnsafeRawBufferPointer(start: destination, count: entryName.count)
                 }
-                return UnsafeRawBufferPointer(start: destination, count: entryName.count)
+            } else {
+                // Nothing is inserted: the table's bytes stay put while the field is handed out.
+                name = table.withEntry(dynamicIndex) { entryName, _ in entryName }
             }
             guard name.count <= budget else { throw HPACKError(.headerListTooLarge, offset: start) }
         }
@@ -374,7 +377,7 @@ public struct HeaderBlockDecoder: Sendable {
         if representation == .incrementalIndexing {
             table.insert(name: name, value: value)
         }
-        body(HeaderFieldView(name: name, value: value, representation: representation, hasForbiddenCharacter: flagged))
+        body(HPACKHeaderFieldView(name: name, value: value, representation: representation, hasForbiddenCharacter: flagged))
     }
 }
 

@@ -4,11 +4,11 @@
 /// capacity. Padding is written as zero octets of the given length (the padding length
 /// octet included in the frame's length, RFC 9113 §6.1). Limits are the caller's to respect:
 /// the connection machine splits data and header blocks by the peer's SETTINGS_MAX_FRAME_SIZE.
-public enum FrameEncoder {
+public enum HTTP2FrameEncoder {
     /// Appends a 9-octet frame header.
     @inline(__always)
     public static func appendHeader(
-        length: Int, type: FrameType, flags: FrameFlags, streamID: UInt32, into output: inout [UInt8]
+        length: Int, type: HTTP2FrameType, flags: HTTP2FrameFlags, streamID: UInt32, into output: inout [UInt8]
     ) {
         output.append(UInt8(truncatingIfNeeded: length >> 16))
         output.append(UInt8(truncatingIfNeeded: length >> 8))
@@ -23,7 +23,7 @@ public enum FrameEncoder {
         streamID: UInt32, _ data: UnsafeRawBufferPointer, endStream: Bool, padding: Int = 0,
         into output: inout [UInt8]
     ) {
-        var flags: FrameFlags = endStream ? .endStream : []
+        var flags: HTTP2FrameFlags = endStream ? .endStream : []
         if padding > 0 { flags.insert(.padded) }
         let length = data.count &+ (padding > 0 ? padding &+ 1 : 0)
         appendHeader(length: length, type: .data, flags: flags, streamID: streamID, into: &output)
@@ -35,9 +35,9 @@ public enum FrameEncoder {
     /// Appends a HEADERS frame carrying `fragment`.
     public static func appendHeaders(
         streamID: UInt32, fragment: UnsafeRawBufferPointer, endStream: Bool, endHeaders: Bool,
-        priority: PriorityFields? = nil, padding: Int = 0, into output: inout [UInt8]
+        priority: HTTP2PriorityFields? = nil, padding: Int = 0, into output: inout [UInt8]
     ) {
-        var flags: FrameFlags = []
+        var flags: HTTP2FrameFlags = []
         if endStream { flags.insert(.endStream) }
         if endHeaders { flags.insert(.endHeaders) }
         if padding > 0 { flags.insert(.padded) }
@@ -51,7 +51,7 @@ public enum FrameEncoder {
     }
 
     /// Appends a PRIORITY frame.
-    public static func appendPriority(streamID: UInt32, _ priority: PriorityFields, into output: inout [UInt8]) {
+    public static func appendPriority(streamID: UInt32, _ priority: HTTP2PriorityFields, into output: inout [UInt8]) {
         appendHeader(length: 5, type: .priority, flags: [], streamID: streamID, into: &output)
         appendPriority(priority, into: &output)
     }
@@ -63,7 +63,7 @@ public enum FrameEncoder {
     }
 
     /// Appends a SETTINGS frame with `settings`, or an empty ACK when `ack` is set.
-    public static func appendSettings(_ settings: [Setting], ack: Bool = false, into output: inout [UInt8]) {
+    public static func appendSettings(_ settings: [HTTP2Setting], ack: Bool = false, into output: inout [UInt8]) {
         appendHeader(length: ack ? 0 : settings.count &* 6, type: .settings, flags: ack ? .ack : [], streamID: 0, into: &output)
         if ack { return }
         var index = 0
@@ -81,7 +81,7 @@ public enum FrameEncoder {
         streamID: UInt32, promisedStreamID: UInt32, fragment: UnsafeRawBufferPointer, endHeaders: Bool,
         padding: Int = 0, into output: inout [UInt8]
     ) {
-        var flags: FrameFlags = endHeaders ? .endHeaders : []
+        var flags: HTTP2FrameFlags = endHeaders ? .endHeaders : []
         if padding > 0 { flags.insert(.padded) }
         let length = 4 &+ fragment.count &+ (padding > 0 ? padding &+ 1 : 0)
         appendHeader(length: length, type: .pushPromise, flags: flags, streamID: streamID, into: &output)
@@ -134,7 +134,7 @@ public enum FrameEncoder {
 
     /// Re-encodes a decoded frame exactly: its header flags as they came, its padding octets
     /// as they came (used by the conformance runner and tools).
-    public static func append(_ frame: Frame, into output: inout [UInt8]) {
+    public static func append(_ frame: HTTP2Frame, into output: inout [UInt8]) {
         let start = output.count
         let header = frame.header
         appendHeader(length: 0, type: header.type, flags: header.flags, streamID: header.streamID, into: &output)
@@ -179,7 +179,7 @@ public enum FrameEncoder {
         case .unknown(let payload):
             output.append(contentsOf: payload)
         }
-        let length = output.count &- start &- FrameHeader.size
+        let length = output.count &- start &- HTTP2FrameHeader.size
         output[start] = UInt8(truncatingIfNeeded: length >> 16)
         output[start &+ 1] = UInt8(truncatingIfNeeded: length >> 8)
         output[start &+ 2] = UInt8(truncatingIfNeeded: length)
@@ -194,7 +194,7 @@ public enum FrameEncoder {
     }
 
     @inline(__always)
-    static func appendPriority(_ priority: PriorityFields, into output: inout [UInt8]) {
+    static func appendPriority(_ priority: HTTP2PriorityFields, into output: inout [UInt8]) {
         appendUInt32(priority.dependency & http2MaxStreamID | (priority.exclusive ? 0x8000_0000 : 0), into: &output)
         output.append(priority.weight)
     }

@@ -1,5 +1,5 @@
 /// How a field is (or is to be) represented in a header block (RFC 7541 §6).
-public enum FieldRepresentation: UInt8, Hashable, Sendable {
+public enum HPACKFieldRepresentation: UInt8, Hashable, Sendable {
     /// Indexed header field: the whole field comes from a table (RFC 7541 §6.1).
     case indexed
     /// Literal with incremental indexing: added to the dynamic table (RFC 7541 §6.2.1).
@@ -11,7 +11,7 @@ public enum FieldRepresentation: UInt8, Hashable, Sendable {
 }
 
 /// How the encoder is to write one field's literal (the indexing decision of RFC 7541 §6.2).
-public enum FieldIndexing: UInt8, Hashable, Sendable {
+public enum HPACKFieldIndexing: UInt8, Hashable, Sendable {
     /// Add the field to the dynamic table; later blocks can refer to it by index.
     case incremental
     /// Do not add the field to the dynamic table.
@@ -22,22 +22,22 @@ public enum FieldIndexing: UInt8, Hashable, Sendable {
 
 /// A header field owned by the caller: the convenience form for encoding and for tests.
 ///
-/// The hot paths never build one: the decoder hands out ``HeaderFieldView``s.
-public struct HeaderField: Hashable, Sendable, CustomStringConvertible {
+/// The hot paths never build one: the decoder hands out ``HPACKHeaderFieldView``s.
+public struct HPACKHeaderField: Hashable, Sendable, CustomStringConvertible {
     /// The field name (lowercase in HTTP/2; the codec does not check).
     public var name: String
     /// The field value.
     public var value: String
     /// The indexing the encoder must use for this field; `nil` lets the encoder's
-    /// ``IndexingPolicy`` decide. The decoder sets it from the representation it read
+    /// ``HPACKIndexingPolicy`` decide. The decoder sets it from the representation it read
     /// (`nil` for an indexed field).
-    public var indexing: FieldIndexing?
+    public var indexing: HPACKFieldIndexing?
 
     /// Makes a field; `indexing` of `nil` leaves the choice to the encoder's policy.
     ///
     /// Both strings are made contiguous UTF-8 here, so encoding them later reads them in
     /// place without a temporary copy.
-    public init(_ name: String, _ value: String, indexing: FieldIndexing? = nil) {
+    public init(_ name: String, _ value: String, indexing: HPACKFieldIndexing? = nil) {
         self.name = name
         self.value = value
         self.indexing = indexing
@@ -56,21 +56,21 @@ public struct HeaderField: Hashable, Sendable, CustomStringConvertible {
 /// valid only during the call that hands out the view: copy what you keep (``nameString``,
 /// ``valueString``, ``field``). This is what lets the decoder deliver fields without one
 /// allocation each.
-public struct HeaderFieldView {
+public struct HPACKHeaderFieldView {
     /// The name's bytes; valid only during the handler call.
     public let name: UnsafeRawBufferPointer
     /// The value's bytes; valid only during the handler call.
     public let value: UnsafeRawBufferPointer
     /// How the field was represented in the block.
-    public let representation: FieldRepresentation
+    public let representation: HPACKFieldRepresentation
     /// Whether the value carries CR, LF or NUL; only ever `true` when the decoder is
-    /// configured with ``HeaderBlockDecoder/ForbiddenCharacterPolicy/flag``.
+    /// configured with ``HPACKDecoder/ForbiddenCharacterPolicy/flag``.
     public let hasForbiddenCharacter: Bool
 
     /// Makes a view; the caller vouches that both buffers stay valid while the view is used.
     public init(
         name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer,
-        representation: FieldRepresentation, hasForbiddenCharacter: Bool = false
+        representation: HPACKFieldRepresentation, hasForbiddenCharacter: Bool = false
     ) {
         self.name = name
         self.value = value
@@ -86,15 +86,15 @@ public struct HeaderFieldView {
     /// RFC 9113 §6.5.2 size: name and value octets plus 32.
     public var size: Int { name.count + value.count + 32 }
 
-    /// The field copied into an owned ``HeaderField`` (allocates).
-    public var field: HeaderField {
-        let indexing: FieldIndexing? = switch representation {
+    /// The field copied into an owned ``HPACKHeaderField`` (allocates).
+    public var field: HPACKHeaderField {
+        let indexing: HPACKFieldIndexing? = switch representation {
         case .indexed: nil
         case .incrementalIndexing: .incremental
         case .withoutIndexing: .withoutIndexing
         case .neverIndexed: .neverIndexed
         }
-        return HeaderField(nameString, valueString, indexing: indexing)
+        return HPACKHeaderField(nameString, valueString, indexing: indexing)
     }
 
     /// Whether the name is exactly `text`, compared byte by byte without allocating.
@@ -130,7 +130,8 @@ func bytesEqual(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) ->
 
 /// Receives decoded fields; the generic form of the decoder's callback, specialised by the
 /// compiler (no closure or existential per field).
-public protocol HeaderFieldHandler {
-    /// Called once per field, in block order. The view is valid only during this call.
-    mutating func receive(_ field: HeaderFieldView)
+public protocol HPACKHeaderFieldHandler {
+    /// Called once per field, in block order (the **handle** verb). The view is valid only
+    /// during this call.
+    mutating func handle(_ field: HPACKHeaderFieldView)
 }

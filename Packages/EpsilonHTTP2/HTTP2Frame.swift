@@ -3,32 +3,32 @@
 /// Every `UnsafeRawBufferPointer` in a payload points into the caller's buffer (or the
 /// connection's reassembly buffer) and is valid only while that buffer is: during the
 /// decoding call or the event handler call that hands the frame out. Copy what you keep.
-public struct Frame {
+public struct HTTP2Frame {
     /// The frame header as it came (unknown flag bits included).
-    public var header: FrameHeader
+    public var header: HTTP2FrameHeader
     /// The type-specific payload.
-    public var payload: FramePayload
+    public var payload: HTTP2FramePayload
 
     /// Makes a frame.
-    public init(header: FrameHeader, payload: FramePayload) {
+    public init(header: HTTP2FrameHeader, payload: HTTP2FramePayload) {
         self.header = header
         self.payload = payload
     }
 }
 
 /// The type-specific part of a frame (RFC 9113 §6), with views into the frame's bytes.
-public enum FramePayload {
+public enum HTTP2FramePayload {
     /// DATA: the data and, when PADDED, the padding octets.
     case data(UnsafeRawBufferPointer, padding: UnsafeRawBufferPointer?)
     /// HEADERS: priority fields when the PRIORITY flag is set, the field block fragment, the
     /// padding when PADDED.
-    case headers(priority: PriorityFields?, fragment: UnsafeRawBufferPointer, padding: UnsafeRawBufferPointer?)
+    case headers(priority: HTTP2PriorityFields?, fragment: UnsafeRawBufferPointer, padding: UnsafeRawBufferPointer?)
     /// PRIORITY.
-    case priority(PriorityFields)
+    case priority(HTTP2PriorityFields)
     /// RST_STREAM.
     case rstStream(HTTP2ErrorCode)
     /// SETTINGS: the entries as a view (empty for an ACK).
-    case settings(SettingsView)
+    case settings(HTTP2SettingsView)
     /// PUSH_PROMISE: the promised stream, the fragment, the padding when PADDED.
     case pushPromise(promisedStreamID: UInt32, fragment: UnsafeRawBufferPointer, padding: UnsafeRawBufferPointer?)
     /// PING: the 8 opaque octets as a big-endian integer.
@@ -46,7 +46,7 @@ public enum FramePayload {
 }
 
 /// The entries of a SETTINGS payload, read in place.
-public struct SettingsView: Sequence {
+public struct HTTP2SettingsView: Sequence {
     /// The payload bytes (a multiple of 6 octets).
     public let bytes: UnsafeRawBufferPointer
 
@@ -57,18 +57,18 @@ public struct SettingsView: Sequence {
     public var count: Int { bytes.count / 6 }
 
     /// The entry at `index`.
-    public subscript(index: Int) -> Setting {
+    public subscript(index: Int) -> HTTP2Setting {
         let base = index &* 6
         let identifier = UInt16(bytes[base]) << 8 | UInt16(bytes[base &+ 1])
-        return Setting(SettingsParameter(rawValue: identifier), readUInt32(bytes, at: base &+ 2))
+        return HTTP2Setting(HTTP2SettingsParameter(rawValue: identifier), readUInt32(bytes, at: base &+ 2))
     }
 
     /// Iterates the entries in order.
     public struct Iterator: IteratorProtocol {
-        let view: SettingsView
+        let view: HTTP2SettingsView
         var index = 0
         /// The next entry.
-        public mutating func next() -> Setting? {
+        public mutating func next() -> HTTP2Setting? {
             guard index < view.count else { return nil }
             defer { index &+= 1 }
             return view[index]
@@ -86,7 +86,7 @@ func readUInt32(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt32 {
 }
 
 /// A frame that breaks a framing rule of RFC 9113 §4–§6, with the error code the RFC gives.
-public struct FrameError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct HTTP2FrameError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The rule that was broken.
     public enum Rule: String, Hashable, Sendable {
         /// The length exceeds SETTINGS_MAX_FRAME_SIZE (§4.2).

@@ -1,32 +1,32 @@
 /// An HTTP/2 frame type (RFC 9113 §6). Unknown types are carried, not rejected (§4.1, §5.5).
-public struct FrameType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+public struct HTTP2FrameType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     /// The type octet.
     public var rawValue: UInt8
     /// Makes a type from its octet.
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
     /// DATA (§6.1).
-    public static let data = FrameType(rawValue: 0x0)
+    public static let data = HTTP2FrameType(rawValue: 0x0)
     /// HEADERS (§6.2).
-    public static let headers = FrameType(rawValue: 0x1)
+    public static let headers = HTTP2FrameType(rawValue: 0x1)
     /// PRIORITY (§6.3, deprecated but parsed).
-    public static let priority = FrameType(rawValue: 0x2)
+    public static let priority = HTTP2FrameType(rawValue: 0x2)
     /// RST_STREAM (§6.4).
-    public static let rstStream = FrameType(rawValue: 0x3)
+    public static let rstStream = HTTP2FrameType(rawValue: 0x3)
     /// SETTINGS (§6.5).
-    public static let settings = FrameType(rawValue: 0x4)
+    public static let settings = HTTP2FrameType(rawValue: 0x4)
     /// PUSH_PROMISE (§6.6).
-    public static let pushPromise = FrameType(rawValue: 0x5)
+    public static let pushPromise = HTTP2FrameType(rawValue: 0x5)
     /// PING (§6.7).
-    public static let ping = FrameType(rawValue: 0x6)
+    public static let ping = HTTP2FrameType(rawValue: 0x6)
     /// GOAWAY (§6.8).
-    public static let goaway = FrameType(rawValue: 0x7)
+    public static let goaway = HTTP2FrameType(rawValue: 0x7)
     /// WINDOW_UPDATE (§6.9).
-    public static let windowUpdate = FrameType(rawValue: 0x8)
+    public static let windowUpdate = HTTP2FrameType(rawValue: 0x8)
     /// CONTINUATION (§6.10).
-    public static let continuation = FrameType(rawValue: 0x9)
+    public static let continuation = HTTP2FrameType(rawValue: 0x9)
     /// PRIORITY_UPDATE (RFC 9218 §7.1).
-    public static let priorityUpdate = FrameType(rawValue: 0x10)
+    public static let priorityUpdate = HTTP2FrameType(rawValue: 0x10)
 
     /// The RFC's name, such as `HEADERS`, or `UNKNOWN(0xNN)`.
     public var description: String {
@@ -49,22 +49,22 @@ public struct FrameType: RawRepresentable, Hashable, Sendable, CustomStringConve
 
 /// The flags octet of a frame header; each type gives meaning to some bits and ignores the
 /// rest (RFC 9113 §4.1: unknown flags are ignored and kept as they came).
-public struct FrameFlags: OptionSet, Hashable, Sendable {
+public struct HTTP2FrameFlags: OptionSet, Hashable, Sendable {
     /// The flags octet.
     public var rawValue: UInt8
     /// Makes flags from their octet.
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
     /// END_STREAM on DATA and HEADERS.
-    public static let endStream = FrameFlags(rawValue: 0x1)
+    public static let endStream = HTTP2FrameFlags(rawValue: 0x1)
     /// ACK on SETTINGS and PING (the same bit as END_STREAM).
-    public static let ack = FrameFlags(rawValue: 0x1)
+    public static let ack = HTTP2FrameFlags(rawValue: 0x1)
     /// END_HEADERS on HEADERS, PUSH_PROMISE and CONTINUATION.
-    public static let endHeaders = FrameFlags(rawValue: 0x4)
+    public static let endHeaders = HTTP2FrameFlags(rawValue: 0x4)
     /// PADDED on DATA, HEADERS and PUSH_PROMISE.
-    public static let padded = FrameFlags(rawValue: 0x8)
+    public static let padded = HTTP2FrameFlags(rawValue: 0x8)
     /// PRIORITY on HEADERS.
-    public static let priority = FrameFlags(rawValue: 0x20)
+    public static let priority = HTTP2FrameFlags(rawValue: 0x20)
 }
 
 /// An HTTP/2 error code (RFC 9113 §7); unknown codes are kept as they came.
@@ -126,28 +126,28 @@ public struct HTTP2ErrorCode: RawRepresentable, Hashable, Sendable, CustomString
 }
 
 /// A SETTINGS parameter identifier (RFC 9113 §6.5.2); unknown ones are ignored by receivers.
-public struct SettingsParameter: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+public struct HTTP2SettingsParameter: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     /// The 16-bit identifier.
     public var rawValue: UInt16
     /// Makes an identifier from its value.
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 
     /// SETTINGS_HEADER_TABLE_SIZE (0x1).
-    public static let headerTableSize = SettingsParameter(rawValue: 0x1)
+    public static let headerTableSize = HTTP2SettingsParameter(rawValue: 0x1)
     /// SETTINGS_ENABLE_PUSH (0x2).
-    public static let enablePush = SettingsParameter(rawValue: 0x2)
+    public static let enablePush = HTTP2SettingsParameter(rawValue: 0x2)
     /// SETTINGS_MAX_CONCURRENT_STREAMS (0x3).
-    public static let maxConcurrentStreams = SettingsParameter(rawValue: 0x3)
+    public static let maxConcurrentStreams = HTTP2SettingsParameter(rawValue: 0x3)
     /// SETTINGS_INITIAL_WINDOW_SIZE (0x4).
-    public static let initialWindowSize = SettingsParameter(rawValue: 0x4)
+    public static let initialWindowSize = HTTP2SettingsParameter(rawValue: 0x4)
     /// SETTINGS_MAX_FRAME_SIZE (0x5).
-    public static let maxFrameSize = SettingsParameter(rawValue: 0x5)
+    public static let maxFrameSize = HTTP2SettingsParameter(rawValue: 0x5)
     /// SETTINGS_MAX_HEADER_LIST_SIZE (0x6).
-    public static let maxHeaderListSize = SettingsParameter(rawValue: 0x6)
+    public static let maxHeaderListSize = HTTP2SettingsParameter(rawValue: 0x6)
     /// SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441, 0x8).
-    public static let enableConnectProtocol = SettingsParameter(rawValue: 0x8)
+    public static let enableConnectProtocol = HTTP2SettingsParameter(rawValue: 0x8)
     /// SETTINGS_NO_RFC7540_PRIORITIES (RFC 9218, 0x9).
-    public static let noRFC7540Priorities = SettingsParameter(rawValue: 0x9)
+    public static let noRFC7540Priorities = HTTP2SettingsParameter(rawValue: 0x9)
 
     /// The RFC's name, such as `SETTINGS_MAX_FRAME_SIZE`, or `UNKNOWN(0xNN)`.
     public var description: String {
@@ -166,13 +166,13 @@ public struct SettingsParameter: RawRepresentable, Hashable, Sendable, CustomStr
 }
 
 /// One SETTINGS entry: an identifier and its 32-bit value.
-public struct Setting: Hashable, Sendable {
+public struct HTTP2Setting: Hashable, Sendable {
     /// The parameter.
-    public var parameter: SettingsParameter
+    public var parameter: HTTP2SettingsParameter
     /// Its value.
     public var value: UInt32
     /// Makes an entry.
-    public init(_ parameter: SettingsParameter, _ value: UInt32) {
+    public init(_ parameter: HTTP2SettingsParameter, _ value: UInt32) {
         self.parameter = parameter
         self.value = value
     }
@@ -180,7 +180,7 @@ public struct Setting: Hashable, Sendable {
 
 /// The RFC 7540 priority fields of a HEADERS or PRIORITY frame (deprecated by RFC 9113 §5.3.2,
 /// still parsed and checked).
-public struct PriorityFields: Hashable, Sendable {
+public struct HTTP2PriorityFields: Hashable, Sendable {
     /// The E bit.
     public var exclusive: Bool
     /// The stream this one depends on.
@@ -196,13 +196,13 @@ public struct PriorityFields: Hashable, Sendable {
 }
 
 /// The fixed 9-octet header of every frame (RFC 9113 §4.1).
-public struct FrameHeader: Hashable, Sendable {
+public struct HTTP2FrameHeader: Hashable, Sendable {
     /// The payload's length (24 bits).
     public var length: Int
     /// The frame type.
-    public var type: FrameType
+    public var type: HTTP2FrameType
     /// The flags octet, unknown bits included.
-    public var flags: FrameFlags
+    public var flags: HTTP2FrameFlags
     /// The stream identifier (the reserved bit cleared).
     public var streamID: UInt32
 
@@ -210,7 +210,7 @@ public struct FrameHeader: Hashable, Sendable {
     public static let size = 9
 
     /// Makes a header.
-    public init(length: Int, type: FrameType, flags: FrameFlags, streamID: UInt32) {
+    public init(length: Int, type: HTTP2FrameType, flags: HTTP2FrameFlags, streamID: UInt32) {
         self.length = length
         self.type = type
         self.flags = flags
@@ -218,13 +218,23 @@ public struct FrameHeader: Hashable, Sendable {
     }
 }
 
-/// The largest stream identifier and window size (2^31-1).
-public let http2MaxStreamID: UInt32 = 0x7fff_ffff
-/// The largest flow-control window (RFC 9113 §6.9.1).
-public let http2MaxWindowSize: Int = 0x7fff_ffff
-/// The default and smallest SETTINGS_MAX_FRAME_SIZE (RFC 9113 §6.5.2).
-public let http2DefaultMaxFrameSize: Int = 16_384
-/// The largest SETTINGS_MAX_FRAME_SIZE (2^24-1).
-public let http2MaxAllowedFrameSize: Int = 16_777_215
-/// The client connection preface (RFC 9113 §3.4).
-public let http2ClientPreface: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+// The protocol's constants, internal to the module; the public face is the static members
+// of `HTTP2Connection` below (no global names in an application's namespace).
+let http2MaxStreamID: UInt32 = 0x7fff_ffff
+let http2MaxWindowSize: Int = 0x7fff_ffff
+let http2DefaultMaxFrameSize: Int = 16_384
+let http2MaxAllowedFrameSize: Int = 16_777_215
+let http2ClientPreface: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+
+extension HTTP2Connection {
+    /// The largest stream identifier (2^31-1, RFC 9113 §5.1.1).
+    public static var maxStreamID: UInt32 { http2MaxStreamID }
+    /// The largest flow-control window (2^31-1, RFC 9113 §6.9.1).
+    public static var maxWindowSize: Int { http2MaxWindowSize }
+    /// The default and smallest SETTINGS_MAX_FRAME_SIZE (RFC 9113 §6.5.2).
+    public static var defaultMaxFrameSize: Int { http2DefaultMaxFrameSize }
+    /// The largest SETTINGS_MAX_FRAME_SIZE (2^24-1, RFC 9113 §6.5.2).
+    public static var maxAllowedFrameSize: Int { http2MaxAllowedFrameSize }
+    /// The client connection preface (RFC 9113 §3.4), which a client machine sends first.
+    public static var clientPreface: [UInt8] { http2ClientPreface }
+}
