@@ -1,3 +1,4 @@
+import EpsilonBytes
 import EpsilonWebSocket
 
 /// The permessage-deflate parameters both ends agreed on (RFC 7692 §7.1).
@@ -72,7 +73,7 @@ struct ParsedParameters {
     init(_ element: WebSocketExtensionOffer, clientWindowMayBeEmpty: Bool) throws(WebSocketDeflateNegotiationError) {
         var seen: Set<String> = []
         for p in element.parameters {
-            let name = p.name.lowercased()
+            let name = String(decoding: p.name.utf8.map(ASCII.lowercased), as: UTF8.self)
             guard seen.insert(name).inserted else { throw .duplicateParameter(name) }
             switch name {
             case "server_no_context_takeover":
@@ -133,7 +134,7 @@ public struct WebSocketDeflateClientOffer: Hashable, Sendable {
 
     /// Checks the server's response element and returns the agreed parameters (RFC 7692 §7.1).
     public func accept(response: WebSocketExtensionOffer) throws(WebSocketDeflateNegotiationError) -> WebSocketDeflateParameters {
-        guard response.name.lowercased() == permessageDeflateToken else { throw .notPermessageDeflate }
+        guard ASCII.equalsIgnoringCase(response.name, permessageDeflateToken) else { throw .notPermessageDeflate }
         let parsed = try ParsedParameters(response, clientWindowMayBeEmpty: false)
         // §7.1.1.1: a server that accepts server_no_context_takeover must echo it.
         if requestServerNoContextTakeover && !parsed.serverNoContextTakeover {
@@ -165,7 +166,7 @@ public struct WebSocketDeflateClientOffer: Hashable, Sendable {
     ///
     /// - Returns: nil if the server did not accept permessage-deflate.
     public func accept(extensions: [WebSocketExtensionOffer]) throws(WebSocketDeflateNegotiationError) -> WebSocketDeflateParameters? {
-        let matches = extensions.filter { $0.name.lowercased() == permessageDeflateToken }
+        let matches = extensions.filter { ASCII.equalsIgnoringCase($0.name, permessageDeflateToken) }
         guard matches.count <= 1 else { throw .notPermessageDeflate }
         guard let element = matches.first else { return nil }
         return try accept(response: element)
@@ -197,7 +198,7 @@ public struct WebSocketDeflateServerPolicy: Hashable, Sendable {
     /// one is tried, as §5.1 allows.
     /// - Returns: the response element and the agreed parameters, or nil to decline them all.
     public func accept(offers: [WebSocketExtensionOffer]) -> (response: WebSocketExtensionOffer, parameters: WebSocketDeflateParameters)? {
-        for offer in offers where offer.name.lowercased() == permessageDeflateToken {
+        for offer in offers where ASCII.equalsIgnoringCase(offer.name, permessageDeflateToken) {
             guard let parsed = try? ParsedParameters(offer, clientWindowMayBeEmpty: true) else { continue }
             var parameters = WebSocketDeflateParameters()
             var response = WebSocketExtensionOffer(name: permessageDeflateToken)
