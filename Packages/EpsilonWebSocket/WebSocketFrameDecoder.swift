@@ -123,7 +123,7 @@ public struct WebSocketFrameDecoder: Sendable {
         guard let base = input.baseAddress else { return }
         let count = input.count
         var i = 0
-        while i < count || isEmptyPayloadPending {
+        while i < count || Self.isEmptyPayloadPending(state) {
             switch state {
             case .failed(let error):
                 throw error
@@ -131,7 +131,7 @@ public struct WebSocketFrameDecoder: Sendable {
                 if headerCount == 0, count &- i >= 14 {
                     // Fast path: the whole header is in the input.
                     let raw = UnsafeRawBufferPointer(start: base + i, count: 14)
-                    let (header, size) = try parseHeader(raw, at: streamOffset)
+                    let (header, size) = try Self.parseHeader(raw, role: role, configuration: configuration, at: streamOffset)
                     let start = streamOffset
                     i &+= size
                     streamOffset &+= size
@@ -144,7 +144,7 @@ public struct WebSocketFrameDecoder: Sendable {
                         let view = UnsafeRawBufferPointer(rebasing: raw[0..<headerCount])
                         let needed = try Self.neededHeaderSize(view, role: role, configuration: configuration, at: streamOffset)
                         guard headerCount == needed else { return nil }
-                        return try parseHeader(view, at: streamOffset)
+                        return try Self.parseHeader(view, role: role, configuration: configuration, at: streamOffset)
                     }
                     if let (header, size) = done {
                         let start = streamOffset
@@ -207,7 +207,9 @@ public struct WebSocketFrameDecoder: Sendable {
     }
 
     // A frame with an empty payload ends without needing more input.
-    private var isEmptyPayloadPending: Bool {
+    // Static, as the other helpers the loop calls per frame: a method on `self` could copy
+    // the decoder (and retain its unmask buffer) on every call.
+    private static func isEmptyPayloadPending(_ state: State) -> Bool {
         if case .payload(_, let remaining, _) = state { return remaining == 0 }
         return false
     }
@@ -269,7 +271,7 @@ public struct WebSocketFrameDecoder: Sendable {
     }
 
     /// Parses a complete header from the front of `raw`.
-    private func parseHeader(_ raw: UnsafeRawBufferPointer, at offset: Int) throws(WebSocketError) -> (WebSocketFrameHeader, Int) {
+    private static func parseHeader(_ raw: UnsafeRawBufferPointer, role: WebSocketRole, configuration: Configuration, at offset: Int) throws(WebSocketError) -> (WebSocketFrameHeader, Int) {
         let b0 = raw[0], b1 = raw[1]
         try Self.checkFirstByte(b0, configuration: configuration, at: offset)
         try Self.checkSecondByte(b1, first: b0, role: role, at: offset)
