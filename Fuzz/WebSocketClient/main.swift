@@ -1,4 +1,4 @@
-// Fuzzes a client-role WebSocket Connection with arbitrary bytes (the server's frames, which must not be masked).
+// Fuzzes a client-role WebSocketConnection with arbitrary bytes (the server's frames, which must not be masked).
 // The input format and the checks are in Support/WebSocket/WebSocketConnectionFuzzing.swift.
 import EpsilonWebSocket
 import FuzzWebSocketSupport

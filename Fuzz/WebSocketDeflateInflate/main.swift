@@ -1,4 +1,4 @@
-// Fuzzes MessageDecompressor (permessage-deflate, RFC 7692) with arbitrary compressed
+// Fuzzes WebSocketDeflateDecompressor (permessage-deflate, RFC 7692) with arbitrary compressed
 // message payloads and a small inflated-size limit.
 // Input: a configuration byte (bit 0 no context takeover, bits 1-2 the limit 1/100/1000/4096
 // octets), then operations, each an operation byte: low two bits 0 a piece of the current
@@ -17,7 +17,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
     let flags = input.byte()
     let limit = [1, 100, 1000, 4096][Int(flags >> 1 & 3)]
-    let decompressor = MessageDecompressor(noContextTakeover: flags & 1 != 0, maxMessageSize: limit)
+    let decompressor = WebSocketDeflateDecompressor(noContextTakeover: flags & 1 != 0, maxMessageSize: limit)
     var delivered = 0
     var failed = false
     var sum = 0

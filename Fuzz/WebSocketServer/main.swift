@@ -1,4 +1,4 @@
-// Fuzzes a server-role WebSocket Connection with arbitrary bytes (the client's frames, which must be masked).
+// Fuzzes a server-role WebSocketConnection with arbitrary bytes (the client's frames, which must be masked).
 // The input format and the checks are in Support/WebSocket/WebSocketConnectionFuzzing.swift.
 import EpsilonWebSocket
 import FuzzWebSocketSupport

@@ -44,8 +44,8 @@ public enum WebSocketConformance {
             var problems: [String] = []
             let key = handshake["sec_websocket_key"] as? String ?? ""
             let accept = handshake["sec_websocket_accept"] as? String ?? ""
-            if let guid = handshake["guid"] as? String, guid != Handshake.guid { problems.append("GUID differs") }
-            let computed = Handshake.acceptValue(forKey: key)
+            if let guid = handshake["guid"] as? String, guid != WebSocketHandshake.guid { problems.append("GUID differs") }
+            let computed = WebSocketHandshake.acceptValue(forKey: key)
             if computed != accept { problems.append("accept \(computed), expected \(accept)") }
             results.append(("\(file) handshake", problems))
         }
@@ -80,7 +80,7 @@ public enum WebSocketConformance {
             stream += bytes
         }
         let masked = frames.first?["masked"] as? Bool ?? false
-        let role: Role = masked ? .server : .client
+        let role: WebSocketRole = masked ? .server : .client
         problems += checkFrames(stream, expected: frames, role: role, compression: false)
         // Message assembly, whole and one byte at a time.
         for split in [false, true] {
@@ -89,8 +89,8 @@ public enum WebSocketConformance {
                 problems.append("connection: \(error)")
             case .success(let items):
                 let text = example["message_text"] as? String ?? ""
-                let expected: MessageCollector.Item
-                switch Opcode(rawValue: UInt8(frames[0]["opcode"] as? Int ?? 0)) {
+                let expected: WebSocketMessageCollector.Item
+                switch WebSocketOpcode(rawValue: UInt8(frames[0]["opcode"] as? Int ?? 0)) {
                 case .ping: expected = .ping(Array(text.utf8))
                 case .pong: expected = .pong(Array(text.utf8))
                 case .binary: expected = .message(.binary, Array(text.utf8))
@@ -103,23 +103,22 @@ public enum WebSocketConformance {
     }
 
     // Decodes with the frame decoder, compares every field, re-encodes and compares bytes.
-    static func checkFrames(_ stream: [UInt8], expected: [[String: Any]], role: Role, compression: Bool) -> [String] {
+    static func checkFrames(_ stream: [UInt8], expected: [[String: Any]], role: WebSocketRole, compression: Bool) -> [String] {
         var problems: [String] = []
         for split in [false, true] {
-            var decoded: [(FrameHeader, [UInt8])] = []
-            var current: (FrameHeader, [UInt8])?
-            var decoder = FrameDecoder(role: role)
+            var decoded: [(WebSocketFrameHeader, [UInt8])] = []
+            var current: (WebSocketFrameHeader, [UInt8])?
+            var decoder = WebSocketFrameDecoder(role: role)
             if compression { decoder.configuration.allowedReservedBits = .rsv1 }
-            var copy = stream
-            let result: Result<Void, WebSocketError> = copy.withUnsafeMutableBytes { all in
+            let result: Result<Void, WebSocketError> = stream.withUnsafeBytes { all in
                 Result { () throws(WebSocketError) in
                     let chunk = split ? 1 : max(1, all.count)
                     var start = 0
                     while start < all.count {
                         let end = min(all.count, start + chunk)
-                        try decoder.decode(UnsafeMutableRawBufferPointer(rebasing: all[start..<end])) { event in
+                        try decoder.decode(UnsafeRawBufferPointer(rebasing: all[start..<end])) { event in
                             switch event {
-                            case .header(let header, _): current = (header, [])
+                            case .header(let header, _, _): current = (header, [])
                             case .payload(let bytes): current?.1 += bytes
                             case .end: if let c = current { decoded.append(c) }
                             }
@@ -155,9 +154,9 @@ public enum WebSocketConformance {
                 if !split, let hex = (e["hex"] as? String) ?? (e["header_hex"] as? String), let original = webSocketHex(hex) {
                     var encoded: [UInt8] = []
                     if e["header_hex"] != nil {
-                        FrameEncoder.writeHeader(header, into: &encoded)
+                        WebSocketFrameEncoder.writeHeader(header, into: &encoded)
                     } else {
-                        payload.withUnsafeBytes { FrameEncoder.writeFrame(header, payload: $0, into: &encoded) }
+                        payload.withUnsafeBytes { WebSocketFrameEncoder.writeFrame(header, payload: $0, into: &encoded) }
                     }
                     if encoded != original { problems.append("\(tag) re-encoded \(webSocketHexString(encoded))") }
                 }
@@ -172,7 +171,7 @@ public enum WebSocketConformance {
         var problems: [String] = []
         guard let messages = example["messages"] as? [[String: Any]] else { return ["no messages"] }
         var stream: [UInt8] = []
-        var expected: [MessageCollector.Item] = []
+        var expected: [WebSocketMessageCollector.Item] = []
         var payloadOnly: [[UInt8]] = []
         for message in messages {
             let text = message["decompressed_text"] as? String ?? ""
@@ -188,7 +187,7 @@ public enum WebSocketConformance {
             } else if let payloadHex = message["payload_hex"] as? String, let payload = webSocketHex(payloadHex) {
                 payloadOnly.append(payload)
                 // Inflate the bare payload directly.
-                let decompressor = MessageDecompressor(noContextTakeover: false)
+                let decompressor = WebSocketDeflateDecompressor(noContextTakeover: false)
                 var out: [UInt8] = []
                 do throws(WebSocketError) {
                     try webSocketWithBytes(payload) { (raw) throws(WebSocketError) in
@@ -211,8 +210,8 @@ public enum WebSocketConformance {
             }
         }
         // Our own compressor must round-trip every text of the example.
-        let compressor = MessageCompressor(windowBits: 15, noContextTakeover: false)
-        let decompressor = MessageDecompressor(noContextTakeover: false)
+        let compressor = WebSocketDeflateCompressor(windowBits: 15, noContextTakeover: false)
+        let decompressor = WebSocketDeflateDecompressor(noContextTakeover: false)
         for message in messages {
             let text = Array((message["decompressed_text"] as? String ?? "").utf8)
             let compressed = compressor.compress(text)
@@ -230,19 +229,18 @@ public enum WebSocketConformance {
     }
 
     /// Feeds a stream through a connection (and the deflate handler) and collects the items.
-    static func collect(_ stream: [UInt8], role: Role, compression: Bool, split: Bool) -> Result<[MessageCollector.Item], WebSocketError> {
-        var configuration = Connection.Configuration()
+    static func collect(_ stream: [UInt8], role: WebSocketRole, compression: Bool, split: Bool) -> Result<[WebSocketMessageCollector.Item], WebSocketError> {
+        var configuration = WebSocketConnection.Configuration()
         configuration.allowsCompressedMessages = compression
-        var connection = Connection(role: role, configuration: configuration)
-        var handler = DeflateHandler(MessageCollector(), decompressor: MessageDecompressor(noContextTakeover: false))
-        var copy = stream
-        let result: Result<Void, WebSocketError> = copy.withUnsafeMutableBytes { all in
+        var connection = WebSocketConnection(role: role, configuration: configuration)
+        var handler = WebSocketDeflateHandler(WebSocketMessageCollector(), decompressor: WebSocketDeflateDecompressor(noContextTakeover: false))
+        let result: Result<Void, WebSocketError> = stream.withUnsafeBytes { all in
             Result { () throws(WebSocketError) in
                 let chunk = split ? 1 : max(1, all.count)
                 var start = 0
                 while start < all.count {
                     let end = min(all.count, start + chunk)
-                    try connection.receive(UnsafeMutableRawBufferPointer(rebasing: all[start..<end]), handler: &handler)
+                    try connection.receive(UnsafeRawBufferPointer(rebasing: all[start..<end]), now: 0, handler: &handler)
                     start = end
                 }
             }

@@ -1,3 +1,4 @@
+import EpsilonHTTP1
 import EpsilonWebSocket
 import EpsilonWebSocketDeflate
 import Foundation
@@ -22,25 +23,27 @@ public enum WebSocketInspector {
         var deflate = compression ?? false
         let looksLikeHead = bytes.starts(with: Array("GET ".utf8)) || bytes.starts(with: Array("HTTP/".utf8))
         if looksLikeHead {
-            do {
-                if let head = try HandshakeHead.parse(bytes) {
-                    lines.append("handshake: \(head.startLine)")
-                    for field in head.fields { lines.append("  \(field.name): \(field.value)") }
-                    if compression == nil {
-                        let offers = (try? ExtensionOffer.parse(head.fields.values(named: "Sec-WebSocket-Extensions"))) ?? []
-                        deflate = offers.contains { $0.name.lowercased() == "permessage-deflate" }
-                    }
-                    stream = Array(bytes[head.length...])
-                } else {
-                    lines.append("handshake: incomplete HTTP head")
-                    return lines.joined(separator: "\n")
-                }
-            } catch {
+            switch readHead(bytes) {
+            case .incomplete:
+                lines.append("handshake: incomplete HTTP head")
+                return lines.joined(separator: "\n")
+            case .malformed(let error):
                 lines.append("handshake: malformed HTTP head (\(error))")
                 return lines.joined(separator: "\n")
+            case .head(let startLine, let fields, let length):
+                lines.append("handshake: \(startLine)")
+                for (name, value) in fields { lines.append("  \(name): \(value)") }
+                if compression == nil {
+                    var offers: [WebSocketExtensionOffer] = []
+                    for (name, value) in fields where name.lowercased() == "sec-websocket-extensions" {
+                        try? WebSocketExtensionOffer.parse(value.utf8, into: &offers)
+                    }
+                    deflate = offers.contains { $0.name.lowercased() == "permessage-deflate" }
+                }
+                stream = Array(bytes[length...])
             }
         }
-        let receiver: Role = sentByClient ? .server : .client
+        let receiver: WebSocketRole = sentByClient ? .server : .client
         lines.append("frames (\(sentByClient ? "client to server" : "server to client")\(deflate ? ", permessage-deflate" : "")):")
         lines += frameLines(stream, receiver: receiver, deflate: deflate)
         lines.append("messages:")
@@ -54,20 +57,53 @@ public enum WebSocketInspector {
         return describe([UInt8](data), sentByClient: sentByClient)
     }
 
-    static func frameLines(_ stream: [UInt8], receiver: Role, deflate: Bool) -> [String] {
+    enum Head {
+        case incomplete
+        case malformed(HTTP1ParseError)
+        case head(startLine: String, fields: [(String, String)], length: Int)
+    }
+
+    /// Reads the HTTP head at the front of a capture with the HTTP/1.1 machine.
+    static func readHead(_ bytes: [UInt8]) -> Head {
+        var parser = HTTP1Parser(role: bytes.starts(with: Array("HTTP/".utf8)) ? .response : .request)
+        return bytes.withUnsafeBytes { raw -> Head in
+            var start = 0
+            while true {
+                let rest = UnsafeRawBufferPointer(rebasing: raw[start...])
+                let step: HTTP1Step
+                do throws(HTTP1ParseError) {
+                    step = try parser.parse(rest)
+                } catch {
+                    return .malformed(error)
+                }
+                switch step.event {
+                case .head(let head):
+                    let text = { (range: Range<Int>) in String(decoding: rest[range], as: UTF8.self) }
+                    let lineEnd = rest.firstIndex(of: 13) ?? head.length
+                    let fields = parser.fields.map { (text($0.name), text($0.value)) }
+                    return .head(startLine: text(0..<lineEnd), fields: fields, length: start + head.length)
+                case .needMoreData where step.consumed == 0:
+                    return .incomplete
+                default:
+                    start += step.consumed
+                }
+            }
+        }
+    }
+
+    static func frameLines(_ stream: [UInt8], receiver: WebSocketRole, deflate: Bool) -> [String] {
         var lines: [String] = []
-        var decoder = FrameDecoder(role: receiver)
+        var decoder = WebSocketFrameDecoder(role: receiver)
         if deflate { decoder.configuration.allowedReservedBits = .rsv1 }
-        var copy = stream
         var index = 0
         var payload: [UInt8] = []
-        var current: FrameHeader?
+        var current: WebSocketFrameHeader?
         var currentOffset = 0
-        let result: Result<Void, WebSocketError> = copy.withUnsafeMutableBytes { all in
+        let result: Result<Void, WebSocketError> = stream.withUnsafeBytes { all in
             Result { () throws(WebSocketError) in
                 try decoder.decode(all) { event in
                     switch event {
-                    case .header(let header, let offset):
+                    case .header(let header, let offset, _):
                         current = header
                         currentOffset = offset
                         payload.removeAll(keepingCapacity: true)
@@ -90,26 +126,25 @@ public enum WebSocketInspector {
         return lines
     }
 
-    static func preview(_ payload: [UInt8], header: FrameHeader) -> String {
+    static func preview(_ payload: [UInt8], header: WebSocketFrameHeader) -> String {
         if header.opcode == .close && payload.count >= 2 {
-            let code = CloseCode(UInt16(payload[0]) << 8 | UInt16(payload[1]))
+            let code = WebSocketCloseCode(UInt16(payload[0]) << 8 | UInt16(payload[1]))
             return "code \(code) reason \"\(String(decoding: payload[2...], as: UTF8.self))\""
         }
         let shown = payload.prefix(32)
-        if !header.reserved.contains(.rsv1), header.opcode != .binary, UTF8Validator.isValid(payload) {
+        if !header.reserved.contains(.rsv1), header.opcode != .binary, WebSocketUTF8Validator.isValid(payload) {
             return "\"\(String(decoding: shown, as: UTF8.self))\"\(payload.count > 32 ? "…" : "")"
         }
         return webSocketHexString(shown) + (payload.count > 32 ? "…" : "")
     }
 
-    static func messageLines(_ stream: [UInt8], receiver: Role, deflate: Bool) -> [String] {
-        var configuration = Connection.Configuration()
+    static func messageLines(_ stream: [UInt8], receiver: WebSocketRole, deflate: Bool) -> [String] {
+        var configuration = WebSocketConnection.Configuration()
         configuration.allowsCompressedMessages = deflate
-        var connection = Connection(role: receiver, configuration: configuration)
-        var handler = DeflateHandler(MessageCollector(), decompressor: MessageDecompressor(noContextTakeover: false))
-        var copy = stream
-        let result: Result<Void, WebSocketError> = copy.withUnsafeMutableBytes { all in
-            Result { () throws(WebSocketError) in try connection.receive(all, handler: &handler) }
+        var connection = WebSocketConnection(role: receiver, configuration: configuration)
+        var handler = WebSocketDeflateHandler(WebSocketMessageCollector(), decompressor: WebSocketDeflateDecompressor(noContextTakeover: false))
+        let result: Result<Int, WebSocketError> = stream.withUnsafeBytes { all in
+            Result { () throws(WebSocketError) in try connection.receive(all, now: 0, handler: &handler) }
         }
         var lines = handler.inner.items.map { "  \($0)" }
         if case .failure(let error) = result {

@@ -1,9 +1,9 @@
 /// Base64 (RFC 4648 §4, standard alphabet, padded) for the handshake's key and accept values.
-public enum Base64 {
+package enum Base64 {
     static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// Encodes bytes as padded base64 text.
-    public static func encode(_ bytes: some Collection<UInt8>) -> String {
+    package static func encode(_ bytes: some Collection<UInt8>) -> String {
         let input = Array(bytes)
         var out: [UInt8] = []
         out.reserveCapacity((input.count + 2) / 3 * 4)
@@ -36,7 +36,7 @@ public enum Base64 {
     /// Decodes padded base64 text strictly (length a multiple of 4, canonical padding bits).
     ///
     /// - Returns: the bytes, or nil if `text` is not canonical base64.
-    public static func decode(_ text: some StringProtocol) -> [UInt8]? {
+    package static func decode(_ text: some StringProtocol) -> [UInt8]? {
         let input = Array(text.utf8)
         guard input.count % 4 == 0 else { return nil }
         var out: [UInt8] = []

@@ -2,24 +2,24 @@
 ///
 /// SHA-1 is broken for collision resistance; RFC 6455 uses it only to prove the server read the
 /// key, which is all it is used for here.
-public struct SHA1: Sendable {
+package struct SHA1: Sendable {
     var h: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
     var block = InlineArray<64, UInt8>(repeating: 0)
     var blockCount = 0
     var totalBytes: UInt64 = 0
 
     /// Creates a hasher with the initial state.
-    public init() {}
+    package init() {}
 
     /// Hashes `bytes` in one go and returns the 20-byte digest.
-    public static func hash(_ bytes: some Sequence<UInt8>) -> [UInt8] {
+    package static func hash(_ bytes: some Sequence<UInt8>) -> [UInt8] {
         var hasher = SHA1()
         hasher.update(bytes)
         return hasher.finalize()
     }
 
     /// Adds bytes to the message.
-    public mutating func update(_ bytes: some Sequence<UInt8>) {
+    package mutating func update(_ bytes: some Sequence<UInt8>) {
         for byte in bytes {
             block[blockCount] = byte
             blockCount += 1
@@ -32,7 +32,7 @@ public struct SHA1: Sendable {
     }
 
     /// Pads the message and returns the 20-byte digest (RFC 3174 §4).
-    public mutating func finalize() -> [UInt8] {
+    package mutating func finalize() -> [UInt8] {
         let bitLength = totalBytes &* 8
         block[blockCount] = 0x80
         blockCount += 1

@@ -3,10 +3,10 @@ import EpsilonWebSocketDeflate
 import EpsilonMallocCounter
 import Testing
 
-private struct Counter: WebSocketHandler {
+private struct Counter: WebSocketEventHandler {
     var messages = 0
     var bytes = 0
-    mutating func handle(_ event: WebSocketEvent) throws(WebSocketError) {
+    mutating func handle(_ event: WebSocketEvent, connection: inout WebSocketConnection) throws(WebSocketError) {
         switch event {
         case .messageData(let view): bytes += view.count
         case .messageEnded: messages += 1
@@ -19,20 +19,18 @@ private struct Counter: WebSocketHandler {
 @Suite struct DeflateSteadyStateAllocations {
     @Test(arguments: [false, true])
     func zeroAllocationsPerCompressedFrame(_ noContextTakeover: Bool) throws {
-        let parameters = DeflateParameters(serverNoContextTakeover: noContextTakeover, clientNoContextTakeover: noContextTakeover)
-        var configuration = Connection.Configuration()
+        let parameters = WebSocketDeflateParameters(serverNoContextTakeover: noContextTakeover, clientNoContextTakeover: noContextTakeover)
+        var configuration = WebSocketConnection.Configuration()
         configuration.allowsCompressedMessages = true
         configuration.maskingKeys = .fixed(0x0BAD_F00D)
-        var client = Connection(role: .client, configuration: configuration)
-        let clientCompressor = MessageCompressor(parameters: parameters, role: .client)
+        var client = WebSocketConnection(role: .client, configuration: configuration)
+        let clientCompressor = WebSocketDeflateCompressor(parameters: parameters, role: .client)
         let text = Array("a small compressed text message".utf8)
         var wire: [UInt8] = []
-        var scratch: [UInt8] = []
-        scratch.reserveCapacity(4096)
         wire.reserveCapacity(64 * 1024)
-        var server = Connection(role: .server, configuration: configuration)
-        let serverCompressor = MessageCompressor(parameters: parameters, role: .server)
-        var handler = DeflateHandler(Counter(), decompressor: MessageDecompressor(parameters: parameters, role: .server))
+        var server = WebSocketConnection(role: .server, configuration: configuration)
+        let serverCompressor = WebSocketDeflateCompressor(parameters: parameters, role: .server)
+        var handler = WebSocketDeflateHandler(Counter(), decompressor: WebSocketDeflateDecompressor(parameters: parameters, role: .server))
         var reply: [UInt8] = []
         reply.reserveCapacity(64 * 1024)
         var allocations: Int64 = 0
@@ -44,11 +42,13 @@ private struct Counter: WebSocketHandler {
             reply.removeAll(keepingCapacity: true)
             try text.withUnsafeBytes { payload in
                 for _ in 0..<50 {
-                    try client.sendCompressed(.text, payload: payload, compressor: clientCompressor, scratch: &scratch, into: &wire)
-                    try server.sendCompressed(.text, payload: payload, compressor: serverCompressor, scratch: &scratch, into: &reply)
+                    try client.sendCompressed(.text, payload: payload, compressor: clientCompressor)
+                    try server.sendCompressed(.text, payload: payload, compressor: serverCompressor)
                 }
             }
-            try wire.withUnsafeMutableBytes { raw in try server.receive(raw, handler: &handler) }
+            client.writeOutput(into: &wire)
+            server.writeOutput(into: &reply)
+            _ = try wire.withUnsafeBytes { raw in try server.receive(raw, now: 0, handler: &handler) }
             if counting { allocations += epsilon_malloc_counter_stop() }
         }
         let frames = rounds * 150  // 50 compressed and sent by each side, 50 received and inflated

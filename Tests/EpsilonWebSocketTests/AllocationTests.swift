@@ -3,10 +3,10 @@ import EpsilonMallocCounter
 import Testing
 
 /// A handler that only counts, as an application that consumes views in place would.
-private struct CountingHandler: WebSocketHandler {
+private struct CountingHandler: WebSocketEventHandler {
     var messages = 0
     var bytes = 0
-    mutating func handle(_ event: WebSocketEvent) throws(WebSocketError) {
+    mutating func handle(_ event: WebSocketEvent, connection: inout WebSocketConnection) throws(WebSocketError) {
         switch event {
         case .messageData(let view): bytes += view.count
         case .messageEnded: messages += 1
@@ -25,21 +25,21 @@ private struct CountingHandler: WebSocketHandler {
         #expect(count >= 1)
     }
 
-    @Test(arguments: [Role.server, .client])
-    func zeroAllocationsPerFrameForSmallMessages(_ role: Role) throws {
+    @Test(arguments: [WebSocketRole.server, .client])
+    func zeroAllocationsPerFrameForSmallMessages(_ role: WebSocketRole) throws {
         // The peer's frames: 16-byte text messages, a ping every 10 messages.
-        var peerConfiguration = Connection.Configuration()
+        var peerConfiguration = WebSocketConnection.Configuration()
         peerConfiguration.maskingKeys = .fixed(0x1234_5678)
-        var peer = Connection(role: role == .server ? .client : .server, configuration: peerConfiguration)
+        var peer = WebSocketConnection(role: role == .server ? .client : .server, configuration: peerConfiguration)
         var wire: [UInt8] = []
         let text = Array("sixteen bytes ok".utf8)
         for i in 0..<100 {
-            try text.withUnsafeBytes { try peer.send(.text, payload: $0, into: &wire) }
-            if i % 10 == 0 { try text.withUnsafeBytes { try peer.sendPing($0, into: &wire) } }
+            try text.withUnsafeBytes { try peer.send(.text, payload: $0) }
+            if i % 10 == 0 { try text.withUnsafeBytes { try peer.sendPing($0) } }
         }
-        var connection = Connection(role: role)
+        peer.writeOutput(into: &wire)
+        var connection = WebSocketConnection(role: role)
         var handler = CountingHandler()
-        var input = [UInt8](repeating: 0, count: wire.count)
         var output: [UInt8] = []
         output.reserveCapacity(64 * 1024)
         let rounds = 50
@@ -48,14 +48,14 @@ private struct CountingHandler: WebSocketHandler {
             // Round 0–4 warm up; then count receive + send for 100 messages per round.
             let counting = round >= 5
             if counting { epsilon_malloc_counter_start() }
-            input.withUnsafeMutableBytes { buffer in
-                for j in 0..<wire.count { buffer[j] = wire[j] }
-                try? connection.receive(buffer, handler: &handler)
+            // The bytes as the transport hands them over: immutable, received in place.
+            wire.withUnsafeBytes { buffer in
+                _ = try? connection.receive(buffer, now: 0, handler: &handler)
             }
-            connection.writePendingFrames(into: &output)
             text.withUnsafeBytes { payload in
-                for _ in 0..<100 { try? connection.send(.text, payload: payload, into: &output) }
+                for _ in 0..<100 { try? connection.send(.text, payload: payload) }
             }
+            connection.writeOutput(into: &output)
             output.removeAll(keepingCapacity: true)
             if counting { allocations += epsilon_malloc_counter_stop() }
         }

@@ -49,101 +49,132 @@ import Testing
 
 @Suite struct RFC6455_4_Handshake {
     @Test func computesTheRFCAcceptValue() {
-        #expect(Handshake.acceptValue(forKey: "dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+        #expect(WebSocketHandshake.acceptValue(forKey: "dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
     }
 
     @Test func makesSixteenByteKeys() {
-        let key = Handshake.makeKey()
+        let key = WebSocketHandshake.makeKey()
         #expect(Base64.decode(key)?.count == 16)
-        #expect(Handshake.makeKey() != key)
+        #expect(WebSocketHandshake.makeKey() != key)
     }
 
     @Test func clientRequestIsAcceptedAndTheResponseValidated() throws {
-        let client = ClientHandshake(
+        let client = WebSocketClientHandshake(
             host: "example.com", target: "/chat", key: "dGhlIHNhbXBsZSBub25jZQ==", subprotocols: ["chat", "superchat"],
-            extensions: [ExtensionOffer(name: "permessage-deflate", parameters: [ExtensionParameter("client_max_window_bits")])],
+            extensions: [WebSocketExtensionOffer(name: "permessage-deflate", parameters: [WebSocketExtensionParameter("client_max_window_bits")])],
             origin: "http://example.com")
-        let requestBytes = client.request()
-        let head = try #require(try HandshakeHead.parse(requestBytes))
-        #expect(head.startLine == "GET /chat HTTP/1.1")
-        #expect(head.length == requestBytes.count)
-        let request = try ServerHandshake.validateRequest(head: head)
+        let head = try #require(TestHead(client.request()))
+        #expect(head.startLine == ["GET", "/chat", "HTTP/1.1"])
+        let request = try WebSocketServerHandshake.validateRequest(method: "GET", target: head.startLine[1], version: (1, 1), fields: head.fields)
+        #expect(request.target == "/chat")
+        #expect(request.host == "example.com")
         #expect(request.subprotocols == ["chat", "superchat"])
         #expect(request.extensions == client.extensions)
         #expect(request.origin == "http://example.com")
-        let responseBytes = ServerHandshake.response(for: request, subprotocol: "chat", extensions: [ExtensionOffer(name: "permessage-deflate")])
+        let responseBytes = WebSocketServerHandshake.response(for: request, subprotocol: "chat", extensions: [WebSocketExtensionOffer(name: "permessage-deflate")])
         let text = String(decoding: responseBytes, as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"))
         #expect(text.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"))
-        let accepted = try client.validateResponse(head: try #require(try HandshakeHead.parse(responseBytes)))
+        let response = try #require(TestHead(responseBytes))
+        let accepted = try client.validateResponse(status: Int(response.startLine[1])!, fields: response.fields)
         #expect(accepted.subprotocol == "chat")
-        #expect(accepted.extensions == [ExtensionOffer(name: "permessage-deflate")])
+        #expect(accepted.extensions == [WebSocketExtensionOffer(name: "permessage-deflate")])
     }
 
-    static let good: [HeaderField] = [
-        HeaderField("Host", "a"), HeaderField("Upgrade", "websocket"), HeaderField("Connection", "keep-alive, Upgrade"),
-        HeaderField("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), HeaderField("Sec-WebSocket-Version", "13"),
+    @Test func takesFieldsAsByteSlicesWithoutConverting() throws {
+        let head = Array("GET /x HTTP/1.1\r\nhost: a\r\nUPGRADE: WebSocket\r\nconnection: keep-alive,  upgrade \r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".utf8)
+        // Ranges into the buffer, as HTTP1Parser reports them.
+        let ranges: [(Range<Int>, Range<Int>)] = [(17..<21, 23..<24), (26..<33, 35..<44), (46..<56, 58..<79), (81..<98, 100..<124), (126..<147, 149..<151)]
+        let request = try head.withUnsafeBytes { bytes throws(WebSocketHandshakeError) in
+            try WebSocketServerHandshake.validateRequest(
+                method: bytes[0..<3], target: bytes[4..<6], version: (1, 1),
+                fields: ranges.lazy.map { (bytes[$0.0], bytes[$0.1]) })
+        }
+        #expect(request.target == "/x")
+        #expect(request.host == "a")
+        #expect(request.key == "dGhlIHNhbXBsZSBub25jZQ==")
+    }
+
+    static let good: [(String, String)] = [
+        ("Host", "a"), ("Upgrade", "websocket"), ("Connection", "keep-alive, Upgrade"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13"),
     ]
 
-    static func replacing(_ name: String, with value: String?) -> [HeaderField] {
-        var fields = good.filter { $0.name != name }
-        if let value { fields.append(HeaderField(name, value)) }
+    static func replacing(_ name: String, with value: String?) -> [(String, String)] {
+        var fields = good.filter { $0.0 != name }
+        if let value { fields.append((name, value)) }
         return fields
     }
 
-    @Test func serverRejectsEachMissingRequirement() {
-        #expect(throws: HandshakeError.methodNotGet) { try ServerHandshake.validateRequest(method: "POST", target: "/", version: (1, 1), fields: Self.good) }
-        #expect(throws: HandshakeError.httpVersionTooOld) { try ServerHandshake.validateRequest(method: "GET", target: "/", version: (1, 0), fields: Self.good) }
-        let cases: [(String, String?, HandshakeError)] = [
-            ("Host", nil, .missingHost), ("Upgrade", nil, .missingUpgrade), ("Upgrade", "h2c", .missingUpgrade),
-            ("Connection", "keep-alive", .missingConnectionUpgrade), ("Sec-WebSocket-Key", nil, .invalidKey),
-            ("Sec-WebSocket-Key", "c2hvcnQ=", .invalidKey), ("Sec-WebSocket-Key", "not base64!", .invalidKey),
-            ("Sec-WebSocket-Version", "8", .unsupportedVersion), ("Sec-WebSocket-Version", nil, .unsupportedVersion),
-        ]
-        for (name, value, error) in cases {
-            #expect(throws: error) { try ServerHandshake.validateRequest(method: "GET", target: "/", version: (1, 1), fields: Self.replacing(name, with: value)) }
+    static let refusals: [(String, String?, WebSocketHandshakeError)] = [
+        ("Host", nil, .missingHost), ("Upgrade", nil, .missingUpgrade), ("Upgrade", "h2c", .missingUpgrade),
+        ("Upgrade", "web socket", .malformedHeader), ("Connection", "keep-alive", .missingConnectionUpgrade),
+        ("Sec-WebSocket-Key", nil, .invalidKey), ("Sec-WebSocket-Key", "c2hvcnQ=", .invalidKey),
+        ("Sec-WebSocket-Key", "not base64!", .invalidKey), ("Sec-WebSocket-Extensions", "foo; =1", .malformedExtensions),
+        ("Sec-WebSocket-Protocol", "chat, a b", .malformedHeader),
+        ("Sec-WebSocket-Version", "8", .unsupportedVersion), ("Sec-WebSocket-Version", nil, .unsupportedVersion),
+    ]
+
+    @Test(arguments: refusals)
+    func serverRefusesEachMissingRequirementWithTheRightResponse(_ name: String, _ value: String?, _ error: WebSocketHandshakeError) throws {
+        var fields = Self.replacing(name, with: value)
+        if name == "Sec-WebSocket-Protocol" { fields = Self.good + [(name, value!)] }
+        #expect(throws: error) { try WebSocketServerHandshake.validateRequest(method: "GET", target: "/", version: (1, 1), fields: fields) }
+        let response = String(decoding: try #require(error.response()), as: UTF8.self)
+        if error == .unsupportedVersion {
+            #expect(error.responseStatus == 426)
+            #expect(response == "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n")
+        } else {
+            #expect(error.responseStatus == 400)
+            #expect(response == "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
         }
-        #expect(throws: HandshakeError.malformedExtensions) {
-            try ServerHandshake.validateRequest(method: "GET", target: "/", version: (1, 1), fields: Self.good + [HeaderField("Sec-WebSocket-Extensions", "foo; =1")])
-        }
-        #expect(String(decoding: ServerHandshake.versionMismatchResponse(), as: UTF8.self).contains("Sec-WebSocket-Version: 13"))
-        // Case-insensitive tokens are fine.
-        #expect((try? ServerHandshake.validateRequest(method: "GET", target: "/", version: (1, 1), fields: Self.replacing("Upgrade", with: "WebSocket"))) != nil)
+    }
+
+    @Test func serverRefusesOtherMethodsAndOldVersionsWith400() {
+        #expect(throws: WebSocketHandshakeError.methodNotGet) { try WebSocketServerHandshake.validateRequest(method: "POST", target: "/", version: (1, 1), fields: Self.good) }
+        #expect(throws: WebSocketHandshakeError.httpVersionTooOld) { try WebSocketServerHandshake.validateRequest(method: "GET", target: "/", version: (1, 0), fields: Self.good) }
+        #expect(WebSocketHandshakeError.methodNotGet.responseStatus == 400)
+        #expect(WebSocketHandshakeError.httpVersionTooOld.responseStatus == 400)
+        #expect(WebSocketHandshakeError.invalidAccept.response() == nil)
+        // Case-insensitive names and tokens are fine.
+        #expect((try? WebSocketServerHandshake.validateRequest(method: "GET", target: "/", version: (1, 1), fields: Self.replacing("Upgrade", with: "WebSocket"))) != nil)
+        #expect((try? WebSocketServerHandshake.validateRequest(method: "GET", target: "/", version: (2, 0), fields: Self.good.map { ($0.0.uppercased(), $0.1) })) != nil)
     }
 
     @Test func clientRejectsBadResponses() throws {
-        let client = ClientHandshake(host: "a", key: "dGhlIHNhbXBsZSBub25jZQ==", subprotocols: ["chat"], extensions: [ExtensionOffer(name: "permessage-deflate")])
-        let ok: [HeaderField] = [HeaderField("Upgrade", "websocket"), HeaderField("Connection", "Upgrade"), HeaderField("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")]
+        let client = WebSocketClientHandshake(host: "a", key: "dGhlIHNhbXBsZSBub25jZQ==", subprotocols: ["chat"], extensions: [WebSocketExtensionOffer(name: "permessage-deflate")])
+        let ok: [(String, String)] = [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")]
         #expect(try client.validateResponse(status: 101, fields: ok).subprotocol == nil)
-        #expect(throws: HandshakeError.statusNotSwitchingProtocols(200)) { try client.validateResponse(status: 200, fields: ok) }
-        #expect(throws: HandshakeError.invalidAccept) { try client.validateResponse(status: 101, fields: Array(ok.dropLast()) + [HeaderField("Sec-WebSocket-Accept", "AAAA")]) }
-        #expect(throws: HandshakeError.missingUpgrade) { try client.validateResponse(status: 101, fields: Array(ok.dropFirst())) }
-        #expect(throws: HandshakeError.unexpectedSubprotocol) { try client.validateResponse(status: 101, fields: ok + [HeaderField("Sec-WebSocket-Protocol", "other")]) }
-        #expect(throws: HandshakeError.unexpectedSubprotocol) { try client.validateResponse(status: 101, fields: ok + [HeaderField("Sec-WebSocket-Protocol", "chat, chat")]) }
-        #expect(throws: HandshakeError.unexpectedExtension) { try client.validateResponse(status: 101, fields: ok + [HeaderField("Sec-WebSocket-Extensions", "x-webkit-deflate-frame")]) }
+        #expect(throws: WebSocketHandshakeError.statusNotSwitchingProtocols(200)) { try client.validateResponse(status: 200, fields: ok) }
+        #expect(throws: WebSocketHandshakeError.invalidAccept) { try client.validateResponse(status: 101, fields: Array(ok.dropLast()) + [("Sec-WebSocket-Accept", "AAAA")]) }
+        #expect(throws: WebSocketHandshakeError.missingUpgrade) { try client.validateResponse(status: 101, fields: Array(ok.dropFirst())) }
+        #expect(throws: WebSocketHandshakeError.unexpectedSubprotocol) { try client.validateResponse(status: 101, fields: ok + [("Sec-WebSocket-Protocol", "other")]) }
+        #expect(throws: WebSocketHandshakeError.unexpectedSubprotocol) { try client.validateResponse(status: 101, fields: ok + [("Sec-WebSocket-Protocol", "chat, chat")]) }
+        #expect(throws: WebSocketHandshakeError.unexpectedExtension) { try client.validateResponse(status: 101, fields: ok + [("Sec-WebSocket-Extensions", "x-webkit-deflate-frame")]) }
     }
 }
 
 /// RFC 6455 §9.1 extension header grammar.
 @Suite struct RFC6455_9_1_ExtensionGrammar {
     @Test func parsesParametersQuotedValuesAndSeveralFields() throws {
-        let offers = try ExtensionOffer.parse([
+        let offers = try WebSocketExtensionOffer.parse([
             "permessage-deflate; client_max_window_bits; server_max_window_bits=\"10\" , permessage-deflate",
             "foo;bar=baz,,",
         ])
         #expect(offers == [
-            ExtensionOffer(name: "permessage-deflate", parameters: [ExtensionParameter("client_max_window_bits"), ExtensionParameter("server_max_window_bits", "10")]),
-            ExtensionOffer(name: "permessage-deflate"),
-            ExtensionOffer(name: "foo", parameters: [ExtensionParameter("bar", "baz")]),
+            WebSocketExtensionOffer(name: "permessage-deflate", parameters: [WebSocketExtensionParameter("client_max_window_bits"), WebSocketExtensionParameter("server_max_window_bits", "10")]),
+            WebSocketExtensionOffer(name: "permessage-deflate"),
+            WebSocketExtensionOffer(name: "foo", parameters: [WebSocketExtensionParameter("bar", "baz")]),
         ])
-        #expect(ExtensionOffer.headerValue(offers) == "permessage-deflate; client_max_window_bits; server_max_window_bits=10, permessage-deflate, foo; bar=baz")
+        #expect(WebSocketExtensionOffer.headerValue(offers) == "permessage-deflate; client_max_window_bits; server_max_window_bits=10, permessage-deflate, foo; bar=baz")
     }
 
     @Test(arguments: ["; x", "foo;", "foo; a=", "foo bar", "foo; a=\"b c\"", "foo; a=\"unterminated", "foo; a=\"\"", "fo@o", "foo; a=b=c", "foo; \"q\""])
     func rejectsOffTheGrammar(_ value: String) {
-        #expect(throws: HandshakeError.malformedExtensions) { try ExtensionOffer.parse([value]) }
+        #expect(throws: WebSocketHandshakeError.malformedExtensions) { try WebSocketExtensionOffer.parse([value]) }
     }
 
     @Test func unescapesQuotedPairs() throws {
-        #expect(try ExtensionOffer.parse(["foo; a=\"1\\2\""]) == [ExtensionOffer(name: "foo", parameters: [ExtensionParameter("a", "12")])])
+        #expect(try WebSocketExtensionOffer.parse(["foo; a=\"1\\2\""]) == [WebSocketExtensionOffer(name: "foo", parameters: [WebSocketExtensionParameter("a", "12")])])
     }
 }

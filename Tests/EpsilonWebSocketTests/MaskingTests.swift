@@ -9,7 +9,7 @@ import Testing
 
     @Test func unmasksRFCExample() {
         var bytes = hex("7f9f4d5158")
-        bytes.withUnsafeMutableBytes { _ = Masking.apply(key: 0x37FA_213D, to: $0) }
+        bytes.withUnsafeMutableBytes { _ = WebSocketMasking.apply(key: 0x37FA_213D, to: $0) }
         #expect(bytes == Array("Hello".utf8))
     }
 
@@ -22,7 +22,7 @@ import Testing
                     var buffer = source
                     let slice = Array(source[alignment..<alignment + length])
                     let next = buffer.withUnsafeMutableBytes {
-                        Masking.apply(key: key, phase: phase, to: UnsafeMutableRawBufferPointer(rebasing: $0[alignment..<alignment + length]))
+                        WebSocketMasking.apply(key: key, phase: phase, to: UnsafeMutableRawBufferPointer(rebasing: $0[alignment..<alignment + length]))
                     }
                     #expect(Array(buffer[alignment..<alignment + length]) == Self.naive(slice, key: key, phase: phase))
                     // Bytes around the range are untouched.
@@ -44,7 +44,7 @@ import Testing
                     var destination = [UInt8](repeating: 0xEE, count: 300 + 16)
                     source.withUnsafeBytes { src in
                         destination.withUnsafeMutableBytes { dst in
-                            _ = Masking.apply(
+                            _ = WebSocketMasking.apply(
                                 key: key, phase: phase,
                                 from: UnsafeRawBufferPointer(rebasing: src[sourceAlignment..<sourceAlignment + length]),
                                 to: UnsafeMutableRawBufferPointer(rebasing: dst[destinationAlignment...]))
@@ -64,8 +64,8 @@ import Testing
         for cut in 0...200 {
             var buffer = data
             buffer.withUnsafeMutableBytes { all in
-                let phase = Masking.apply(key: key, phase: 0, to: UnsafeMutableRawBufferPointer(rebasing: all[..<cut]))
-                _ = Masking.apply(key: key, phase: phase, to: UnsafeMutableRawBufferPointer(rebasing: all[cut...]))
+                let phase = WebSocketMasking.apply(key: key, phase: 0, to: UnsafeMutableRawBufferPointer(rebasing: all[..<cut]))
+                _ = WebSocketMasking.apply(key: key, phase: phase, to: UnsafeMutableRawBufferPointer(rebasing: all[cut...]))
             }
             #expect(buffer == Self.naive(data, key: key, phase: 0))
         }

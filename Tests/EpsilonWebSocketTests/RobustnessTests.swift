@@ -3,8 +3,8 @@ import Testing
 
 /// Hostile input never traps: random and mutated streams, split at random points.
 @Suite struct HostileInput {
-    @Test(arguments: [Role.client, .server])
-    func randomAndMutatedStreamsNeverTrap(_ role: Role) {
+    @Test(arguments: [WebSocketRole.client, .server])
+    func randomAndMutatedStreamsNeverTrap(_ role: WebSocketRole) {
         var generator = SystemRandomNumberGenerator()
         let mask = key(for: peer(of: role))
         let valid = frame(.text, Array("κόσμε".utf8), fin: false, mask: mask) + frame(.ping, [1, 2], mask: mask)
@@ -21,15 +21,15 @@ import Testing
                     bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
                 }
             }
-            var configuration = Connection.Configuration()
+            var configuration = WebSocketConnection.Configuration()
             configuration.allowsCompressedMessages = round % 3 == 0
             configuration.maxFramePayload = round % 5 == 0 ? UInt64.max : 1 << 20
             configuration.maxMessageSize = round % 5 == 0 ? UInt64.max : 1 << 20
-            var connection = Connection(role: role, configuration: configuration)
+            var connection = WebSocketConnection(role: role, configuration: configuration)
             let result = receive(bytes, into: &connection, chunk: Int.random(in: 1...20, using: &generator))
             if result.error != nil { failures += 1 }
             var out: [UInt8] = []
-            connection.writePendingFrames(into: &out)
+            connection.writeOutput(into: &out)
             // Whatever we queue is itself a valid stream for the peer.
             #expect(receive(out, as: peer(of: role)).error == nil)
         }

@@ -16,7 +16,7 @@ import Testing
         var checksum: UInt8 = 0
         let maskTime = Self.seconds {
             buffer.withUnsafeMutableBytes { raw in
-                for _ in 0..<rounds { Masking.apply(key: 0x1234_5678, phase: 1, to: raw) }
+                for _ in 0..<rounds { WebSocketMasking.apply(key: 0x1234_5678, phase: 1, to: raw) }
             }
             checksum = buffer[12345]
         }
@@ -26,12 +26,12 @@ import Testing
         var valid = true
         let asciiTime = Self.seconds {
             ascii.withUnsafeBytes { raw in
-                for _ in 0..<rounds { var v = UTF8Validator(); valid = valid && v.validate(raw) == nil }
+                for _ in 0..<rounds { var v = WebSocketUTF8Validator(); valid = valid && v.validate(raw) == nil }
             }
         }
         let mixedTime = Self.seconds {
             mixed.withUnsafeBytes { raw in
-                for _ in 0..<rounds / 4 { var v = UTF8Validator(); valid = valid && v.validate(raw) == nil }
+                for _ in 0..<rounds / 4 { var v = WebSocketUTF8Validator(); valid = valid && v.validate(raw) == nil }
             }
         }
         #expect(valid)
@@ -40,23 +40,22 @@ import Testing
     }
 
     @Test func smallMessagesPerSecond() throws {
-        var client = Connection(role: .client, configuration: { var c = Connection.Configuration(); c.maskingKeys = .fixed(0x0102_0304); return c }())
+        var client = WebSocketConnection(role: .client, configuration: { var c = WebSocketConnection.Configuration(); c.maskingKeys = .fixed(0x0102_0304); return c }())
         var wire: [UInt8] = []
         let text = Array("a small 32-byte text message!!!!".utf8)
-        for _ in 0..<10_000 { try text.withUnsafeBytes { try client.send(.text, payload: $0, into: &wire) } }
-        var server = Connection(role: .server)
-        struct Counter: WebSocketHandler {
+        for _ in 0..<10_000 { try text.withUnsafeBytes { try client.send(.text, payload: $0) } }
+        client.writeOutput(into: &wire)
+        var server = WebSocketConnection(role: .server)
+        struct Counter: WebSocketEventHandler {
             var messages = 0
-            mutating func handle(_ event: WebSocketEvent) throws(WebSocketError) { if case .messageEnded = event { messages += 1 } }
+            mutating func handle(_ event: WebSocketEvent, connection: inout WebSocketConnection) throws(WebSocketError) { if case .messageEnded = event { messages += 1 } }
         }
         var counter = Counter()
-        var input = wire
         let rounds = 20
         let time = Self.seconds {
             for _ in 0..<rounds {
-                input.withUnsafeMutableBytes { raw in
-                    wire.withUnsafeBytes { raw.copyMemory(from: $0) }
-                    try? server.receive(raw, handler: &counter)
+                wire.withUnsafeBytes { raw in
+                    _ = try? server.receive(raw, now: 0, handler: &counter)
                 }
             }
         }

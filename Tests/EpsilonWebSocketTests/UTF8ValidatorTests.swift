@@ -3,7 +3,7 @@ import Testing
 
 @Suite struct UTF8ValidatorTests {
     static func firstFailure(_ bytes: [UInt8]) -> Int? {
-        var v = UTF8Validator()
+        var v = WebSocketUTF8Validator()
         if let bad = bytes.withUnsafeBytes({ v.validate($0) }) { return bad }
         return v.isComplete ? nil : bytes.count
     }
@@ -43,7 +43,7 @@ import Testing
         let text = Array("aé€😀b".utf8)
         for cut1 in 0...text.count {
             for cut2 in cut1...text.count {
-                var v = UTF8Validator()
+                var v = WebSocketUTF8Validator()
                 for piece in [text[..<cut1], text[cut1..<cut2], text[cut2...]] {
                     #expect(Array(piece).withUnsafeBytes { v.validate($0) } == nil)
                 }
@@ -62,7 +62,7 @@ import Testing
             let whole = Self.firstFailure(bytes)
             #expect((whole == nil) == expected, "\(bytes)")
             // Byte at a time (no multi-byte fast path) fails at the same index.
-            var v = UTF8Validator()
+            var v = WebSocketUTF8Validator()
             var single: Int? = nil
             for (index, byte) in bytes.enumerated() where single == nil {
                 if [byte].withUnsafeBytes({ v.validate($0) }) != nil { single = index }

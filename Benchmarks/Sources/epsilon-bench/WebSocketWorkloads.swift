@@ -23,8 +23,8 @@ func maskedFrames(_ messages: [(text: Bool, payload: [UInt8])]) -> [UInt8] {
     var key: UInt32 = 0x9E37_79B9
     for message in messages {
         key = key &* 1_664_525 &+ 1_013_904_223
-        let header = EpsilonWebSocket.FrameHeader(opcode: message.text ? .text : .binary, maskingKey: key, payloadLength: 0)
-        message.payload.withUnsafeBytes { EpsilonWebSocket.FrameEncoder.writeFrame(header, payload: $0, into: &output) }
+        let header = WebSocketFrameHeader(opcode: message.text ? .text : .binary, maskingKey: key, payloadLength: 0)
+        message.payload.withUnsafeBytes { WebSocketFrameEncoder.writeFrame(header, payload: $0, into: &output) }
     }
     return output
 }
@@ -47,11 +47,11 @@ func mixedUTF8(_ count: Int) -> [UInt8] {
 }
 
 /// Counts what our connection hands out.
-struct EpsilonWSHandler: WebSocketHandler {
+struct EpsilonWSHandler: WebSocketEventHandler {
     var seen = WSSeen()
     var first = false
 
-    mutating func handle(_ event: WebSocketEvent) throws(WebSocketError) {
+    mutating func handle(_ event: WebSocketEvent, connection: inout WebSocketConnection) throws(WebSocketError) {
         switch event {
         case .messageBegan: first = true
         case .messageData(let view):
@@ -63,27 +63,24 @@ struct EpsilonWSHandler: WebSocketHandler {
     }
 }
 
-/// Ours: one server Connection for the run, in memory this side owns. Each operation copies the
-/// masked input into a read buffer (as a socket read would; the machine unmasks in place) and
-/// feeds it.
+/// Ours: one server WebSocketConnection for the run, in memory this side owns. Each operation
+/// feeds the masked input as the transport hands over a read: immutable bytes in the loop's
+/// read buffer, which the machine unmasks while copying into its own reusable buffer.
 final class EpsilonWSSide {
-    let connection: UnsafeMutablePointer<EpsilonWebSocket.Connection>
+    let connection: UnsafeMutablePointer<WebSocketConnection>
     let handler: UnsafeMutablePointer<EpsilonWSHandler>
     let input: Input
-    let buffer: UnsafeMutableRawBufferPointer
 
     init(_ bytes: [UInt8]) {
         connection = .allocate(capacity: 1)
-        connection.initialize(to: EpsilonWebSocket.Connection(role: .server))
+        connection.initialize(to: WebSocketConnection(role: .server))
         handler = .allocate(capacity: 1)
         handler.initialize(to: EpsilonWSHandler())
         input = Input(bytes)
-        buffer = .allocate(byteCount: bytes.count, alignment: 64)
     }
     deinit {
         connection.deinitialize(count: 1); connection.deallocate()
         handler.deinitialize(count: 1); handler.deallocate()
-        buffer.deallocate()
     }
 
     func run(_ ops: Int) -> Int {
@@ -94,9 +91,8 @@ final class EpsilonWSSide {
 
     @inline(never)
     func feed() {
-        buffer.copyMemory(from: input.raw)
         do {
-            try connection.pointee.receive(buffer, handler: &handler.pointee)
+            try connection.pointee.receive(input.raw, now: 0, handler: &handler.pointee)
         } catch {
             fatalError("EpsilonWebSocket rejected the input: \(error)")
         }
@@ -136,7 +132,7 @@ final class NIOWSSide {
 
     init(_ bytes: [UInt8]) {
         input = Input(bytes)
-        try! channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20)))
+        try! channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(NIOWebSocket.WebSocketFrameDecoder(maxFrameSize: 1 << 20)))
         try! channel.pipeline.syncOperations.addHandler(counter)
     }
 
@@ -174,19 +170,19 @@ func wsDecodeWorkload(id: String, title: String, unit: String, messages: [(text:
 func wsUnmaskWorkload(id: String, title: String, payload: [UInt8], validate: Bool) -> Workload {
     let key: UInt32 = 0x37FA_213D
     var maskedBytes = payload
-    maskedBytes.withUnsafeMutableBytes { _ = Masking.apply(key: key, to: $0) }
+    maskedBytes.withUnsafeMutableBytes { _ = WebSocketMasking.apply(key: key, to: $0) }
     let masked = Input(maskedBytes)
     let destination = UnsafeMutableRawBufferPointer.allocate(byteCount: payload.count, alignment: 64)
     // Checked once: unmasking gives the payload back and the payload is valid UTF-8.
-    Masking.apply(key: key, from: masked.raw, to: destination)
+    WebSocketMasking.apply(key: key, from: masked.raw, to: destination)
     precondition(Array(destination) == payload, "unmasking did not give the payload back")
-    precondition(!validate || UTF8Validator.isValid(payload), "the payload is not UTF-8")
+    precondition(!validate || WebSocketUTF8Validator.isValid(payload), "the payload is not UTF-8")
     let ours = Contender(name: "epsilon") { ops in
         var valid = 0
         for _ in 0..<ops {
-            Masking.apply(key: key, from: masked.raw, to: destination)
+            WebSocketMasking.apply(key: key, from: masked.raw, to: destination)
             if validate {
-                var validator = UTF8Validator()
+                var validator = WebSocketUTF8Validator()
                 if validator.validate(UnsafeRawBufferPointer(destination)) == nil && validator.isComplete { valid &+= 1 }
             } else {
                 valid &+= 1

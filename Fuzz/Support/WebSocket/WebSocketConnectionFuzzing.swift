@@ -1,27 +1,32 @@
-// One fuzz input through a WebSocket Connection of either role: the WebSocketServer harness
+// One fuzz input through a WebSocketConnection of either role: the WebSocketServer harness
 // feeds the client's frames (which must be masked), WebSocketClient the server's (which must
 // not be).
 // Input: a configuration byte (bit 0 small limits, bit 1 RSV1 allowed (compression
-// negotiated), bit 2 non-minimal lengths accepted, bit 3 manual Pongs, bit 4 queued frames
-// written only at the end, bit 5 a message sent after every piece), a piece-size byte (0:
-// everything in one call), then the stream, fed in pieces of that size; each piece is copied
-// into a mutable buffer first, as the connection unmasks in place.
-// Checks, besides "no crash": events come in a valid order (data only inside a message, no
-// empty data, nothing after Close), an uncompressed text message is valid UTF-8 and no message
-// passes the size limit, control payloads fit in 125 octets and a Close reason is UTF-8, the
-// frames the connection queues on its own stay bounded, and a failure sticks.
+// negotiated), bit 2 non-minimal lengths accepted, bit 3 manual Pongs, bit 4 output written
+// only at the end, bit 5 a message sent after every piece, bit 6 our Close sent first with a
+// close timeout of three pieces, bit 7 the handler echoes every message from inside
+// `handle`), a piece-size byte (0: everything in one call), then the stream, fed in pieces of
+// that size straight from the fuzzer's (immutable) bytes; each piece advances the clock by 1.
+// Checks, besides "no crash": `receive` consumes everything; events come in a valid order
+// (data only inside a message, no empty data, nothing after Close), an uncompressed text
+// message is valid UTF-8 and no message passes the size limit, control payloads fit in 125
+// octets and a Close reason is UTF-8, the automatic Pongs in the output stay bounded, the
+// output is itself a valid stream for the peer, a failure sticks, and the close timer runs
+// exactly while we wait for the peer's Close.
 import EpsilonWebSocket
 import FuzzSupport
 
-private struct Checker: WebSocketHandler {
-    let configuration: Connection.Configuration
-    var message: (kind: MessageKind, compressed: Bool)?
+private struct Checker: WebSocketEventHandler {
+    let configuration: WebSocketConnection.Configuration
+    let echoes: Bool
+    var message: (kind: WebSocketMessageKind, compressed: Bool)?
     var size: UInt64 = 0
     var text: [UInt8] = []
+    var body: [UInt8] = []
     var closed = false
     var events = 0
 
-    mutating func handle(_ event: WebSocketEvent) throws(WebSocketError) {
+    mutating func handle(_ event: WebSocketEvent, connection: inout WebSocketConnection) throws(WebSocketError) {
         events += 1
         fuzzCheck(!closed, "\(event) after the peer's Close")
         switch event {
@@ -31,16 +36,27 @@ private struct Checker: WebSocketHandler {
             message = (kind, compressed)
             size = 0
             text.removeAll(keepingCapacity: true)
+            body.removeAll(keepingCapacity: true)
         case .messageData(let view):
             fuzzCheck(message != nil, "data outside a message")
             fuzzCheck(view.count > 0, "empty message data")
             size += UInt64(view.count)
             fuzzCheck(size <= configuration.maxMessageSize, "a message of \(size) over the limit \(configuration.maxMessageSize)")
             if message!.kind == .text && !message!.compressed { text.append(contentsOf: view.bytes) }
+            if echoes && body.count < 4096 { body.append(contentsOf: view.bytes.prefix(4096 - body.count)) }
         case .messageEnded:
             fuzzCheck(message != nil, "a message ended that never began")
             if message!.kind == .text && !message!.compressed {
                 fuzzCheck(String(validating: text, as: UTF8.self) != nil, "invalid UTF-8 text delivered: \(escaped(text))")
+            }
+            if echoes {
+                // Compressed messages are echoed as binary: the payload is not inflated here.
+                let kind: WebSocketMessageKind = message!.compressed ? .binary : message!.kind
+                do throws(WebSocketUsageError) {
+                    try body.withUnsafeBytes { (raw) throws(WebSocketUsageError) in try connection.send(kind, payload: raw) }
+                } catch {
+                    fuzzCheck(!connection.canStartMessage, "send refused (\(error)) while the connection can start a message")
+                }
             }
             message = nil
         case .ping(let view), .pong(let view):
@@ -55,12 +71,24 @@ private struct Checker: WebSocketHandler {
     }
 }
 
-/// Runs one fuzz input through a WebSocket `Connection` of the given role.
-public func fuzzWebSocketConnection(role: Role, _ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+/// Decodes what the connection wrote with a peer of the other role; it must be valid.
+private func checkOutput(_ output: [UInt8], sender: WebSocketRole, compressed: Bool) {
+    var decoder = WebSocketFrameDecoder(role: sender == .client ? .server : .client)
+    decoder.configuration.allowedReservedBits = compressed ? .rsv1 : []
+    decoder.configuration.maxFramePayload = .max
+    do throws(WebSocketError) {
+        try output.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws(WebSocketError) in try decoder.decode(raw) { _ in } }
+    } catch {
+        fuzzCheck(false, "the connection wrote an invalid stream: \(error)")
+    }
+}
+
+/// Runs one fuzz input through a `WebSocketConnection` of the given role.
+public func fuzzWebSocketConnection(role: WebSocketRole, _ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
     let flags = input.byte()
     let pieceSize = Int(input.byte())
-    var configuration = Connection.Configuration()
+    var configuration = WebSocketConnection.Configuration()
     if flags & 1 != 0 {
         configuration.maxFramePayload = 1000
         configuration.maxMessageSize = 2000
@@ -70,21 +98,35 @@ public func fuzzWebSocketConnection(role: Role, _ data: UnsafePointer<UInt8>, _ 
     configuration.acceptsNonMinimalLengths = flags & 4 != 0
     configuration.pingPolicy = flags & 8 != 0 ? .manual : .automaticPong
     configuration.maskingKeys = .fixed(0x3712_4a5c)
+    configuration.closeTimeout = 3
     let writeEachTime = flags & 16 == 0
     let sendEachTime = flags & 32 != 0
+    let echoes = flags & 128 != 0
 
-    var connection = Connection(role: role, configuration: configuration)
-    var checker = Checker(configuration: configuration)
+    var connection = WebSocketConnection(role: role, configuration: configuration)
+    var checker = Checker(configuration: configuration, echoes: echoes)
     var output: [UInt8] = []
-    var piece: [UInt8] = []
+    var all: [UInt8] = []
     var failure: WebSocketError?
+    var now: UInt64 = 0
     let message: [UInt8] = Array("fuzz ✓".utf8)
+    if flags & 64 != 0 {
+        do throws(WebSocketUsageError) {
+            try connection.sendClose(code: .normalClosure, reason: "fuzz", now: now)
+        } catch {
+            fuzzCheck(false, "the first Close was refused: \(error)")
+        }
+        fuzzCheck(connection.nextDeadline == 3, "close deadline \(String(describing: connection.nextDeadline))")
+    }
+    // What the automatic Pongs may add between two writes: the bound, one more Pong, a Close.
+    let bound = configuration.maxQueuedPongBytes + 2 * (6 + 125) + (sendEachTime ? message.count + 6 : 0)
     while !input.isAtEnd {
-        piece.removeAll(keepingCapacity: true)
-        piece.append(contentsOf: input.piece(size: pieceSize))
+        let piece = input.piece(size: pieceSize)
         let eventsBefore = checker.events
-        do {
-            try connection.receive(&piece, handler: &checker)
+        now += 1
+        do throws(WebSocketError) {
+            let consumed = try connection.receive(piece, now: now, handler: &checker)
+            fuzzCheck(consumed == piece.count, "consumed \(consumed) of \(piece.count)")
             fuzzCheck(failure == nil, "a failed connection accepted bytes")
         } catch {
             if let failure {
@@ -94,23 +136,28 @@ public func fuzzWebSocketConnection(role: Role, _ data: UnsafePointer<UInt8>, _ 
                 failure = error
             }
             fuzzCheck(connection.state == .failed(failure!), "state \(connection.state) after \(error)")
+            fuzzCheck(error.offset >= 0, "a negative offset in \(error)")
         }
-        if sendEachTime {
-            _ = try? connection.send(.text, bytes: message, into: &output)
+        connection.handleTimeouts(now: now)
+        if case .closeSent = connection.state {
+            fuzzCheck(connection.nextDeadline.map { $0 > now } ?? false, "waiting for the peer's Close past the deadline")
+        } else {
+            fuzzCheck(connection.nextDeadline == nil, "a close deadline in state \(connection.state)")
         }
-        if writeEachTime {
-            let before = output.count
-            connection.writePendingFrames(into: &output)
-            let written = output.count - before
-            fuzzCheck(written <= configuration.maxQueuedPongBytes + 2 * (14 + 125),
-                      "\(written) octets of queued frames (Pong limit \(configuration.maxQueuedPongBytes))")
-            fuzzCheck(!connection.hasPendingFrames, "frames still queued after writing them")
+        if writeEachTime && !echoes {
+            connection.writeOutput(into: &output)
+            fuzzCheck(output.count <= bound, "\(output.count) octets between two writes (Pong limit \(configuration.maxQueuedPongBytes))")
+            fuzzCheck(!connection.hasPendingOutput, "output still pending after writing it")
+            all += output
             output.removeAll(keepingCapacity: true)
         }
+        if sendEachTime {
+            _ = try? message.withUnsafeBytes { try connection.send(.text, payload: $0) }
+        }
     }
-    let before = output.count
-    connection.writePendingFrames(into: &output)
-    fuzzCheck(output.count - before <= configuration.maxQueuedPongBytes + 2 * (14 + 125),
-              "\(output.count - before) octets of queued frames at the end (Pong limit \(configuration.maxQueuedPongBytes))")
+    connection.writeOutput(into: &output)
+    if !echoes { fuzzCheck(output.count <= (writeEachTime ? bound : Int.max), "\(output.count) octets at the end") }
+    all += output
+    checkOutput(all, sender: role, compressed: configuration.allowsCompressedMessages)
     return 0
 }

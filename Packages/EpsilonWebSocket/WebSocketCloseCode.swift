@@ -1,5 +1,5 @@
 /// A close status code (RFC 6455 §7.4).
-public struct CloseCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+public struct WebSocketCloseCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     /// The 16-bit code.
     public var rawValue: UInt16
     /// Creates a code; see ``isValidOnWire`` for whether it may be sent or received.
@@ -8,29 +8,29 @@ public struct CloseCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public init(_ rawValue: UInt16) { self.rawValue = rawValue }
 
     /// 1000: normal closure.
-    public static let normalClosure = CloseCode(1000)
+    public static let normalClosure = WebSocketCloseCode(1000)
     /// 1001: going away.
-    public static let goingAway = CloseCode(1001)
+    public static let goingAway = WebSocketCloseCode(1001)
     /// 1002: protocol error.
-    public static let protocolError = CloseCode(1002)
+    public static let protocolError = WebSocketCloseCode(1002)
     /// 1003: unsupported data.
-    public static let unsupportedData = CloseCode(1003)
+    public static let unsupportedData = WebSocketCloseCode(1003)
     /// 1005: no status received (never on the wire).
-    public static let noStatusReceived = CloseCode(1005)
+    public static let noStatusReceived = WebSocketCloseCode(1005)
     /// 1006: abnormal closure (never on the wire).
-    public static let abnormalClosure = CloseCode(1006)
+    public static let abnormalClosure = WebSocketCloseCode(1006)
     /// 1007: invalid frame payload data (e.g. bad UTF-8).
-    public static let invalidPayload = CloseCode(1007)
+    public static let invalidPayload = WebSocketCloseCode(1007)
     /// 1008: policy violation.
-    public static let policyViolation = CloseCode(1008)
+    public static let policyViolation = WebSocketCloseCode(1008)
     /// 1009: message too big.
-    public static let messageTooBig = CloseCode(1009)
+    public static let messageTooBig = WebSocketCloseCode(1009)
     /// 1010: mandatory extension missing (client only).
-    public static let mandatoryExtension = CloseCode(1010)
+    public static let mandatoryExtension = WebSocketCloseCode(1010)
     /// 1011: internal error.
-    public static let internalError = CloseCode(1011)
+    public static let internalError = WebSocketCloseCode(1011)
     /// 1015: TLS handshake failure (never on the wire).
-    public static let tlsHandshakeFailure = CloseCode(1015)
+    public static let tlsHandshakeFailure = WebSocketCloseCode(1015)
 
     /// Whether the code may appear in a Close frame.
     ///
@@ -60,7 +60,7 @@ public struct CloseCode: RawRepresentable, Hashable, Sendable, CustomStringConve
 /// A read-only view of payload bytes inside the caller's buffer or the machine's storage.
 ///
 /// Valid only during the callback that receives it; copy it (``copyBytes()``) to keep it.
-public struct PayloadView: CustomStringConvertible {
+public struct WebSocketPayloadView: CustomStringConvertible {
     /// The bytes.
     public let bytes: UnsafeRawBufferPointer
     /// Wraps `bytes`.

@@ -1,8 +1,8 @@
 /// XOR masking of payload bytes (RFC 6455 §5.3), 16 bytes per step.
 ///
-/// Masking and unmasking are the same operation. `phase` is the index into the 4-byte key of
+/// WebSocketMasking and unmasking are the same operation. `phase` is the index into the 4-byte key of
 /// the first byte (the payload offset modulo 4), so a payload can be processed in pieces.
-public enum Masking {
+public enum WebSocketMasking {
     /// Masks or unmasks `buffer` in place with `key` starting at key index `phase`.
     ///
     /// - Returns: the phase for the byte that follows `buffer`.

@@ -1,4 +1,5 @@
 import CZlib
+import EpsilonBytes
 import EpsilonWebSocket
 
 /// The empty stored block a sync flush ends with; stripped by the sender, re-added by the
@@ -14,13 +15,16 @@ let syncFlushTrailer: [UInt8] = [0x00, 0x00, 0xFF, 0xFF]
 /// zlib refuses a raw-deflate window of 8 bits (it silently uses 9, which a peer limited to
 /// 8 could not inflate). So when the negotiated window is 8, ``isCompressing`` is false and
 /// messages go out uncompressed (RSV1 clear), which RFC 7692 §6 allows.
-public final class MessageCompressor {
+public final class WebSocketDeflateCompressor {
     let stream: UnsafeMutablePointer<z_stream>
     /// Whether messages are compressed at all (false for an 8-bit window).
     public let isCompressing: Bool
     /// Whether the window is reset after each message.
     public let noContextTakeover: Bool
     var scratch: [UInt8]
+    // The compressed message being sent (see `WebSocketConnection.sendCompressed`), kept
+    // between messages so compressing allocates nothing in steady state.
+    var message: [UInt8] = []
 
     /// Creates a compressor.
     ///
@@ -43,7 +47,7 @@ public final class MessageCompressor {
     }
 
     /// Creates the compressor for the end playing `role` under `parameters`.
-    public convenience init(parameters: DeflateParameters, role: Role, level: Int32 = 6) {
+    public convenience init(parameters: WebSocketDeflateParameters, role: WebSocketRole, level: Int32 = 6) {
         self.init(windowBits: parameters.sendingWindowBits(as: role), noContextTakeover: parameters.sendsWithoutContextTakeover(as: role), level: level)
     }
 
@@ -97,11 +101,12 @@ public final class MessageCompressor {
 /// between the fragments), then ``finish(_:)`` at its end; inflated bytes are handed out in
 /// pieces of at most 16 KiB. When a message's inflated size would pass `maxMessageSize` the
 /// decompressor throws ``WebSocketError/Rule/messageTooLarge`` at once: a decompression bomb
-/// costs at most the limit plus one piece of work.
+/// costs at most the limit plus one piece of work. Its errors carry offset 0, since it does
+/// not see the stream; ``WebSocketDeflateHandler`` sets the offset of the frame at fault.
 ///
 /// It always inflates with a 15-bit window: a larger window decodes any stream made with a
 /// smaller one, and it also accepts peers whose zlib used 9 bits when 8 was negotiated.
-public final class MessageDecompressor {
+public final class WebSocketDeflateDecompressor {
     let stream: UnsafeMutablePointer<z_stream>
     /// Whether the window is reset after each message.
     public let noContextTakeover: Bool
@@ -129,7 +134,7 @@ public final class MessageDecompressor {
     }
 
     /// Creates the decompressor for the end playing `role` under `parameters`.
-    public convenience init(parameters: DeflateParameters, role: Role, maxMessageSize: Int = 16 << 20) {
+    public convenience init(parameters: WebSocketDeflateParameters, role: WebSocketRole, maxMessageSize: Int = 16 << 20) {
         self.init(noContextTakeover: parameters.receivesWithoutContextTakeover(as: role), maxMessageSize: maxMessageSize)
     }
 
@@ -149,10 +154,7 @@ public final class MessageDecompressor {
     /// Ends the current message: inflates the re-added `00 00 ff ff` and resets the counters
     /// (and the window without context takeover).
     public func finish(_ body: (UnsafeRawBufferPointer) throws(WebSocketError) -> Void) throws(WebSocketError) {
-        let result: Result<Void, WebSocketError> = syncFlushTrailer.withUnsafeBytes { trailer in
-            Result { () throws(WebSocketError) in try run(trailer, body) }
-        }
-        try result.get()
+        try syncFlushTrailer.withBytes { (trailer) throws(WebSocketError) in try run(trailer, body) }
         reset()
     }
 
@@ -193,11 +195,11 @@ public final class MessageDecompressor {
             case Z_OK, Z_STREAM_END, Z_BUF_ERROR:
                 break
             default:
-                throw WebSocketError(.invalidCompressedData)
+                throw WebSocketError(.invalidCompressedData, offset: 0)
             }
             if produced > 0 {
                 inflatedCount += produced
-                if inflatedCount > maxMessageSize { throw WebSocketError(.messageTooLarge) }
+                if inflatedCount > maxMessageSize { throw WebSocketError(.messageTooLarge, offset: 0) }
                 try body(UnsafeRawBufferPointer(start: out, count: produced))
             }
             if status == Z_STREAM_END {

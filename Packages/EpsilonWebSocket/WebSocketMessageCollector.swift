@@ -1,18 +1,18 @@
-/// A ``WebSocketHandler`` that copies whole messages and control frames into values.
+/// A ``WebSocketEventHandler`` that copies whole messages and control frames into values.
 ///
 /// For tests, tools and simple applications: it allocates per message, unlike the streaming
-/// events it is built on.
-public struct MessageCollector: WebSocketHandler, Sendable {
+/// events it is built on, and never sends (Pongs and Close replies are the connection's own).
+public struct WebSocketMessageCollector: WebSocketEventHandler, Sendable {
     /// A received item.
     public enum Item: Hashable, Sendable, CustomStringConvertible {
         /// A complete data message.
-        case message(MessageKind, [UInt8])
+        case message(WebSocketMessageKind, [UInt8])
         /// A Ping and its payload.
         case ping([UInt8])
         /// A Pong and its payload.
         case pong([UInt8])
         /// The peer's Close.
-        case close(CloseCode?, String)
+        case close(WebSocketCloseCode?, String)
 
         /// A one-line description; text shown as text, binary as its length.
         public var description: String {
@@ -30,14 +30,14 @@ public struct MessageCollector: WebSocketHandler, Sendable {
 
     /// Everything received so far, in order.
     public var items: [Item] = []
-    var kind: MessageKind = .binary
+    var kind: WebSocketMessageKind = .binary
     var buffer: [UInt8] = []
 
     /// Creates an empty collector.
     public init() {}
 
     /// Handles one event.
-    public mutating func handle(_ event: WebSocketEvent) throws(WebSocketError) {
+    public mutating func handle(_ event: WebSocketEvent, connection: inout WebSocketConnection) throws(WebSocketError) {
         switch event {
         case .messageBegan(let kind, _):
             self.kind = kind

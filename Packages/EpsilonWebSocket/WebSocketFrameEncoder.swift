@@ -3,10 +3,10 @@
 /// The functions append to `output`; keep one array per connection and clear it with
 /// `removeAll(keepingCapacity: true)` after each write to the socket, so that steady-state
 /// encoding allocates nothing. Masked payloads are masked while they are copied.
-public enum FrameEncoder {
+public enum WebSocketFrameEncoder {
     /// Appends the header of a frame.
     @inlinable
-    public static func writeHeader(_ header: FrameHeader, into output: inout [UInt8]) {
+    public static func writeHeader(_ header: WebSocketFrameHeader, into output: inout [UInt8]) {
         var b0 = header.opcode.rawValue | header.reserved.rawValue
         if header.fin { b0 |= 0x80 }
         output.append(b0)
@@ -38,7 +38,7 @@ public enum FrameEncoder {
     /// Appends a whole frame: the header (its `payloadLength` is set from `payload`) and the
     /// payload, masked with the header's key if it has one.
     @inlinable
-    public static func writeFrame(_ header: FrameHeader, payload: UnsafeRawBufferPointer, into output: inout [UInt8]) {
+    public static func writeFrame(_ header: WebSocketFrameHeader, payload: UnsafeRawBufferPointer, into output: inout [UInt8]) {
         var header = header
         header.payloadLength = UInt64(payload.count)
         writeHeader(header, into: &output)
@@ -58,7 +58,7 @@ public enum FrameEncoder {
         let start = output.count
         output.append(contentsOf: payload)
         return output.withUnsafeMutableBytes { all in
-            Masking.apply(key: key, phase: phase, to: UnsafeMutableRawBufferPointer(rebasing: all[start...]))
+            WebSocketMasking.apply(key: key, phase: phase, to: UnsafeMutableRawBufferPointer(rebasing: all[start...]))
         }
     }
 }

@@ -6,7 +6,7 @@
 /// rest by a table-driven DFA, one shift per byte.
 /// Follows Unicode Table 3-7 (well-formed byte sequences): no overlongs, no surrogates, nothing
 /// above U+10FFFF.
-public struct UTF8Validator: Sendable, Hashable {
+public struct WebSocketUTF8Validator: Sendable, Hashable {
     // What the next byte must be.
     @usableFromInline
     enum Expect: UInt8, Sendable {
@@ -137,7 +137,7 @@ public struct UTF8Validator: Sendable, Hashable {
 
     /// Validates a whole byte collection at once (convenience for tests and tooling).
     public static func isValid(_ bytes: some Collection<UInt8>) -> Bool {
-        var v = UTF8Validator()
+        var v = WebSocketUTF8Validator()
         let failed: Int?? = bytes.withContiguousStorageIfAvailable { v.validate(UnsafeRawBufferPointer($0)) }
         if let failed {
             return failed == nil && v.isComplete

@@ -1,7 +1,8 @@
+import EpsilonBytes
 import EpsilonWebSocket
 
 /// The permessage-deflate parameters both ends agreed on (RFC 7692 §7.1).
-public struct DeflateParameters: Hashable, Sendable {
+public struct WebSocketDeflateParameters: Hashable, Sendable {
     /// The server resets its compression context after each message.
     public var serverNoContextTakeover = false
     /// The client resets its compression context after each message.
@@ -20,23 +21,23 @@ public struct DeflateParameters: Hashable, Sendable {
     }
 
     /// Whether the end playing `role` resets its compressor after each message.
-    public func sendsWithoutContextTakeover(as role: Role) -> Bool {
+    public func sendsWithoutContextTakeover(as role: WebSocketRole) -> Bool {
         role == .server ? serverNoContextTakeover : clientNoContextTakeover
     }
 
     /// Whether the peer of `role` resets its compressor after each message.
-    public func receivesWithoutContextTakeover(as role: Role) -> Bool {
+    public func receivesWithoutContextTakeover(as role: WebSocketRole) -> Bool {
         role == .server ? clientNoContextTakeover : serverNoContextTakeover
     }
 
     /// The window bits the end playing `role` compresses with.
-    public func sendingWindowBits(as role: Role) -> Int {
+    public func sendingWindowBits(as role: WebSocketRole) -> Int {
         role == .server ? serverMaxWindowBits : clientMaxWindowBits
     }
 }
 
 /// Why a permessage-deflate offer or response was refused (RFC 7692 §7.1).
-public enum DeflateNegotiationError: Error, Hashable, Sendable {
+public enum WebSocketDeflateNegotiationError: Error, Hashable, Sendable {
     /// The response names permessage-deflate more than once, or is not permessage-deflate.
     case notPermessageDeflate
     /// A parameter the RFC does not define (§7.1: the client fails the connection).
@@ -69,10 +70,10 @@ struct ParsedParameters {
     // Outer nil: absent; inner nil: present without value (offers only).
     var clientMaxWindowBits: Int??
 
-    init(_ element: ExtensionOffer, clientWindowMayBeEmpty: Bool) throws(DeflateNegotiationError) {
+    init(_ element: WebSocketExtensionOffer, clientWindowMayBeEmpty: Bool) throws(WebSocketDeflateNegotiationError) {
         var seen: Set<String> = []
         for p in element.parameters {
-            let name = p.name.lowercased()
+            let name = String(decoding: p.name.utf8.map(ASCII.lowercased), as: UTF8.self)
             guard seen.insert(name).inserted else { throw .duplicateParameter(name) }
             switch name {
             case "server_no_context_takeover":
@@ -100,7 +101,7 @@ struct ParsedParameters {
 }
 
 /// What a client offers for permessage-deflate, and its check of the server's answer.
-public struct DeflateClientOffer: Hashable, Sendable {
+public struct WebSocketDeflateClientOffer: Hashable, Sendable {
     /// Ask the server to reset its context after each message.
     public var requestServerNoContextTakeover = false
     /// Announce that this client resets its context after each message.
@@ -120,26 +121,26 @@ public struct DeflateClientOffer: Hashable, Sendable {
     }
 
     /// The offer as an element of Sec-WebSocket-Extensions.
-    public var extensionOffer: ExtensionOffer {
-        var offer = ExtensionOffer(name: permessageDeflateToken)
-        if requestServerNoContextTakeover { offer.parameters.append(ExtensionParameter("server_no_context_takeover")) }
-        if clientNoContextTakeover { offer.parameters.append(ExtensionParameter("client_no_context_takeover")) }
-        if let bits = serverMaxWindowBits { offer.parameters.append(ExtensionParameter("server_max_window_bits", String(bits))) }
+    public var extensionOffer: WebSocketExtensionOffer {
+        var offer = WebSocketExtensionOffer(name: permessageDeflateToken)
+        if requestServerNoContextTakeover { offer.parameters.append(WebSocketExtensionParameter("server_no_context_takeover")) }
+        if clientNoContextTakeover { offer.parameters.append(WebSocketExtensionParameter("client_no_context_takeover")) }
+        if let bits = serverMaxWindowBits { offer.parameters.append(WebSocketExtensionParameter("server_max_window_bits", String(bits))) }
         if let bits = clientMaxWindowBits {
-            offer.parameters.append(ExtensionParameter("client_max_window_bits", bits == 0 ? nil : String(bits)))
+            offer.parameters.append(WebSocketExtensionParameter("client_max_window_bits", bits == 0 ? nil : String(bits)))
         }
         return offer
     }
 
     /// Checks the server's response element and returns the agreed parameters (RFC 7692 §7.1).
-    public func accept(response: ExtensionOffer) throws(DeflateNegotiationError) -> DeflateParameters {
-        guard response.name.lowercased() == permessageDeflateToken else { throw .notPermessageDeflate }
+    public func accept(response: WebSocketExtensionOffer) throws(WebSocketDeflateNegotiationError) -> WebSocketDeflateParameters {
+        guard ASCII.equalsIgnoringCase(response.name, permessageDeflateToken) else { throw .notPermessageDeflate }
         let parsed = try ParsedParameters(response, clientWindowMayBeEmpty: false)
         // §7.1.1.1: a server that accepts server_no_context_takeover must echo it.
         if requestServerNoContextTakeover && !parsed.serverNoContextTakeover {
             throw .responseBreaksOffer("server_no_context_takeover")
         }
-        var result = DeflateParameters()
+        var result = WebSocketDeflateParameters()
         result.serverNoContextTakeover = parsed.serverNoContextTakeover
         result.clientNoContextTakeover = parsed.clientNoContextTakeover || clientNoContextTakeover
         if let asked = serverMaxWindowBits {
@@ -164,8 +165,8 @@ public struct DeflateClientOffer: Hashable, Sendable {
     /// Finds the permessage-deflate element among the accepted extensions and checks it.
     ///
     /// - Returns: nil if the server did not accept permessage-deflate.
-    public func accept(extensions: [ExtensionOffer]) throws(DeflateNegotiationError) -> DeflateParameters? {
-        let matches = extensions.filter { $0.name.lowercased() == permessageDeflateToken }
+    public func accept(extensions: [WebSocketExtensionOffer]) throws(WebSocketDeflateNegotiationError) -> WebSocketDeflateParameters? {
+        let matches = extensions.filter { ASCII.equalsIgnoringCase($0.name, permessageDeflateToken) }
         guard matches.count <= 1 else { throw .notPermessageDeflate }
         guard let element = matches.first else { return nil }
         return try accept(response: element)
@@ -173,7 +174,7 @@ public struct DeflateClientOffer: Hashable, Sendable {
 }
 
 /// How a server answers permessage-deflate offers.
-public struct DeflateServerPolicy: Hashable, Sendable {
+public struct WebSocketDeflateServerPolicy: Hashable, Sendable {
     /// Reset the server's own context after each message even if the client did not ask.
     public var serverNoContextTakeover = false
     /// Ask the client to reset its context after each message.
@@ -196,23 +197,23 @@ public struct DeflateServerPolicy: Hashable, Sendable {
     /// Offers with unknown or duplicate parameters or invalid values are declined and the next
     /// one is tried, as §5.1 allows.
     /// - Returns: the response element and the agreed parameters, or nil to decline them all.
-    public func accept(offers: [ExtensionOffer]) -> (response: ExtensionOffer, parameters: DeflateParameters)? {
-        for offer in offers where offer.name.lowercased() == permessageDeflateToken {
+    public func accept(offers: [WebSocketExtensionOffer]) -> (response: WebSocketExtensionOffer, parameters: WebSocketDeflateParameters)? {
+        for offer in offers where ASCII.equalsIgnoringCase(offer.name, permessageDeflateToken) {
             guard let parsed = try? ParsedParameters(offer, clientWindowMayBeEmpty: true) else { continue }
-            var parameters = DeflateParameters()
-            var response = ExtensionOffer(name: permessageDeflateToken)
+            var parameters = WebSocketDeflateParameters()
+            var response = WebSocketExtensionOffer(name: permessageDeflateToken)
             if parsed.serverNoContextTakeover || serverNoContextTakeover {
                 parameters.serverNoContextTakeover = true
-                response.parameters.append(ExtensionParameter("server_no_context_takeover"))
+                response.parameters.append(WebSocketExtensionParameter("server_no_context_takeover"))
             }
             if parsed.clientNoContextTakeover || requestClientNoContextTakeover {
                 parameters.clientNoContextTakeover = true
-                response.parameters.append(ExtensionParameter("client_no_context_takeover"))
+                response.parameters.append(WebSocketExtensionParameter("client_no_context_takeover"))
             }
             let serverBits = min(serverMaxWindowBits, parsed.serverMaxWindowBits ?? 15)
             if parsed.serverMaxWindowBits != nil || serverBits < 15 {
                 parameters.serverMaxWindowBits = serverBits
-                response.parameters.append(ExtensionParameter("server_max_window_bits", String(serverBits)))
+                response.parameters.append(WebSocketExtensionParameter("server_max_window_bits", String(serverBits)))
             }
             switch parsed.clientMaxWindowBits {
             case .none:
@@ -222,7 +223,7 @@ public struct DeflateServerPolicy: Hashable, Sendable {
                 let bits = min(clientMaxWindowBits, offered ?? 15)
                 parameters.clientMaxWindowBits = bits
                 if bits < 15 || offered != nil {
-                    response.parameters.append(ExtensionParameter("client_max_window_bits", String(bits)))
+                    response.parameters.append(WebSocketExtensionParameter("client_max_window_bits", String(bits)))
                 }
             }
             return (response, parameters)
