@@ -1,13 +1,17 @@
 import Synchronization
 
 /// State shared between a connection's loop-side bridge and its async face.
-private final class AsyncBridgeState: Sendable {
+final class AsyncBridgeState: Sendable {
+    typealias ReadContinuation = CheckedContinuation<Result<[UInt8]?, TransportError>, Never>
+
     struct Fields {
         var inbox: [UInt8] = []
         var eof = false
         var closed = false
         var error: TransportError?
-        var waiter: CheckedContinuation<Result<[UInt8]?, TransportError>, Never>?
+        /// The read waiting for bytes, with the number that lets its cancellation find it.
+        var waiter: (id: UInt64, continuation: ReadContinuation)?
+        var nextReadID: UInt64 = 0
         var paused = false
     }
 
@@ -16,26 +20,43 @@ private final class AsyncBridgeState: Sendable {
     let inboxLimit: Int
 
     init(inboxLimit: Int) { self.inboxLimit = inboxLimit }
+
+    /// Takes the waiting read, if any.
+    func takeWaiter(_ fields: inout Fields) -> ReadContinuation? {
+        defer { fields.waiter = nil }
+        return fields.waiter?.continuation
+    }
 }
 
 /// The loop-side handler that feeds an ``AsyncConnection``: it copies each read out of the
 /// loop's buffer (the async reader runs on another thread), and pauses socket reads while
 /// more than `inboxLimit` bytes wait unread.
-private final class AsyncBridgeHandler: ConnectionHandler {
+final class AsyncBridgeHandler: ConnectionHandler {
     let state: AsyncBridgeState
     let onActive: ((Connection) -> Void)?
+    /// Called instead when the connection closes before it became active (an accepted
+    /// connection whose registration or TLS engine failed).
+    let onClosedBeforeActive: (() -> Void)?
+    private var active = false
 
-    init(state: AsyncBridgeState, onActive: ((Connection) -> Void)?) {
+    init(state: AsyncBridgeState, onActive: ((Connection) -> Void)?, onClosedBeforeActive: (() -> Void)? = nil) {
         self.state = state
         self.onActive = onActive
+        self.onClosedBeforeActive = onClosedBeforeActive
     }
 
-    func connectionDidBecomeActive(_ connection: Connection) { onActive?(connection) }
+    func connectionDidBecomeActive(_ connection: Connection) {
+        active = true
+        // Each async write waits until the kernel took its bytes, so the caller bounds the
+        // queue; pausing reads on a full queue could instead deadlock two peers that both write
+        // more than they read (each waiting for the other to read).
+        connection.pausesReadingAboveHighWatermark = false
+        onActive?(connection)
+    }
 
     func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
-        let (waiter, chunk, pause) = state.fields.withLock { fields -> (CheckedContinuation<Result<[UInt8]?, TransportError>, Never>?, [UInt8], Bool) in
-            if let waiter = fields.waiter {
-                fields.waiter = nil
+        let (waiter, chunk, pause) = state.fields.withLock { fields -> (AsyncBridgeState.ReadContinuation?, [UInt8], Bool) in
+            if let waiter = state.takeWaiter(&fields) {
                 return (waiter, Array(bytes), false)
             }
             fields.inbox.append(contentsOf: bytes)
@@ -50,26 +71,70 @@ private final class AsyncBridgeHandler: ConnectionHandler {
     }
 
     func connectionDidReadEOF(_ connection: Connection) {
-        let waiter = state.fields.withLock { fields -> CheckedContinuation<Result<[UInt8]?, TransportError>, Never>? in
+        let waiter = state.fields.withLock { fields -> AsyncBridgeState.ReadContinuation? in
             fields.eof = true
-            defer { fields.waiter = nil }
-            return fields.waiter
+            return state.takeWaiter(&fields)
         }
         waiter?.resume(returning: .success(nil))
     }
 
     func connectionDidClose(_ connection: Connection, error: TransportError?) {
-        let waiter = state.fields.withLock { fields -> CheckedContinuation<Result<[UInt8]?, TransportError>, Never>? in
+        let waiter = state.fields.withLock { fields -> AsyncBridgeState.ReadContinuation? in
             fields.closed = true
             fields.error = error
-            defer { fields.waiter = nil }
-            return fields.waiter
+            return state.takeWaiter(&fields)
         }
         if let error, error != .closed {
             waiter?.resume(returning: .failure(error))
         } else {
             waiter?.resume(returning: .success(nil))
         }
+        if !active { onClosedBeforeActive?() }
+    }
+}
+
+/// Resumes a continuation exactly once, whichever comes first: the operation's result or its
+/// task's cancellation (which may even come before the continuation exists).
+final class ResumeOnce<Value: Sendable>: Sendable {
+    private enum State {
+        case empty
+        case waiting(CheckedContinuation<Value, Never>)
+        case done(Value)
+        case resumed
+    }
+
+    private let state = Mutex(State.empty)
+
+    /// Installs the continuation, resuming it at once if the result is already known.
+    func install(_ continuation: CheckedContinuation<Value, Never>) {
+        let ready = state.withLock { state -> Value? in
+            if case .done(let value) = state {
+                state = .resumed
+                return value
+            }
+            state = .waiting(continuation)
+            return nil
+        }
+        if let ready { continuation.resume(returning: ready) }
+    }
+
+    /// Delivers `value` unless a result was delivered before; returns whether it was taken.
+    @discardableResult
+    func resume(_ value: Value) -> Bool {
+        let (taken, continuation) = state.withLock { state -> (Bool, CheckedContinuation<Value, Never>?) in
+            switch state {
+            case .empty:
+                state = .done(value)
+                return (true, nil)
+            case .waiting(let continuation):
+                state = .resumed
+                return (true, continuation)
+            case .done, .resumed:
+                return (false, nil)
+            }
+        }
+        continuation?.resume(returning: value)
+        return taken
     }
 }
 
@@ -78,6 +143,16 @@ private final class AsyncBridgeHandler: ConnectionHandler {
 /// Reads copy bytes out of the loop (the inline ``ConnectionHandler`` seam is the zero-copy
 /// path); each ``write(_:)`` returns once the kernel has taken the bytes, which gives natural
 /// back-pressure. Dropping the last reference closes the connection.
+///
+/// Every call that waits on the network honours task cancellation: a cancelled
+/// ``connect(to:on:options:timeout:inboxLimit:)``, ``read()`` or ``write(_:)`` returns at once
+/// with ``TransportError/cancelled``. What that leaves behind:
+/// - a cancelled **connect** closes the connection it was opening;
+/// - a cancelled **read** takes nothing: bytes that arrive later wait for the next ``read()``,
+///   and the connection stays open and consistent;
+/// - a cancelled **write** no longer waits, but its bytes stay queued and still go out in
+///   order (a stream cannot take back half a write); the connection stays open. Close it if
+///   the cancellation means giving up on the peer.
 ///
 /// ```swift
 /// let connection = try await AsyncConnection.connect(to: .ipv4("127.0.0.1", port: 8080), on: group.next())
@@ -95,7 +170,7 @@ public final class AsyncConnection: Sendable {
     /// The peer address.
     public let remoteAddress: SocketEndpoint?
 
-    fileprivate init(connection: Connection, state: AsyncBridgeState) {
+    init(connection: Connection, state: AsyncBridgeState) {
         self.connection = LoopBound(connection, loop: connection.loop)
         self.state = state
         self.localAddress = connection.localAddress
@@ -107,63 +182,117 @@ public final class AsyncConnection: Sendable {
         connection.loop.execute { connection.value.close() }
     }
 
-    /// Connects to `address` on `loop`, failing with ``TransportError/connectTimeout`` after `timeout`.
+    /// Connects to `address` on `loop`, failing with ``TransportError/connectTimeout`` after
+    /// `timeout`, or with ``TransportError/cancelled`` at once if the task is cancelled (the
+    /// half-open connection is closed).
     public static func connect(to address: SocketEndpoint, on loop: IOLoop, options: SocketOptions = SocketOptions(),
                                timeout: Duration? = .seconds(10), inboxLimit: Int = 256 * 1024) async throws(TransportError) -> AsyncConnection {
         let state = AsyncBridgeState(inboxLimit: inboxLimit)
-        let result: Result<AsyncConnection, TransportError> = await withCheckedContinuation { continuation in
-            let accepted = loop.execute {
-                let handler = AsyncBridgeHandler(state: state, onActive: nil)
-                loop.connect(to: address, options: options, timeout: timeout, handler: handler) { result in
-                    switch result {
-                    case .success(let connection):
-                        continuation.resume(returning: .success(AsyncConnection(connection: connection, state: state)))
-                    case .failure(let error):
-                        continuation.resume(returning: .failure(error))
+        let once = ResumeOnce<Result<AsyncConnection, TransportError>>()
+        let attempt = Mutex<(connection: LoopBound<Connection>?, cancelled: Bool)>((nil, false))
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                once.install(continuation)
+                if Task.isCancelled {
+                    once.resume(.failure(.cancelled))
+                    return
+                }
+                let accepted = loop.execute {
+                    let handler = AsyncBridgeHandler(state: state, onActive: nil)
+                    let opened = Connection.connect(on: loop, to: address, options: options, timeout: timeout,
+                                                    handler: handler) { result in
+                        // Dropped (and so closed by its deinit) when the task was cancelled first.
+                        once.resume(result.map { AsyncConnection(connection: $0, state: state) })
                     }
+                    guard let opened else { return }
+                    let cancelled = attempt.withLock { attempt -> Bool in
+                        attempt.connection = LoopBound(opened, loop: loop)
+                        return attempt.cancelled
+                    }
+                    if cancelled { opened.close(error: .cancelled) }
+                }
+                if !accepted { once.resume(.failure(.loopStopped)) }
+            }
+        } onCancel: {
+            once.resume(.failure(.cancelled))
+            let opened = attempt.withLock { attempt -> LoopBound<Connection>? in
+                attempt.cancelled = true
+                return attempt.connection
+            }
+            if let opened {
+                opened.loop.execute {
+                    let connection = opened.value
+                    if connection.state == .connecting { connection.close(error: .cancelled) }
                 }
             }
-            if !accepted { continuation.resume(returning: .failure(.loopStopped)) }
         }
         return try result.get()
     }
 
     /// Waits for bytes; returns nil once the peer has shut down its side (or the connection
-    /// closed cleanly) and every buffered byte was returned.
+    /// closed cleanly) and every buffered byte was returned. Throws ``TransportError/cancelled``
+    /// at once when the task is cancelled; no byte is lost (the next read returns it).
     public func read() async throws(TransportError) -> [UInt8]? {
-        let result: Result<[UInt8]?, TransportError> = await withCheckedContinuation { continuation in
-            let (immediate, resume) = state.fields.withLock { fields -> (Result<[UInt8]?, TransportError>?, Bool) in
-                if !fields.inbox.isEmpty {
-                    var taken: [UInt8] = []
-                    swap(&taken, &fields.inbox)
-                    let resume = fields.paused
-                    fields.paused = false
-                    return (.success(taken), resume)
+        let state = self.state
+        let id = state.fields.withLock { fields -> UInt64 in
+            fields.nextReadID &+= 1
+            return fields.nextReadID
+        }
+        let result: Result<[UInt8]?, TransportError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let (immediate, resume) = state.fields.withLock { fields -> (Result<[UInt8]?, TransportError>?, Bool) in
+                    if !fields.inbox.isEmpty {
+                        var taken: [UInt8] = []
+                        swap(&taken, &fields.inbox)
+                        let resume = fields.paused
+                        fields.paused = false
+                        return (.success(taken), resume)
+                    }
+                    if let error = fields.error, error != .closed { return (.failure(error), false) }
+                    if fields.eof || fields.closed { return (.success(nil), false) }
+                    // Checked under the lock: a cancellation after this finds the waiter.
+                    if Task.isCancelled { return (.failure(.cancelled), false) }
+                    fields.waiter = (id, continuation)
+                    return (nil, false)
                 }
-                if let error = fields.error, error != .closed { return (.failure(error), false) }
-                if fields.eof || fields.closed { return (.success(nil), false) }
-                fields.waiter = continuation
-                return (nil, false)
+                if let immediate { continuation.resume(returning: immediate) }
+                if resume {
+                    let connection = self.connection
+                    connection.loop.execute { connection.value.resumeReading() }
+                }
             }
-            if let immediate { continuation.resume(returning: immediate) }
-            if resume {
-                let connection = self.connection
-                connection.loop.execute { connection.value.resumeReading() }
+        } onCancel: {
+            let waiter = state.fields.withLock { fields -> AsyncBridgeState.ReadContinuation? in
+                guard fields.waiter?.id == id else { return nil }
+                return state.takeWaiter(&fields)
             }
+            waiter?.resume(returning: .failure(.cancelled))
         }
         return try result.get()
     }
 
-    /// Queues `bytes` and returns once the kernel has taken all of them.
+    /// Queues `bytes` and returns once the kernel has taken all of them. When the task is
+    /// cancelled it returns at once with ``TransportError/cancelled``; the bytes stay queued and
+    /// still go out in order.
     public func write(_ bytes: [UInt8]) async throws(TransportError) {
         let connection = self.connection
-        let result: Result<Void, TransportError> = await withCheckedContinuation { continuation in
-            let accepted = connection.loop.execute {
-                connection.value.write(bytes) { error in
-                    continuation.resume(returning: error.map { .failure($0) } ?? .success(()))
+        let once = ResumeOnce<Result<Void, TransportError>>()
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                once.install(continuation)
+                if Task.isCancelled {
+                    once.resume(.failure(.cancelled))
+                    return
                 }
+                let accepted = connection.loop.execute {
+                    connection.value.write(bytes) { error in
+                        once.resume(error.map { .failure($0) } ?? .success(()))
+                    }
+                }
+                if !accepted { once.resume(.failure(.loopStopped)) }
             }
-            if !accepted { continuation.resume(returning: .failure(.loopStopped)) }
+        } onCancel: {
+            once.resume(.failure(.cancelled))
         }
         try result.get()
     }
@@ -188,60 +317,5 @@ public final class AsyncConnection: Sendable {
     public func reset() async {
         let connection = self.connection
         _ = try? await connection.loop.submit { connection.value.reset() }
-    }
-}
-
-/// Accepted connections as an `AsyncSequence`, on top of a ``TCPServer``.
-///
-/// ```swift
-/// let listener = try await AsyncListener.bind(on: group, address: .ipv6("::1", port: 0))
-/// for await connection in listener {
-///     Task { while let bytes = try await connection.read() { try await connection.write(bytes) } }
-/// }
-/// ```
-/// Iterate from one task only.
-public final class AsyncListener: AsyncSequence, Sendable {
-    /// What iteration yields.
-    public typealias Element = AsyncConnection
-    /// Iteration never throws.
-    public typealias Failure = Never
-
-    /// The server underneath (its address, its graceful shutdown).
-    public let server: TCPServer
-    private let stream: AsyncStream<AsyncConnection>
-    private let continuation: AsyncStream<AsyncConnection>.Continuation
-
-    /// The bound address.
-    public var localAddress: SocketEndpoint { server.localAddress }
-
-    private init(server: TCPServer, stream: AsyncStream<AsyncConnection>, continuation: AsyncStream<AsyncConnection>.Continuation) {
-        self.server = server
-        self.stream = stream
-        self.continuation = continuation
-    }
-
-    /// Binds `address` on `group` and starts accepting.
-    public static func bind(on group: IOLoopGroup, address: SocketEndpoint, options: ListenerOptions = ListenerOptions(),
-                            distribution: TCPServer.Distribution = .reusePort,
-                            inboxLimit: Int = 256 * 1024) async throws(TransportError) -> AsyncListener {
-        let (stream, continuation) = AsyncStream<AsyncConnection>.makeStream()
-        let server = try await TCPServer.start(on: group, address: address, options: options, distribution: distribution) {
-            let state = AsyncBridgeState(inboxLimit: inboxLimit)
-            return AsyncBridgeHandler(state: state) { connection in
-                continuation.yield(AsyncConnection(connection: connection, state: state))
-            }
-        }
-        return AsyncListener(server: server, stream: stream, continuation: continuation)
-    }
-
-    /// An iterator over accepted connections; ends after ``close()``.
-    public func makeAsyncIterator() -> AsyncStream<AsyncConnection>.AsyncIterator {
-        stream.makeAsyncIterator()
-    }
-
-    /// Stops accepting and ends the sequence; connections already handed out stay open.
-    public func close() async {
-        await server.stopAccepting()
-        continuation.finish()
     }
 }

@@ -39,7 +39,15 @@ public final class Connection: Selectable {
     var state: State
     var queue = WriteQueue()
     let watermarks: WriteWatermarks
-    var readingPaused = false
+    /// The handler asked for a pause (``pauseReading()``).
+    var pausedByHandler = false
+    /// Reading stopped because the write queue went above its high watermark (see
+    /// ``pausesReadingAboveHighWatermark``); it resumes at the low watermark.
+    var pausedByWriteQueue = false
+    /// Reads are not delivered now, for either reason.
+    var readingPaused: Bool { pausedByHandler || pausedByWriteQueue }
+    /// Whether reading pauses while the write queue is above its high watermark.
+    private var pauseOnHighWatermark: Bool
     var readEOF = false
     var outputShutdownRequested = false
     private var outputShutdown = false
@@ -51,6 +59,9 @@ public final class Connection: Selectable {
     let idleNanoseconds: UInt64?
     var lastActivity: UInt64 = 0
     private var idleTimer: LoopTimer?
+    /// With TLS: the handshake deadline, running until the handshake completes.
+    private let handshakeTimeout: Duration?
+    private var handshakeTimer: LoopTimer?
     var serverID: UInt64?
     /// The TLS engine, when the connection runs TLS (see the TLS section below).
     private let tls: TLSEngine?
@@ -99,7 +110,9 @@ public final class Connection: Selectable {
         self.state = connecting ? .connecting : .active
         self.handler = handler
         self.watermarks = options.watermarks
+        self.pauseOnHighWatermark = options.pausesReadingAboveHighWatermark
         self.idleNanoseconds = options.idleTimeout.map(nanoseconds)
+        self.handshakeTimeout = tls == nil ? nil : options.tls?.handshakeTimeout
         core.connectionOpened()
     }
 
@@ -169,21 +182,23 @@ public final class Connection: Selectable {
         return connection
     }
 
-    /// Starts a non-blocking connect; `completion` runs on the loop exactly once.
+    /// Starts a non-blocking connect; `completion` runs on the loop exactly once. Returns the
+    /// connection while it is connecting (nil when it failed or completed at once).
+    @discardableResult
     static func connect(on loop: IOLoop, to address: SocketEndpoint, options: SocketOptions, timeout: Duration?,
                         handler: any ConnectionHandler,
-                        completion: @escaping (Result<Connection, TransportError>) -> Void) {
+                        completion: @escaping (Result<Connection, TransportError>) -> Void) -> Connection? {
         let engine: TLSEngine?
         do {
             engine = try options.tls?.makeEngine()
         } catch {
             completion(.failure(.tls(error)))
-            return
+            return nil
         }
         let fd = epsilon_socket(address.family, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else {
             completion(.failure(.fromErrno("socket")))
-            return
+            return nil
         }
         apply(options, to: fd, family: address.family)
         if loop.core.proactor != nil {
@@ -192,14 +207,14 @@ public final class Connection: Selectable {
             connection.connectCompletion = completion
             connection.operationSlot = loop.core.openOperations(for: connection)
             connection.submitConnect(to: address, timeout: timeout)
-            return
+            return connection.state == .connecting ? connection : nil
         }
         let result = address.withStorage { storage, length in epsilon_connect(fd, storage, length) }
         let code = result == 0 ? 0 : epsilon_errno()
         if result != 0 && code != EINPROGRESS {
             closeDescriptor(fd)
             completion(.failure(code == ECONNRESET ? .connectionReset : .system(call: "connect", errno: code)))
-            return
+            return nil
         }
         let connection = Connection(loop: loop, descriptor: fd, connecting: result != 0, options: options, tls: engine,
                                     handler: handler)
@@ -208,13 +223,16 @@ public final class Connection: Selectable {
             try loop.core.register(fd, connection, interest: result == 0 ? .read : .write)
         } catch {
             connection.close(error: error)
-            return
+            return nil
         }
         if result == 0 {
             connection.finishConnect()
-        } else if let timeout {
+            return nil
+        }
+        if let timeout {
             connection.armConnectTimer(after: timeout)
         }
+        return connection
     }
 
     func armConnectTimer(after timeout: Duration) {
@@ -249,6 +267,12 @@ public final class Connection: Selectable {
         if let idleNanoseconds {
             lastActivity = monotonicNanoseconds()
             armIdleTimer(after: idleNanoseconds)
+        }
+        if let handshakeTimeout {
+            handshakeTimer = loop.scheduleTimer(after: handshakeTimeout) { [weak self] in
+                self?.handshakeTimer = nil
+                self?.close(error: .tlsHandshakeTimeout)
+            }
         }
         handler.connectionDidBecomeActive(self)
         // A TLS client queues its ClientHello here; a server engine just waits for one.
@@ -374,16 +398,52 @@ public final class Connection: Selectable {
     /// flow control slows the sender.
     public func pauseReading() {
         assert(loop.inEventLoop, "Connection used off its loop's thread")
-        guard !readingPaused else { return }
-        readingPaused = true
-        updateInterest()
+        guard !pausedByHandler else { return }
+        let wasPaused = readingPaused
+        pausedByHandler = true
+        if !wasPaused { updateInterest() }
     }
 
-    /// Delivers reads again, starting with whatever the kernel already holds.
+    /// Delivers reads again, starting with whatever the kernel already holds (unless the write
+    /// queue still holds reading paused; see ``pausesReadingAboveHighWatermark``).
     public func resumeReading() {
         assert(loop.inEventLoop, "Connection used off its loop's thread")
-        guard readingPaused else { return }
-        readingPaused = false
+        guard pausedByHandler else { return }
+        pausedByHandler = false
+        readingDidResume()
+    }
+
+    /// Whether reading pauses while more than the high watermark of bytes waits in the write
+    /// queue, and resumes once it drains to the low watermark. Default true (from
+    /// ``SocketOptions/pausesReadingAboveHighWatermark``): a peer that sends requests and
+    /// never reads the answers then costs at most about one read's worth of answers above the
+    /// high watermark, instead of growing the queue without bound. A handler that bounds its
+    /// output itself may turn it off (for example in
+    /// ``ConnectionHandler/connectionDidBecomeActive(_:)``); turning it off resumes a paused read.
+    public var pausesReadingAboveHighWatermark: Bool {
+        get { pauseOnHighWatermark }
+        set {
+            assert(loop.inEventLoop, "Connection used off its loop's thread")
+            pauseOnHighWatermark = newValue
+            if !newValue && pausedByWriteQueue {
+                pausedByWriteQueue = false
+                readingDidResume()
+            } else if newValue && !isWritable && !pausedByWriteQueue {
+                pauseForWriteQueue()
+            }
+        }
+    }
+
+    /// The write queue went above the high watermark: stop reading until it drains.
+    private func pauseForWriteQueue() {
+        let wasPaused = readingPaused
+        pausedByWriteQueue = true
+        if !wasPaused { updateInterest() }
+    }
+
+    /// One cause of a pause went away: when none is left, read again on the next tick.
+    private func readingDidResume() {
+        guard !readingPaused, state != .closed else { return }
         updateInterest()
         // Edge-triggered pollers will not report data that arrived while paused, so try a read
         // on the next tick for every backend; EAGAIN costs one syscall.
@@ -403,8 +463,11 @@ public final class Connection: Selectable {
         }
     }
 
-    /// True while reads are paused.
+    /// True while reads are paused, by ``pauseReading()`` or by a full write queue
+    /// (``isReadingPausedByWriteQueue``).
     public var isReadingPaused: Bool { readingPaused }
+    /// True while reads are paused because the write queue is above its high watermark.
+    public var isReadingPausedByWriteQueue: Bool { pausedByWriteQueue }
 
     // MARK: Writing
 
@@ -434,6 +497,7 @@ public final class Connection: Selectable {
     private func queueDidGrow() {
         if isWritable && queue.pendingBytes > watermarks.high {
             isWritable = false
+            if pauseOnHighWatermark { pauseForWriteQueue() }
             handler.connectionWritabilityDidChange(self)
         }
         requestFlush()
@@ -465,6 +529,10 @@ public final class Connection: Selectable {
     /// The queue fell to the low watermark: writable again.
     func setWritable() {
         isWritable = true
+        if pausedByWriteQueue {
+            pausedByWriteQueue = false
+            readingDidResume()
+        }
         handler.connectionWritabilityDidChange(self)
     }
 
@@ -570,8 +638,10 @@ public final class Connection: Selectable {
         state = .closed
         if let timer = connectTimer { loop.cancelTimer(timer) }
         if let timer = idleTimer { loop.cancelTimer(timer) }
+        if let timer = handshakeTimer { loop.cancelTimer(timer) }
         connectTimer = nil
         idleTimer = nil
+        handshakeTimer = nil
         let failed: [(TransportError?) -> Void]
         if usesCompletions {
             failed = closeOperations()
@@ -628,6 +698,10 @@ public final class Connection: Selectable {
         do { events = try tls.process(into: &plaintext) } catch { failure = error }
         takeTLSOutput()
         if events.contains(.handshakeCompleted) {
+            if let timer = handshakeTimer {
+                loop.cancelTimer(timer)
+                handshakeTimer = nil
+            }
             // The bytes written before the handshake were encrypted by this call; their
             // completions follow them in the queue.
             for completion in completionsAwaitingHandshake { queue.appendCompletion(completion) }

@@ -80,6 +80,10 @@ public struct SocketOptions: Sendable {
     public var sendBufferSize: Int? = nil
     /// Back-pressure thresholds for the write queue.
     public var watermarks = WriteWatermarks()
+    /// Stop reading while the write queue holds more than `watermarks.high` bytes and start
+    /// again at `watermarks.low` (see ``Connection/pausesReadingAboveHighWatermark``). Default
+    /// true, so a peer that never reads what it asked for cannot grow the queue without bound.
+    public var pausesReadingAboveHighWatermark = true
     /// Close the connection after this long without reads or writes; nil: never.
     public var idleTimeout: Duration? = nil
     /// Run TLS on the connection (an engine between the socket and the handler); nil: plain.

@@ -116,7 +116,8 @@ final class IOCPProactor: Poller, Proactor {
         posted(result == 0, operation)
     }
 
-    func submitAccept(_ fd: Int32, tag: OperationTag) throws(TransportError) {
+    /// `AcceptEx` accepts one connection per call: `multishot` is not available.
+    func submitAccept(_ fd: Int32, multishot: Bool, tag: OperationTag) throws(TransportError) {
         guard associate(fd), let acceptEx = try loadExtensions(fd).accept else {
             throw .system(call: "AcceptEx", errno: Int32(WSAGetLastError()))
         }

@@ -287,6 +287,26 @@ public final class IOLoop: Sendable, CustomStringConvertible {
     }
 }
 
+extension IOLoop {
+    /// Runs `body` on the loop thread and returns its result to the caller.
+    ///
+    /// This waits only for the loop to run `body` (a hop, not I/O), so it does not react to
+    /// task cancellation: `body` runs and its result is returned either way.
+    public func submit<T: Sendable>(_ body: @escaping @Sendable () throws(TransportError) -> T) async throws(TransportError) -> T {
+        let result: Result<T, TransportError> = await withCheckedContinuation { continuation in
+            let accepted = execute {
+                do throws(TransportError) {
+                    continuation.resume(returning: .success(try body()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+            if !accepted { continuation.resume(returning: .failure(.loopStopped)) }
+        }
+        return try result.get()
+    }
+}
+
 /// A timer scheduled on a loop with ``IOLoop/scheduleTimer(after:_:)``.
 public struct LoopTimer: Sendable, Hashable {
     let id: UInt64

@@ -172,8 +172,8 @@ final class IOUringPoller: Poller, Proactor {
         try check(epsilon_uring_sendmsg(ring, fd, batch.header, tag.rawValue), "io_uring sendmsg")
     }
 
-    func submitAccept(_ fd: Int32, tag: OperationTag) throws(TransportError) {
-        try check(epsilon_uring_accept(ring, fd, 1, tag.rawValue), "io_uring accept")
+    func submitAccept(_ fd: Int32, multishot: Bool, tag: OperationTag) throws(TransportError) {
+        try check(epsilon_uring_accept(ring, fd, multishot ? 1 : 0, tag.rawValue), "io_uring accept")
     }
 
     func submitConnect(_ fd: Int32, address: UnsafePointer<sockaddr_storage>, length: socklen_t,

@@ -27,6 +27,12 @@ public final class Listener: Selectable, CompletionTarget {
     /// Completion model: the listener's slot in the loop's operation table (-1: readiness).
     private var operationSlot: Int32 = -1
     private var acceptInFlight = false
+    /// A bound on accepted connections not yet taken by their consumer (``AsyncListener``):
+    /// asked before each accept; nil: unbounded.
+    var admission: AcceptQueue?
+    /// True while accepting stops because ``admission`` is full; the waiting connections stay
+    /// in the kernel's backlog until ``resumeAccepting()``.
+    private var heldForRoom = false
 
     init(loop: IOLoop, descriptor: Int32, localAddress: SocketEndpoint, options: ListenerOptions, unixPath: String?) {
         self.loop = loop
@@ -37,7 +43,8 @@ public final class Listener: Selectable, CompletionTarget {
     }
 
     /// Creates, binds and listens; registers with `loop` (loop thread only).
-    static func open(on loop: IOLoop, address: SocketEndpoint, options: ListenerOptions) throws(TransportError) -> Listener {
+    static func open(on loop: IOLoop, address: SocketEndpoint, options: ListenerOptions,
+                     admission: AcceptQueue? = nil) throws(TransportError) -> Listener {
         let fd = epsilon_socket(address.family, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw .fromErrno("socket") }
         var unixPath: String?
@@ -70,6 +77,7 @@ public final class Listener: Selectable, CompletionTarget {
         }
         let local = SocketEndpoint.local(of: fd) ?? address
         let listener = Listener(loop: loop, descriptor: fd, localAddress: local, options: options, unixPath: unixPath)
+        listener.admission = admission
         if loop.core.proactor != nil {
             listener.operationSlot = loop.core.openOperations(for: listener)
             listener.submitAccept()
@@ -93,7 +101,11 @@ public final class Listener: Selectable, CompletionTarget {
         // established connections). Edge-triggered: accept until EAGAIN.
         let limit = loop.core.isEdgeTriggered ? Int.max : 64
         var accepted = 0
-        while accepted < limit && !closed {
+        while accepted < limit && !closed && !heldForRoom {
+            if let admission, !admission.reserve() {
+                holdAccepting()
+                break
+            }
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let fd = epsilon_accept4(descriptor, &storage, &length)
@@ -102,6 +114,7 @@ public final class Listener: Selectable, CompletionTarget {
                 acceptor(fd)
                 continue
             }
+            admission?.release()
             let code = epsilon_errno()
             if code == EINTR || code == ECONNABORTED { continue }
             if code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM {
@@ -122,6 +135,8 @@ public final class Listener: Selectable, CompletionTarget {
         backoffTimer = loop.scheduleTimer(after: delay) { [weak self] in
             guard let self, !self.closed else { return }
             self.backoffTimer = nil
+            // Held for room meanwhile: ``resumeAccepting()`` watches the socket again.
+            guard !self.heldForRoom else { return }
             if self.loop.core.isEdgeTriggered {
                 try? self.loop.core.register(self.descriptor, self, interest: .read)
             } else {
@@ -133,14 +148,52 @@ public final class Listener: Selectable, CompletionTarget {
 
     func loopWillStop() { close() }
 
+    // MARK: Holding accepts while the consumer's queue is full
+
+    /// Stops accepting until ``resumeAccepting()``: new connections wait in the kernel's backlog.
+    /// (Completion model: the bounded listener's accepts are single-shot and it holds only
+    /// when none is in flight, so there is nothing to cancel.)
+    private func holdAccepting() {
+        guard !heldForRoom, !closed else { return }
+        heldForRoom = true
+        if operationSlot < 0 && backoffTimer == nil {
+            try? loop.core.setInterest(descriptor, [])
+            if loop.core.isEdgeTriggered { loop.core.deregister(descriptor) }
+        }
+    }
+
+    /// The consumer took connections: accept again (at once, whatever waits in the backlog).
+    func resumeAccepting() {
+        guard heldForRoom, !closed else { return }
+        heldForRoom = false
+        guard backoffTimer == nil else { return }  // its expiry watches the socket again
+        if operationSlot >= 0 {
+            if !acceptInFlight { submitAccept() }
+            return
+        }
+        if loop.core.isEdgeTriggered {
+            try? loop.core.register(descriptor, self, interest: .read)
+        } else {
+            try? loop.core.setInterest(descriptor, .read)
+        }
+        handle(PollerEvent(token: 0, readable: true, writable: false, hangup: false, error: false))
+    }
+
     // MARK: Completion model
 
-    /// Submits a (multishot) accept unless one is in flight.
+    /// Submits an accept unless one is in flight: multishot, or, with an ``admission`` bound,
+    /// one accept at a time, each holding the place it reserved until it completes.
     private func submitAccept() {
-        guard !closed, !acceptInFlight, let proactor = loop.core.proactor else { return }
+        guard !closed, !acceptInFlight, !heldForRoom, let proactor = loop.core.proactor else { return }
+        if let admission, !admission.reserve() {
+            holdAccepting()
+            return
+        }
         do {
-            try proactor.submitAccept(descriptor, tag: OperationTag(slot: operationSlot, kind: .accept))
+            try proactor.submitAccept(descriptor, multishot: admission == nil,
+                                      tag: OperationTag(slot: operationSlot, kind: .accept))
         } catch {
+            admission?.release()
             close()
             return
         }
@@ -150,6 +203,9 @@ public final class Listener: Selectable, CompletionTarget {
 
     func complete(_ completion: Completion) -> Bool {
         if !completion.more { acceptInFlight = false }
+        // With an admission bound the accept was single-shot and held one place: the new
+        // connection keeps it; anything else gives it back.
+        if closed || completion.result < 0 { admission?.release() }
         guard !closed else {
             if completion.result >= 0 { closeDescriptor(completion.result) }
             return false
@@ -166,7 +222,7 @@ public final class Listener: Selectable, CompletionTarget {
                 return false
             }
         }
-        if !acceptInFlight && backoffTimer == nil { submitAccept() }
+        if !acceptInFlight && backoffTimer == nil && !heldForRoom { submitAccept() }
         return false
     }
 

@@ -135,8 +135,10 @@ protocol Proactor: AnyObject {
     func submitReceive(_ fd: Int32, tag: OperationTag) throws(TransportError)
     /// Sends the batch's vectors; the batch must stay allocated until the completion.
     func submitSend(_ fd: Int32, batch: SendBatch, tag: OperationTag) throws(TransportError)
-    /// Accepts connections (multishot where the OS can); completions carry the new descriptor.
-    func submitAccept(_ fd: Int32, tag: OperationTag) throws(TransportError)
+    /// Accepts connections; completions carry the new descriptor. With `multishot` (where the
+    /// OS can) the operation stays armed; without it, it completes once (a listener that bounds
+    /// its accepts asks for each one).
+    func submitAccept(_ fd: Int32, multishot: Bool, tag: OperationTag) throws(TransportError)
     /// Connects `fd`; `address` must stay valid until the completion.
     func submitConnect(_ fd: Int32, address: UnsafePointer<sockaddr_storage>, length: socklen_t,
                        tag: OperationTag) throws(TransportError)

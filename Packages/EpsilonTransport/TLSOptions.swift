@@ -27,6 +27,11 @@ public struct TLSOptions: Sendable {
     public var serverName: String?
     /// Client only: a session from an earlier connection to resume (`TLSEngine.session`).
     public var session: TLSSession?
+    /// How long the handshake may take, from the moment the TCP connection is up; past it the
+    /// connection is closed with ``TransportError/tlsHandshakeTimeout``. Default 10 seconds, so
+    /// a peer that connects and sends nothing (or half a handshake) cannot hold a descriptor
+    /// and the engine's memory for long; nil: no deadline.
+    public var handshakeTimeout: Duration? = .seconds(10)
 
     /// Options for engines made from `context`, with the client-only values.
     public init(context: TLSContext, serverName: String? = nil, resuming session: TLSSession? = nil) {

@@ -35,6 +35,12 @@ public enum TransportError: Error, Equatable, Sendable, CustomStringConvertible 
     /// stream without `close_notify`, `.unknownCertificateAuthority` and its siblings
     /// when a certificate was rejected, `.alertReceived(_:)` when the peer aborted.
     case tls(TLSError)
+    /// The TLS handshake did not complete within ``TLSOptions/handshakeTimeout``; the
+    /// connection was closed.
+    case tlsHandshakeTimeout
+    /// The task that made the async call was cancelled; the call returned without waiting
+    /// (see the async face's documentation for what that leaves behind).
+    case cancelled
 
     /// A readable description, with the `strerror` text for system errors.
     public var description: String {
@@ -50,6 +56,8 @@ public enum TransportError: Error, Equatable, Sendable, CustomStringConvertible 
         case .backendUnavailable(let why): return "backend unavailable: \(why)"
         case .loopStopped: return "event loop stopped"
         case .tls(let error): return "TLS: \(error)"
+        case .tlsHandshakeTimeout: return "TLS handshake timed out"
+        case .cancelled: return "cancelled"
         }
     }
 
