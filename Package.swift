@@ -169,7 +169,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EpsilonHTTPTypesTests",
-            dependencies: ["EpsilonHTTPTypes", "EpsilonHTTP1", .product(name: "HTTPTypes", package: "swift-http-types")],
+            dependencies: ["EpsilonHTTPTypes", "EpsilonHTTP1", "EpsilonHTTP2", .product(name: "HTTPTypes", package: "swift-http-types")],
             path: "Tests/EpsilonHTTPTypesTests",
             swiftSettings: strict
         ),
