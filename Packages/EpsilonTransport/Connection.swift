@@ -59,19 +59,13 @@ public final class Connection: Selectable {
     let idleNanoseconds: UInt64?
     var lastActivity: UInt64 = 0
     private var idleTimer: LoopTimer?
-    /// With TLS: the handshake deadline, running until the handshake completes.
-    private let handshakeTimeout: Duration?
-    private var handshakeTimer: LoopTimer?
     var serverID: UInt64?
-    /// The TLS engine, when the connection runs TLS (see the TLS section below).
-    private let tls: TLSEngine?
-    /// Completions of writes made before the handshake completed: the engine holds their
-    /// bytes until then, so they join the write queue only when the handshake is done.
-    private var completionsAwaitingHandshake: [(TransportError?) -> Void] = []
-    private var closeNotifyReported = false
+    /// The TLS layer between the socket and the handler, or nil for a plain connection
+    /// (TLSStream.swift: everything TLS-specific lives there).
+    let tls: TLSStream?
     /// The error that is closing the connection (a TLS failure), kept over whatever a last
     /// flush of the alert runs into.
-    private var closingError: TransportError?
+    var closingError: TransportError?
 
     // Completion model (see Connection+Completion.swift); unused by readiness backends.
     /// This connection's slot in the loop's operation table, or -1 with a readiness backend.
@@ -95,16 +89,16 @@ public final class Connection: Selectable {
     /// Bytes queued but not yet accepted by the kernel.
     public var pendingWriteBytes: Int { queue.pendingBytes }
     /// True once the peer shut down its sending side (with TLS: its `close_notify` arrived).
-    public var didReadEOF: Bool { readEOF || closeNotifyReported }
+    public var didReadEOF: Bool { readEOF || tls?.closeNotifyReported == true }
     /// The TLS engine between the socket and the handler, or nil for a plain connection. Read
     /// the negotiated values from it (``TLSEngine/version``, ``TLSEngine/applicationProtocol``,
     /// ``TLSEngine/peerCertificate``, ``TLSEngine/session``); the connection drives it.
-    public var tlsEngine: TLSEngine? { tls }
+    public var tlsEngine: TLSEngine? { tls?.engine }
 
     init(loop: IOLoop, descriptor: Int32, connecting: Bool, options: SocketOptions, tls: TLSEngine?,
          handler: any ConnectionHandler) {
         self.loop = loop
-        self.tls = tls
+        self.tls = tls.map { TLSStream(engine: $0, handshakeTimeout: options.tls?.handshakeTimeout) }
         self.core = loop.core
         self.descriptor = descriptor
         self.state = connecting ? .connecting : .active
@@ -112,7 +106,6 @@ public final class Connection: Selectable {
         self.watermarks = options.watermarks
         self.pauseOnHighWatermark = options.pausesReadingAboveHighWatermark
         self.idleNanoseconds = options.idleTimeout.map(nanoseconds)
-        self.handshakeTimeout = tls == nil ? nil : options.tls?.handshakeTimeout
         core.connectionOpened()
     }
 
@@ -268,15 +261,10 @@ public final class Connection: Selectable {
             lastActivity = monotonicNanoseconds()
             armIdleTimer(after: idleNanoseconds)
         }
-        if let handshakeTimeout {
-            handshakeTimer = loop.scheduleTimer(after: handshakeTimeout) { [weak self] in
-                self?.handshakeTimer = nil
-                self?.close(error: .tlsHandshakeTimeout)
-            }
-        }
+        tls?.startDeadline(on: self)
         handler.connectionDidBecomeActive(self)
         // A TLS client queues its ClientHello here; a server engine just waits for one.
-        if tls != nil && state == .active { processTLS() }
+        if let tls, state == .active { tls.process(on: self) }
         if state == .active && !queue.isEmpty { flush() }
         if usesCompletions { startReceiving() }
     }
@@ -372,8 +360,7 @@ public final class Connection: Selectable {
     func deliver(_ bytes: UnsafeRawBufferPointer) {
         if idleNanoseconds != nil { lastActivity = monotonicNanoseconds() }
         if let tls {
-            tls.receive(bytes)  // copied into the engine: the read buffer is free again
-            processTLS()
+            tls.receive(bytes, on: self)  // copied into the engine: the read buffer is free again
         } else {
             handler.connection(self, didRead: bytes)
         }
@@ -384,9 +371,7 @@ public final class Connection: Selectable {
         readEOF = true
         updateInterest()
         if let tls {
-            // Clean only after close_notify (already reported); otherwise truncation.
-            tls.receiveEndOfStream()
-            processTLS()
+            tls.receiveEndOfStream(on: self)
         } else {
             handler.connectionDidReadEOF(self)
         }
@@ -485,7 +470,7 @@ public final class Connection: Selectable {
             return
         }
         if let tls {
-            writeTLS(bytes, engine: tls, completion: completion)
+            tls.write(bytes, on: self, completion: completion)
             return
         }
         queue.append(bytes)
@@ -494,13 +479,45 @@ public final class Connection: Selectable {
     }
 
     /// Checks the high watermark and asks for a flush after bytes joined the queue.
-    private func queueDidGrow() {
+    func queueDidGrow() {
         if isWritable && queue.pendingBytes > watermarks.high {
             isWritable = false
             if pauseOnHighWatermark { pauseForWriteQueue() }
             handler.connectionWritabilityDidChange(self)
         }
         requestFlush()
+    }
+
+    /// Lets `body` append bytes straight to the write queue's tail, for a protocol machine's
+    /// output without an intermediate array:
+    ///
+    /// ```swift
+    /// connection.write { (buffer: inout [UInt8]) in machine.writeOutput(into: &buffer) }
+    /// ```
+    ///
+    /// `body` must only append (the bytes already in `buffer` are queued output). The buffer's
+    /// storage is lent by the loop and given back once its bytes are written, so in steady
+    /// state this allocates nothing and an idle connection holds no buffer; with a readiness
+    /// backend the kernel reads the bytes from it directly (a completion backend such as
+    /// io_uring first moves them into the queue's chunks, one copy, as ``write(_:completion:)-(UnsafeRawBufferPointer,_)``
+    /// makes). The appended bytes count towards ``pendingWriteBytes`` and the watermarks like
+    /// any write: check ``isWritable`` (or rely on ``pausesReadingAboveHighWatermark``) to
+    /// bound what a machine produces. With TLS the bytes appended are plaintext: the engine
+    /// encrypts them into the queue. On a closed connection, or after ``shutdownOutput()``,
+    /// `body` is not called.
+    public func write(_ body: (inout [UInt8]) -> Void) {
+        assert(loop.inEventLoop, "Connection used off its loop's thread")
+        guard state != .closed, !outputShutdownRequested else { return }
+        var spare = core.takeWriteScratch()
+        if let tls {
+            body(&spare)
+            if !spare.isEmpty { spare.withUnsafeBytes { tls.write($0, on: self, completion: nil) } }
+            core.returnWriteScratch(spare)
+            return
+        }
+        let added = queue.appendInPlace(body, spare: &spare)
+        if spare.capacity > 0 { core.returnWriteScratch(spare) }
+        if added > 0 { queueDidGrow() }
     }
 
     /// Queues a copy of `bytes` (see ``write(_:completion:)-(UnsafeRawBufferPointer,_)``).
@@ -547,8 +564,10 @@ public final class Connection: Selectable {
             if state != .active { return }
         }
         while !usesCompletions && !queue.isEmpty {
-            let count = queue.fill(core.vectors, capacity: LoopCore.vectorCapacity)
-            let written = epsilon_sendmsg_iov(descriptor, core.vectors, Int32(count))
+            let vectors = core.vectors
+            let written = queue.withPendingVectors(vectors, capacity: LoopCore.vectorCapacity) { count in
+                epsilon_sendmsg_iov(descriptor, vectors, Int32(count))
+            }
             if written > 0 {
                 if idleNanoseconds != nil { lastActivity = monotonicNanoseconds() }
                 for completion in queue.consume(written) { completion(nil) }
@@ -572,6 +591,7 @@ public final class Connection: Selectable {
             if state != .active { return }
         }
         if queue.isEmpty {
+            if let storage = queue.takeWrittenTail() { core.returnWriteScratch(storage) }
             if outputShutdownRequested && !outputShutdown {
                 outputShutdown = true
                 _ = shutdown(descriptor, Int32(SHUT_WR))
@@ -591,7 +611,7 @@ public final class Connection: Selectable {
     public func shutdownOutput() {
         assert(loop.inEventLoop, "Connection used off its loop's thread")
         guard state != .closed, !outputShutdownRequested else { return }
-        sendCloseNotify()
+        tls?.sendCloseNotify(on: self)
         outputShutdownRequested = true
         if state == .active && queue.isEmpty {
             outputShutdown = true
@@ -604,7 +624,7 @@ public final class Connection: Selectable {
     public func closeAfterFlush() {
         assert(loop.inEventLoop, "Connection used off its loop's thread")
         guard state != .closed else { return }
-        if state == .active { sendCloseNotify() }
+        if state == .active { tls?.sendCloseNotify(on: self) }
         if queue.isEmpty || state == .connecting {
             close()
         } else {
@@ -616,8 +636,8 @@ public final class Connection: Selectable {
     /// Closes now, dropping unwritten bytes; the handler's ``ConnectionHandler/connectionDidClose(_:error:)`` runs.
     /// With TLS, `close_notify` is queued and whatever the kernel takes at once is written first.
     public func close() {
-        if state == .active && tls != nil {
-            sendCloseNotify()
+        if state == .active, let tls {
+            tls.sendCloseNotify(on: self)
             if !queue.isEmpty { flush() }
         }
         close(error: nil)
@@ -638,10 +658,9 @@ public final class Connection: Selectable {
         state = .closed
         if let timer = connectTimer { loop.cancelTimer(timer) }
         if let timer = idleTimer { loop.cancelTimer(timer) }
-        if let timer = handshakeTimer { loop.cancelTimer(timer) }
+        tls?.cancelDeadline(on: loop)
         connectTimer = nil
         idleTimer = nil
-        handshakeTimer = nil
         let failed: [(TransportError?) -> Void]
         if usesCompletions {
             failed = closeOperations()
@@ -655,9 +674,7 @@ public final class Connection: Selectable {
             core.serverConnections[serverID]?[ObjectIdentifier(self)] = nil
         }
         for completion in failed { completion(error ?? .closed) }
-        let awaiting = completionsAwaitingHandshake
-        completionsAwaitingHandshake = []
-        for completion in awaiting { completion(error ?? .closed) }
+        for completion in tls?.takeCompletionsAwaitingHandshake() ?? [] { completion(error ?? .closed) }
         if let completion = connectCompletion {
             connectCompletion = nil
             completion(.failure(error ?? .closed))
@@ -680,99 +697,6 @@ public final class Connection: Selectable {
         } catch {
             close(error: error)
         }
-    }
-
-    // MARK: TLS
-
-    /// Advances the engine on what it has received: handshake output goes to the write queue,
-    /// plaintext to the handler (from the loop's scratch buffer), `close_notify` becomes
-    /// ``ConnectionHandler/connectionDidReadEOF(_:)``, and a failure closes the connection.
-    private func processTLS() {
-        guard let tls, state == .active else { return }
-        // Taken out of the loop for the call: a handler that reaches another connection's read
-        // path from inside `didRead` gets an empty scratch of its own instead of this one.
-        var plaintext = core.takeTLSScratch()
-        defer { core.returnTLSScratch(&plaintext) }
-        var events: TLSEngine.Events = []
-        var failure: TLSError?
-        do { events = try tls.process(into: &plaintext) } catch { failure = error }
-        takeTLSOutput()
-        if events.contains(.handshakeCompleted) {
-            if let timer = handshakeTimer {
-                loop.cancelTimer(timer)
-                handshakeTimer = nil
-            }
-            // The bytes written before the handshake were encrypted by this call; their
-            // completions follow them in the queue.
-            for completion in completionsAwaitingHandshake { queue.appendCompletion(completion) }
-            completionsAwaitingHandshake = []
-            handler.connectionDidCompleteTLSHandshake(self)
-        }
-        // Plaintext decrypted before a failure is still delivered, then the failure closes.
-        if !plaintext.isEmpty && state == .active {
-            plaintext.withUnsafeBytes { handler.connection(self, didRead: $0) }
-        }
-        if let failure {
-            failTLS(failure)
-            return
-        }
-        if events.contains(.closeNotifyReceived) && !closeNotifyReported && state == .active {
-            closeNotifyReported = true
-            handler.connectionDidReadEOF(self)
-        }
-    }
-
-    private func writeTLS(_ bytes: UnsafeRawBufferPointer, engine: TLSEngine,
-                          completion: ((TransportError?) -> Void)?) {
-        guard !engine.hasSentCloseNotify else {
-            // closeAfterFlush() already queued close_notify; nothing may follow it.
-            completion?(.outputShutdown)
-            return
-        }
-        do {
-            try engine.send(bytes)
-        } catch {
-            completion?(.tls(error))
-            failTLS(error)
-            return
-        }
-        if let completion {
-            if engine.isHandshakeComplete {
-                takeTLSOutput()
-                queue.appendCompletion(completion)
-            } else {
-                completionsAwaitingHandshake.append(completion)
-            }
-        } else {
-            takeTLSOutput()
-        }
-    }
-
-    /// Moves the engine's output (handshake messages, records, alerts) into the write queue,
-    /// copied by the engine straight into the queue's chunks.
-    private func takeTLSOutput() {
-        guard let tls else { return }
-        let count = tls.pendingOutputCount
-        guard count > 0 else { return }
-        queue.append(count: count) { room in tls.takeOutput(into: room) }
-        queueDidGrow()
-    }
-
-    /// Queues `close_notify` (once; after any plaintext the engine still holds).
-    private func sendCloseNotify() {
-        guard let tls, !tls.hasSentCloseNotify else { return }
-        tls.close()
-        takeTLSOutput()
-    }
-
-    /// Sends what the engine queued (its alert) if the kernel takes it now, then closes with
-    /// the engine's error.
-    private func failTLS(_ error: TLSError) {
-        guard state != .closed else { return }
-        closingError = .tls(error)
-        takeTLSOutput()
-        if state == .active && !queue.isEmpty { flush() }
-        close(error: .tls(error))
     }
 
     // MARK: Options
