@@ -342,7 +342,7 @@ final class LoopCore {
     private var datagramStorage: UnsafeMutableRawBufferPointer?
     /// The plaintext scratch buffer TLS connections decrypt into (empty until TLS is used).
     private var tlsScratch: [UInt8] = []
-    /// Storage lent to write-queue tails (``Connection/write(_:)-(inout [UInt8]) -> Void``),
+    /// Storage lent to write-queue tails (`Connection.write { buffer in ... }`),
     /// taken back once written.
     private var writeScratch: [[UInt8]] = []
     private var pendingFlushes: [Connection] = []
