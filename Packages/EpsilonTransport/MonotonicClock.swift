@@ -23,7 +23,6 @@ import Darwin
 /// call on Linux, no system call, no allocation).
 public enum MonotonicClock {
     /// Nanoseconds since an arbitrary, fixed point (`CLOCK_MONOTONIC`).
-    @inlinable
     public static func now() -> UInt64 {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
