@@ -29,7 +29,9 @@ public protocol ConnectionHandler: AnyObject {
     /// stream without it closes the connection with ``TransportError/tls(_:)`` and
     /// `TLSError.truncated` instead). The default closes once queued writes are flushed.
     func connectionDidReadEOF(_ connection: Connection)
-    /// ``Connection/isWritable`` flipped: the write queue crossed a watermark.
+    /// ``Connection/isWritable`` flipped: the write queue crossed a watermark. While it is false
+    /// the connection does not read (unless ``Connection/pausesReadingAboveHighWatermark`` was
+    /// turned off), so a handler need not pause reading itself.
     func connectionWritabilityDidChange(_ connection: Connection)
     /// The server is shutting down gracefully. The default closes once queued writes are
     /// flushed; a protocol handler may instead finish its current message first.
