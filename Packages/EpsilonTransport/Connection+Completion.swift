@@ -126,6 +126,8 @@ extension Connection: CompletionTarget {
     func submitSend() -> Bool {
         if sendInFlight { return true }
         guard state == .active, !queue.isEmpty, let proactor = core.proactor else { return false }
+        // The kernel reads the vectors after this returns: the tail moves into chunks first.
+        if let storage = queue.sealTail() { core.returnWriteScratch(storage) }
         var batch = sendBatch ?? core.takeSendBatch()
         batch.fill(from: queue)
         sendBatch = batch

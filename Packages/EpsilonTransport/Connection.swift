@@ -29,9 +29,9 @@ public final class Connection: Selectable {
     /// The socket descriptor (valid until the connection closes).
     public let descriptor: Int32
     /// The local address, once known.
-    public private(set) var localAddress: SocketEndpoint?
+    public internal(set) var localAddress: SocketEndpoint?
     /// The peer address, once known.
-    public private(set) var remoteAddress: SocketEndpoint?
+    public internal(set) var remoteAddress: SocketEndpoint?
     /// The protocol handler driven by this connection.
     public var handler: any ConnectionHandler
 
@@ -54,24 +54,18 @@ public final class Connection: Selectable {
     var closeWhenFlushed = false
     private var flushRequested = false
     var resumeReadScheduled = false
-    private var connectTimer: LoopTimer?
+    var connectTimer: LoopTimer?
     var connectCompletion: ((Result<Connection, TransportError>) -> Void)?
     let idleNanoseconds: UInt64?
     var lastActivity: UInt64 = 0
-    private var idleTimer: LoopTimer?
-    /// With TLS: the handshake deadline, running until the handshake completes.
-    private let handshakeTimeout: Duration?
-    private var handshakeTimer: LoopTimer?
+    var idleTimer: LoopTimer?
     var serverID: UInt64?
-    /// The TLS engine, when the connection runs TLS (see the TLS section below).
-    private let tls: TLSEngine?
-    /// Completions of writes made before the handshake completed: the engine holds their
-    /// bytes until then, so they join the write queue only when the handshake is done.
-    private var completionsAwaitingHandshake: [(TransportError?) -> Void] = []
-    private var closeNotifyReported = false
+    /// The TLS layer between the socket and the handler, or nil for a plain connection
+    /// (TLSStream.swift: everything TLS-specific lives there).
+    let tls: TLSStream?
     /// The error that is closing the connection (a TLS failure), kept over whatever a last
     /// flush of the alert runs into.
-    private var closingError: TransportError?
+    var closingError: TransportError?
 
     // Completion model (see Connection+Completion.swift); unused by readiness backends.
     /// This connection's slot in the loop's operation table, or -1 with a readiness backend.
@@ -95,16 +89,16 @@ public final class Connection: Selectable {
     /// Bytes queued but not yet accepted by the kernel.
     public var pendingWriteBytes: Int { queue.pendingBytes }
     /// True once the peer shut down its sending side (with TLS: its `close_notify` arrived).
-    public var didReadEOF: Bool { readEOF || closeNotifyReported }
+    public var didReadEOF: Bool { readEOF || tls?.closeNotifyReported == true }
     /// The TLS engine between the socket and the handler, or nil for a plain connection. Read
     /// the negotiated values from it (``TLSEngine/version``, ``TLSEngine/applicationProtocol``,
     /// ``TLSEngine/peerCertificate``, ``TLSEngine/session``); the connection drives it.
-    public var tlsEngine: TLSEngine? { tls }
+    public var tlsEngine: TLSEngine? { tls?.engine }
 
     init(loop: IOLoop, descriptor: Int32, connecting: Bool, options: SocketOptions, tls: TLSEngine?,
          handler: any ConnectionHandler) {
         self.loop = loop
-        self.tls = tls
+        self.tls = tls.map { TLSStream(engine: $0, handshakeTimeout: options.tls?.handshakeTimeout) }
         self.core = loop.core
         self.descriptor = descriptor
         self.state = connecting ? .connecting : .active
@@ -112,7 +106,6 @@ public final class Connection: Selectable {
         self.watermarks = options.watermarks
         self.pauseOnHighWatermark = options.pausesReadingAboveHighWatermark
         self.idleNanoseconds = options.idleTimeout.map(nanoseconds)
-        self.handshakeTimeout = tls == nil ? nil : options.tls?.handshakeTimeout
         core.connectionOpened()
     }
 
@@ -124,179 +117,6 @@ public final class Connection: Selectable {
         _ = queue.drop()
         sendBatch?.deallocate()
         connectAddress?.deallocate()
-    }
-
-    // MARK: Opening
-
-    /// Applies stream socket options to `fd`.
-    static func apply(_ options: SocketOptions, to fd: Int32, family: Int32) {
-        if family != AF_UNIX && options.noDelay {
-            _ = epsilon_set_int_option(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
-        }
-        if let idle = options.keepAlive {
-            _ = epsilon_set_int_option(fd, SOL_SOCKET, SO_KEEPALIVE, 1)
-            let keepIdle = epsilon_tcp_keepidle()
-            if family != AF_UNIX && keepIdle >= 0 {
-                let seconds = Int32(clamping: max(1, idle.components.seconds))
-                _ = epsilon_set_int_option(fd, Int32(IPPROTO_TCP), keepIdle, seconds)
-            }
-        }
-        if let size = options.receiveBufferSize {
-            _ = epsilon_set_int_option(fd, SOL_SOCKET, SO_RCVBUF, Int32(clamping: size))
-        }
-        if let size = options.sendBufferSize {
-            _ = epsilon_set_int_option(fd, SOL_SOCKET, SO_SNDBUF, Int32(clamping: size))
-        }
-    }
-
-    /// Registers an accepted descriptor and activates its handler.
-    static func adopt(_ fd: Int32, on loop: IOLoop, options: SocketOptions, handler: any ConnectionHandler,
-                      serverID: UInt64?) -> Connection? {
-        var engine: TLSEngine?
-        var engineError: TLSError?
-        do { engine = try options.tls?.makeEngine() } catch { engineError = error }
-        let connection = Connection(loop: loop, descriptor: fd, connecting: false, options: options, tls: engine,
-                                    handler: handler)
-        connection.serverID = serverID
-        if let engineError {
-            // Only an exhausted OpenSSL gets here (the context was checked when it was made).
-            connection.close(error: .tls(engineError))
-            return nil
-        }
-        if loop.core.proactor != nil {
-            connection.operationSlot = loop.core.openOperations(for: connection)
-        } else {
-            do {
-                try loop.core.register(fd, connection, interest: .read)
-            } catch {
-                connection.close(error: error)
-                return nil
-            }
-        }
-        connection.localAddress = SocketEndpoint.local(of: fd)
-        connection.remoteAddress = SocketEndpoint.remote(of: fd)
-        if let serverID {
-            loop.core.serverConnections[serverID, default: [:]][ObjectIdentifier(connection)] = connection
-        }
-        connection.becameActive()
-        return connection
-    }
-
-    /// Starts a non-blocking connect; `completion` runs on the loop exactly once. Returns the
-    /// connection while it is connecting (nil when it failed or completed at once).
-    @discardableResult
-    static func connect(on loop: IOLoop, to address: SocketEndpoint, options: SocketOptions, timeout: Duration?,
-                        handler: any ConnectionHandler,
-                        completion: @escaping (Result<Connection, TransportError>) -> Void) -> Connection? {
-        let engine: TLSEngine?
-        do {
-            engine = try options.tls?.makeEngine()
-        } catch {
-            completion(.failure(.tls(error)))
-            return nil
-        }
-        let fd = epsilon_socket(address.family, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else {
-            completion(.failure(.fromErrno("socket")))
-            return nil
-        }
-        apply(options, to: fd, family: address.family)
-        if loop.core.proactor != nil {
-            let connection = Connection(loop: loop, descriptor: fd, connecting: true, options: options, tls: engine,
-                                        handler: handler)
-            connection.connectCompletion = completion
-            connection.operationSlot = loop.core.openOperations(for: connection)
-            connection.submitConnect(to: address, timeout: timeout)
-            return connection.state == .connecting ? connection : nil
-        }
-        let result = address.withStorage { storage, length in epsilon_connect(fd, storage, length) }
-        let code = result == 0 ? 0 : epsilon_errno()
-        if result != 0 && code != EINPROGRESS {
-            closeDescriptor(fd)
-            completion(.failure(code == ECONNRESET ? .connectionReset : .system(call: "connect", errno: code)))
-            return nil
-        }
-        let connection = Connection(loop: loop, descriptor: fd, connecting: result != 0, options: options, tls: engine,
-                                    handler: handler)
-        connection.connectCompletion = completion
-        do {
-            try loop.core.register(fd, connection, interest: result == 0 ? .read : .write)
-        } catch {
-            connection.close(error: error)
-            return nil
-        }
-        if result == 0 {
-            connection.finishConnect()
-            return nil
-        }
-        if let timeout {
-            connection.armConnectTimer(after: timeout)
-        }
-        return connection
-    }
-
-    func armConnectTimer(after timeout: Duration) {
-        connectTimer = loop.scheduleTimer(after: timeout) { [weak self] in
-            self?.connectTimer = nil
-            self?.close(error: .connectTimeout)
-        }
-    }
-
-    func finishConnect() {
-        var code: Int32 = 0
-        if epsilon_get_int_option(descriptor, SOL_SOCKET, SO_ERROR, &code) != 0 { code = epsilon_errno() }
-        if code != 0 {
-            close(error: code == ECONNRESET ? .connectionReset : .system(call: "connect", errno: code))
-            return
-        }
-        if let timer = connectTimer {
-            loop.cancelTimer(timer)
-            connectTimer = nil
-        }
-        state = .active
-        localAddress = SocketEndpoint.local(of: descriptor)
-        remoteAddress = SocketEndpoint.remote(of: descriptor)
-        updateInterest()
-        let completion = connectCompletion
-        connectCompletion = nil
-        completion?(.success(self))
-        if state == .active { becameActive() }
-    }
-
-    private func becameActive() {
-        if let idleNanoseconds {
-            lastActivity = monotonicNanoseconds()
-            armIdleTimer(after: idleNanoseconds)
-        }
-        if let handshakeTimeout {
-            handshakeTimer = loop.scheduleTimer(after: handshakeTimeout) { [weak self] in
-                self?.handshakeTimer = nil
-                self?.close(error: .tlsHandshakeTimeout)
-            }
-        }
-        handler.connectionDidBecomeActive(self)
-        // A TLS client queues its ClientHello here; a server engine just waits for one.
-        if tls != nil && state == .active { processTLS() }
-        if state == .active && !queue.isEmpty { flush() }
-        if usesCompletions { startReceiving() }
-    }
-
-    func armIdleTimer(after delay: UInt64) {
-        idleTimer = loop.scheduleTimer(after: .nanoseconds(Int64(min(delay, UInt64(Int64.max))))) { [weak self] in
-            self?.idleTimerFired()
-        }
-    }
-
-    private func idleTimerFired() {
-        idleTimer = nil
-        guard state != .closed, let idleNanoseconds else { return }
-        let now = monotonicNanoseconds()
-        let deadline = lastActivity &+ idleNanoseconds
-        if now >= deadline {
-            close(error: .idleTimeout)
-        } else {
-            armIdleTimer(after: deadline - now)
-        }
     }
 
     // MARK: Events
@@ -372,8 +192,7 @@ public final class Connection: Selectable {
     func deliver(_ bytes: UnsafeRawBufferPointer) {
         if idleNanoseconds != nil { lastActivity = monotonicNanoseconds() }
         if let tls {
-            tls.receive(bytes)  // copied into the engine: the read buffer is free again
-            processTLS()
+            tls.receive(bytes, on: self)  // copied into the engine: the read buffer is free again
         } else {
             handler.connection(self, didRead: bytes)
         }
@@ -384,9 +203,7 @@ public final class Connection: Selectable {
         readEOF = true
         updateInterest()
         if let tls {
-            // Clean only after close_notify (already reported); otherwise truncation.
-            tls.receiveEndOfStream()
-            processTLS()
+            tls.receiveEndOfStream(on: self)
         } else {
             handler.connectionDidReadEOF(self)
         }
@@ -485,7 +302,7 @@ public final class Connection: Selectable {
             return
         }
         if let tls {
-            writeTLS(bytes, engine: tls, completion: completion)
+            tls.write(bytes, on: self, completion: completion)
             return
         }
         queue.append(bytes)
@@ -494,13 +311,45 @@ public final class Connection: Selectable {
     }
 
     /// Checks the high watermark and asks for a flush after bytes joined the queue.
-    private func queueDidGrow() {
+    func queueDidGrow() {
         if isWritable && queue.pendingBytes > watermarks.high {
             isWritable = false
             if pauseOnHighWatermark { pauseForWriteQueue() }
             handler.connectionWritabilityDidChange(self)
         }
         requestFlush()
+    }
+
+    /// Lets `body` append bytes straight to the write queue's tail, for a protocol machine's
+    /// output without an intermediate array:
+    ///
+    /// ```swift
+    /// connection.write { (buffer: inout [UInt8]) in machine.writeOutput(into: &buffer) }
+    /// ```
+    ///
+    /// `body` must only append (the bytes already in `buffer` are queued output). The buffer's
+    /// storage is lent by the loop and given back once its bytes are written, so in steady
+    /// state this allocates nothing and an idle connection holds no buffer; with a readiness
+    /// backend the kernel reads the bytes from it directly (a completion backend such as
+    /// io_uring first moves them into the queue's chunks, one copy, as ``write(_:completion:)-(UnsafeRawBufferPointer,_)``
+    /// makes). The appended bytes count towards ``pendingWriteBytes`` and the watermarks like
+    /// any write: check ``isWritable`` (or rely on ``pausesReadingAboveHighWatermark``) to
+    /// bound what a machine produces. With TLS the bytes appended are plaintext: the engine
+    /// encrypts them into the queue. On a closed connection, or after ``shutdownOutput()``,
+    /// `body` is not called.
+    public func write(_ body: (inout [UInt8]) -> Void) {
+        assert(loop.inEventLoop, "Connection used off its loop's thread")
+        guard state != .closed, !outputShutdownRequested else { return }
+        var spare = core.takeWriteScratch()
+        if let tls {
+            body(&spare)
+            if !spare.isEmpty { spare.withUnsafeBytes { tls.write($0, on: self, completion: nil) } }
+            core.returnWriteScratch(spare)
+            return
+        }
+        let added = queue.appendInPlace(body, spare: &spare)
+        if spare.capacity > 0 { core.returnWriteScratch(spare) }
+        if added > 0 { queueDidGrow() }
     }
 
     /// Queues a copy of `bytes` (see ``write(_:completion:)-(UnsafeRawBufferPointer,_)``).
@@ -547,8 +396,10 @@ public final class Connection: Selectable {
             if state != .active { return }
         }
         while !usesCompletions && !queue.isEmpty {
-            let count = queue.fill(core.vectors, capacity: LoopCore.vectorCapacity)
-            let written = epsilon_sendmsg_iov(descriptor, core.vectors, Int32(count))
+            let vectors = core.vectors
+            let written = queue.withPendingVectors(vectors, capacity: LoopCore.vectorCapacity) { count in
+                epsilon_sendmsg_iov(descriptor, vectors, Int32(count))
+            }
             if written > 0 {
                 if idleNanoseconds != nil { lastActivity = monotonicNanoseconds() }
                 for completion in queue.consume(written) { completion(nil) }
@@ -572,6 +423,7 @@ public final class Connection: Selectable {
             if state != .active { return }
         }
         if queue.isEmpty {
+            if let storage = queue.takeWrittenTail() { core.returnWriteScratch(storage) }
             if outputShutdownRequested && !outputShutdown {
                 outputShutdown = true
                 _ = shutdown(descriptor, Int32(SHUT_WR))
@@ -591,7 +443,7 @@ public final class Connection: Selectable {
     public func shutdownOutput() {
         assert(loop.inEventLoop, "Connection used off its loop's thread")
         guard state != .closed, !outputShutdownRequested else { return }
-        sendCloseNotify()
+        tls?.sendCloseNotify(on: self)
         outputShutdownRequested = true
         if state == .active && queue.isEmpty {
             outputShutdown = true
@@ -604,7 +456,7 @@ public final class Connection: Selectable {
     public func closeAfterFlush() {
         assert(loop.inEventLoop, "Connection used off its loop's thread")
         guard state != .closed else { return }
-        if state == .active { sendCloseNotify() }
+        if state == .active { tls?.sendCloseNotify(on: self) }
         if queue.isEmpty || state == .connecting {
             close()
         } else {
@@ -616,8 +468,8 @@ public final class Connection: Selectable {
     /// Closes now, dropping unwritten bytes; the handler's ``ConnectionHandler/connectionDidClose(_:error:)`` runs.
     /// With TLS, `close_notify` is queued and whatever the kernel takes at once is written first.
     public func close() {
-        if state == .active && tls != nil {
-            sendCloseNotify()
+        if state == .active, let tls {
+            tls.sendCloseNotify(on: self)
             if !queue.isEmpty { flush() }
         }
         close(error: nil)
@@ -638,10 +490,9 @@ public final class Connection: Selectable {
         state = .closed
         if let timer = connectTimer { loop.cancelTimer(timer) }
         if let timer = idleTimer { loop.cancelTimer(timer) }
-        if let timer = handshakeTimer { loop.cancelTimer(timer) }
+        tls?.cancelDeadline(on: loop)
         connectTimer = nil
         idleTimer = nil
-        handshakeTimer = nil
         let failed: [(TransportError?) -> Void]
         if usesCompletions {
             failed = closeOperations()
@@ -655,9 +506,7 @@ public final class Connection: Selectable {
             core.serverConnections[serverID]?[ObjectIdentifier(self)] = nil
         }
         for completion in failed { completion(error ?? .closed) }
-        let awaiting = completionsAwaitingHandshake
-        completionsAwaitingHandshake = []
-        for completion in awaiting { completion(error ?? .closed) }
+        for completion in tls?.takeCompletionsAwaitingHandshake() ?? [] { completion(error ?? .closed) }
         if let completion = connectCompletion {
             connectCompletion = nil
             completion(.failure(error ?? .closed))
@@ -665,7 +514,7 @@ public final class Connection: Selectable {
         handler.connectionDidClose(self, error: error)
     }
 
-    private func updateInterest() {
+    func updateInterest() {
         // Completion model: nothing is registered; operations are submitted as needed.
         guard state != .closed, !usesCompletions else { return }
         var interest: Interest = []
@@ -679,118 +528,6 @@ public final class Connection: Selectable {
             try core.setInterest(descriptor, interest)
         } catch {
             close(error: error)
-        }
-    }
-
-    // MARK: TLS
-
-    /// Advances the engine on what it has received: handshake output goes to the write queue,
-    /// plaintext to the handler (from the loop's scratch buffer), `close_notify` becomes
-    /// ``ConnectionHandler/connectionDidReadEOF(_:)``, and a failure closes the connection.
-    private func processTLS() {
-        guard let tls, state == .active else { return }
-        // Taken out of the loop for the call: a handler that reaches another connection's read
-        // path from inside `didRead` gets an empty scratch of its own instead of this one.
-        var plaintext = core.takeTLSScratch()
-        defer { core.returnTLSScratch(&plaintext) }
-        var events: TLSEngine.Events = []
-        var failure: TLSError?
-        do { events = try tls.process(into: &plaintext) } catch { failure = error }
-        takeTLSOutput()
-        if events.contains(.handshakeCompleted) {
-            if let timer = handshakeTimer {
-                loop.cancelTimer(timer)
-                handshakeTimer = nil
-            }
-            // The bytes written before the handshake were encrypted by this call; their
-            // completions follow them in the queue.
-            for completion in completionsAwaitingHandshake { queue.appendCompletion(completion) }
-            completionsAwaitingHandshake = []
-            handler.connectionDidCompleteTLSHandshake(self)
-        }
-        // Plaintext decrypted before a failure is still delivered, then the failure closes.
-        if !plaintext.isEmpty && state == .active {
-            plaintext.withUnsafeBytes { handler.connection(self, didRead: $0) }
-        }
-        if let failure {
-            failTLS(failure)
-            return
-        }
-        if events.contains(.closeNotifyReceived) && !closeNotifyReported && state == .active {
-            closeNotifyReported = true
-            handler.connectionDidReadEOF(self)
-        }
-    }
-
-    private func writeTLS(_ bytes: UnsafeRawBufferPointer, engine: TLSEngine,
-                          completion: ((TransportError?) -> Void)?) {
-        guard !engine.hasSentCloseNotify else {
-            // closeAfterFlush() already queued close_notify; nothing may follow it.
-            completion?(.outputShutdown)
-            return
-        }
-        do {
-            try engine.send(bytes)
-        } catch {
-            completion?(.tls(error))
-            failTLS(error)
-            return
-        }
-        if let completion {
-            if engine.isHandshakeComplete {
-                takeTLSOutput()
-                queue.appendCompletion(completion)
-            } else {
-                completionsAwaitingHandshake.append(completion)
-            }
-        } else {
-            takeTLSOutput()
-        }
-    }
-
-    /// Moves the engine's output (handshake messages, records, alerts) into the write queue,
-    /// copied by the engine straight into the queue's chunks.
-    private func takeTLSOutput() {
-        guard let tls else { return }
-        let count = tls.pendingOutputCount
-        guard count > 0 else { return }
-        queue.append(count: count) { room in tls.takeOutput(into: room) }
-        queueDidGrow()
-    }
-
-    /// Queues `close_notify` (once; after any plaintext the engine still holds).
-    private func sendCloseNotify() {
-        guard let tls, !tls.hasSentCloseNotify else { return }
-        tls.close()
-        takeTLSOutput()
-    }
-
-    /// Sends what the engine queued (its alert) if the kernel takes it now, then closes with
-    /// the engine's error.
-    private func failTLS(_ error: TLSError) {
-        guard state != .closed else { return }
-        closingError = .tls(error)
-        takeTLSOutput()
-        if state == .active && !queue.isEmpty { flush() }
-        close(error: .tls(error))
-    }
-
-    // MARK: Options
-
-    /// Sets `TCP_NODELAY` (TCP only).
-    public func setNoDelay(_ enabled: Bool) {
-        _ = epsilon_set_int_option(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, enabled ? 1 : 0)
-    }
-
-    /// Turns `SO_KEEPALIVE` on with `idle` before the first probe, or off with nil.
-    public func setKeepAlive(_ idle: Duration?) {
-        if let idle {
-            var options = SocketOptions()
-            options.noDelay = false
-            options.keepAlive = idle
-            Connection.apply(options, to: descriptor, family: remoteAddress?.family ?? AF_INET)
-        } else {
-            _ = epsilon_set_int_option(descriptor, SOL_SOCKET, SO_KEEPALIVE, 0)
         }
     }
 }

@@ -29,7 +29,9 @@ public protocol ConnectionHandler: AnyObject {
     /// stream without it closes the connection with ``TransportError/tls(_:)`` and
     /// `TLSError.truncated` instead). The default closes once queued writes are flushed.
     func connectionDidReadEOF(_ connection: Connection)
-    /// ``Connection/isWritable`` flipped: the write queue crossed a watermark.
+    /// ``Connection/isWritable`` flipped: the write queue crossed a watermark. While it is false
+    /// the connection does not read (unless ``Connection/pausesReadingAboveHighWatermark`` was
+    /// turned off), so a handler need not pause reading itself.
     func connectionWritabilityDidChange(_ connection: Connection)
     /// The server is shutting down gracefully. The default closes once queued writes are
     /// flushed; a protocol handler may instead finish its current message first.
@@ -52,58 +54,4 @@ extension ConnectionHandler {
     public func connectionShouldDrain(_ connection: Connection) { connection.closeAfterFlush() }
     /// Does nothing.
     public func connectionDidClose(_ connection: Connection, error: TransportError?) {}
-}
-
-/// Write-queue thresholds for back-pressure: ``Connection/isWritable`` turns false above
-/// `high` pending bytes and true again at or below `low`.
-public struct WriteWatermarks: Sendable, Hashable {
-    /// Pending bytes at or below which the connection is writable again.
-    public var low: Int
-    /// Pending bytes above which the connection stops being writable.
-    public var high: Int
-    /// Creates watermarks; `low` is clamped to at most `high`.
-    public init(low: Int = 32 * 1024, high: Int = 64 * 1024) {
-        self.high = max(high, 1)
-        self.low = min(max(low, 0), self.high)
-    }
-}
-
-/// Options applied to a stream socket (TCP or Unix).
-public struct SocketOptions: Sendable {
-    /// `TCP_NODELAY` (TCP only; ignored for Unix sockets). Default true.
-    public var noDelay: Bool = true
-    /// `SO_KEEPALIVE` with this idle time before the first probe; nil leaves keep-alive off.
-    public var keepAlive: Duration? = nil
-    /// `SO_RCVBUF`, if set.
-    public var receiveBufferSize: Int? = nil
-    /// `SO_SNDBUF`, if set.
-    public var sendBufferSize: Int? = nil
-    /// Back-pressure thresholds for the write queue.
-    public var watermarks = WriteWatermarks()
-    /// Stop reading while the write queue holds more than `watermarks.high` bytes and start
-    /// again at `watermarks.low` (see ``Connection/pausesReadingAboveHighWatermark``). Default
-    /// true, so a peer that never reads what it asked for cannot grow the queue without bound.
-    public var pausesReadingAboveHighWatermark = true
-    /// Close the connection after this long without reads or writes; nil: never.
-    public var idleTimeout: Duration? = nil
-    /// Run TLS on the connection (an engine between the socket and the handler); nil: plain.
-    public var tls: TLSOptions? = nil
-    /// Creates default options.
-    public init() {}
-}
-
-/// Options for a listening socket.
-public struct ListenerOptions: Sendable {
-    /// `listen(2)` backlog. Default 4096 (the kernel caps it at `somaxconn`).
-    public var backlog: Int32 = 4096
-    /// `SO_REUSEADDR`. Default true.
-    public var reuseAddress = true
-    /// `SO_REUSEPORT`, so several loops can each own a listener on one port. Default false.
-    public var reusePort = false
-    /// Remove a stale Unix socket file before binding. Default true.
-    public var removeStaleUnixSocket = true
-    /// Options for each accepted connection.
-    public var connection = SocketOptions()
-    /// Creates default options.
-    public init() {}
 }

@@ -1,7 +1,10 @@
-#if os(Windows)
+#if os(Windows) || EPSILON_IOCP_FACSIMILE
 // NOT BUILT OR RUN HERE: this file compiles only on Windows, which this project's Linux machines
 // cannot build, and the rest of EpsilonTransport is not yet ported to Winsock (it calls
 // POSIX `read`/`close`/`setsockopt` on `Int32` descriptors and wakes its loop through a pipe).
+// `bash Tests/TypeCheck/run` type-checks it on Linux (with the shared code it plugs into)
+// against a facsimile of the Win32 declarations it uses (Tests/TypeCheck/iocp/WinSDK.swift,
+// EPSILON_IOCP_FACSIMILE).
 // What it shows is that IOCP fits the completion seam in `Proactor.swift` with only this much
 // OS-specific code: everything above it (operation table, buffer ownership, write-queue
 // draining, back-pressure, half-close, timeouts, shutdown) is the shared Swift code that the
@@ -49,6 +52,19 @@ final class IOCPProactor: Poller, Proactor {
     private var connectEx: LPFN_CONNECTEX?
     /// Completion key of `PostQueuedCompletionStatus` wake-ups (the loop's wake-up).
     static let wakeKey: ULONG_PTR = 1
+    // Spelled out here because Swift does not import them from the headers: `WSAID_ACCEPTEX`
+    // and `WSAID_CONNECTEX` are brace initializers, `SIO_GET_EXTENSION_FUNCTION_POINTER` is
+    // `_WSAIORW(IOC_WS2, 6)` (IOC_INOUT | IOC_WS2 | 6).
+    /// `WSAID_ACCEPTEX` {b5367df1-cbac-11cf-95ca-00805f48a192}.
+    static var acceptExID: GUID {
+        GUID(Data1: 0xb536_7df1, Data2: 0xcbac, Data3: 0x11cf, Data4: (0x95, 0xca, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92))
+    }
+    /// `WSAID_CONNECTEX` {25a207b9-ddf3-4660-8ee9-76e58c74063e}.
+    static var connectExID: GUID {
+        GUID(Data1: 0x25a2_07b9, Data2: 0xddf3, Data3: 0x4660, Data4: (0x8e, 0xe9, 0x76, 0xe5, 0x8c, 0x74, 0x06, 0x3e))
+    }
+    /// `SIO_GET_EXTENSION_FUNCTION_POINTER`.
+    static let getExtensionFunctionPointer: DWORD = 0xC800_0006
 
     var backend: PollerBackend { .iocp }
     var isEdgeTriggered: Bool { true }
@@ -125,7 +141,11 @@ final class IOCPProactor: Poller, Proactor {
         // The family of the listener decides the family of the accepting socket.
         var family = WSAPROTOCOL_INFOW()
         var length = Int32(MemoryLayout<WSAPROTOCOL_INFOW>.size)
-        getsockopt(SOCKET(UInt32(bitPattern: fd)), SOL_SOCKET, SO_PROTOCOL_INFOW, &family, &length)
+        // `optval` is a `char *` in Winsock.
+        withUnsafeMutableBytes(of: &family) { raw in
+            _ = getsockopt(SOCKET(UInt32(bitPattern: fd)), SOL_SOCKET, SO_PROTOCOL_INFOW,
+                           raw.baseAddress?.assumingMemoryBound(to: CChar.self), &length)
+        }
         operation.pointee.accepted = WSASocketW(family.iAddressFamily, SOCK_STREAM, 0, nil, 0, DWORD(WSA_FLAG_OVERLAPPED))
         let addressLength = DWORD(MemoryLayout<SOCKADDR_STORAGE>.size + 16)
         let ok = withUnsafeMutableBytes(of: &operation.pointee.addresses) { room in
@@ -171,12 +191,12 @@ final class IOCPProactor: Poller, Proactor {
 
     private func loadExtensions(_ fd: Int32) throws(TransportError) -> (accept: LPFN_ACCEPTEX?, connect: LPFN_CONNECTEX?) {
         if acceptEx == nil {
-            var acceptGUID = WSAID_ACCEPTEX
-            var connectGUID = WSAID_CONNECTEX
+            var acceptGUID = IOCPProactor.acceptExID
+            var connectGUID = IOCPProactor.connectExID
             var returned: DWORD = 0
-            WSAIoctl(SOCKET(UInt32(bitPattern: fd)), SIO_GET_EXTENSION_FUNCTION_POINTER, &acceptGUID,
+            WSAIoctl(SOCKET(UInt32(bitPattern: fd)), IOCPProactor.getExtensionFunctionPointer, &acceptGUID,
                      DWORD(MemoryLayout<GUID>.size), &acceptEx, DWORD(MemoryLayout<LPFN_ACCEPTEX>.size), &returned, nil, nil)
-            WSAIoctl(SOCKET(UInt32(bitPattern: fd)), SIO_GET_EXTENSION_FUNCTION_POINTER, &connectGUID,
+            WSAIoctl(SOCKET(UInt32(bitPattern: fd)), IOCPProactor.getExtensionFunctionPointer, &connectGUID,
                      DWORD(MemoryLayout<GUID>.size), &connectEx, DWORD(MemoryLayout<LPFN_CONNECTEX>.size), &returned, nil, nil)
         }
         return (acceptEx, connectEx)

@@ -307,11 +307,6 @@ extension IOLoop {
     }
 }
 
-/// A timer scheduled on a loop with ``IOLoop/scheduleTimer(after:_:)``.
-public struct LoopTimer: Sendable, Hashable {
-    let id: UInt64
-}
-
 /// Something registered with a loop's poller.
 protocol Selectable: AnyObject {
     /// Handles one readiness event.
@@ -347,6 +342,9 @@ final class LoopCore {
     private var datagramStorage: UnsafeMutableRawBufferPointer?
     /// The plaintext scratch buffer TLS connections decrypt into (empty until TLS is used).
     private var tlsScratch: [UInt8] = []
+    /// Storage lent to write-queue tails (`Connection.write { buffer in ... }`),
+    /// taken back once written.
+    private var writeScratch: [[UInt8]] = []
     private var pendingFlushes: [Connection] = []
     private var localTasks: [() -> Void] = []
     /// Open connections on this loop.
@@ -400,6 +398,19 @@ final class LoopCore {
         guard scratch.capacity <= 1 << 20 else { return }
         scratch.removeAll(keepingCapacity: true)
         swap(&scratch, &tlsScratch)
+    }
+
+    /// Lends storage for one write-queue tail (empty; keeps the capacity it had).
+    func takeWriteScratch() -> [UInt8] {
+        writeScratch.popLast() ?? []
+    }
+
+    /// Takes write-queue tail storage back (up to 64 arrays of at most 256 KiB each are kept).
+    func returnWriteScratch(_ storage: [UInt8]) {
+        guard storage.capacity > 0, storage.capacity <= 256 * 1024, writeScratch.count < 64 else { return }
+        var storage = storage
+        storage.removeAll(keepingCapacity: true)
+        writeScratch.append(storage)
     }
 
     func register(_ fd: Int32, _ object: any Selectable, interest: Interest) throws(TransportError) {
@@ -547,6 +558,7 @@ final class LoopCore {
         datagramStorage?.deallocate()
         datagramStorage = nil
         tlsScratch = []
+        writeScratch = []
         operations.removeAll()
         for batch in sendBatches { batch.deallocate() }
         sendBatches = []

@@ -5,6 +5,10 @@ import Darwin
 #elseif os(Windows)
 import WinSDK
 #endif
+#if EPSILON_IOCP_FACSIMILE
+// `bash Tests/TypeCheck/run`: the Windows parts below, against Tests/TypeCheck/iocp/WinSDK.swift.
+import WinSDK
+#endif
 import CEpsilonTransportShims
 
 // The completion model (a proactor): the loop asks the OS to *do* an operation (accept, receive,
@@ -73,7 +77,7 @@ struct Completion {
 /// them until the send completes, so a batch is never refilled or reused before then.
 struct SendBatch {
     static let vectorCapacity = 64
-    #if os(Windows)
+    #if os(Windows) || EPSILON_IOCP_FACSIMILE
     private static let headerSize = 0
     private static let vectorSize = MemoryLayout<WSABUF>.stride
     #else
@@ -91,7 +95,7 @@ struct SendBatch {
 
     func deallocate() { base.deallocate() }
 
-    #if os(Windows)
+    #if os(Windows) || EPSILON_IOCP_FACSIMILE
     /// The `WSABUF`s for `WSASend`.
     var vectors: UnsafeMutablePointer<WSABUF> {
         base.bindMemory(to: WSABUF.self, capacity: SendBatch.vectorCapacity)

@@ -4,12 +4,9 @@ import Glibc
 import Darwin
 #endif
 
-/// Monotonic time in nanoseconds (`CLOCK_MONOTONIC`).
-func monotonicNanoseconds() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
-}
+/// The loop's clock: ``MonotonicClock/now()``.
+@inline(__always)
+func monotonicNanoseconds() -> UInt64 { MonotonicClock.now() }
 
 /// Converts a non-negative `Duration` to whole nanoseconds, saturating.
 func nanoseconds(_ duration: Duration) -> UInt64 {

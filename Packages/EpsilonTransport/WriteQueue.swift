@@ -7,6 +7,13 @@ import Darwin
 /// Bytes waiting to be written on one connection, in manually allocated chunks so that
 /// `iovec`s can point at them across calls. Small writes are packed into the tail chunk, so
 /// many tiny writes become few vectors; an empty queue holds no memory.
+///
+/// After the chunks comes the *tail*: a `[UInt8]` that a protocol machine appends its output
+/// to in place (``appendInPlace(_:spare:)``, for `Connection.write { buffer in ... }`), so its
+/// bytes reach the kernel without an intermediate copy. The tail's storage is lent by the
+/// loop and given back once it is written (``takeWrittenTail()``). Readiness sends point a
+/// vector at it for the duration of the call; a completion backend, whose kernel reads the
+/// vectors later, first moves it into chunks (``sealTail()``).
 struct WriteQueue {
     private struct Chunk {
         var base: UnsafeMutableRawPointer
@@ -19,6 +26,9 @@ struct WriteQueue {
     private var head = 0
     private var completions: [(offset: UInt64, callback: (TransportError?) -> Void)] = []
     private var completionHead = 0
+    /// The tail: the newest bytes, after every chunk; `tail[tailStart...]` is pending.
+    private var tail: [UInt8] = []
+    private var tailStart = 0
     /// Bytes ever enqueued and ever written; their difference is what is pending.
     private(set) var enqueuedTotal: UInt64 = 0
     private(set) var writtenTotal: UInt64 = 0
@@ -28,8 +38,55 @@ struct WriteQueue {
     var pendingBytes: Int { Int(enqueuedTotal - writtenTotal) }
     var isEmpty: Bool { enqueuedTotal == writtenTotal }
 
+    /// True while the tail holds bytes not yet written: later bytes must follow them there.
+    private var tailIsPending: Bool { tailStart < tail.count }
+
     /// Copies `bytes` into the queue.
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        if tailIsPending {
+            tail.append(contentsOf: bytes)
+        } else {
+            appendToChunks(bytes)
+        }
+        enqueuedTotal += UInt64(bytes.count)
+    }
+
+    /// Lets `body` append to the tail in place; `spare` lends the storage when the tail is
+    /// empty (and takes it back if nothing was appended). Returns how many bytes were appended.
+    mutating func appendInPlace(_ body: (inout [UInt8]) -> Void, spare: inout [UInt8]) -> Int {
+        let borrowed = tail.isEmpty && tail.capacity == 0
+        if borrowed { swap(&tail, &spare) }
+        let before = tail.count
+        body(&tail)
+        let added = max(tail.count - before, 0)
+        enqueuedTotal += UInt64(added)
+        if borrowed && tail.isEmpty { swap(&tail, &spare) }
+        return added
+    }
+
+    /// The tail's storage once everything in it was written (nil while it holds pending bytes
+    /// or holds no storage), for the loop to lend again.
+    mutating func takeWrittenTail() -> [UInt8]? {
+        guard !tailIsPending, tail.capacity > 0 else { return nil }
+        var taken: [UInt8] = []
+        swap(&taken, &tail)
+        tailStart = 0
+        taken.removeAll(keepingCapacity: true)
+        return taken
+    }
+
+    /// Moves the tail's pending bytes into chunks (for a send whose vectors the kernel reads
+    /// after the call returns); returns the emptied storage for the loop.
+    mutating func sealTail() -> [UInt8]? {
+        guard tailIsPending else { return takeWrittenTail() }
+        tail.withUnsafeBytes { raw in appendToChunks(UnsafeRawBufferPointer(rebasing: raw[tailStart...])) }
+        tailStart = tail.count
+        return takeWrittenTail()
+    }
+
+    /// Copies `bytes` into the chunks (not counted: the caller counts).
+    private mutating func appendToChunks(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }
         var remaining = bytes.count
         var offset = 0
@@ -50,7 +107,6 @@ struct WriteQueue {
             base.copyMemory(from: source + offset, byteCount: remaining)
             chunks.append(Chunk(base: base, capacity: capacity, start: 0, end: remaining))
         }
-        enqueuedTotal += UInt64(bytes.count)
     }
 
     /// Appends up to `count` bytes that `fill` writes straight into the queue's memory (for a
@@ -58,6 +114,23 @@ struct WriteQueue {
     /// returns how many bytes it wrote there; it is called until `count` bytes are in or it
     /// returns 0.
     mutating func append(count: Int, filling fill: (UnsafeMutableRawBufferPointer) -> Int) {
+        if tailIsPending {
+            // Later bytes follow the tail's: fill room at its end, then trim what was not used.
+            let before = tail.count
+            tail.append(contentsOf: repeatElement(0, count: count))
+            var written = 0
+            tail.withUnsafeMutableBytes { raw in
+                while written < count {
+                    let room = UnsafeMutableRawBufferPointer(rebasing: raw[(before + written)..<(before + count)])
+                    let step = min(max(fill(room), 0), room.count)
+                    if step == 0 { break }
+                    written += step
+                }
+            }
+            tail.removeLast(count - written)
+            enqueuedTotal += UInt64(written)
+            return
+        }
         var remaining = count
         while remaining > 0 {
             var room = 0
@@ -86,8 +159,9 @@ struct WriteQueue {
         completions.append((enqueuedTotal, callback))
     }
 
-    /// Calls `body` with the start and length of up to `limit` pending runs of bytes, oldest
-    /// first; returns how many. (The OS-neutral form of ``fill(_:capacity:)``: IOCP's `WSABUF`s.)
+    /// Calls `body` with the start and length of up to `limit` pending runs of bytes in the
+    /// chunks, oldest first; returns how many. (The OS-neutral form of ``fill(_:capacity:)``:
+    /// IOCP's `WSABUF`s.) The tail is not included: seal it first (``sealTail()``).
     func forEachPending(limit: Int, _ body: (Int, UnsafeMutableRawPointer, Int) -> Void) -> Int {
         var count = 0
         var index = head
@@ -101,10 +175,23 @@ struct WriteQueue {
     }
 
     #if !os(Windows)
-    /// Fills up to `capacity` vectors with pending bytes; returns how many.
+    /// Fills up to `capacity` vectors with pending bytes of the chunks; returns how many (the
+    /// tail is not included: seal it first, or use ``withPendingVectors(_:capacity:_:)``).
     func fill(_ vectors: UnsafeMutablePointer<iovec>, capacity: Int) -> Int {
         forEachPending(limit: capacity) { index, base, length in
             vectors[index] = iovec(iov_base: base, iov_len: length)
+        }
+    }
+
+    /// Fills up to `capacity` vectors with pending bytes, the tail's included, and calls `body`
+    /// with their count while they are valid (the tail's vector only during the call).
+    func withPendingVectors<R>(_ vectors: UnsafeMutablePointer<iovec>, capacity: Int, _ body: (Int) -> R) -> R {
+        let count = fill(vectors, capacity: capacity)
+        guard count < capacity, tailIsPending else { return body(count) }
+        return tail.withUnsafeBytes { raw in
+            let start = UnsafeMutableRawPointer(mutating: raw.baseAddress! + tailStart)
+            vectors[count] = iovec(iov_base: start, iov_len: raw.count - tailStart)
+            return body(count + 1)
         }
     }
     #endif
@@ -121,6 +208,14 @@ struct WriteQueue {
             } else {
                 chunks[head].start += remaining
                 remaining = 0
+            }
+        }
+        if remaining > 0 {
+            // The chunks are all written; the rest came from the tail.
+            tailStart = min(tailStart + remaining, tail.count)
+            if tailStart == tail.count {
+                tail.removeAll(keepingCapacity: true)
+                tailStart = 0
             }
         }
         writtenTotal += UInt64(written)
@@ -157,6 +252,8 @@ struct WriteQueue {
         for index in head..<chunks.count { chunks[index].base.deallocate() }
         chunks = []
         head = 0
+        tail = []
+        tailStart = 0
         writtenTotal = enqueuedTotal
         let failed = completions[completionHead...].map(\.callback)
         completions = []

@@ -42,12 +42,21 @@ extension Transport {
         /// and delivered, in order, only once reading resumes.
         @Test(arguments: linuxBackends)
         func pausedReadingHoldsDataUntilResumed(backend: PollerBackend) async throws {
+            /// Set on the loop once reading is paused; the test resumes through it.
+            final class Shared: Sendable { let paused = Mutex<LoopBound<Connection>?>(nil) }
             final class Pauser: ConnectionHandler {
                 let received: LockedBytes
-                init(received: LockedBytes) { self.received = received }
+                let shared: Shared
+                init(received: LockedBytes, shared: Shared) {
+                    self.received = received
+                    self.shared = shared
+                }
                 func connectionDidBecomeActive(_ connection: Connection) {
-                    connection.loop.scheduleTimer(after: .milliseconds(10)) { connection.pauseReading() }
-                    connection.loop.scheduleTimer(after: .milliseconds(200)) { connection.resumeReading() }
+                    // Later than activation, so that with io_uring a receive is in flight.
+                    connection.loop.scheduleTimer(after: .milliseconds(10)) { [shared] in
+                        connection.pauseReading()
+                        shared.paused.withLock { $0 = LoopBound(connection, loop: connection.loop) }
+                    }
                 }
                 func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
                     received.append(bytes)
@@ -55,17 +64,21 @@ extension Transport {
             }
             let group = try IOLoopGroup(loopCount: 1, backend: backend)
             let received = LockedBytes()
+            let shared = Shared()
             let server = try await TCPServer.start(on: group, address: try .ipv4("127.0.0.1", port: 0)) {
-                Pauser(received: received)
+                Pauser(received: received, shared: shared)
             }
             let client = try await AsyncConnection.connect(to: server.localAddress, on: group.next())
             let message = (0..<4000).map(patternByte)
-            try await Task.sleep(for: .milliseconds(50))
+            #expect(await eventually { shared.paused.withLock { $0 } != nil })
             try await client.write(Array(message[0..<1000]))
             try await Task.sleep(for: .milliseconds(30))
             try await client.write(Array(message[1000...]))
             try await Task.sleep(for: .milliseconds(30))
             #expect(received.count == 0, "bytes were delivered while reading was paused")
+            if let connection = shared.paused.withLock({ $0 }) {
+                connection.loop.execute { connection.value.resumeReading() }
+            }
             #expect(await eventually { received.count == 4000 })
             #expect(received.bytes == message)
             await client.close()

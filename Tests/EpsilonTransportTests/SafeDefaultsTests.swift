@@ -166,6 +166,65 @@ extension Transport {
             await group.shutdown()
         }
 
+        /// A connect still in flight (the peer's accept queue is full, so the kernel drops our
+        /// SYN and retries) returns at once with `.cancelled` when its task is cancelled.
+        @Test func connectInFlightHonoursCancellation() async throws {
+            // A listener that never accepts, with a backlog of one, filled by raw connections.
+            let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            #expect(listener >= 0)
+            defer { close(listener) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                    guard bind(listener, pointer, length) == 0, listen(listener, 1) == 0 else { return -1 }
+                    return getsockname(listener, pointer, &length)
+                }
+            }
+            #expect(bound == 0)
+            let port = UInt16(bigEndian: address.sin_port)
+            var fillers: [Int32] = []
+            defer { for fd in fillers { close(fd) } }
+            for _ in 0..<4 {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+                _ = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+                fillers.append(fd)
+            }
+            try await Task.sleep(for: .milliseconds(100))
+
+            let group = try IOLoopGroup(loopCount: 1)
+            let target = try SocketEndpoint.ipv4("127.0.0.1", port: port)
+            let loop = group.next()
+            let connector = Task { () -> (TransportError?, Bool) in
+                do throws(TransportError) {
+                    _ = try await AsyncConnection.connect(to: target, on: loop, timeout: .seconds(20))
+                    return (nil, true)
+                } catch {
+                    return (error, false)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let cancelledAt = ContinuousClock.now
+            connector.cancel()
+            let (error, connected) = await connector.value
+            let waited = ContinuousClock.now - cancelledAt
+            print("[safe defaults] connect in flight cancelled: \(String(describing: error)) after \(waited)")
+            if connected {
+                // The kernel let this one through after all (the backlog had room): nothing to cancel.
+                Issue.record("the connect completed; the accept queue did not fill")
+            } else {
+                #expect(error == .cancelled)
+                #expect(waited < .seconds(1))
+            }
+            // The half-open connection was closed: nothing is left on the loop.
+            #expect(await eventually(timeout: .seconds(2)) { (try? await loop.submit { loop.connectionCount }) == 0 })
+            await group.shutdown()
+        }
+
         /// Accepted connections wait in a bounded queue; beyond it they stay in the kernel's
         /// backlog until the consumer takes some. A cancelled accept returns at once.
         @Test(arguments: linuxBackends)
