@@ -148,6 +148,33 @@ public enum WebSocketHandshake {
     }
 }
 
+/// The Upgrade and Connection fields, which both sides check (RFC 6455 §4.1 items 2–3,
+/// §4.2.1 items 3–4).
+struct UpgradeFields {
+    var upgrade = false
+    var connection = false
+
+    /// Takes the field if it is Upgrade or Connection; returns false for any other field.
+    mutating func take(_ name: some Collection<UInt8>, _ value: some Collection<UInt8>) throws(WebSocketHandshakeError) -> Bool {
+        if WebSocketHandshake.isField(name, "upgrade") {
+            guard let listed = WebSocketHandshake.value(value, lists: "websocket", allowsVersion: true) else { throw .malformedHeader }
+            upgrade = upgrade || listed
+        } else if WebSocketHandshake.isField(name, "connection") {
+            guard let listed = WebSocketHandshake.value(value, lists: "upgrade") else { throw .malformedHeader }
+            connection = connection || listed
+        } else {
+            return false
+        }
+        return true
+    }
+
+    /// Throws unless Upgrade listed `websocket` and Connection listed `upgrade`.
+    func check() throws(WebSocketHandshakeError) {
+        guard upgrade else { throw .missingUpgrade }
+        guard connection else { throw .missingConnectionUpgrade }
+    }
+}
+
 /// The client's side of the opening handshake (RFC 6455 §4.1): builds the request, checks the response.
 public struct WebSocketClientHandshake: Hashable, Sendable {
     /// The Host header value.
@@ -219,20 +246,15 @@ public struct WebSocketClientHandshake: Hashable, Sendable {
     public func validateResponse<Fields: Sequence, Name: Collection<UInt8>, Value: Collection<UInt8>>(status: Int, fields: Fields) throws(WebSocketHandshakeError) -> Accepted
     where Fields.Element == (Name, Value) {
         guard status == 101 else { throw .statusNotSwitchingProtocols(status) }
-        var upgrade = false
-        var connection = false
+        var upgrade = UpgradeFields()
         var accepts = 0
         var acceptMatches = false
         var chosen: [String] = []
         var responseExtensions: [WebSocketExtensionOffer] = []
         let expected = Array(WebSocketHandshake.acceptValue(forKey: key).utf8)
         for (name, value) in fields {
-            if WebSocketHandshake.isField(name, "upgrade") {
-                guard let listed = WebSocketHandshake.value(value, lists: "websocket", allowsVersion: true) else { throw .malformedHeader }
-                upgrade = upgrade || listed
-            } else if WebSocketHandshake.isField(name, "connection") {
-                guard let listed = WebSocketHandshake.value(value, lists: "upgrade") else { throw .malformedHeader }
-                connection = connection || listed
+            if try upgrade.take(name, value) {
+                continue
             } else if WebSocketHandshake.isField(name, "sec-websocket-accept") {
                 accepts += 1
                 acceptMatches = value.elementsEqual(expected)
@@ -243,8 +265,7 @@ public struct WebSocketClientHandshake: Hashable, Sendable {
                 guard ok else { throw .malformedHeader }
             }
         }
-        guard upgrade else { throw .missingUpgrade }
-        guard connection else { throw .missingConnectionUpgrade }
+        try upgrade.check()
         guard accepts == 1, acceptMatches else { throw .invalidAccept }
         for ext in responseExtensions where !extensions.contains(where: { ASCII.equalsIgnoringCase($0.name, ext.name) }) {
             throw .unexpectedExtension
@@ -302,8 +323,7 @@ public enum WebSocketServerHandshake {
         guard version.major > 1 || (version.major == 1 && version.minor >= 1) else { throw .httpVersionTooOld }
         var hosts = 0
         var host = ""
-        var upgrade = false
-        var connection = false
+        var upgrade = UpgradeFields()
         var keys = 0
         var key = ""
         var versions = 0
@@ -312,15 +332,11 @@ public enum WebSocketServerHandshake {
         var subprotocols: [String] = []
         var extensions: [WebSocketExtensionOffer] = []
         for (name, value) in fields {
-            if WebSocketHandshake.isField(name, "host") {
+            if try upgrade.take(name, value) {
+                continue
+            } else if WebSocketHandshake.isField(name, "host") {
                 hosts += 1
                 host = String(decoding: value, as: UTF8.self)
-            } else if WebSocketHandshake.isField(name, "upgrade") {
-                guard let listed = WebSocketHandshake.value(value, lists: "websocket", allowsVersion: true) else { throw .malformedHeader }
-                upgrade = upgrade || listed
-            } else if WebSocketHandshake.isField(name, "connection") {
-                guard let listed = WebSocketHandshake.value(value, lists: "upgrade") else { throw .malformedHeader }
-                connection = connection || listed
             } else if WebSocketHandshake.isField(name, "sec-websocket-key") {
                 keys += 1
                 key = String(decoding: value, as: UTF8.self)
@@ -337,8 +353,7 @@ public enum WebSocketServerHandshake {
             }
         }
         guard hosts == 1 else { throw .missingHost }
-        guard upgrade else { throw .missingUpgrade }
-        guard connection else { throw .missingConnectionUpgrade }
+        try upgrade.check()
         guard keys == 1, let decoded = Base64.decode(key), decoded.count == 16 else { throw .invalidKey }
         guard versions == 1, versionIs13 else { throw .unsupportedVersion }
         return Request(

@@ -64,4 +64,45 @@ private struct CountingHandler: WebSocketEventHandler {
         #expect(handler.messages == (rounds + 5) * 100)
         #expect(allocations == 0)
     }
+
+    @Test func zeroAllocationsForAnEchoServerAnsweringInsideHandle() throws {
+        // Client frames: 32-byte text messages with a Ping every 10; the server echoes each
+        // message from inside `handle` and Pongs automatically, all into its output.
+        var clientConfiguration = WebSocketConnection.Configuration()
+        clientConfiguration.maskingKeys = .fixed(0x5A5A_1234)
+        var client = WebSocketConnection(role: .client, configuration: clientConfiguration)
+        let text = Array("thirty-two bytes of text echoed".utf8)
+        for i in 0..<100 {
+            try text.withUnsafeBytes { try client.send(.text, payload: $0) }
+            if i % 10 == 0 { try text.withUnsafeBytes { try client.sendPing($0) } }
+        }
+        var wire: [UInt8] = []
+        client.writeOutput(into: &wire)
+        var server = WebSocketConnection(role: .server)
+        var echo = Echo()
+        var output: [UInt8] = []
+        var allocations: Int64 = 0
+        let rounds = 50
+        for round in 0..<(rounds + 5) {
+            let counting = round >= 5
+            if counting { epsilon_malloc_counter_start() }
+            // Socket-sized reads that cut frames anywhere, as the transport hands them over.
+            wire.withUnsafeBytes { all in
+                var start = 0
+                while start < all.count {
+                    let end = min(all.count, start + 700)
+                    _ = try? server.receive(UnsafeRawBufferPointer(rebasing: all[start..<end]), now: 0, handler: &echo)
+                    start = end
+                }
+            }
+            server.writeOutput(into: &output)
+            if counting {
+                allocations += epsilon_malloc_counter_stop()
+            }
+            #expect(output.count == 100 * (2 + text.count) + 10 * (2 + text.count))
+            output.removeAll(keepingCapacity: true)
+        }
+        print("allocations: \(allocations) for \(rounds * 220) frames (echo server answering inside handle)")
+        #expect(allocations == 0)
+    }
 }
