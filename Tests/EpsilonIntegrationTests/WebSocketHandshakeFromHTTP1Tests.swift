@@ -2,32 +2,33 @@ import EpsilonHTTP1
 import EpsilonWebSocket
 import Testing
 
-/// What the HTTP/1.1 machine made of a request, handed to the WebSocket handshake as it is:
-/// byte slices of the buffer the parser read, no String conversion.
-private func validate(_ text: String) throws -> Result<WebSocketServerHandshake.Request, WebSocketHandshakeError> {
-    let bytes = Array(text.utf8)
-    var parser = HTTP1Parser(role: .request)
-    return try bytes.withUnsafeBytes { raw throws -> Result<WebSocketServerHandshake.Request, WebSocketHandshakeError> in
-        var start = 0
-        while true {
-            let rest = UnsafeRawBufferPointer(rebasing: raw[start...])
-            let step = try parser.parse(rest)
-            switch step.event {
-            case .head(let head):
-                return Result { () throws(WebSocketHandshakeError) in
-                    try WebSocketServerHandshake.validateRequest(
-                        method: rest[head.method], target: rest[head.target],
-                        version: (Int(head.version.major), Int(head.version.minor)),
-                        fields: parser.fields.lazy.map { (rest[$0.name], rest[$0.value]) })
-                }
-            case .needMoreData where step.consumed == 0:
-                Issue.record("the head is incomplete")
-                return .failure(.malformedHeader)
-            default:
-                start += step.consumed
-            }
+/// Validates the head an `HTTP1Connection` (server role) hands its handler, as it is: byte
+/// slices of the buffer the connection read, no String conversion.
+private struct HandshakeCapture: HTTP1ConnectionHandler {
+    var result: Result<WebSocketServerHandshake.Request, WebSocketHandshakeError>?
+
+    mutating func handle(_ event: HTTP1Event, bytes: UnsafeRawBufferPointer, connection: inout HTTP1Connection) throws(HTTP1ParseError) {
+        guard case .head(let head) = event, result == nil else { return }
+        let fields = connection.fields
+        result = Result { () throws(WebSocketHandshakeError) in
+            try WebSocketServerHandshake.validateRequest(
+                method: bytes[head.method], target: bytes[head.target],
+                version: (Int(head.version.major), Int(head.version.minor)),
+                fields: fields.lazy.map { (bytes[$0.name], bytes[$0.value]) })
         }
     }
+}
+
+/// What the HTTP/1.1 connection made of a request, checked by the WebSocket handshake.
+private func validate(_ text: String) throws -> Result<WebSocketServerHandshake.Request, WebSocketHandshakeError> {
+    var connection = HTTP1Connection(role: .server)
+    var capture = HandshakeCapture()
+    _ = try Array(text.utf8).withUnsafeBytes { try connection.receive($0, handler: &capture) }
+    guard let result = capture.result else {
+        Issue.record("the connection reported no head")
+        return .failure(.malformedHeader)
+    }
+    return result
 }
 
 /// The WebSocket opening handshake checked from heads the HTTP/1.1 machine parsed (RFC 6455 §4.2).
