@@ -157,13 +157,13 @@ extension UnsafeRawBufferPointer {
     func firstNonToken(from start: Int, to end: Int) -> Int {
         var i = start
         while i &+ 4 <= end {
-            if !ASCII.isTokenByte(byte(i)) { return i }
-            if !ASCII.isTokenByte(byte(i &+ 1)) { return i &+ 1 }
-            if !ASCII.isTokenByte(byte(i &+ 2)) { return i &+ 2 }
-            if !ASCII.isTokenByte(byte(i &+ 3)) { return i &+ 3 }
+            if !TokenByteTable.contains(byte(i)) { return i }
+            if !TokenByteTable.contains(byte(i &+ 1)) { return i &+ 1 }
+            if !TokenByteTable.contains(byte(i &+ 2)) { return i &+ 2 }
+            if !TokenByteTable.contains(byte(i &+ 3)) { return i &+ 3 }
             i &+= 4
         }
-        while i < end, ASCII.isTokenByte(byte(i)) { i &+= 1 }
+        while i < end, TokenByteTable.contains(byte(i)) { i &+= 1 }
         return i
     }
 

@@ -24,7 +24,8 @@ extension HTTP1Parser {
             var skip = 0
             while skip < whole.count, whole.byte(skip) == asciiCR || whole.byte(skip) == asciiLF { skip += 1 }
             if skip > 0 {
-                return try parseHeadAfterEmptyLines(whole, skip: skip)
+                // `parse` goes on with the head after them (see `parseAfterEmptyLines`).
+                return HTTP1Step(.needMoreData, consumed: skip)
             }
             if !progress.startLineDone {
                 // The last head's fields stay until this head's are parsed over them.
@@ -67,31 +68,6 @@ extension HTTP1Parser {
             }
             progress.next = next
         }
-    }
-
-    /// Skips the `skip` empty-line bytes at the start of `whole` and parses the head that
-    /// follows in the same call, so a buffer holding empty lines and a whole head reports the
-    /// head, not `needMoreData` (RFC 9112 §2.2). The head's ranges and ``fields`` are shifted
-    /// to index `whole`. Only the bytes before a head take this path, never a head's own.
-    @inline(never)
-    mutating func parseHeadAfterEmptyLines(_ whole: UnsafeRawBufferPointer, skip: Int) throws(HTTP1ParseError) -> HTTP1Step {
-        if skip == whole.count { return HTTP1Step(.needMoreData, consumed: skip) }
-        // The head's first byte is now at `skip`: offsets inside it count from there.
-        streamOffset += skip
-        defer { streamOffset -= skip }
-        var step = try parseHead(UnsafeRawBufferPointer(rebasing: whole[skip...]))
-        step.consumed += skip
-        if case .head(var head) = step.event {
-            head.method = head.method.shifted(by: skip)
-            head.target = head.target.shifted(by: skip)
-            head.reason = head.reason.shifted(by: skip)
-            for index in fields.indices {
-                fields[index].name = fields[index].name.shifted(by: skip)
-                fields[index].value = fields[index].value.shifted(by: skip)
-            }
-            step.event = .head(head)
-        }
-        return step
     }
 
     /// The fast path: takes field lines from `progress.next` on as long as each is whole and
