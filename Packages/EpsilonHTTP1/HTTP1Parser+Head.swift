@@ -1,5 +1,3 @@
-import EpsilonBytes
-
 // Heads and trailer sections, line by line (RFC 9112 §2–§5), in one pass over each line:
 // the value scan that checks bytes also finds the line end. A line still arriving is checked
 // as far as it goes, so a bad byte is reported as soon as it is seen, and parsed again whole
@@ -24,8 +22,7 @@ extension HTTP1Parser {
             var skip = 0
             while skip < whole.count, whole.byte(skip) == asciiCR || whole.byte(skip) == asciiLF { skip += 1 }
             if skip > 0 {
-                // `parse` goes on with the head after them (see `parseAfterEmptyLines`).
-                return HTTP1Step(.needMoreData, consumed: skip)
+                return try parseHeadAfterEmptyLines(whole, skip: skip)
             }
             if !progress.startLineDone {
                 // The last head's fields stay until this head's are parsed over them.
@@ -68,6 +65,31 @@ extension HTTP1Parser {
             }
             progress.next = next
         }
+    }
+
+    /// Skips the `skip` empty-line bytes at the start of `whole` and parses the head that
+    /// follows in the same call, so a buffer holding empty lines and a whole head reports the
+    /// head, not `needMoreData` (RFC 9112 §2.2). The head's ranges and ``fields`` are shifted
+    /// to index `whole`. Only the bytes before a head take this path, never a head's own.
+    @inline(never)
+    mutating func parseHeadAfterEmptyLines(_ whole: UnsafeRawBufferPointer, skip: Int) throws(HTTP1ParseError) -> HTTP1Step {
+        if skip == whole.count { return HTTP1Step(.needMoreData, consumed: skip) }
+        // The head's first byte is now at `skip`: offsets inside it count from there.
+        streamOffset += skip
+        defer { streamOffset -= skip }
+        var step = try parseHead(UnsafeRawBufferPointer(rebasing: whole[skip...]))
+        step.consumed += skip
+        if case .head(var head) = step.event {
+            head.method = head.method.shifted(by: skip)
+            head.target = head.target.shifted(by: skip)
+            head.reason = head.reason.shifted(by: skip)
+            for index in fields.indices {
+                fields[index].name = fields[index].name.shifted(by: skip)
+                fields[index].value = fields[index].value.shifted(by: skip)
+            }
+            step.event = .head(head)
+        }
+        return step
     }
 
     /// The fast path: takes field lines from `progress.next` on as long as each is whole and
@@ -144,7 +166,7 @@ extension HTTP1Parser {
         let nameEnd = b.firstNonToken(from: i, to: count)
         guard nameEnd > i, nameEnd < count, b.byte(nameEnd) == asciiColon else { return .other }
         var valueStart = nameEnd &+ 1
-        while valueStart < count, ASCII.isWhitespace(b.byte(valueStart)) { valueStart &+= 1 }
+        while valueStart < count, isWhitespace(b.byte(valueStart)) { valueStart &+= 1 }
         var lineEnd = valueStart
         while true {
             lineEnd = b.firstControlByteInlined(from: lineEnd, to: count)
@@ -155,7 +177,7 @@ extension HTTP1Parser {
         guard next <= count, b.byte(lineEnd) == asciiCR, b.byte(lineEnd &+ 1) == asciiLF,
               next <= limits.maxHead, stored != limits.maxFields else { return .other }
         var valueEnd = lineEnd
-        while valueEnd > valueStart, ASCII.isWhitespace(b.byte(valueEnd &- 1)) { valueEnd &-= 1 }
+        while valueEnd > valueStart, isWhitespace(b.byte(valueEnd &- 1)) { valueEnd &-= 1 }
         return .field(HTTP1Field(name: i..<nameEnd, value: valueStart..<valueEnd), next: next)
     }
 
@@ -376,7 +398,7 @@ extension HTTP1Parser {
         let count = b.count
         guard start < count else { return nil }
         let lenient = configuration.leniencies
-        if ASCII.isWhitespace(b.byte(start)) {
+        if isWhitespace(b.byte(start)) {
             return try parseFoldedLine(b, from: start)
         }
         let nameEnd = b.firstNonToken(from: start, to: count)
@@ -387,13 +409,13 @@ extension HTTP1Parser {
             if stop == asciiCR || stop == asciiLF {
                 throw HTTP1ParseError(.missingColon, at: streamOffset + nameEnd)
             }
-            guard ASCII.isWhitespace(stop), nameEnd > start else {
+            guard isWhitespace(stop), nameEnd > start else {
                 throw HTTP1ParseError(.invalidFieldName, at: streamOffset + nameEnd)
             }
             guard lenient.contains(.whitespaceBeforeColon) else {
                 throw HTTP1ParseError(.whitespaceBeforeColon, at: streamOffset + nameEnd)
             }
-            while colon < count, ASCII.isWhitespace(b.byte(colon)) { colon += 1 }
+            while colon < count, isWhitespace(b.byte(colon)) { colon += 1 }
             guard colon < count else { return nil }
             guard b.byte(colon) == asciiColon else {
                 throw HTTP1ParseError(.whitespaceBeforeColon, at: streamOffset + colon)
@@ -401,14 +423,14 @@ extension HTTP1Parser {
         }
         if nameEnd == start { throw HTTP1ParseError(.invalidFieldName, at: streamOffset + start) }
         var valueStart = colon + 1
-        while valueStart < count, ASCII.isWhitespace(b.byte(valueStart)) { valueStart += 1 }
+        while valueStart < count, isWhitespace(b.byte(valueStart)) { valueStart += 1 }
         let lineEnd = try scanFieldValue(b, from: valueStart)
         guard lineEnd < count, let next = try lineBreak(b, at: lineEnd) else { return nil }
         if fields.count == configuration.maxFieldCount {
             throw HTTP1ParseError(.tooManyFields, at: streamOffset + start)
         }
         var valueEnd = lineEnd
-        while valueEnd > valueStart, ASCII.isWhitespace(b.byte(valueEnd - 1)) { valueEnd -= 1 }
+        while valueEnd > valueStart, isWhitespace(b.byte(valueEnd - 1)) { valueEnd -= 1 }
         appendField(b, name: start..<nameEnd, value: valueStart..<valueEnd)
         return next
     }
@@ -425,9 +447,9 @@ extension HTTP1Parser {
         let lineEnd = try scanFieldValue(b, from: start)
         guard lineEnd < b.count, let next = try lineBreak(b, at: lineEnd) else { return nil }
         var contentStart = start
-        while contentStart < lineEnd, ASCII.isWhitespace(b.byte(contentStart)) { contentStart += 1 }
+        while contentStart < lineEnd, isWhitespace(b.byte(contentStart)) { contentStart += 1 }
         var contentEnd = lineEnd
-        while contentEnd > contentStart, ASCII.isWhitespace(b.byte(contentEnd - 1)) { contentEnd -= 1 }
+        while contentEnd > contentStart, isWhitespace(b.byte(contentEnd - 1)) { contentEnd -= 1 }
         if contentStart < contentEnd {
             let previous = fields[last].value
             fields[last].value = (previous.isEmpty ? contentStart : previous.lowerBound)..<contentEnd

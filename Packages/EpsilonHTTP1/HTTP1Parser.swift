@@ -148,38 +148,6 @@ public struct HTTP1Parser: Sendable {
             throw error
         }
         streamOffset += step.consumed
-        if case .needMoreData = step.event, step.consumed > 0, step.consumed < bytes.count, state == .head {
-            // Empty lines before a head were skipped: the head after them is parsed in this
-            // call too (RFC 9112 §2.2), so no caller waits for bytes it already has.
-            return try parseAfterEmptyLines(bytes, skipped: step.consumed)
-        }
-        return step
-    }
-
-    /// Parses the head that follows `skipped` bytes of empty lines at the start of `bytes`;
-    /// its ranges and ``fields`` are shifted to index `bytes`. Out of line and apart from
-    /// ``parse(_:)-(UnsafeRawBufferPointer)``, so the hot path keeps its inlined step.
-    @inline(never)
-    mutating func parseAfterEmptyLines(_ bytes: UnsafeRawBufferPointer, skipped: Int) throws(HTTP1ParseError) -> HTTP1Step {
-        var step: HTTP1Step
-        do {
-            step = try nextStep(UnsafeRawBufferPointer(rebasing: bytes[skipped...]))
-        } catch {
-            fail(error)
-            throw error
-        }
-        streamOffset += step.consumed
-        step.consumed += skipped
-        if case .head(var head) = step.event {
-            head.method = head.method.shifted(by: skipped)
-            head.target = head.target.shifted(by: skipped)
-            head.reason = head.reason.shifted(by: skipped)
-            for index in fields.indices {
-                fields[index].name = fields[index].name.shifted(by: skipped)
-                fields[index].value = fields[index].value.shifted(by: skipped)
-            }
-            step.event = .head(head)
-        }
         return step
     }
 

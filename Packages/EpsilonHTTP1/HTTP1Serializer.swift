@@ -18,7 +18,7 @@ import EpsilonBytes
 public enum HTTP1Serializer {
     /// Appends `method SP target SP HTTP/x.y CRLF` (RFC 9112 §3).
     public static func writeRequestLine(method: some StringProtocol, target: some StringProtocol, version: HTTP1Version = .http11, into buffer: inout [UInt8]) throws(HTTP1SerializeError) {
-        guard !method.isEmpty, method.utf8.allSatisfy({ TokenByteTable.contains($0) }) else { throw .invalidMethod }
+        guard !method.isEmpty, method.utf8.allSatisfy({ ASCII.isTokenByte($0) }) else { throw .invalidMethod }
         guard !target.isEmpty, target.utf8.allSatisfy({ $0 > asciiSP && $0 < 0x7F }) else { throw .invalidTarget }
         try checkVersion(version)
         buffer.append(contentsOf: method.utf8)
@@ -47,7 +47,7 @@ public enum HTTP1Serializer {
     /// Appends `name: value CRLF` (RFC 9112 §5). The name must be a token; the value may hold
     /// visible bytes, obs-text, spaces and tabs, but not at its ends.
     public static func writeField(name: some StringProtocol, value: some StringProtocol, into buffer: inout [UInt8]) throws(HTTP1SerializeError) {
-        guard !name.isEmpty, name.utf8.allSatisfy({ TokenByteTable.contains($0) }) else { throw .invalidFieldName }
+        guard !name.isEmpty, name.utf8.allSatisfy({ ASCII.isTokenByte($0) }) else { throw .invalidFieldName }
         try checkFieldValue(value.utf8)
         buffer.append(contentsOf: name.utf8)
         buffer.append(asciiColon)
@@ -59,7 +59,7 @@ public enum HTTP1Serializer {
     /// Appends `name: value CRLF` with a decimal value, such as Content-Length, without
     /// building a string.
     public static func writeField(name: some StringProtocol, value: UInt64, into buffer: inout [UInt8]) throws(HTTP1SerializeError) {
-        guard !name.isEmpty, name.utf8.allSatisfy({ TokenByteTable.contains($0) }) else { throw .invalidFieldName }
+        guard !name.isEmpty, name.utf8.allSatisfy({ ASCII.isTokenByte($0) }) else { throw .invalidFieldName }
         buffer.append(contentsOf: name.utf8)
         buffer.append(asciiColon)
         buffer.append(asciiSP)
