@@ -21,6 +21,7 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("HTTP1Response", [http1, "FuzzHTTP1Support"]),
     ("HTTP1SplitInvariance", [http1, "FuzzHTTP1Support"]),
     ("HTTP1SerializerRoundTrip", [http1]),
+    ("HTTP1Connection", [http1]),
     ("HPACKDecoder", [hpack]),
     ("HPACKRoundTrip", [hpack]),
     ("HTTP2FrameDecoder", [http2]),

@@ -1,5 +1,3 @@
-import EpsilonBytes
-
 // Chunked transfer coding (RFC 9112 §7.1):
 //   chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
 //   chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
@@ -70,7 +68,7 @@ extension HTTP1Parser {
         guard i < count else { return nil }
         if i == 0 { throw HTTP1ParseError(.invalidChunkSize, at: streamOffset) }
         if configuration.leniencies.contains(.whitespaceAfterChunkSize) {
-            while i < count, ASCII.isWhitespace(b.byte(i)) { i += 1 }
+            while i < count, isWhitespace(b.byte(i)) { i += 1 }
             guard i < count else { return nil }
         }
         let extensionsStart = i
@@ -95,7 +93,7 @@ extension HTTP1Parser {
         let end = b.count
         let bws = configuration.leniencies.contains(.whitespaceAfterChunkSize)
         func fail(_ at: Int) -> HTTP1ParseError { HTTP1ParseError(.invalidChunkExtension, at: streamOffset + at) }
-        func skipWhitespace() { if bws { while i < end, ASCII.isWhitespace(b.byte(i)) { i += 1 } } }
+        func skipWhitespace() { if bws { while i < end, isWhitespace(b.byte(i)) { i += 1 } } }
         while i < end {
             guard b.byte(i) == 0x3B else { return i }
             i += 1

@@ -1,5 +1,3 @@
-import EpsilonBytes
-
 // From a complete head to its framing and persistence (RFC 9112 §6.3, §9.3), checking the
 // fields that decide them: Content-Length, Transfer-Encoding, Connection, Upgrade, Host, Expect.
 
@@ -201,12 +199,12 @@ extension HTTP1Parser {
             guard i < value.upperBound else { break }
             // Only a comma list of equal values, and only when allowed.
             guard repeatable else { throw HTTP1ParseError(.invalidContentLength, at: streamOffset + i) }
-            while i < value.upperBound, ASCII.isWhitespace(b.byte(i)) { i += 1 }
+            while i < value.upperBound, isWhitespace(b.byte(i)) { i += 1 }
             guard i < value.upperBound, b.byte(i) == 0x2C else {
                 throw HTTP1ParseError(.invalidContentLength, at: streamOffset + i)
             }
             i += 1
-            while i < value.upperBound, ASCII.isWhitespace(b.byte(i)) { i += 1 }
+            while i < value.upperBound, isWhitespace(b.byte(i)) { i += 1 }
         } while true
         found.flags.insert(.contentLength)
         found.contentLengthAt = value.lowerBound
@@ -215,7 +213,7 @@ extension HTTP1Parser {
     /// RFC 9112 §6.1: Transfer-Encoding = #transfer-coding; `chunked` at most once, and last.
     mutating func readTransferEncoding(_ b: UnsafeRawBufferPointer, _ value: Range<Int>, into found: inout FramingFields) throws(HTTP1ParseError) {
         // A folded value (lenient) is whitespace-separated like OWS; CR and LF count as such.
-        func isSpace(_ byte: UInt8) -> Bool { ASCII.isWhitespace(byte) || byte == asciiCR || byte == asciiLF }
+        func isSpace(_ byte: UInt8) -> Bool { isWhitespace(byte) || byte == asciiCR || byte == asciiLF }
         var sawCoding = false
         var i = value.lowerBound
         let end = value.upperBound
@@ -264,7 +262,7 @@ extension HTTP1Parser {
         var i = value.lowerBound
         let end = value.upperBound
         // A folded value (lenient) separates like OWS: CR and LF count as whitespace.
-        func isSpace(_ byte: UInt8) -> Bool { ASCII.isWhitespace(byte) || byte == asciiCR || byte == asciiLF }
+        func isSpace(_ byte: UInt8) -> Bool { isWhitespace(byte) || byte == asciiCR || byte == asciiLF }
         while i < end {
             while i < end, isSpace(b.byte(i)) || b.byte(i) == 0x2C { i += 1 }
             let tokenStart = i

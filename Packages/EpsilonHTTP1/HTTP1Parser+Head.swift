@@ -1,5 +1,3 @@
-import EpsilonBytes
-
 // Heads and trailer sections, line by line (RFC 9112 §2–§5), in one pass over each line:
 // the value scan that checks bytes also finds the line end. A line still arriving is checked
 // as far as it goes, so a bad byte is reported as soon as it is seen, and parsed again whole
@@ -168,7 +166,7 @@ extension HTTP1Parser {
         let nameEnd = b.firstNonToken(from: i, to: count)
         guard nameEnd > i, nameEnd < count, b.byte(nameEnd) == asciiColon else { return .other }
         var valueStart = nameEnd &+ 1
-        while valueStart < count, ASCII.isWhitespace(b.byte(valueStart)) { valueStart &+= 1 }
+        while valueStart < count, isWhitespace(b.byte(valueStart)) { valueStart &+= 1 }
         var lineEnd = valueStart
         while true {
             lineEnd = b.firstControlByteInlined(from: lineEnd, to: count)
@@ -179,7 +177,7 @@ extension HTTP1Parser {
         guard next <= count, b.byte(lineEnd) == asciiCR, b.byte(lineEnd &+ 1) == asciiLF,
               next <= limits.maxHead, stored != limits.maxFields else { return .other }
         var valueEnd = lineEnd
-        while valueEnd > valueStart, ASCII.isWhitespace(b.byte(valueEnd &- 1)) { valueEnd &-= 1 }
+        while valueEnd > valueStart, isWhitespace(b.byte(valueEnd &- 1)) { valueEnd &-= 1 }
         return .field(HTTP1Field(name: i..<nameEnd, value: valueStart..<valueEnd), next: next)
     }
 
@@ -400,7 +398,7 @@ extension HTTP1Parser {
         let count = b.count
         guard start < count else { return nil }
         let lenient = configuration.leniencies
-        if ASCII.isWhitespace(b.byte(start)) {
+        if isWhitespace(b.byte(start)) {
             return try parseFoldedLine(b, from: start)
         }
         let nameEnd = b.firstNonToken(from: start, to: count)
@@ -411,13 +409,13 @@ extension HTTP1Parser {
             if stop == asciiCR || stop == asciiLF {
                 throw HTTP1ParseError(.missingColon, at: streamOffset + nameEnd)
             }
-            guard ASCII.isWhitespace(stop), nameEnd > start else {
+            guard isWhitespace(stop), nameEnd > start else {
                 throw HTTP1ParseError(.invalidFieldName, at: streamOffset + nameEnd)
             }
             guard lenient.contains(.whitespaceBeforeColon) else {
                 throw HTTP1ParseError(.whitespaceBeforeColon, at: streamOffset + nameEnd)
             }
-            while colon < count, ASCII.isWhitespace(b.byte(colon)) { colon += 1 }
+            while colon < count, isWhitespace(b.byte(colon)) { colon += 1 }
             guard colon < count else { return nil }
             guard b.byte(colon) == asciiColon else {
                 throw HTTP1ParseError(.whitespaceBeforeColon, at: streamOffset + colon)
@@ -425,14 +423,14 @@ extension HTTP1Parser {
         }
         if nameEnd == start { throw HTTP1ParseError(.invalidFieldName, at: streamOffset + start) }
         var valueStart = colon + 1
-        while valueStart < count, ASCII.isWhitespace(b.byte(valueStart)) { valueStart += 1 }
+        while valueStart < count, isWhitespace(b.byte(valueStart)) { valueStart += 1 }
         let lineEnd = try scanFieldValue(b, from: valueStart)
         guard lineEnd < count, let next = try lineBreak(b, at: lineEnd) else { return nil }
         if fields.count == configuration.maxFieldCount {
             throw HTTP1ParseError(.tooManyFields, at: streamOffset + start)
         }
         var valueEnd = lineEnd
-        while valueEnd > valueStart, ASCII.isWhitespace(b.byte(valueEnd - 1)) { valueEnd -= 1 }
+        while valueEnd > valueStart, isWhitespace(b.byte(valueEnd - 1)) { valueEnd -= 1 }
         appendField(b, name: start..<nameEnd, value: valueStart..<valueEnd)
         return next
     }
@@ -449,9 +447,9 @@ extension HTTP1Parser {
         let lineEnd = try scanFieldValue(b, from: start)
         guard lineEnd < b.count, let next = try lineBreak(b, at: lineEnd) else { return nil }
         var contentStart = start
-        while contentStart < lineEnd, ASCII.isWhitespace(b.byte(contentStart)) { contentStart += 1 }
+        while contentStart < lineEnd, isWhitespace(b.byte(contentStart)) { contentStart += 1 }
         var contentEnd = lineEnd
-        while contentEnd > contentStart, ASCII.isWhitespace(b.byte(contentEnd - 1)) { contentEnd -= 1 }
+        while contentEnd > contentStart, isWhitespace(b.byte(contentEnd - 1)) { contentEnd -= 1 }
         if contentStart < contentEnd {
             let previous = fields[last].value
             fields[last].value = (previous.isEmpty ? contentStart : previous.lowerBound)..<contentEnd

@@ -1,26 +1,23 @@
 /// A sans-IO HTTP/1.1 parser for requests or responses (RFC 9112).
 ///
-/// Feed it the bytes you have; it returns one ``HTTP1Event`` per call and how many bytes it
-/// consumed. Keep the unconsumed bytes, append what arrives next, and call again: any split of
-/// a stream gives the same events. Nothing is copied: the head's method, target and fields and
-/// every body piece are ranges into the buffer you passed, picohttpparser-style, recorded in
-/// storage the parser owns and reuses (``fields``), so steady-state parsing allocates nothing.
+/// Drive it with ``receive(_:handler:)-(UnsafeRawBufferPointer,_)``: one call hands every
+/// event the bytes hold to your ``HTTP1EventHandler`` and returns how many bytes it consumed.
+/// Keep the unconsumed bytes (an incomplete head), append what arrives next, and call again:
+/// any split of a stream gives the same events. Nothing is copied: the head's method, target
+/// and fields and every body piece are ranges into the bytes passed to `handle`,
+/// picohttpparser-style, recorded in storage the parser owns and reuses (``fields``), so
+/// steady-state parsing allocates nothing.
 ///
 /// ```swift
 /// var parser = HTTP1Parser(role: .request)
-/// var rest = buffer[...]                      // an UnsafeRawBufferPointer slice you own
-/// loop: while true {
-///     let bytes = UnsafeRawBufferPointer(rebasing: rest)
-///     let step = try parser.parse(bytes)
-///     switch step.event {
-///     case .head(let head): print(head.method, parser.fields.count)
-///     case .body(let range): consume(bytes[range])
-///     case .needMoreData: break loop          // read more, keep `rest`
-///     default: break
-///     }
-///     rest = rest.dropFirst(step.consumed)
-/// }
+/// var handler = MyHandler()                       // some HTTP1EventHandler
+/// let consumed = try parser.receive(bytes, handler: &handler)
+/// // keep bytes[consumed...], append the next read, call again
 /// ```
+///
+/// ``parse(_:)-(UnsafeRawBufferPointer)`` is the low-level form `receive` is built on: one
+/// ``HTTP1Step`` (an event and the bytes it consumed) per call, for callers that drive the
+/// loop themselves.
 ///
 /// Heads are handed out whole: a head is reported once its blank line has arrived, never in
 /// pieces, so a handler sees complete names and values. Errors are typed, carry the stream
@@ -140,7 +137,8 @@ public struct HTTP1Parser: Sendable {
     }
 
     /// Parses the next event from `bytes`, which must begin with the bytes the previous call
-    /// left unconsumed.
+    /// left unconsumed: the low-level, one-step form of
+    /// ``receive(_:handler:)-(UnsafeRawBufferPointer,_)``. Ranges in the step index `bytes`.
     public mutating func parse(_ bytes: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
         let step: HTTP1Step
         do {
