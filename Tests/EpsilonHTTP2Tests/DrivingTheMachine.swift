@@ -216,7 +216,7 @@ private struct RefusingHandler: HTTP2EventHandler {
         var harness = ServerHarness()
         _ = harness.send(Wire.settings(ack: true))
         #expect(harness.server.nextDeadline == nil)
-        try harness.server.updateSettings([HTTP2Setting(.maxConcurrentStreams, 10)])
+        try harness.server.updateSettings([HTTP2SettingsEntry(.maxConcurrentStreams, 10)])
         try harness.server.handleTimeouts(now: 7)
         #expect(harness.server.nextDeadline == 7 + HTTP2Configuration().settingsTimeout + 1)
     }
