@@ -1,4 +1,4 @@
-// Fuzzes HPACKDecoder with a sequence of arbitrary header blocks on one connection.
+// Fuzzes HPACKHeaderBlockDecoder with a sequence of arbitrary header blocks on one connection.
 // Input: a configuration byte (bits 0-1 table size 4096/0/256/65536, bits 2-3 header list
 // limit, bits 4-5 string limit, bit 6 flag rather than reject CR/LF/NUL), then operations:
 // a two-byte big-endian word with the top bit clear is a block of that many bytes (15 bits);
@@ -10,7 +10,7 @@ import EpsilonHPACK
 import FuzzSupport
 
 private struct Checker {
-    var configuration: HPACKDecoder.Configuration
+    var configuration: HPACKHeaderBlockDecoder.Configuration
     var listSize = 0
 
     mutating func handle(_ field: HPACKHeaderFieldView) {
@@ -35,7 +35,7 @@ private struct Checker {
 /// The dynamic table's size counted from its entries' raw octets (RFC 7541 §4.1), read by
 /// indexing every entry on a copy of the decoder; `nil` when the copy cannot decode (a size
 /// update is owed first). `dynamicTableEntries` will not do: it decodes octets as UTF-8.
-private func tableBytes(_ decoder: HPACKDecoder) -> Int? {
+private func tableBytes(_ decoder: HPACKHeaderBlockDecoder) -> Int? {
     var probe = decoder
     probe.setMaxHeaderListSize(.max)
     var block: [UInt8] = []
@@ -60,13 +60,13 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
     let flags = input.byte()
     let sizes = [4096, 0, 256, 65_536]
-    let configuration = HPACKDecoder.Configuration(
+    let configuration = HPACKHeaderBlockDecoder.Configuration(
         maxTableSize: sizes[Int(flags & 3)],
         maxHeaderListSize: [65_536, 256, 4096, 1 << 20][Int(flags >> 2 & 3)],
         maxStringLength: [16_384, 16, 256, 4096][Int(flags >> 4 & 3)],
         forbiddenCharacters: flags & 64 != 0 ? .flag : .reject
     )
-    var decoder = HPACKDecoder(configuration: configuration)
+    var decoder = HPACKHeaderBlockDecoder(configuration: configuration)
     var largestLimit = configuration.maxTableSize
     var failed: HPACKError?
     while !input.isAtEnd {

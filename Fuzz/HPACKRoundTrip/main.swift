@@ -1,4 +1,4 @@
-// Property: HPACKEncoder's blocks decode, in HPACKDecoder, to the fields that
+// Property: HPACKHeaderBlockEncoder's blocks decode, in HPACKHeaderBlockDecoder, to the fields that
 // were encoded, in order, with never-indexed fields still marked so (RFC 7541 §6.2.3), and
 // the two dynamic tables stay identical, table size changes (RFC 7541 §4.2) included.
 //
@@ -18,7 +18,7 @@ import FuzzSupport
 
 /// The static table (RFC 7541 Appendix A), read through the decoder itself.
 private let staticTable: [(name: [UInt8], value: [UInt8])] = {
-    var decoder = HPACKDecoder()
+    var decoder = HPACKHeaderBlockDecoder()
     return (1...61).map { index in
         var entry: ([UInt8], [UInt8]) = ([], [])
         try? decoder.receive([0x80 | UInt8(index)]) { entry = (Array($0.name), Array($0.value)) }
@@ -38,14 +38,14 @@ private struct Field {
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var input = FuzzInput(data, size)
     let flags = input.byte()
-    let huffman: [HPACKEncoder.HuffmanUse] = [.whenShorter, .always, .never, .whenShorter]
+    let huffman: [HPACKHeaderBlockEncoder.HuffmanUse] = [.whenShorter, .always, .never, .whenShorter]
     let policies: [HPACKIndexingPolicy] = [.default, .always, .never, .default]
-    var encoder = HPACKEncoder(configuration: .init(
+    var encoder = HPACKHeaderBlockEncoder(configuration: .init(
         maxTableSize: [4096, 0, 256, 65_536][Int(flags >> 4 & 3)],
         huffman: huffman[Int(flags & 3)],
         policy: policies[Int(flags >> 2 & 3)]
     ))
-    var decoder = HPACKDecoder(configuration: .init(
+    var decoder = HPACKHeaderBlockDecoder(configuration: .init(
         maxTableSize: 4096, maxHeaderListSize: 1 << 30, maxStringLength: 1 << 20, forbiddenCharacters: .flag
     ))
     var fields: [Field] = []

@@ -15,7 +15,7 @@ private func check(_ view: UnsafeRawBufferPointer?, inside payload: UnsafeRawBuf
               "\(what) view at \(start)+\(view.count) outside a payload of \(payload.count)")
 }
 
-private func check(_ frame: HTTP2Frame, payload: UnsafeRawBufferPointer) {
+private func check(_ frame: HTTP2FrameView, payload: UnsafeRawBufferPointer) {
     switch frame.payload {
     case .data(let body, let padding):
         check(body, inside: payload, "DATA body")
@@ -61,7 +61,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var bytes = input.rest()
     while true {
         let header = HTTP2FrameDecoder.header(bytes)
-        let result: (frame: HTTP2Frame, consumed: Int)?
+        let result: (frame: HTTP2FrameView, consumed: Int)?
         do {
             result = try decoder.decode(bytes)
         } catch {

@@ -5,7 +5,7 @@
 /// entry lies.
 ///
 /// Memory grows as the table fills, not up front: an empty table holds no storage, and the
-/// byte ring, the record ring and (for the encoder) the hash indexes double when an entry
+/// byte ring, the record ring and (for the encoder) the hash indexes grow eightfold when an entry
 /// does not fit, up to what the size limit needs (`2 * capacityLimit` bytes, one record per
 /// 32 octets of limit). Once grown to the working set nothing is allocated per entry; a
 /// connection that only ever sees a few short fields keeps a table of a few hundred bytes
@@ -25,8 +25,12 @@ struct DynamicTable: Sendable {
     static let entryOverhead = 32
     private static let recordWidth = 5
     /// The smallest byte ring and record ring allocated once the first entry comes.
-    private static let minimumStorage = 64
-    private static let minimumSlots = 4
+    /// The first byte ring and record ring, allocated with the first entry: room for a
+    /// request's worth of short fields. Growth is eightfold, so a 4096-octet table reaches its
+    /// limit in three allocations of each array.
+    private static let minimumStorage = 128
+    private static let minimumSlots = 8
+    private static let growth = 8
 
     private var storage: [UInt8] = []
     private var records: [UInt32] = []
@@ -47,9 +51,10 @@ struct DynamicTable: Sendable {
     private(set) var longestName = 0
     /// Sequence number the next entry gets; live entries are `insertions - count ..< insertions`.
     private var insertions = 0
-    /// Newest sequence number per field-hash bucket and per name-hash bucket (encoder only).
-    private var fieldBuckets: [Int] = []
-    private var nameBuckets: [Int] = []
+    /// Newest sequence number per field-hash bucket, then per name-hash bucket (encoder only):
+    /// one array of `2 * bucketCount`, the name buckets in its second half.
+    private var buckets: [Int] = []
+    private var bucketCount = 0
     /// Per ring slot: the next older sequence number with the same field, then same name bucket.
     private var chains: [Int] = []
     private let searchable: Bool
@@ -62,7 +67,7 @@ struct DynamicTable: Sendable {
 
     /// Bytes of heap the table holds (its arrays' capacities), for tests and tools.
     var heapBytes: Int {
-        storage.capacity &+ records.capacity &* 4 &+ (fieldBuckets.capacity &+ nameBuckets.capacity &+ chains.capacity) &* 8
+        storage.capacity &+ records.capacity &* 4 &+ (buckets.capacity &+ chains.capacity) &* 8
     }
 
     /// The index (0 = newest) of the newest entry equal to the field, if any.
@@ -70,7 +75,7 @@ struct DynamicTable: Sendable {
     func index(ofField name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, fieldHash: UInt32) -> Int? {
         guard searchable, count > 0 else { return nil }
         let oldestLive = insertions &- count
-        var sequence = fieldBuckets[Int(fieldHash) & (fieldBuckets.count &- 1)]
+        var sequence = buckets[Int(fieldHash) & (bucketCount &- 1)]
         while sequence >= oldestLive {
             let index = insertions &- 1 &- sequence
             let entrySlot = slot(index)
@@ -88,7 +93,7 @@ struct DynamicTable: Sendable {
     func index(ofName name: UnsafeRawBufferPointer, nameHash: UInt32) -> Int? {
         guard searchable, count > 0 else { return nil }
         let oldestLive = insertions &- count
-        var sequence = nameBuckets[Int(nameHash) & (nameBuckets.count &- 1)]
+        var sequence = buckets[bucketCount &+ Int(nameHash) & (bucketCount &- 1)]
         while sequence >= oldestLive {
             let index = insertions &- 1 &- sequence
             let entrySlot = slot(index)
@@ -221,7 +226,7 @@ struct DynamicTable: Sendable {
         }
         var offset = placement(length)
         if offset < 0 {
-            compact(into: Swift.max(liveBytes &+ length, Swift.min(2 &* capacityLimit, Swift.max(Self.minimumStorage, 2 &* storage.count))))
+            compact(into: Swift.max(liveBytes &+ length, Swift.min(2 &* capacityLimit, Swift.max(Self.minimumStorage, Self.growth &* storage.count))))
             offset = head
         }
         if length > 0 {
@@ -245,12 +250,12 @@ struct DynamicTable: Sendable {
         records[base &+ 3] = nameHash
         records[base &+ 4] = fieldHash
         if searchable {
-            let fieldBucket = Int(fieldHash) & (fieldBuckets.count &- 1)
-            let nameBucket = Int(nameHash) & (nameBuckets.count &- 1)
-            chains[newSlot &* 2] = fieldBuckets[fieldBucket]
-            chains[newSlot &* 2 &+ 1] = nameBuckets[nameBucket]
-            fieldBuckets[fieldBucket] = insertions
-            nameBuckets[nameBucket] = insertions
+            let fieldBucket = Int(fieldHash) & (bucketCount &- 1)
+            let nameBucket = bucketCount &+ Int(nameHash) & (bucketCount &- 1)
+            chains[newSlot &* 2] = buckets[fieldBucket]
+            chains[newSlot &* 2 &+ 1] = buckets[nameBucket]
+            buckets[fieldBucket] = insertions
+            buckets[nameBucket] = insertions
         }
         insertions &+= 1
         count &+= 1
@@ -307,7 +312,9 @@ struct DynamicTable: Sendable {
     /// first in the new ring.
     @inline(never)
     private mutating func growRecords() {
-        let newSlots = Swift.max(Self.minimumSlots, 2 &* slots)
+        // No more records than the limit can hold entries (each counts at least 32 octets).
+        let needed = capacityLimit / Self.entryOverhead &+ 1
+        let newSlots = Swift.max(count &+ 1, Swift.min(Swift.max(Self.minimumSlots, Self.growth &* slots), needed))
         var fresh = [UInt32](repeating: 0, count: newSlots &* Self.recordWidth)
         var index = 0
         while index < count {
@@ -319,20 +326,20 @@ struct DynamicTable: Sendable {
         records = fresh
         oldest = 0
         guard searchable else { return }
-        var buckets = 8
-        while buckets < newSlots { buckets &*= 2 }
-        fieldBuckets = [Int](repeating: -1, count: buckets)
-        nameBuckets = [Int](repeating: -1, count: buckets)
+        var count = 8
+        while count < newSlots { count &*= 2 }
+        bucketCount = count
+        buckets = [Int](repeating: -1, count: 2 &* count)
         chains = [Int](repeating: -1, count: newSlots &* 2)
         index = 0
-        while index < count {
-            let sequence = insertions &- count &+ index
-            let fieldBucket = Int(records[index &* Self.recordWidth &+ 4]) & (buckets &- 1)
-            let nameBucket = Int(records[index &* Self.recordWidth &+ 3]) & (buckets &- 1)
-            chains[index &* 2] = fieldBuckets[fieldBucket]
-            chains[index &* 2 &+ 1] = nameBuckets[nameBucket]
-            fieldBuckets[fieldBucket] = sequence
-            nameBuckets[nameBucket] = sequence
+        while index < self.count {
+            let sequence = insertions &- self.count &+ index
+            let fieldBucket = Int(records[index &* Self.recordWidth &+ 4]) & (count &- 1)
+            let nameBucket = count &+ Int(records[index &* Self.recordWidth &+ 3]) & (count &- 1)
+            chains[index &* 2] = buckets[fieldBucket]
+            chains[index &* 2 &+ 1] = buckets[nameBucket]
+            buckets[fieldBucket] = sequence
+            buckets[nameBucket] = sequence
             index &+= 1
         }
     }

@@ -64,7 +64,7 @@ public struct HPACKHeaderFieldView {
     /// How the field was represented in the block.
     public let representation: HPACKFieldRepresentation
     /// Whether the value carries CR, LF or NUL; only ever `true` when the decoder is
-    /// configured with ``HPACKDecoder/ForbiddenCharacterPolicy/flag``.
+    /// configured with ``HPACKHeaderBlockDecoder/ForbiddenCharacterPolicy/flag``.
     public let hasForbiddenCharacter: Bool
 
     /// Makes a view; the caller vouches that both buffers stay valid while the view is used.

@@ -29,7 +29,7 @@ extension HTTP2Connection {
     }
 
     private mutating func startRequest(
-        isHead: Bool, endStream: Bool, _ encode: (inout HPACKEncoder, inout [UInt8]) -> Void
+        isHead: Bool, endStream: Bool, _ encode: (inout HPACKHeaderBlockEncoder, inout [UInt8]) -> Void
     ) throws(HTTP2UsageError) -> UInt32 {
         try checkOpen()
         guard role == .client else { throw .wrongRole }
@@ -67,7 +67,7 @@ extension HTTP2Connection {
     }
 
     private mutating func sendHeaders(
-        streamID: UInt32, informational: Bool, endStream: Bool, _ encode: (inout HPACKEncoder, inout [UInt8]) -> Void
+        streamID: UInt32, informational: Bool, endStream: Bool, _ encode: (inout HPACKHeaderBlockEncoder, inout [UInt8]) -> Void
     ) throws(HTTP2UsageError) {
         try checkOpen()
         guard var stream = streams[streamID] else { throw .unknownStream(streamID) }
@@ -152,7 +152,7 @@ extension HTTP2Connection {
 
     /// Sends new SETTINGS; limits that grow apply at once, limits that shrink once the peer
     /// acknowledges (so frames the peer sent under the old values stay valid).
-    public mutating func updateSettings(_ settings: [HTTP2Setting]) throws(HTTP2UsageError) {
+    public mutating func updateSettings(_ settings: [HTTP2SettingsEntry]) throws(HTTP2UsageError) {
         try checkOpen()
         for setting in settings {
             let value = Int(setting.value)
@@ -240,7 +240,7 @@ extension HTTP2Connection {
     }
 
     private mutating func pushPromise(
-        streamID: UInt32, _ encode: (inout HPACKEncoder, inout [UInt8]) -> Void
+        streamID: UInt32, _ encode: (inout HPACKHeaderBlockEncoder, inout [UInt8]) -> Void
     ) throws(HTTP2UsageError) -> UInt32 {
         try checkOpen()
         guard role == .server else { throw .wrongRole }
@@ -292,7 +292,7 @@ extension HTTP2Connection {
     /// Encodes the fields once (through `encode`) and writes HEADERS (or PUSH_PROMISE) plus CONTINUATIONs, each at
     /// most the peer's SETTINGS_MAX_FRAME_SIZE.
     mutating func writeHeaderBlock(
-        streamID: UInt32, promisedStreamID: UInt32, endStream: Bool, _ encode: (inout HPACKEncoder, inout [UInt8]) -> Void
+        streamID: UInt32, promisedStreamID: UInt32, endStream: Bool, _ encode: (inout HPACKHeaderBlockEncoder, inout [UInt8]) -> Void
     ) {
         var block = encodeScratch
         encodeScratch = []

@@ -83,8 +83,8 @@ public struct HTTP2Connection: Sendable {
     var recentlyClosed: [UInt32] = Array(repeating: 0, count: 64)
     var recentlyClosedCursor = 0
 
-    var decoder: HPACKDecoder
-    var encoder = HPACKEncoder()
+    var decoder: HPACKHeaderBlockDecoder
+    var encoder = HPACKHeaderBlockEncoder()
     var frameDecoder: HTTP2FrameDecoder
     var inbound: [UInt8] = []
     var headerBlock: [UInt8] = []
@@ -99,7 +99,7 @@ public struct HTTP2Connection: Sendable {
     /// Our SETTINGS_INITIAL_WINDOW_SIZE as the receive windows use it.
     var localInitialWindow = 65_535
     /// SETTINGS we sent and the peer has not acknowledged, oldest first.
-    var pendingLocalSettings: [[HTTP2Setting]] = []
+    var pendingLocalSettings: [[HTTP2SettingsEntry]] = []
     /// When the oldest unacknowledged SETTINGS began waiting, as first seen through `now`.
     var settingsWaitStart: UInt64?
 
@@ -139,7 +139,7 @@ public struct HTTP2Connection: Sendable {
         state = role == .server ? .awaitingPreface(matched: 0) : .awaitingSettings
         nextLocalStreamID = role == .client ? 1 : 2
         // Until our SETTINGS is acknowledged the peer may use the RFC's 4096-octet table.
-        decoder = HPACKDecoder(configuration: .init(
+        decoder = HPACKHeaderBlockDecoder(configuration: .init(
             maxTableSize: max(4096, configuration.headerTableSize),
             maxHeaderListSize: configuration.maxHeaderListSize,
             maxStringLength: max(configuration.maxHeaderListSize, 1),
@@ -157,20 +157,20 @@ public struct HTTP2Connection: Sendable {
         }
     }
 
-    func initialSettings() -> [HTTP2Setting] {
-        var settings: [HTTP2Setting] = []
+    func initialSettings() -> [HTTP2SettingsEntry] {
+        var settings: [HTTP2SettingsEntry] = []
         if configuration.headerTableSize != 4096 {
-            settings.append(HTTP2Setting(.headerTableSize, UInt32(clamping: configuration.headerTableSize)))
+            settings.append(HTTP2SettingsEntry(.headerTableSize, UInt32(clamping: configuration.headerTableSize)))
         }
-        if role == .client { settings.append(HTTP2Setting(.enablePush, configuration.enablePush ? 1 : 0)) }
-        settings.append(HTTP2Setting(.maxConcurrentStreams, UInt32(clamping: configuration.maxConcurrentStreams)))
+        if role == .client { settings.append(HTTP2SettingsEntry(.enablePush, configuration.enablePush ? 1 : 0)) }
+        settings.append(HTTP2SettingsEntry(.maxConcurrentStreams, UInt32(clamping: configuration.maxConcurrentStreams)))
         if configuration.initialWindowSize != 65_535 {
-            settings.append(HTTP2Setting(.initialWindowSize, UInt32(configuration.initialWindowSize)))
+            settings.append(HTTP2SettingsEntry(.initialWindowSize, UInt32(configuration.initialWindowSize)))
         }
         if configuration.maxFrameSize != 16_384 {
-            settings.append(HTTP2Setting(.maxFrameSize, UInt32(configuration.maxFrameSize)))
+            settings.append(HTTP2SettingsEntry(.maxFrameSize, UInt32(configuration.maxFrameSize)))
         }
-        settings.append(HTTP2Setting(.maxHeaderListSize, UInt32(clamping: configuration.maxHeaderListSize)))
+        settings.append(HTTP2SettingsEntry(.maxHeaderListSize, UInt32(clamping: configuration.maxHeaderListSize)))
         return settings
     }
 

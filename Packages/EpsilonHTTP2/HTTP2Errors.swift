@@ -131,7 +131,7 @@ public enum HTTP2UsageError: Error, Hashable, Sendable {
     /// The peer disabled push (SETTINGS_ENABLE_PUSH = 0).
     case pushDisabled
     /// A SETTINGS value out of range.
-    case invalidSetting(HTTP2SettingsParameter)
+    case invalidSetting(HTTP2SettingsIdentifier)
     /// Trailers or data after END_STREAM, or trailers before the head.
     case endStreamAlreadySent(UInt32)
 }

@@ -210,7 +210,7 @@ public struct HTTP2HeaderList: Hashable, Sendable, CustomStringConvertible {
 
     /// Encodes every field as one header block's fields (the encoder's policy decides the
     /// indexing), appended to `block`.
-    func encode(with encoder: inout HPACKEncoder, into block: inout [UInt8]) {
+    func encode(with encoder: inout HPACKHeaderBlockEncoder, into block: inout [UInt8]) {
         encoder.beginBlock(into: &block)
         var index = 0
         while index < entries.count {

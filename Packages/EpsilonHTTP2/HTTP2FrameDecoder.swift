@@ -40,13 +40,13 @@ public struct HTTP2FrameDecoder: Sendable {
     /// Returns `nil` when the frame is not complete yet (its header, if present, has passed
     /// the size check), else the frame and the number of octets it took. Throws a
     /// ``HTTP2FrameError`` for a frame that breaks a framing rule.
-    public func decode(_ bytes: UnsafeRawBufferPointer) throws(HTTP2FrameError) -> (frame: HTTP2Frame, consumed: Int)? {
+    public func decode(_ bytes: UnsafeRawBufferPointer) throws(HTTP2FrameError) -> (frame: HTTP2FrameView, consumed: Int)? {
         guard let header = Self.header(bytes) else { return nil }
         try check(header)
         let total = HTTP2FrameHeader.size &+ header.length
         guard bytes.count >= total else { return nil }
         let payload = UnsafeRawBufferPointer(rebasing: bytes[HTTP2FrameHeader.size..<total])
-        return (HTTP2Frame(header: header, payload: try Self.decodePayload(header, payload)), total)
+        return (HTTP2FrameView(header: header, payload: try Self.decodePayload(header, payload)), total)
     }
 
     /// Decodes a payload whose header has been read and size-checked.

@@ -63,7 +63,7 @@ public enum HTTP2FrameEncoder {
     }
 
     /// Appends a SETTINGS frame with `settings`, or an empty ACK when `ack` is set.
-    public static func appendSettings(_ settings: [HTTP2Setting], ack: Bool = false, into output: inout [UInt8]) {
+    public static func appendSettings(_ settings: [HTTP2SettingsEntry], ack: Bool = false, into output: inout [UInt8]) {
         appendHeader(length: ack ? 0 : settings.count &* 6, type: .settings, flags: ack ? .ack : [], streamID: 0, into: &output)
         if ack { return }
         var index = 0
@@ -134,7 +134,7 @@ public enum HTTP2FrameEncoder {
 
     /// Re-encodes a decoded frame exactly: its header flags as they came, its padding octets
     /// as they came (used by the conformance runner and tools).
-    public static func append(_ frame: HTTP2Frame, into output: inout [UInt8]) {
+    public static func append(_ frame: HTTP2FrameView, into output: inout [UInt8]) {
         let start = output.count
         let header = frame.header
         appendHeader(length: 0, type: header.type, flags: header.flags, streamID: header.streamID, into: &output)

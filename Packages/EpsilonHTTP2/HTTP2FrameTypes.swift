@@ -126,28 +126,28 @@ public struct HTTP2ErrorCode: RawRepresentable, Hashable, Sendable, CustomString
 }
 
 /// A SETTINGS parameter identifier (RFC 9113 §6.5.2); unknown ones are ignored by receivers.
-public struct HTTP2SettingsParameter: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+public struct HTTP2SettingsIdentifier: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     /// The 16-bit identifier.
     public var rawValue: UInt16
     /// Makes an identifier from its value.
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 
     /// SETTINGS_HEADER_TABLE_SIZE (0x1).
-    public static let headerTableSize = HTTP2SettingsParameter(rawValue: 0x1)
+    public static let headerTableSize = HTTP2SettingsIdentifier(rawValue: 0x1)
     /// SETTINGS_ENABLE_PUSH (0x2).
-    public static let enablePush = HTTP2SettingsParameter(rawValue: 0x2)
+    public static let enablePush = HTTP2SettingsIdentifier(rawValue: 0x2)
     /// SETTINGS_MAX_CONCURRENT_STREAMS (0x3).
-    public static let maxConcurrentStreams = HTTP2SettingsParameter(rawValue: 0x3)
+    public static let maxConcurrentStreams = HTTP2SettingsIdentifier(rawValue: 0x3)
     /// SETTINGS_INITIAL_WINDOW_SIZE (0x4).
-    public static let initialWindowSize = HTTP2SettingsParameter(rawValue: 0x4)
+    public static let initialWindowSize = HTTP2SettingsIdentifier(rawValue: 0x4)
     /// SETTINGS_MAX_FRAME_SIZE (0x5).
-    public static let maxFrameSize = HTTP2SettingsParameter(rawValue: 0x5)
+    public static let maxFrameSize = HTTP2SettingsIdentifier(rawValue: 0x5)
     /// SETTINGS_MAX_HEADER_LIST_SIZE (0x6).
-    public static let maxHeaderListSize = HTTP2SettingsParameter(rawValue: 0x6)
+    public static let maxHeaderListSize = HTTP2SettingsIdentifier(rawValue: 0x6)
     /// SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441, 0x8).
-    public static let enableConnectProtocol = HTTP2SettingsParameter(rawValue: 0x8)
+    public static let enableConnectProtocol = HTTP2SettingsIdentifier(rawValue: 0x8)
     /// SETTINGS_NO_RFC7540_PRIORITIES (RFC 9218, 0x9).
-    public static let noRFC7540Priorities = HTTP2SettingsParameter(rawValue: 0x9)
+    public static let noRFC7540Priorities = HTTP2SettingsIdentifier(rawValue: 0x9)
 
     /// The RFC's name, such as `SETTINGS_MAX_FRAME_SIZE`, or `UNKNOWN(0xNN)`.
     public var description: String {
@@ -166,13 +166,13 @@ public struct HTTP2SettingsParameter: RawRepresentable, Hashable, Sendable, Cust
 }
 
 /// One SETTINGS entry: an identifier and its 32-bit value.
-public struct HTTP2Setting: Hashable, Sendable {
+public struct HTTP2SettingsEntry: Hashable, Sendable {
     /// The parameter.
-    public var parameter: HTTP2SettingsParameter
+    public var parameter: HTTP2SettingsIdentifier
     /// Its value.
     public var value: UInt32
     /// Makes an entry.
-    public init(_ parameter: HTTP2SettingsParameter, _ value: UInt32) {
+    public init(_ parameter: HTTP2SettingsIdentifier, _ value: UInt32) {
         self.parameter = parameter
         self.value = value
     }

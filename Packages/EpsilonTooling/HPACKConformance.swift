@@ -103,7 +103,7 @@ public enum HPACKConformance {
     ) -> (passed: Int, failed: Int) {
         let label = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
             + "/" + (path as NSString).lastPathComponent
-        var decoder = HPACKDecoder(configuration: .init(
+        var decoder = HPACKHeaderBlockDecoder(configuration: .init(
             maxTableSize: 4096, maxHeaderListSize: 1 << 24, maxStringLength: 1 << 20))
         var passed = 0
         var failed = 0

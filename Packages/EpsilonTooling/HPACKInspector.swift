@@ -56,7 +56,7 @@ public enum HPACKInspector {
 
     /// Describes blocks decoded in order by one decoder (one compression context).
     public static func describe(blocks: [[UInt8]], maxTableSize: Int = 4096) throws(InspectionError) -> String {
-        var decoder = HPACKDecoder(configuration: .init(
+        var decoder = HPACKHeaderBlockDecoder(configuration: .init(
             maxTableSize: maxTableSize, maxHeaderListSize: 1 << 24, maxStringLength: 1 << 20,
             forbiddenCharacters: .flag))
         var lines: [String] = []

@@ -55,7 +55,7 @@ public enum HTTP2FrameConformance {
     public static func check(wire: [UInt8], frame expected: [String: Any]?, errors: [Int]?) -> String? {
         let decoder = HTTP2FrameDecoder()
         return wire.withUnsafeBytes { bytes -> String? in
-            let decoded: (frame: HTTP2Frame, consumed: Int)?
+            let decoded: (frame: HTTP2FrameView, consumed: Int)?
             do throws(HTTP2FrameError) {
                 decoded = try decoder.decode(bytes)
             } catch {

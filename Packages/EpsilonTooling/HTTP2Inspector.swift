@@ -26,7 +26,7 @@ public enum HTTP2Inspector {
             lines.append("client preface (24 bytes)")
             offset = HTTP2Connection.clientPreface.count
         }
-        var decoder = HPACKDecoder(configuration: .init(
+        var decoder = HPACKHeaderBlockDecoder(configuration: .init(
             maxTableSize: 1 << 16, maxHeaderListSize: 1 << 24, maxStringLength: 1 << 20, forbiddenCharacters: .flag))
         var pendingBlock: [UInt8] = []
         var blockOpen = false
@@ -36,7 +36,7 @@ public enum HTTP2Inspector {
         bytes.withUnsafeBytes { buffer in
             while offset < buffer.count && failure == nil {
                 let rest = UnsafeRawBufferPointer(rebasing: buffer[offset...])
-                let decoded: (frame: HTTP2Frame, consumed: Int)?
+                let decoded: (frame: HTTP2FrameView, consumed: Int)?
                 do throws(HTTP2FrameError) {
                     decoded = try frameDecoder.decode(rest)
                 } catch {

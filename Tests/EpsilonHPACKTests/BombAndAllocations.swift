@@ -20,7 +20,7 @@ import Testing
     }
 
     static func decode(_ block: [UInt8], limit: Int) -> Outcome {
-        var decoder = HPACKDecoder(configuration: .init(maxHeaderListSize: limit))
+        var decoder = HPACKHeaderBlockDecoder(configuration: .init(maxHeaderListSize: limit))
         var fields = 0
         let start = DispatchTime.now().uptimeNanoseconds
         var failure: HPACKError?
@@ -68,8 +68,8 @@ import Testing
         #expect(epsilon_malloc_counter_is_active() == 1)
         let story = try Vectors.story(Vectors.folder("raw-data").appendingPathComponent(storyName))
         let lists = story.map { $0.headers.map { HPACKHeaderField($0.name, $0.value) } }
-        var encoder = HPACKEncoder()
-        var decoder = HPACKDecoder()
+        var encoder = HPACKHeaderBlockEncoder()
+        var decoder = HPACKHeaderBlockDecoder()
         var block: [UInt8] = []
         block.reserveCapacity(1 << 16)
         var encodeAllocations: Int64 = 0
@@ -106,7 +106,7 @@ import Testing
 
     /// The counter does see allocations (guards against a count of 0 from a dead counter).
     @Test func counterSeesAnAllocatingDecode() throws {
-        var decoder = HPACKDecoder()
+        var decoder = HPACKHeaderBlockDecoder()
         epsilon_malloc_counter_start()
         let fields = try decoder.decodeFields([0x82, 0x86])
         let allocations = epsilon_malloc_counter_stop()

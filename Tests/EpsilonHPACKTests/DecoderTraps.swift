@@ -36,7 +36,7 @@ import Testing
 
     @Test(arguments: cases)
     func rejectsWithRuleAndOffset(_ trap: Case) {
-        var decoder = HPACKDecoder()
+        var decoder = HPACKHeaderBlockDecoder()
         #expect(throws: HPACKError(trap.rule, offset: trap.offset)) {
             try decoder.receive(trap.block) { _ in }
         }
@@ -49,22 +49,22 @@ import Testing
     }
 
     @Test func twoSizeUpdatesAtTheStartAreAccepted() throws {
-        var decoder = HPACKDecoder()
+        var decoder = HPACKHeaderBlockDecoder()
         let fields = try decoder.decodeFields([0x20, 0x3F, 0xE1, 0x1F, 0x82])
         #expect(fields == [HPACKHeaderField(":method", "GET")])
         #expect(decoder.dynamicTableMaxSize == 4096)
     }
 
     @Test func loweredLimitRequiresASizeUpdate() throws {
-        var decoder = HPACKDecoder()
+        var decoder = HPACKHeaderBlockDecoder()
         decoder.setMaxTableSize(100)
         #expect(throws: HPACKError(.missingTableSizeUpdate, offset: 0)) { try decoder.receive([0x82]) { _ in } }
 
-        var empty = HPACKDecoder()
+        var empty = HPACKHeaderBlockDecoder()
         empty.setMaxTableSize(100)
         #expect(throws: HPACKError(.missingTableSizeUpdate, offset: 0)) { try empty.receive([UInt8]()) { _ in } }
 
-        var signalled = HPACKDecoder()
+        var signalled = HPACKHeaderBlockDecoder()
         signalled.setMaxTableSize(100)
         #expect(try signalled.decodeFields([0x3F, 0x45, 0x82]).count == 1)
         #expect(signalled.dynamicTableMaxSize == 100)
@@ -73,12 +73,12 @@ import Testing
     }
 
     @Test func lowerThenHigherLimitRequiresTheSmallerUpdate() throws {
-        var decoder = HPACKDecoder()
+        var decoder = HPACKHeaderBlockDecoder()
         decoder.setMaxTableSize(100)
         decoder.setMaxTableSize(4096)
         #expect(throws: HPACKError(.missingTableSizeUpdate, offset: 3)) { try decoder.receive([0x3F, 0xE1, 0x1F, 0x82]) { _ in } }
 
-        var signalled = HPACKDecoder()
+        var signalled = HPACKHeaderBlockDecoder()
         signalled.setMaxTableSize(100)
         signalled.setMaxTableSize(4096)
         #expect(try signalled.decodeFields([0x3F, 0x45, 0x3F, 0xE1, 0x1F, 0x82]).count == 1)
@@ -86,7 +86,7 @@ import Testing
     }
 
     @Test func raisedLimitNeedsNoUpdateButAllowsOne() throws {
-        var decoder = HPACKDecoder()
+        var decoder = HPACKHeaderBlockDecoder()
         decoder.setMaxTableSize(8192)
         #expect(try decoder.decodeFields([0x82]).count == 1)
         #expect(try decoder.decodeFields([0x3F, 0xE1, 0x3F, 0x82]).count == 1)
@@ -94,7 +94,7 @@ import Testing
     }
 
     @Test func sizeUpdateEvictsAndZeroEmpties() throws {
-        var decoder = HPACKDecoder()
+        var decoder = HPACKHeaderBlockDecoder()
         _ = try decoder.decodeFields([0x40, 0x01, 0x61, 0x01, 0x62, 0x40, 0x01, 0x63, 0x01, 0x64])
         #expect(decoder.dynamicTableCount == 2 && decoder.dynamicTableSize == 68)
         _ = try decoder.decodeFields([0x20])
@@ -105,51 +105,51 @@ import Testing
     /// RFC 9113 §6.5.2: each field counts name + value + 32 octets.
     @Test func headerListSizeCountsTheOverhead() throws {
         // ":method: GET" is 7 + 3 + 32 = 42 octets.
-        var exact = HPACKDecoder(configuration: .init(maxHeaderListSize: 42))
+        var exact = HPACKHeaderBlockDecoder(configuration: .init(maxHeaderListSize: 42))
         #expect(try exact.decodeFields([0x82]).count == 1)
         #expect(throws: HPACKError(.headerListTooLarge, offset: 1)) { try exact.receive([0x82, 0x82]) { _ in } }
 
-        var below = HPACKDecoder(configuration: .init(maxHeaderListSize: 41))
+        var below = HPACKHeaderBlockDecoder(configuration: .init(maxHeaderListSize: 41))
         #expect(throws: HPACKError(.headerListTooLarge, offset: 0)) { try below.receive([0x82]) { _ in } }
 
         // Literal "a: b" is 34: fits 34, not 33 (checked before the value is decoded).
-        var literal = HPACKDecoder(configuration: .init(maxHeaderListSize: 34))
+        var literal = HPACKHeaderBlockDecoder(configuration: .init(maxHeaderListSize: 34))
         #expect(try literal.decodeFields([0x00, 0x01, 0x61, 0x01, 0x62]).count == 1)
-        var tight = HPACKDecoder(configuration: .init(maxHeaderListSize: 33))
+        var tight = HPACKHeaderBlockDecoder(configuration: .init(maxHeaderListSize: 33))
         #expect(throws: HPACKError(.headerListTooLarge, offset: 3)) { try tight.receive([0x00, 0x01, 0x61, 0x01, 0x62]) { _ in } }
     }
 
     @Test func stringLengthIsLimited() {
-        var plain = HPACKDecoder(configuration: .init(maxStringLength: 4))
+        var plain = HPACKHeaderBlockDecoder(configuration: .init(maxStringLength: 4))
         #expect(throws: HPACKError(.stringTooLong, offset: 1)) {
             try plain.receive([0x00, 0x05] + Array("hello".utf8) + [0x01, 0x61]) { _ in }
         }
         // "aaaaaaaa" Huffman-coded is 5 octets but decodes to 8.
-        var encoder = HPACKEncoder(configuration: .init(huffman: .always))
+        var encoder = HPACKHeaderBlockEncoder(configuration: .init(huffman: .always))
         var block: [UInt8] = []
         encoder.encode([HPACKHeaderField("x", "aaaaaaaa", indexing: .withoutIndexing)], into: &block)
-        var huffman = HPACKDecoder(configuration: .init(maxStringLength: 7))
+        var huffman = HPACKHeaderBlockDecoder(configuration: .init(maxStringLength: 7))
         #expect(throws: HPACKError(.stringTooLong, offset: 3)) { try huffman.receive(block) { _ in } }
     }
 
     @Test func forbiddenCharactersCanBeFlaggedInstead() throws {
-        var decoder = HPACKDecoder(configuration: .init(forbiddenCharacters: .flag))
+        var decoder = HPACKHeaderBlockDecoder(configuration: .init(forbiddenCharacters: .flag))
         var flags: [Bool] = []
         try decoder.receive([0x40, 0x01, 0x61, 0x03, 0x62, 0x0D, 0x63, 0x82, 0xBE]) { flags.append($0.hasForbiddenCharacter) }
         #expect(flags == [true, false, true])
     }
 
     @Test func huffmanValueWithCRLFIsRejected() {
-        var encoder = HPACKEncoder(configuration: .init(huffman: .always))
+        var encoder = HPACKHeaderBlockEncoder(configuration: .init(huffman: .always))
         var block: [UInt8] = []
         encoder.encode([HPACKHeaderField("x-smuggle", "a\r\nhost: evil", indexing: .withoutIndexing)], into: &block)
-        var decoder = HPACKDecoder()
+        var decoder = HPACKHeaderBlockDecoder()
         #expect(throws: HPACKError(.forbiddenCharacterInValue, offset: 0)) { try decoder.receive(block) { _ in } }
     }
 
     /// No prefix of a valid block, and no single-byte corruption of one, may trap.
     @Test func truncationsAndBitFlipsNeverTrap() throws {
-        var encoder = HPACKEncoder()
+        var encoder = HPACKHeaderBlockEncoder()
         var block: [UInt8] = []
         encoder.encode([
             HPACKHeaderField(":method", "GET"), HPACKHeaderField(":path", "/a/long/path?with=query"),
@@ -158,7 +158,7 @@ import Testing
         ], into: &block)
         var decodedAny = 0
         for length in 0...block.count {
-            var decoder = HPACKDecoder()
+            var decoder = HPACKHeaderBlockDecoder()
             if (try? decoder.receive(Array(block[..<length])) { _ in decodedAny += 1 }) != nil {
                 #expect(decoder.isUsable)
             }
@@ -167,7 +167,7 @@ import Testing
             for bit in 0..<8 {
                 var corrupt = block
                 corrupt[position] ^= 1 << bit
-                var decoder = HPACKDecoder()
+                var decoder = HPACKHeaderBlockDecoder()
                 _ = try? decoder.receive(corrupt) { _ in }
             }
         }
@@ -194,7 +194,7 @@ import Testing
                     block += pieces[Int.random(in: 0..<pieces.count, using: &generator)]
                 }
             }
-            var decoder = HPACKDecoder(configuration: .init(
+            var decoder = HPACKHeaderBlockDecoder(configuration: .init(
                 maxTableSize: [0, 64, 4096][round % 3], maxHeaderListSize: [40, 500, 65_536][round % 3]))
             do {
                 try decoder.receive(block) { field in

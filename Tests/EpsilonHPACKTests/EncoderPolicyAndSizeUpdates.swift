@@ -3,8 +3,8 @@ import Testing
 
 @Suite struct RFC7541_4_2_EncoderSizeUpdates {
     @Test func loweredThenRaisedLimitSignalsSmallestThenFinal() throws {
-        var encoder = HPACKEncoder()
-        var decoder = HPACKDecoder()
+        var encoder = HPACKHeaderBlockEncoder()
+        var decoder = HPACKHeaderBlockDecoder()
         var block: [UInt8] = []
         encoder.encode([HPACKHeaderField("x-a", "1")], into: &block)
         _ = try decoder.decodeFields(block)
@@ -24,7 +24,7 @@ import Testing
     }
 
     @Test func loweredLimitEvictsAndSignalsOnce() throws {
-        var encoder = HPACKEncoder()
+        var encoder = HPACKHeaderBlockEncoder()
         var block: [UInt8] = []
         encoder.encode([HPACKHeaderField("x-long", String(repeating: "a", count: 100))], into: &block)
         #expect(encoder.dynamicTableCount == 1)
@@ -37,11 +37,11 @@ import Testing
     }
 
     @Test func smallerOwnTableIsAnnouncedInTheFirstBlock() throws {
-        var encoder = HPACKEncoder(configuration: .init(maxTableSize: 256))
+        var encoder = HPACKHeaderBlockEncoder(configuration: .init(maxTableSize: 256))
         var block: [UInt8] = []
         encoder.encode([HPACKHeaderField(":method", "GET")], into: &block)
         #expect(block == [0x3F, 0xE1, 0x01, 0x82]) // size update to 256, then index 2
-        var decoder = HPACKDecoder()
+        var decoder = HPACKHeaderBlockDecoder()
         #expect(try decoder.decodeFields(block).count == 1)
         #expect(decoder.dynamicTableMaxSize == 256)
     }
@@ -49,10 +49,10 @@ import Testing
 
 @Suite struct EncoderIndexingPolicy {
     static func representation(of field: HPACKHeaderField, tableSize: Int = 4096) throws -> HPACKFieldRepresentation {
-        var encoder = HPACKEncoder(configuration: .init(maxTableSize: tableSize), peerMaxTableSize: tableSize)
+        var encoder = HPACKHeaderBlockEncoder(configuration: .init(maxTableSize: tableSize), peerMaxTableSize: tableSize)
         var block: [UInt8] = []
         encoder.encode([field], into: &block)
-        var decoder = HPACKDecoder(configuration: .init(maxTableSize: tableSize))
+        var decoder = HPACKHeaderBlockDecoder(configuration: .init(maxTableSize: tableSize))
         var seen: HPACKFieldRepresentation?
         try decoder.receive(block) { seen = $0.representation }
         return try #require(seen)
@@ -78,7 +78,7 @@ import Testing
     }
 
     @Test func neverIndexedFieldUsesTheStaticName() {
-        var encoder = HPACKEncoder(configuration: .init(huffman: .never))
+        var encoder = HPACKHeaderBlockEncoder(configuration: .init(huffman: .never))
         var block: [UInt8] = []
         encoder.encode([HPACKHeaderField("authorization", "s")], into: &block)
         #expect(block == [0x1F, 0x08, 0x01, 0x73]) // never indexed, name index 23, value "s"
@@ -86,10 +86,10 @@ import Testing
 
     @Test func customPolicyIsAsked() throws {
         let policy = HPACKIndexingPolicy { field, _ in field.nameEquals("x-secret") ? .neverIndexed : .withoutIndexing }
-        var encoder = HPACKEncoder(configuration: .init(policy: policy))
+        var encoder = HPACKHeaderBlockEncoder(configuration: .init(policy: policy))
         var block: [UInt8] = []
         encoder.encode([HPACKHeaderField("x-secret", "1"), HPACKHeaderField("x-public", "2")], into: &block)
-        var decoder = HPACKDecoder()
+        var decoder = HPACKHeaderBlockDecoder()
         var seen: [HPACKFieldRepresentation] = []
         try decoder.receive(block) { seen.append($0.representation) }
         #expect(seen == [.neverIndexed, .withoutIndexing])

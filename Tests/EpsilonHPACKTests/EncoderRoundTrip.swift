@@ -11,9 +11,9 @@ import Testing
         var blocks: [[UInt8]]
     }
 
-    static func encodeRawData(configuration: HPACKEncoder.Configuration = .init()) throws -> [EncodedStory] {
+    static func encodeRawData(configuration: HPACKHeaderBlockEncoder.Configuration = .init()) throws -> [EncodedStory] {
         try Vectors.storyFiles(in: "raw-data").map { file in
-            var encoder = HPACKEncoder(configuration: configuration)
+            var encoder = HPACKHeaderBlockEncoder(configuration: configuration)
             let lists = try Vectors.story(file).map { $0.headers.map { HPACKHeaderField($0.name, $0.value) } }
             let blocks = lists.map { list in
                 var block: [UInt8] = []
@@ -28,7 +28,7 @@ import Testing
         let stories = try Self.encodeRawData()
         #expect(stories.count == 32)
         for story in stories {
-            var decoder = HPACKDecoder()
+            var decoder = HPACKHeaderBlockDecoder()
             for (block, list) in zip(story.blocks, story.headers) {
                 let fields = try decoder.decodeFields(block)
                 #expect(fields.map { FieldBytes($0.name, $0.value) } == list.map { FieldBytes($0.name, $0.value) }, "\(story.name)")

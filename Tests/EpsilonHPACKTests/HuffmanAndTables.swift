@@ -16,8 +16,8 @@ struct SplitMix64: RandomNumberGenerator {
 @Suite struct RFC7541_5_2_Huffman {
     /// Every octet value, alone and in runs, survives Huffman encode then decode.
     @Test func everyOctetRoundTrips() throws {
-        var encoder = HPACKEncoder(configuration: .init(huffman: .always, policy: .never))
-        var decoder = HPACKDecoder(configuration: .init(forbiddenCharacters: .flag))
+        var encoder = HPACKHeaderBlockEncoder(configuration: .init(huffman: .always, policy: .never))
+        var decoder = HPACKHeaderBlockDecoder(configuration: .init(forbiddenCharacters: .flag))
         var generator = SplitMix64(state: 7)
         var values: [[UInt8]] = (0...255).map { [UInt8($0)] }
         values.append(Array(0...255))
@@ -40,7 +40,7 @@ struct SplitMix64: RandomNumberGenerator {
 
     /// `.whenShorter` picks Huffman only when it saves octets.
     @Test func huffmanOnlyWhenShorter() throws {
-        var encoder = HPACKEncoder(configuration: .init(policy: .never))
+        var encoder = HPACKHeaderBlockEncoder(configuration: .init(policy: .never))
         var block: [UInt8] = []
         encoder.encode([HPACKHeaderField("x", "www.example.com")], into: &block)
         #expect(block[3] == 0x8C) // Huffman, 12 octets instead of 15 (RFC 7541 C.4.1)
@@ -56,8 +56,8 @@ struct SplitMix64: RandomNumberGenerator {
     @Test(arguments: [1 as UInt64, 2, 3, 4])
     func ringMatchesListModel(seed: UInt64) throws {
         var generator = SplitMix64(state: seed)
-        var encoder = HPACKEncoder(configuration: .init(maxTableSize: 4096, policy: .always))
-        var decoder = HPACKDecoder()
+        var encoder = HPACKHeaderBlockEncoder(configuration: .init(maxTableSize: 4096, policy: .always))
+        var decoder = HPACKHeaderBlockDecoder()
         var model: [(name: String, value: String)] = []
         var modelMax = 4096
         func modelInsert(_ name: String, _ value: String) {
@@ -97,7 +97,7 @@ struct SplitMix64: RandomNumberGenerator {
 
     /// RFC 7541 §4.4: a literal whose name refers to the entry its insertion evicts.
     @Test func nameOfEvictedEntryIsKept() throws {
-        var decoder = HPACKDecoder(configuration: .init(maxTableSize: 60))
+        var decoder = HPACKHeaderBlockDecoder(configuration: .init(maxTableSize: 60))
         // Insert "name-x: 1" (39 octets), then a literal with incremental indexing whose name
         // is index 62 (that entry) and whose value makes the new entry evict it.
         let block: [UInt8] = [0x40, 0x06] + Array("name-x".utf8) + [0x01, 0x31]

@@ -66,7 +66,7 @@ import Testing
     func decoderMatchesHeadersAndTable(_ name: String) throws {
         let example = try Self.load(name)
         #expect(!example.blocks.isEmpty)
-        var decoder = HPACKDecoder(configuration: .init(maxTableSize: example.maxTableSize))
+        var decoder = HPACKHeaderBlockDecoder(configuration: .init(maxTableSize: example.maxTableSize))
         for block in example.blocks {
             if let size = block.maxTableSize { decoder.setMaxTableSize(size) }
             var fields: [FieldBytes] = []
@@ -81,7 +81,7 @@ import Testing
     @Test(arguments: files)
     func encoderMatchesByteForByte(_ name: String) throws {
         let example = try Self.load(name)
-        var encoder = HPACKEncoder(
+        var encoder = HPACKHeaderBlockEncoder(
             configuration: .init(maxTableSize: example.maxTableSize, huffman: example.huffman ? .always : .never, policy: .always),
             peerMaxTableSize: example.maxTableSize)
         for block in example.blocks {

@@ -12,7 +12,7 @@ import Testing
         #expect(files.count >= 31)
         var cases = 0
         for file in files {
-            var decoder = HPACKDecoder()
+            var decoder = HPACKHeaderBlockDecoder()
             for storyCase in try Vectors.story(file) {
                 let wire = try #require(storyCase.wire)
                 if let size = storyCase.headerTableSize { decoder.setMaxTableSize(size) }

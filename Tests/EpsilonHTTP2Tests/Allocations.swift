@@ -72,7 +72,7 @@ private struct CountingHandler: HTTP2EventHandler {
 
     @Test func requestHeadersAndResponseHeadersAllocateNothing() throws {
         var harness = ServerHarness()
-        var encoder = HPACKEncoder()
+        var encoder = HPACKHeaderBlockEncoder()
         let request = Wire.request + [HPACKHeaderField("user-agent", "epsilon-test/1.0"), HPACKHeaderField("accept", "*/*")]
         // Pre-encode one HEADERS frame per stream (the dynamic table makes later blocks short).
         var frames: [[UInt8]] = []
@@ -108,7 +108,7 @@ private struct CountingHandler: HTTP2EventHandler {
         var client = HTTP2Connection(role: .client)
         var handler = CountingHandler()
         try client.receive(Wire.settings([(0x3, 1_000_000)]), now: 0, handler: &handler)
-        var encoder = HPACKEncoder()
+        var encoder = HPACKHeaderBlockEncoder()
         let responseFields = [HPACKHeaderField(":status", "200"), HPACKHeaderField("content-type", "text/plain")]
         // Responses for streams 1, 3, 5, ... pre-encoded: HEADERS then DATA with END_STREAM.
         var responses: [[UInt8]] = []

@@ -72,7 +72,7 @@ import Testing
         response.append(name: ":status", value: "200")
         response.append(name: "content-type", value: "text/plain")
         response.append(name: "server", value: "epsilon")
-        var request = HPACKEncoder()
+        var request = HPACKHeaderBlockEncoder()
         var frames: [[UInt8]] = []
         for index in 0..<1_200 {
             var block: [UInt8] = []

@@ -59,6 +59,14 @@ private struct ReentrantHandler: HTTP2EventHandler {
     }
 }
 
+/// Returns flow-control credit from inside `handle` (manual replenishment), or not.
+private struct CreditingHandler: HTTP2EventHandler {
+    var credits: Bool
+    mutating func handle(_ event: HTTP2Event, connection: inout HTTP2Connection) throws(HTTP2ConnectionError) {
+        if credits, case .data(let stream, let bytes, _) = event { connection.consume(streamID: stream, count: bytes.count) }
+    }
+}
+
 /// A handler that refuses every request head with a connection error.
 private struct RefusingHandler: HTTP2EventHandler {
     mutating func handle(_ event: HTTP2Event, connection: inout HTTP2Connection) throws(HTTP2ConnectionError) {
@@ -141,6 +149,25 @@ private struct RefusingHandler: HTTP2EventHandler {
         #expect(data.last?.isAck == true)  // END_STREAM on the last DATA (the same bit)
     }
 
+    @Test(arguments: [true, false])
+    func creditReturnedInsideHandleLeavesWithThatInput(credits: Bool) throws {
+        var configuration = HTTP2Configuration()
+        configuration.windowReplenishment = .manual
+        var harness = ServerHarness(configuration)
+        _ = harness.send(Wire.headers(1, Wire.post(), endStream: false))
+        var handler = CreditingHandler(credits: credits)
+        let chunk = Array(repeating: UInt8(0x61), count: 16_000)
+        try harness.server.receive(Wire.data(1, chunk) + Wire.data(1, chunk) + Wire.data(1, chunk), now: 0, handler: &handler)
+        let updates = wireFrames(harness.server.takeOutput()).filter { $0.type == .windowUpdate }
+        if credits {
+            // Half of each 65 535-octet window owed after the third frame: one update each.
+            #expect(updates.map(\.streamID).sorted() == [0, 1])
+            #expect(updates.allSatisfy { $0.windowIncrement == 48_000 })
+        } else {
+            #expect(updates.isEmpty)
+        }
+    }
+
     @Test func receiveFromInsideHandleTraps() async {
         await #expect(processExitsWith: .failure) {
             var server = HTTP2Connection(role: .server)
@@ -189,7 +216,7 @@ private struct RefusingHandler: HTTP2EventHandler {
         var harness = ServerHarness()
         _ = harness.send(Wire.settings(ack: true))
         #expect(harness.server.nextDeadline == nil)
-        try harness.server.updateSettings([HTTP2Setting(.maxConcurrentStreams, 10)])
+        try harness.server.updateSettings([HTTP2SettingsEntry(.maxConcurrentStreams, 10)])
         try harness.server.handleTimeouts(now: 7)
         #expect(harness.server.nextDeadline == 7 + HTTP2Configuration().settingsTimeout + 1)
     }

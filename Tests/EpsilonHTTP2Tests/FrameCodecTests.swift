@@ -8,7 +8,7 @@ import Testing
         body.withUnsafeBytes { HTTP2FrameEncoder.appendData(streamID: 3, $0, endStream: true, padding: 4, into: &out) }
         HTTP2FrameEncoder.appendPing(0x0102030405060708, ack: true, into: &out)
         HTTP2FrameEncoder.appendWindowUpdate(streamID: 5, increment: 1000, into: &out)
-        HTTP2FrameEncoder.appendSettings([HTTP2Setting(.maxFrameSize, 20000), HTTP2Setting(.enablePush, 0)], into: &out)
+        HTTP2FrameEncoder.appendSettings([HTTP2SettingsEntry(.maxFrameSize, 20000), HTTP2SettingsEntry(.enablePush, 0)], into: &out)
         HTTP2FrameEncoder.appendRSTStream(streamID: 7, code: .cancel, into: &out)
         HTTP2FrameEncoder.appendGoaway(lastStreamID: 9, code: .enhanceYourCalm, into: &out)
         let decoder = HTTP2FrameDecoder()
@@ -34,7 +34,7 @@ import Testing
                     #expect(increment == 1000 && frame.header.streamID == 5)
                     kinds.append("window")
                 case .settings(let view):
-                    #expect(Array(view) == [HTTP2Setting(.maxFrameSize, 20000), HTTP2Setting(.enablePush, 0)])
+                    #expect(Array(view) == [HTTP2SettingsEntry(.maxFrameSize, 20000), HTTP2SettingsEntry(.enablePush, 0)])
                     kinds.append("settings")
                 case .rstStream(let code):
                     #expect(code == .cancel)

@@ -186,7 +186,7 @@ import Testing
         let frames = wireFrames(harness.server.takeOutput())
         // The block opens with a size update to 0 (0x20).
         #expect(frames.first?.payload.first == 0x20)
-        var decoder = HPACKDecoder(configuration: .init(maxTableSize: 4096))
+        var decoder = HPACKHeaderBlockDecoder(configuration: .init(maxTableSize: 4096))
         decoder.setMaxTableSize(0)
         let fields = try decoder.decodeFields(frames[0].payload)
         #expect(fields.map(\.name) == [":status", "x-a"])

@@ -179,7 +179,7 @@ import Testing
 
     @Test func dynamicTableIsSharedAcrossStreams() {
         var harness = ServerHarness()
-        var encoder = HPACKEncoder(configuration: .init(policy: .always))
+        var encoder = HPACKHeaderBlockEncoder(configuration: .init(policy: .always))
         var first: [UInt8] = []
         encoder.encode(Wire.request + [HPACKHeaderField("x-session", "abc123")], into: &first)
         var second: [UInt8] = []

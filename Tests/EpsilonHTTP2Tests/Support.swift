@@ -107,7 +107,7 @@ enum Wire {
 
     /// A header block encoded without Huffman or indexing, so tests can split it anywhere.
     static func block(_ fields: [HPACKHeaderField]) -> [UInt8] {
-        var encoder = HPACKEncoder(configuration: .init(huffman: .never, policy: .never))
+        var encoder = HPACKHeaderBlockEncoder(configuration: .init(huffman: .never, policy: .never))
         var out: [UInt8] = []
         encoder.encode(fields, into: &out)
         return out

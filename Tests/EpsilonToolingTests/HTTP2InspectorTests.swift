@@ -24,7 +24,7 @@ import Testing
     }
 
     @Test func joinsContinuationsBeforeDecoding() throws {
-        var encoder = HPACKEncoder()
+        var encoder = HPACKHeaderBlockEncoder()
         var block: [UInt8] = []
         encoder.encode([HPACKHeaderField(":status", "200"), HPACKHeaderField("x-long", String(repeating: "z", count: 30))], into: &block)
         var bytes: [UInt8] = []

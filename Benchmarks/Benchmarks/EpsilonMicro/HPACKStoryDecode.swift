@@ -34,7 +34,7 @@ struct HPACKStoryDecode {
     }
 
     /// Decodes the warm-up block with each side's fresh decoder.
-    func warm(_ decoder: inout HPACKDecoder) {
+    func warm(_ decoder: inout HPACKHeaderBlockDecoder) {
         var fields = 0
         try! decoder.receive(warmUp) { _ in fields += 1 }
         precondition(fields == warmUp.count)
@@ -52,7 +52,7 @@ struct HPACKStoryDecode {
     }
 
     /// Fields decoded by ours; `decoder` is fresh for the story.
-    func epsilon(_ decoder: inout HPACKDecoder) -> Int {
+    func epsilon(_ decoder: inout HPACKHeaderBlockDecoder) -> Int {
         var fields = 0
         for wire in wires {
             try! decoder.receive(wire) { field in
@@ -108,7 +108,7 @@ struct HPACKStoryDecode {
     /// Registers the three sides after checking they decode the same number of fields.
     func register(configuration: Benchmark.Configuration) {
         let id = "hpack-decode-\(name)"
-        var ours = HPACKDecoder()
+        var ours = HPACKHeaderBlockDecoder()
         let expected = epsilon(&ours)
         precondition(expected == story.map(\.headers.count).reduce(0, +), "\(id): epsilon decoded \(expected) fields")
         var inflater: OpaquePointer?
@@ -121,7 +121,7 @@ struct HPACKStoryDecode {
         precondition(nioFields == expected, "\(id): nio-hpack decoded \(nioFields) fields, epsilon \(expected)")
 
         Benchmark("\(id) epsilon", configuration: configuration) { benchmark in
-            var decoder = HPACKDecoder()
+            var decoder = HPACKHeaderBlockDecoder()
             warm(&decoder)
             benchmark.startMeasurement()
             blackHole(epsilon(&decoder))

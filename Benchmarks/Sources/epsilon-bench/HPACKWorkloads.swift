@@ -49,7 +49,7 @@ func hpackWorkloads() -> [Workload] {
         var total = 0
         for _ in 0..<ops {
             for story in decodeCorpus {
-                var decoder = HPACKDecoder()
+                var decoder = HPACKHeaderBlockDecoder()
                 for block in story {
                     try! decoder.receive(block.wire) { field in total &+= field.name.count &+ field.value.count }
                 }
@@ -110,7 +110,7 @@ func hpackWorkloads() -> [Workload] {
         var lists = 0
         for _ in 0..<ops {
             for story in epsilonLists {
-                var encoder = HPACKEncoder()
+                var encoder = HPACKHeaderBlockEncoder()
                 for list in story {
                     output.removeAll(keepingCapacity: true)
                     encoder.encode(list, into: &output)

@@ -63,7 +63,7 @@ func recordH2(requests: Int, bodySize: Int, frameSize: Int) -> H2Recording {
          HPACKHeaderField("accept-encoding", "gzip, deflate, br", indexing: .incremental)]
     }
     let body = (0..<bodySize).map { UInt8(0x61 &+ $0 % 26) }
-    var encoder = HPACKEncoder()
+    var encoder = HPACKHeaderBlockEncoder()
     var recording = H2Recording()
     var block: [UInt8] = []
 
@@ -87,7 +87,7 @@ func recordH2(requests: Int, bodySize: Int, frameSize: Int) -> H2Recording {
     }
 
     recording.prologue.append(contentsOf: Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8))
-    HTTP2FrameEncoder.appendSettings([HTTP2Setting(.enablePush, 0), HTTP2Setting(.maxConcurrentStreams, 100)], into: &recording.prologue)
+    HTTP2FrameEncoder.appendSettings([HTTP2SettingsEntry(.enablePush, 0), HTTP2SettingsEntry(.maxConcurrentStreams, 100)], into: &recording.prologue)
     HTTP2FrameEncoder.appendWindowUpdate(streamID: 0, increment: 1 << 20, into: &recording.prologue)
     HTTP2FrameEncoder.appendSettings([], ack: true, into: &recording.prologue)
     var unused: [(offset: Int, request: Int)] = []

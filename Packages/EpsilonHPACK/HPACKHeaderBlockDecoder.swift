@@ -20,14 +20,14 @@ import EpsilonBytes
 /// HTTP/2 treats it as a connection error of type COMPRESSION_ERROR (RFC 9113 §4.3).
 ///
 /// ```swift
-/// var decoder = HPACKDecoder()
+/// var decoder = HPACKHeaderBlockDecoder()
 /// try decoder.receive(block) { field in
 ///     print(field.nameString, field.valueString)
 /// }
 /// ```
 ///
 /// The block must be complete (HTTP/2 joins HEADERS and CONTINUATION payloads first).
-public struct HPACKDecoder: Sendable {
+public struct HPACKHeaderBlockDecoder: Sendable {
     /// What to do with a value that carries CR, LF or NUL (RFC 9113 §8.2.1).
     public enum ForbiddenCharacterPolicy: Hashable, Sendable {
         /// Fail with ``HPACKError/Rule/forbiddenCharacterInValue`` (the default).
@@ -196,7 +196,9 @@ public struct HPACKDecoder: Sendable {
         let huffmanBound = min(block.count &* 8 / 5 &+ 8, 2 &* configuration.maxStringLength &+ 8)
         let needed = huffmanBound &+ max(huffmanBound, table.longestName)
         if scratch.count < needed {
-            scratch.append(contentsOf: repeatElement(0, count: needed &- scratch.count))
+            // At least doubled, so a run of growing blocks costs a few allocations.
+            let size = max(needed, 2 &* scratch.count)
+            scratch.append(contentsOf: repeatElement(0, count: size &- scratch.count))
         }
         var scratch = self.scratch
         self.scratch = []

@@ -68,7 +68,7 @@ public struct HPACKIndexingPolicy: Sendable {
 /// caller-owned array; with its capacity kept between blocks, encoding allocates nothing.
 ///
 /// ```swift
-/// var encoder = HPACKEncoder()
+/// var encoder = HPACKHeaderBlockEncoder()
 /// var block: [UInt8] = []
 /// encoder.encode([HPACKHeaderField(":method", "GET"), HPACKHeaderField(":path", "/")], into: &block)
 /// ```
@@ -76,7 +76,7 @@ public struct HPACKIndexingPolicy: Sendable {
 /// Table size: ``setPeerMaxTableSize(_:)`` applies the peer's SETTINGS_HEADER_TABLE_SIZE; the
 /// encoder then signals the new size with updates at the start of its next block, both the
 /// smallest and the final one if the size went down and up again (RFC 7541 §4.2).
-public struct HPACKEncoder: Sendable {
+public struct HPACKHeaderBlockEncoder: Sendable {
     /// When string literals are Huffman-encoded.
     public enum HuffmanUse: Hashable, Sendable {
         /// Only when the Huffman form is strictly shorter (the default).

@@ -3,7 +3,7 @@
 /// Every `UnsafeRawBufferPointer` in a payload points into the caller's buffer (or the
 /// connection's reassembly buffer) and is valid only while that buffer is: during the
 /// decoding call or the event handler call that hands the frame out. Copy what you keep.
-public struct HTTP2Frame {
+public struct HTTP2FrameView {
     /// The frame header as it came (unknown flag bits included).
     public var header: HTTP2FrameHeader
     /// The type-specific payload.
@@ -57,10 +57,10 @@ public struct HTTP2SettingsView: Sequence {
     public var count: Int { bytes.count / 6 }
 
     /// The entry at `index`.
-    public subscript(index: Int) -> HTTP2Setting {
+    public subscript(index: Int) -> HTTP2SettingsEntry {
         let base = index &* 6
         let identifier = UInt16(bytes[base]) << 8 | UInt16(bytes[base &+ 1])
-        return HTTP2Setting(HTTP2SettingsParameter(rawValue: identifier), readUInt32(bytes, at: base &+ 2))
+        return HTTP2SettingsEntry(HTTP2SettingsIdentifier(rawValue: identifier), readUInt32(bytes, at: base &+ 2))
     }
 
     /// Iterates the entries in order.
@@ -68,7 +68,7 @@ public struct HTTP2SettingsView: Sequence {
         let view: HTTP2SettingsView
         var index = 0
         /// The next entry.
-        public mutating func next() -> HTTP2Setting? {
+        public mutating func next() -> HTTP2SettingsEntry? {
             guard index < view.count else { return nil }
             defer { index &+= 1 }
             return view[index]
