@@ -32,7 +32,7 @@ let package = Package(
     ],
     targets: [
         // MARK: Protocol machines (standard library only)
-        // EpsilonBytes: the byte helpers the machines share (`package` access, not a product).
+        // EpsilonBytes: the byte helpers the machines share (SPI, not a product: see its ASCII.swift).
         .target(name: "EpsilonBytes", path: "Packages/EpsilonBytes", swiftSettings: strict),
         .target(name: "EpsilonHTTP1", dependencies: ["EpsilonBytes"], path: "Packages/EpsilonHTTP1", swiftSettings: strict),
         .target(name: "EpsilonHPACK", dependencies: ["EpsilonBytes"], path: "Packages/EpsilonHPACK", swiftSettings: strict),

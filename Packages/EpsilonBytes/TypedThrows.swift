@@ -1,11 +1,11 @@
 // The standard library's `withUnsafeBytes` rethrows untyped errors, so a typed-throws body
 // loses its type. These wrappers carry the error through a `Result` once, here, instead of in
-// every machine. Internal to the package (`package` access).
+// every machine. SPI (`@_spi(EpsilonInternal) public`), like the rest of EpsilonBytes.
 
 extension Array where Element == UInt8 {
     /// Calls `body` with the array's bytes, keeping `body`'s typed error.
     @inlinable
-    package func withBytes<Value, Failure: Error>(
+    @_spi(EpsilonInternal) public func withBytes<Value, Failure: Error>(
         _ body: (UnsafeRawBufferPointer) throws(Failure) -> Value
     ) throws(Failure) -> Value {
         let result: Result<Value, Failure> = withUnsafeBytes { bytes in
@@ -16,7 +16,7 @@ extension Array where Element == UInt8 {
 
     /// Calls `body` with the array's bytes, mutable, keeping `body`'s typed error.
     @inlinable
-    package mutating func withMutableBytes<Value, Failure: Error>(
+    @_spi(EpsilonInternal) public mutating func withMutableBytes<Value, Failure: Error>(
         _ body: (UnsafeMutableRawBufferPointer) throws(Failure) -> Value
     ) throws(Failure) -> Value {
         let result: Result<Value, Failure> = withUnsafeMutableBytes { bytes in

@@ -1,4 +1,4 @@
-import EpsilonBytes
+@_spi(EpsilonInternal) import EpsilonBytes
 
 /// Decodes HPACK header blocks (RFC 7541) into header field views.
 ///

@@ -1,4 +1,4 @@
-import EpsilonBytes
+@_spi(EpsilonInternal) import EpsilonBytes
 
 /// The integer representation of RFC 7541 §5.1.
 enum HPACKInteger {

@@ -1,32 +1,21 @@
+@_spi(EpsilonInternal) import EpsilonBytes
+
 // Scanning helpers that test 8 bytes per step with word arithmetic (SWAR), with a byte loop
 // for the tail. They read only inside [from, end) of a buffer the caller owns.
 // Why not SIMD16: Swift 6.3's generic SIMD comparisons (`.==`, `.<`, `pointwiseMin`) compile
 // to pcmpeqb in some call sites and to a lane-by-lane loop in others (checked with
 // -emit-assembly and callgrind), so the word form is the one that is fast everywhere.
 
-// The parser's per-byte classes stay module-local: EpsilonBytes' `ASCII.isTokenByte` and
-// `ASCII.isWhitespace` are not inlined across the module boundary in a release build of the
-// benchmarks (measured: pico-703 177 -> 314 ns, response-cl 152 -> 254 ns, with a per-byte
-// call and the table's global addressor), so the hot loops keep these copies. Code off the
-// hot path (the serializer, HTTP1Connection) uses EpsilonBytes.
+// Byte classes shared with the other machines (tokens, whitespace) come from EpsilonBytes,
+// whose SPI-public `@inlinable` functions inline into the hot loops (no call per byte).
 
-/// RFC 9110 §5.6.2 tchar as a 256-entry table, `1` for a token byte: one load per byte.
-/// A static string costs no initialisation and no bounds check. The same table as
-/// EpsilonBytes' `asciiTokenTable` (ByteScanningTests checks it against RFC 9110).
-let tokenTable: StaticString = """
-0000000000000000000000000000000001011111001101101111111111000000\
-0111111111111111111111111110001111111111111111111111111111101010\
-0000000000000000000000000000000000000000000000000000000000000000\
-0000000000000000000000000000000000000000000000000000000000000000
-"""
-
-/// Whether `byte` is an RFC 9110 §5.6.2 tchar (see above for why this is not EpsilonBytes').
+/// Whether `byte` is an RFC 9110 §5.6.2 tchar.
 @inline(__always)
-func isTokenByte(_ byte: UInt8) -> Bool { tokenTable.utf8Start[Int(byte)] == 0x31 }
+func isTokenByte(_ byte: UInt8) -> Bool { ASCII.isTokenByte(byte) }
 
 /// Whether `byte` is SP or HTAB (RFC 9110 §5.6.3 OWS).
 @inline(__always)
-func isWhitespace(_ byte: UInt8) -> Bool { byte == asciiSP || byte == asciiHTAB }
+func isWhitespace(_ byte: UInt8) -> Bool { ASCII.isWhitespace(byte) }
 
 @usableFromInline let asciiCR: UInt8 = 0x0D
 @usableFromInline let asciiLF: UInt8 = 0x0A

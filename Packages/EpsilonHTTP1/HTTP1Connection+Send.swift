@@ -1,4 +1,4 @@
-import EpsilonBytes
+@_spi(EpsilonInternal) import EpsilonBytes
 
 // What the application sends: heads, bodies, ends, 100 Continue. Each call is checked against
 // the state first and leaves the connection as it was when it throws.

@@ -1,4 +1,4 @@
-import EpsilonBytes
+@_spi(EpsilonInternal) import EpsilonBytes
 
 /// Writes HTTP/1.1 heads, chunked bodies and trailers into a buffer the caller owns and reuses.
 ///

@@ -1,4 +1,4 @@
-import EpsilonBytes
+@_spi(EpsilonInternal) import EpsilonBytes
 import EpsilonHPACK
 
 extension HTTP2Connection {

@@ -1,4 +1,4 @@
-import EpsilonBytes
+@_spi(EpsilonInternal) import EpsilonBytes
 extension HTTP2Connection {
     /// The `HTTP2-Settings` header value a client puts in its HTTP/1.1 `Upgrade: h2c` request:
     /// the SETTINGS payload it will send, base64url without padding (RFC 7540 §3.2.1).

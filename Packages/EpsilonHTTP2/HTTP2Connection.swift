@@ -1,4 +1,4 @@
-import EpsilonBytes
+@_spi(EpsilonInternal) import EpsilonBytes
 import EpsilonHPACK
 
 /// An HTTP/2 connection (RFC 9113) as a sans-IO machine, for either role.

@@ -1,4 +1,4 @@
-import EpsilonBytes
+@_spi(EpsilonInternal) import EpsilonBytes
 import EpsilonHPACK
 
 /// What the peer did, as the connection machine hands it out (h2-style events).

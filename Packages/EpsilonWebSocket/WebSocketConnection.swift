@@ -1,4 +1,4 @@
-import EpsilonBytes
+@_spi(EpsilonInternal) import EpsilonBytes
 
 /// What the connection reports to a ``WebSocketEventHandler``.
 ///

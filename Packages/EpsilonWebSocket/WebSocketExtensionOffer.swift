@@ -1,4 +1,4 @@
-import EpsilonBytes
+@_spi(EpsilonInternal) import EpsilonBytes
 
 /// One parameter of an extension offer or response, such as `client_max_window_bits=10`.
 public struct WebSocketExtensionParameter: Hashable, Sendable {

@@ -1,4 +1,4 @@
-import EpsilonBytes
+@_spi(EpsilonInternal) import EpsilonBytes
 
 /// An incremental, zero-copy WebSocket frame decoder for either role (RFC 6455 §5).
 ///

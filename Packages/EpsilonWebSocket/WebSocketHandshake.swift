@@ -1,4 +1,4 @@
-import EpsilonBytes
+@_spi(EpsilonInternal) import EpsilonBytes
 
 /// Why an opening handshake was refused (RFC 6455 §4).
 ///

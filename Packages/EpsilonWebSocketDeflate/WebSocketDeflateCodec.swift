@@ -1,5 +1,5 @@
 import CZlib
-import EpsilonBytes
+@_spi(EpsilonInternal) import EpsilonBytes
 import EpsilonWebSocket
 
 /// The empty stored block a sync flush ends with; stripped by the sender, re-added by the

@@ -1,4 +1,4 @@
-import EpsilonBytes
+@_spi(EpsilonInternal) import EpsilonBytes
 import EpsilonWebSocket
 
 /// A ``WebSocketEventHandler`` that inflates compressed messages before passing them on.

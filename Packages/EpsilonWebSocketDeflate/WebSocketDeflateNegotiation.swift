@@ -1,4 +1,4 @@
-import EpsilonBytes
+@_spi(EpsilonInternal) import EpsilonBytes
 import EpsilonWebSocket
 
 /// The permessage-deflate parameters both ends agreed on (RFC 7692 §7.1).
