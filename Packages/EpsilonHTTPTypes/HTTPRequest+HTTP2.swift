@@ -62,23 +62,35 @@ extension HTTPResponse {
 
 extension HTTP2HeaderList {
     /// The header list that sends `request` over HTTP/2: pseudo-header fields first, in the
-    /// order RFC 9113 §8.3.1 lists them, then the fields with lower-case names.
+    /// order RFC 9113 §8.3.1 lists them, then the fields with lower-case names, without the
+    /// connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2).
     public init(_ request: HTTPRequest) {
         self.init()
         for field in request.pseudoHeaderFields.http2Order {
             append(name: field.name.rawName, value: field.value)
         }
-        for field in request.headerFields {
-            append(name: field.name.canonicalName, value: field.value)
-        }
+        appendFieldsAllowedInHTTP2(request.headerFields)
     }
 
-    /// The header list that sends `response` over HTTP/2: `:status`, then the fields.
+    /// The header list that sends `response` over HTTP/2: `:status`, then the fields, without
+    /// the connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2).
     public init(_ response: HTTPResponse) {
         self.init()
         append(name: ":status", value: String(response.status.code))
-        for field in response.headerFields {
-            append(name: field.name.canonicalName, value: field.value)
+        appendFieldsAllowedInHTTP2(response.headerFields)
+    }
+
+    /// Appends `fields` but the connection-specific ones (RFC 9113 §8.2.2): `Connection`,
+    /// `Keep-Alive`, `Proxy-Connection`, `Transfer-Encoding`, `Upgrade`, and `TE` unless it is
+    /// `trailers`. An HTTP/1.1 message converted for HTTP/2 would otherwise be malformed.
+    private mutating func appendFieldsAllowedInHTTP2(_ fields: HTTPFields) {
+        for field in fields {
+            let name = field.name.canonicalName
+            switch name {
+            case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade": continue
+            case "te" where field.value.lowercased() != "trailers": continue
+            default: append(name: name, value: field.value)
+            }
         }
     }
 }

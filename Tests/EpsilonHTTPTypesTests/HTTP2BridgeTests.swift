@@ -33,6 +33,20 @@ import Testing
         #expect(back.headerFields[.eTag] == "\"x\"")
     }
 
+    @Test func connectionSpecificFieldsAreLeftOut() throws {
+        var request = HTTPRequest(method: .get, scheme: "https", authority: "h.test", path: "/")
+        request.headerFields[.connection] = "keep-alive"
+        request.headerFields[HTTPField.Name("keep-alive")!] = "timeout=5"
+        request.headerFields[.transferEncoding] = "chunked"
+        request.headerFields[.upgrade] = "h2c"
+        request.headerFields[.te] = "gzip"
+        request.headerFields[.accept] = "*/*"
+        let names = HTTP2HeaderList(request).fields.map(\.name)
+        #expect(names == [":method", ":scheme", ":authority", ":path", "accept"])
+        request.headerFields[.te] = "trailers"
+        #expect(HTTP2HeaderList(request).first("te") == "trailers")
+    }
+
     @Test func missingMethodIsATypedError() {
         var list = HTTP2HeaderList()
         list.append(name: ":path", value: "/")
