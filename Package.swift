@@ -51,7 +51,7 @@ let package = Package(
         // (the machines never depend on it).
         .target(
             name: "EpsilonHTTPTypes",
-            dependencies: ["EpsilonHTTP1", "EpsilonHTTP2", .product(name: "HTTPTypes", package: "swift-http-types")],
+            dependencies: ["EpsilonHTTP1", "EpsilonHTTP2", "EpsilonBytes", .product(name: "HTTPTypes", package: "swift-http-types")],
             path: "Packages/EpsilonHTTPTypes",
             swiftSettings: strict
         ),
@@ -109,11 +109,13 @@ let package = Package(
         // MARK: Tests
         // Test support: counts malloc calls on the calling thread (see its README.md).
         .target(name: "EpsilonMallocCounter", path: "Tests/Support/EpsilonMallocCounter"),
+        // Test support: reads a handshake's HTTP/1.1 head with EpsilonHTTP1 for the WebSocket tests.
+        .target(name: "EpsilonTestHead", dependencies: ["EpsilonHTTP1"], path: "Tests/Support/EpsilonTestHead", swiftSettings: strict),
         // Test support: the process's heap in use (mallinfo2), for the idle HTTP/2 memory test.
         .target(name: "EpsilonHTTP2TestSupport", path: "Tests/Support/EpsilonHTTP2TestSupport"),
         .testTarget(
             name: "EpsilonHTTP1Tests",
-            dependencies: ["EpsilonHTTP1", "EpsilonMallocCounter"],
+            dependencies: ["EpsilonHTTP1", "EpsilonBytes", "EpsilonMallocCounter"],
             path: "Tests/EpsilonHTTP1Tests",
             swiftSettings: strict
         ),
@@ -146,13 +148,13 @@ let package = Package(
         ),
         .testTarget(
             name: "EpsilonWebSocketTests",
-            dependencies: ["EpsilonWebSocket", "EpsilonMallocCounter"],
+            dependencies: ["EpsilonWebSocket", "EpsilonMallocCounter", "EpsilonTestHead"],
             path: "Tests/EpsilonWebSocketTests",
             swiftSettings: strict
         ),
         .testTarget(
             name: "EpsilonWebSocketDeflateTests",
-            dependencies: ["EpsilonWebSocketDeflate", "EpsilonWebSocket", "EpsilonMallocCounter"],
+            dependencies: ["EpsilonWebSocketDeflate", "EpsilonWebSocket", "EpsilonMallocCounter", "EpsilonTestHead"],
             path: "Tests/EpsilonWebSocketDeflateTests",
             exclude: ["wsproto_peer.py"],
             swiftSettings: strict

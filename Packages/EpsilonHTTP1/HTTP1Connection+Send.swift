@@ -28,13 +28,8 @@ extension HTTP1Connection {
         guard outbound == .idle else { throw .messageInProgress }
         guard let exchange = exchanges.first else { throw .noRequestToAnswer }
         let asksClose = try Self.checkFields(fields)
-        let mark = output.count
-        do throws(HTTP1SerializeError) {
+        let mark = try writeHead(fields: fields) { (output) throws(HTTP1SerializeError) in
             try HTTP1Serializer.writeStatusLine(status: status, reason: reason, into: &output)
-            for field in fields { try HTTP1Serializer.writeField(name: field.name, value: field.value, into: &output) }
-        } catch {
-            output.removeSubrange(mark...)
-            throw .invalidHead(error)
         }
 
         // RFC 9110 §15.2: interim responses; the request still waits for its final one.
@@ -140,13 +135,8 @@ extension HTTP1Connection {
         let asksClose = try Self.checkFields(fields)
         let kind: HTTP1Parser.RequestKind = method == "HEAD" ? .head : method == "CONNECT" ? .connect : .ordinary
         if kind == .connect, body != .empty { throw .bodyNotAllowed }
-        let mark = output.count
-        do throws(HTTP1SerializeError) {
+        try writeHead(fields: fields) { (output) throws(HTTP1SerializeError) in
             try HTTP1Serializer.writeRequestLine(method: method, target: target, into: &output)
-            for field in fields { try HTTP1Serializer.writeField(name: field.name, value: field.value, into: &output) }
-        } catch {
-            output.removeSubrange(mark...)
-            throw .invalidHead(error)
         }
         var upgrade = kind == .connect
         for field in fields where ASCII.equalsIgnoringCase(field.name, "upgrade") { upgrade = true }
@@ -279,5 +269,24 @@ extension HTTP1Connection {
         appendContentLength(0)
         appendConnectionClose()
         HTTP1Serializer.writeEndOfHead(into: &output)
+    }
+
+    /// Writes a start line (by `startLine`) and `fields` into the output and returns where the
+    /// head began (for a later refusal to take it back); when the serializer refuses a part,
+    /// takes back everything it wrote, so a refused head leaves no trace.
+    @discardableResult
+    private mutating func writeHead(
+        fields: [(name: String, value: String)],
+        startLine: (inout [UInt8]) throws(HTTP1SerializeError) -> Void
+    ) throws(HTTP1UsageError) -> Int {
+        let mark = output.count
+        do throws(HTTP1SerializeError) {
+            try startLine(&output)
+            for field in fields { try HTTP1Serializer.writeField(name: field.name, value: field.value, into: &output) }
+        } catch {
+            output.removeSubrange(mark...)
+            throw .invalidHead(error)
+        }
+        return mark
     }
 }

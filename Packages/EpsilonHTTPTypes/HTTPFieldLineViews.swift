@@ -1,6 +1,7 @@
 public import EpsilonHTTP1
 public import EpsilonHTTP2
 public import HTTPTypes
+@_spi(EpsilonInternal) import EpsilonBytes
 
 /// The field lines of a received head as borrowed byte views, in one shape for HTTP/1.1 and
 /// HTTP/2, so that code reading fields (a router, a middleware, a log line) is written once and
@@ -60,9 +61,7 @@ extension HTTPFieldLineViews {
     public func containsField(named name: some StringProtocol, value: some StringProtocol) -> Bool {
         var found = false
         forEachFieldLine { (fieldName: UnsafeRawBufferPointer, fieldValue: UnsafeRawBufferPointer) in
-            if !found, fieldName.count == name.utf8.count,
-               fieldName.elementsEqual(name.utf8, by: { lowercasedASCII($0) == lowercasedASCII($1) }),
-               fieldValue.elementsEqual(value.utf8) {
+            if !found, ASCII.equalsIgnoringCase(fieldName, name.utf8), fieldValue.elementsEqual(value.utf8) {
                 found = true
             }
         }
@@ -81,5 +80,3 @@ extension HTTPFields {
         self = fields
     }
 }
-
-private func lowercasedASCII(_ byte: UInt8) -> UInt8 { byte &- 0x41 < 26 ? byte | 0x20 : byte }

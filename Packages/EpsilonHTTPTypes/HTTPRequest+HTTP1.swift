@@ -1,5 +1,6 @@
 public import EpsilonHTTP1
 public import HTTPTypes
+@_spi(EpsilonInternal) import EpsilonBytes
 
 extension HTTPRequest {
     /// An owned request made from a head the HTTP/1.1 parser handed out.
@@ -34,7 +35,7 @@ extension HTTPRequest {
         for field in fields {
             let name = UnsafeRawBufferPointer(rebasing: bytes[field.name])
             // Host becomes `authority`, as swift-http-types keeps it (RFC 9113 §8.3.1 ¶7).
-            if name.count == 4, name.elementsEqual("host".utf8, by: { $0 | 0x20 == $1 }) {
+            if ASCII.equalsIgnoringCase(name, "host".utf8) {
                 if host == nil { host = String(decoding: bytes[field.value], as: UTF8.self) }
                 continue
             }

@@ -1,3 +1,4 @@
+@_spi(EpsilonInternal) import EpsilonBytes
 import EpsilonHTTP1
 import Testing
 

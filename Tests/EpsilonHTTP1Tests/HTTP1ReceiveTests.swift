@@ -1,3 +1,4 @@
+@_spi(EpsilonInternal) import EpsilonBytes
 import EpsilonHTTP1
 import Testing
 
@@ -44,15 +45,6 @@ func receiveAll(_ input: [UInt8], cuts: [Int], role: HTTP1Parser.Role = .request
     return (handler.events, pending)
 }
 
-extension Array where Element == UInt8 {
-    /// `withUnsafeBytes` keeping a typed error (the tests do not import EpsilonBytes).
-    func withBytes<T>(_ body: (UnsafeRawBufferPointer) throws(HTTP1ParseError) -> T) throws(HTTP1ParseError) -> T {
-        let result: Result<T, HTTP1ParseError> = withUnsafeBytes { b in
-            do throws(HTTP1ParseError) { return .success(try body(b)) } catch { return .failure(error) }
-        }
-        return try result.get()
-    }
-}
 
 @Suite struct HTTP1Receive {
     static let pipelined = bytes(

@@ -9,13 +9,6 @@ import Testing
 import Glibc
 #endif
 
-/// Nanoseconds on the monotonic clock, the time the machines are given.
-private func monotonicNow() -> UInt64 {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
-}
-
 /// Echoes every message from inside `handle`, compressed when permessage-deflate was
 /// negotiated. Pings are left to the connection's automatic Pong (the default).
 private struct AutobahnEcho: WebSocketEventHandler {
@@ -115,7 +108,7 @@ private final class AutobahnConnectionHandler: ConnectionHandler {
 
     func drive(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) {
         // A peer error leaves the Close that reports it in the output; the state says so.
-        _ = try? machine!.receive(bytes, now: monotonicNow(), handler: &events)
+        _ = try? machine!.receive(bytes, now: MonotonicClock.now(), handler: &events)
         flush(connection)
     }
 
@@ -135,10 +128,10 @@ private final class AutobahnConnectionHandler: ConnectionHandler {
             }
         case .closeSent:
             if closeTimer == nil, let deadline = machine!.nextDeadline {
-                let delay = Duration.nanoseconds(Int64(clamping: deadline &- min(deadline, monotonicNow())))
+                let delay = Duration.nanoseconds(Int64(clamping: deadline &- min(deadline, MonotonicClock.now())))
                 closeTimer = connection.loop.scheduleTimer(after: delay) { [self] in
                     closeTimer = nil
-                    machine!.handleTimeouts(now: monotonicNow())
+                    machine!.handleTimeouts(now: MonotonicClock.now())
                     flush(connection)
                 }
             }

@@ -1,3 +1,4 @@
+import EpsilonTestHead
 import EpsilonWebSocket
 import EpsilonWebSocketDeflate
 import Foundation
@@ -257,23 +258,5 @@ func messageSizes(_ stream: [UInt8], role: WebSocketRole) throws -> [(Bool, UInt
         var closing: [UInt8] = []
         connection.writeOutput(into: &closing)
         #expect(closing.first == 0x88)
-    }
-}
-
-/// A test-only reading of an HTTP head (the stack parses heads with EpsilonHTTP1; this target
-/// does not depend on it): the start line's three parts and the fields as strings.
-struct TestHead {
-    var startLine: [String]
-    var fields: [(String, String)]
-
-    init?(_ bytes: [UInt8]) {
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard let end = text.range(of: "\r\n\r\n") else { return nil }
-        let lines = text[..<end.lowerBound].components(separatedBy: "\r\n")
-        startLine = lines[0].split(separator: " ", maxSplits: 2).map(String.init)
-        fields = lines.dropFirst().map { line in
-            let colon = line.firstIndex(of: ":")!
-            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
-        }
     }
 }

@@ -1,3 +1,4 @@
+import EpsilonTestHead
 import EpsilonWebSocket
 import Testing
 

@@ -83,21 +83,3 @@ func hex(_ text: String) -> [UInt8] {
     let digits = Array(text.utf8.filter { $0 != UInt8(ascii: " ") })
     return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
 }
-
-/// A test-only reading of an HTTP head (the stack parses heads with EpsilonHTTP1; this target
-/// does not depend on it): the start line's three parts and the fields as strings.
-struct TestHead {
-    var startLine: [String]
-    var fields: [(String, String)]
-
-    init?(_ bytes: [UInt8]) {
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard let end = text.range(of: "\r\n\r\n") else { return nil }
-        let lines = text[..<end.lowerBound].components(separatedBy: "\r\n")
-        startLine = lines[0].split(separator: " ", maxSplits: 2).map(String.init)
-        fields = lines.dropFirst().map { line in
-            let colon = line.firstIndex(of: ":")!
-            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
-        }
-    }
-}
