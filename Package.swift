@@ -23,12 +23,18 @@ let package = Package(
         .library(name: "EpsilonWebSocket", targets: ["EpsilonWebSocket"]),
         .library(name: "EpsilonWebSocketDeflate", targets: ["EpsilonWebSocketDeflate"]),
         .library(name: "EpsilonHTTPTypes", targets: ["EpsilonHTTPTypes"]),
+        .library(name: "EpsilonHTTPContentCoding", targets: ["EpsilonHTTPContentCoding"]),
+        .library(name: "EpsilonHTTPServer", targets: ["EpsilonHTTPServer"]),
+        .library(name: "EpsilonHTTPServerLifecycle", targets: ["EpsilonHTTPServerLifecycle"]),
+        .library(name: "EpsilonHTTPClient", targets: ["EpsilonHTTPClient"]),
         .executable(name: "epsilon", targets: ["epsilon"]),
         .executable(name: "epsilon-conformance", targets: ["epsilon-conformance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: Protocol machines (standard library only)
@@ -53,6 +59,44 @@ let package = Package(
             name: "EpsilonHTTPTypes",
             dependencies: ["EpsilonHTTP1", "EpsilonHTTP2", "EpsilonBytes", .product(name: "HTTPTypes", package: "swift-http-types")],
             path: "Packages/EpsilonHTTPTypes",
+            swiftSettings: strict
+        ),
+
+        // MARK: HTTP content codings (gzip/deflate over zlib), sans-IO, shared by server and client
+        .target(
+            name: "EpsilonHTTPContentCoding",
+            dependencies: ["EpsilonBytes", "CZlib"],
+            path: "Packages/EpsilonHTTPContentCoding",
+            swiftSettings: strict
+        ),
+
+        // MARK: The server and the client (machines + transport + TLS; never each other)
+        .target(
+            name: "EpsilonHTTPServer",
+            dependencies: [
+                "EpsilonHTTP1", "EpsilonHTTP2", "EpsilonHTTPTypes", "EpsilonTransport", "EpsilonTLS",
+                "EpsilonHTTPContentCoding", "EpsilonBytes",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Packages/EpsilonHTTPServer",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "EpsilonHTTPServerLifecycle",
+            dependencies: ["EpsilonHTTPServer", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            path: "Packages/EpsilonHTTPServerLifecycle",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "EpsilonHTTPClient",
+            dependencies: [
+                "EpsilonHTTP1", "EpsilonHTTP2", "EpsilonHTTPTypes", "EpsilonTransport", "EpsilonTLS",
+                "EpsilonHTTPContentCoding", "EpsilonBytes",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Packages/EpsilonHTTPClient",
             swiftSettings: strict
         ),
 
@@ -90,6 +134,8 @@ let package = Package(
             dependencies: [
                 "EpsilonTooling",
                 "EpsilonHTTPServerPreview",
+                "EpsilonHTTPServer",
+                "EpsilonHTTPClient",
                 "EpsilonTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -173,6 +219,31 @@ let package = Package(
             name: "EpsilonHTTPTypesTests",
             dependencies: ["EpsilonHTTPTypes", "EpsilonHTTP1", "EpsilonHTTP2", .product(name: "HTTPTypes", package: "swift-http-types")],
             path: "Tests/EpsilonHTTPTypesTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EpsilonHTTPContentCodingTests",
+            dependencies: ["EpsilonHTTPContentCoding"],
+            path: "Tests/EpsilonHTTPContentCodingTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EpsilonHTTPServerTests",
+            dependencies: [
+                "EpsilonHTTPServer", "EpsilonHTTPServerLifecycle", "EpsilonTransport", "EpsilonTLS", "EpsilonHTTP1",
+                "EpsilonHTTP2", "EpsilonHTTPTypes", "EpsilonHTTPContentCoding",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Tests/EpsilonHTTPServerTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EpsilonHTTPClientTests",
+            dependencies: [
+                "EpsilonHTTPClient", "EpsilonTransport", "EpsilonTLS", "EpsilonHTTP1", "EpsilonHTTP2",
+                "EpsilonHTTPContentCoding", .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Tests/EpsilonHTTPClientTests",
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,1 @@
+// EpsilonHTTPServerLifecycle: runs an EpsilonHTTPServer as a swift-service-lifecycle Service.

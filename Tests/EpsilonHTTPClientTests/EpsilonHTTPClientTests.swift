@@ -1,0 +1,1 @@
+// EpsilonHTTPClientTests: Swift Testing suites for EpsilonHTTPClient.

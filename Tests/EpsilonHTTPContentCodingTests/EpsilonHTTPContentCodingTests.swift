@@ -1,0 +1,1 @@
+// EpsilonHTTPContentCodingTests: Swift Testing suites for EpsilonHTTPContentCoding.

@@ -1,0 +1,1 @@
+// EpsilonHTTPServerTests: Swift Testing suites for EpsilonHTTPServer.
