@@ -57,13 +57,12 @@ public enum HTTPDate {
     /// Parses IMF-fixdate, obsolete RFC 850 and asctime forms (§5.6.7); nil when invalid. No allocation.
     ///
     /// An RFC 850 two-digit year `yy` reads as 19yy when `yy` ≥ 70, else 20yy (the POSIX `%y`
-    /// rule). To apply RFC 9110's rule relative to the current time instead, use
-    /// ``parse(_:now:)-(UnsafeRawBufferPointer,_)``.
+    /// rule). To apply RFC 9110's rule relative to the current time instead, pass `now`.
     public static func parse(_ bytes: UnsafeRawBufferPointer) -> Int64? {
         parse(bytes, twoDigitYear: { $0 >= 70 ? 1900 + $0 : 2000 + $0 })
     }
 
-    /// Parses an HTTP-date like ``parse(_:)-(UnsafeRawBufferPointer)``, reading an RFC 850
+    /// Parses an HTTP-date like `parse(_:)`, reading an RFC 850
     /// two-digit year as RFC 9110 §5.6.7 asks: a year more than 50 years after `now` (seconds since
     /// 1970) means the most recent past year with the same last two digits.
     public static func parse(_ bytes: UnsafeRawBufferPointer, now: Int64) -> Int64? {
@@ -75,13 +74,13 @@ public enum HTTPDate {
         })
     }
 
-    /// Parses an HTTP-date held in a string (see ``parse(_:)-(UnsafeRawBufferPointer)``).
+    /// Parses an HTTP-date held in a string, as the `UnsafeRawBufferPointer` form does.
     public static func parse(_ text: String) -> Int64? {
         var text = text
         return text.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
     }
 
-    /// Parses an HTTP-date held in a string relative to `now` (see ``parse(_:now:)-(UnsafeRawBufferPointer,_)``).
+    /// Parses an HTTP-date held in a string relative to `now`, as the `UnsafeRawBufferPointer` form does.
     public static func parse(_ text: String, now: Int64) -> Int64? {
         var text = text
         return text.withUTF8 { parse(UnsafeRawBufferPointer($0), now: now) }

@@ -132,3 +132,32 @@ import Testing
         #expect(HTTPDate.secondsSince1970(year: 2024, month: 1, day: 1, hour: -1, minute: 0, second: 0) == nil)
     }
 }
+
+/// Arbitrary bytes of the lengths the parser tells apart: it answers nil or a date that formats
+/// and parses back to itself, and never traps.
+@Suite struct HTTPDateArbitraryInput {
+    @Test func arbitraryBytesNeverTrapAndValidResultsRoundTrip() {
+        let alphabet = Array("0123456789 :,-GMTSunMonTueWedThuFriSatJanFebMarAprMayJulAugSepOctNovDecday\u{0}\u{FF}".utf8)
+        var state: UInt64 = 0x1234_5678
+        var accepted = 0
+        for round in 0..<60_000 {
+            let length = [24, 29, 30, 31, 32, 33, round % 40][round % 7]
+            var bytes: [UInt8] = []
+            for _ in 0..<length {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                bytes.append(alphabet[Int(state >> 33) % alphabet.count])
+            }
+            // Half the rounds start from a valid date with a few bytes changed.
+            if round % 2 == 0 {
+                bytes = Array(HTTPDate.format(secondsSince1970: Int64(state >> 34)).utf8)
+                bytes[Int(state >> 40) % bytes.count] = alphabet[Int(state >> 50) % alphabet.count]
+            }
+            if let seconds = bytes.withUnsafeBytes({ HTTPDate.parse($0) }) {
+                accepted += 1
+                let reparsed = HTTPDate.parse(HTTPDate.format(secondsSince1970: seconds))
+                #expect(reparsed == seconds, "\(String(decoding: bytes, as: UTF8.self))")
+            }
+        }
+        #expect(accepted > 1000)  // the mutated valid dates that stayed valid
+    }
+}
