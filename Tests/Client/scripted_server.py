@@ -18,7 +18,8 @@ Paths (every response has Content-Length; connections are kept alive):
   /log/KEY                          200, JSON {"arrivals": [seconds, ...], "count": n} for KEY
                                     (monotonic arrival times of /reset-then-ok and /status with key)
   /post-count                       200, JSON {"posts": n}: POST requests received so far, any path
-The server exits when stdin closes (the test that started it is gone) or after --lifetime seconds.
+The server exits after --lifetime seconds, or with --stdin-lifeline when its stdin closes (the
+process that started it is gone).
 """
 
 import argparse
@@ -184,6 +185,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--lifetime", type=float, default=300, help="seconds before the server exits on its own")
+    parser.add_argument("--stdin-lifeline", action="store_true", help="exit when stdin closes")
     args = parser.parse_args()
 
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
@@ -198,7 +200,8 @@ def main():
             pass
         server.shutdown()
 
-    threading.Thread(target=stop_when_stdin_closes, daemon=True).start()
+    if args.stdin_lifeline:
+        threading.Thread(target=stop_when_stdin_closes, daemon=True).start()
     timer = threading.Timer(args.lifetime, server.shutdown)
     timer.daemon = True
     timer.start()
