@@ -16,7 +16,7 @@ extension HTTPClient {
         guard let authority = request.authority else { throw .invalidURL("a request without an authority") }
         let url = try ClientURL(scheme: request.scheme ?? "https", authority: authority, path: request.path ?? "/")
         let deadline = configuration.timeouts.request.map { MonotonicClock.now() &+ $0.nanoseconds }
-        return try await perform(ClientAttempt(request: request, url: url, body: body, deadline: deadline))
+        return try await follow(ClientAttempt(request: request, url: url, body: body, deadline: deadline))
     }
 
     /// Sends a request with `method` to `url` with `headers` and an optional body.
