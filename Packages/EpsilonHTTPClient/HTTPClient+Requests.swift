@@ -22,7 +22,7 @@ extension HTTPClient {
     /// Sends a request with `method` to `url` with `headers` and an optional body.
     public func execute(_ method: HTTPRequest.Method, _ url: String, headers: [String: String] = [:],
                         body: HTTPClientRequestBody? = nil) async throws(HTTPClientError) -> HTTPClientResponse {
-        try await execute(try makeRequest(method, url, headers: headers), body: body)
+        try await execute(try request(method, url, headers: headers), body: body)
     }
 
     /// `GET url`.
@@ -50,8 +50,8 @@ extension HTTPClient {
         return try await execute(.post, url, headers: headers, body: .bytes(Array(encoded)))
     }
 
-    /// A request for `url` with `headers`.
-    func makeRequest(_ method: HTTPRequest.Method, _ url: String, headers: [String: String]) throws(HTTPClientError) -> HTTPRequest {
+    /// A request for `url` (absolute http or https) with `headers`, as ``execute(_:body:)`` takes it.
+    public func request(_ method: HTTPRequest.Method, _ url: String, headers: [String: String] = [:]) throws(HTTPClientError) -> HTTPRequest {
         let parsed = try ClientURL(url)
         var fields = HTTPFields()
         for (name, value) in headers {
