@@ -101,6 +101,15 @@ final class HTTP1ClientConnection: @unchecked Sendable {
         do {
             try await transport.write(bytes)
         } catch {
+            // A write to a connection that closed reports only that; the reason it closed (a
+            // TLS failure or timeout) is what the next read gives.
+            if error == .closed || error == .connectionReset {
+                do {
+                    _ = try await transport.read()
+                } catch let reason where reason != .closed {
+                    throw failure(reason)
+                } catch {}
+            }
             throw failure(error)
         }
     }

@@ -11,6 +11,8 @@ struct ClientAttempt: Sendable {
     var body: HTTPClientRequestBody?
     /// The whole request's deadline (monotonic nanoseconds), if any.
     var deadline: UInt64?
+    /// The `Cookie` value from the jar for this URL, if any.
+    var cookies: String?
 }
 
 extension HTTPClient {
@@ -117,14 +119,22 @@ extension HTTPClient {
         fields.reserveCapacity(request.headerFields.count + 2)
         fields.append(("Host", request.authority ?? attempt.url.origin.authority))
         var hasAcceptEncoding = false
+        var cookies = attempt.cookies
         for field in request.headerFields {
             switch field.name {
             case .contentLength, .transferEncoding: continue
             case .acceptEncoding: hasAcceptEncoding = true
+            case .cookie:
+                // RFC 6265 §5.4: one Cookie field; the caller's own pairs come first.
+                if let jar = cookies {
+                    cookies = field.value + "; " + jar
+                    continue
+                }
             default: if field.name.canonicalName == "host" { continue }
             }
             fields.append((field.name.rawName, field.value))
         }
+        if let cookies { fields.append(("Cookie", cookies)) }
         if configuration.decompression && !hasAcceptEncoding { fields.append(("Accept-Encoding", "gzip, deflate")) }
         var target = attempt.url.pathAndQuery
         if let proxy = configuration.proxy {

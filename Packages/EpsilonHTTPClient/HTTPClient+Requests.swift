@@ -16,13 +16,13 @@ extension HTTPClient {
         guard let authority = request.authority else { throw .invalidURL("a request without an authority") }
         let url = try ClientURL(scheme: request.scheme ?? "https", authority: authority, path: request.path ?? "/")
         let deadline = configuration.timeouts.request.map { MonotonicClock.now() &+ $0.nanoseconds }
-        return try await perform(ClientAttempt(request: request, url: url, body: body, deadline: deadline))
+        return try await follow(ClientAttempt(request: request, url: url, body: body, deadline: deadline))
     }
 
     /// Sends a request with `method` to `url` with `headers` and an optional body.
     public func execute(_ method: HTTPRequest.Method, _ url: String, headers: [String: String] = [:],
                         body: HTTPClientRequestBody? = nil) async throws(HTTPClientError) -> HTTPClientResponse {
-        try await execute(try makeRequest(method, url, headers: headers), body: body)
+        try await execute(try request(method, url, headers: headers), body: body)
     }
 
     /// `GET url`.
@@ -50,8 +50,8 @@ extension HTTPClient {
         return try await execute(.post, url, headers: headers, body: .bytes(Array(encoded)))
     }
 
-    /// A request for `url` with `headers`.
-    func makeRequest(_ method: HTTPRequest.Method, _ url: String, headers: [String: String]) throws(HTTPClientError) -> HTTPRequest {
+    /// A request for `url` (absolute http or https) with `headers`, as ``execute(_:body:)`` takes it.
+    public func request(_ method: HTTPRequest.Method, _ url: String, headers: [String: String] = [:]) throws(HTTPClientError) -> HTTPRequest {
         let parsed = try ClientURL(url)
         var fields = HTTPFields()
         for (name, value) in headers {

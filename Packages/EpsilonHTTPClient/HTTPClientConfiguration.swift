@@ -23,6 +23,13 @@ public struct HTTPClientConfiguration: Sendable {
     /// The most bytes a decoded body may grow to; past it the body fails with
     /// ``HTTPClientError/decodingFailed(_:)`` (decompression bombs). Default 1 GiB.
     public var maxDecodedBodyBytes = 1 << 30
+    /// Which redirects are followed (default: up to 10, never https → http).
+    public var redirectPolicy = HTTPRedirectPolicy.follow
+    /// Which failures are retried, how often and after what delay (default: 3 attempts,
+    /// idempotent methods only, full-jitter backoff from 100 ms).
+    public var retryPolicy = HTTPRetryPolicy.default
+    /// The cookie jar, or nil (the default) for no cookies. A jar may be shared between clients.
+    public var cookieJar: HTTPCookieJar?
     /// An HTTP proxy for every request, or nil.
     public var proxy: HTTPClientProxy?
     /// Event loops of the client's own loop group (ignored when a group is passed in). Default 1.

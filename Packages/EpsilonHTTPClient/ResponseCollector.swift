@@ -24,6 +24,11 @@ struct ResponseCollector: HTTP1ConnectionHandler {
         case .head(let head):
             // RFC 9110 §15.2: 1xx responses are interim; the final response follows.
             guard head.status >= 200 else { return }
+            // RFC 9112 §6.3 ¶4 lets a response whose last transfer coding is not chunked run to the
+            // close, but its body would still be in a coding this client cannot undo: refuse it.
+            if head.flags.contains(.transferEncoding) && head.framing == .untilClose {
+                throw HTTP1ParseError(.transferEncodingNotChunked, at: head.length)
+            }
             do {
                 self.head = try HTTPResponse(http1Head: head, fields: connection.fields, in: bytes)
             } catch {

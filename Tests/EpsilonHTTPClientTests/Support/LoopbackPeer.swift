@@ -24,7 +24,7 @@ final class LoopbackPeer: @unchecked Sendable {
         let found = LineWaiter(handle: output.fileHandleForReading, marker: "listening on ")
         guard let line = found.wait(seconds: 20), let portText = line.split(separator: ":").last,
               let port = UInt16(portText.trimmingCharacters(in: .whitespaces)) else {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             let errors = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             throw StartFailed(description: "\(executable) did not report its port: \(errors)")
         }
@@ -32,7 +32,9 @@ final class LoopbackPeer: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        // SIGKILL by pid: the peer holds no state worth a clean exit, and a signal it might
+        // handle or ignore would leave the test waiting.
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         try? FileManager.default.removeItem(at: log)
     }
