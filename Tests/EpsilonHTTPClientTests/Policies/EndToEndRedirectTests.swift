@@ -77,14 +77,16 @@ import Testing
         try await withClient(HTTPClientConfiguration()) { client in
             let tenth = try await client.get(server.url("/redirect-chain/10"))
             #expect(tenth.status == .ok)
-            await #expect(throws: HTTPClientError.self) { try await client.get(server.url("/redirect-chain/11")) }
+            let error = await #expect(throws: HTTPClientError.self) { try await client.get(server.url("/redirect-chain/11")) }
+            #expect(error == .redirectRefused("\(HTTPRedirectError.tooManyRedirects(10))"))
         }
     }
 
     @Test func detectsALoop() async throws {
         let server = try scriptedServer.get()
         try await withClient(HTTPClientConfiguration()) { client in
-            await #expect(throws: HTTPClientError.self) { try await client.get(server.url("/loop")) }
+            let error = await #expect(throws: HTTPClientError.self) { try await client.get(server.url("/loop")) }
+            #expect(error == .redirectRefused("\(HTTPRedirectError.loop(server.url("/loop")))"))
             // The pool stays usable.
             let after = try await client.get(server.url("/redirect-chain/1"))
             #expect(after.status == .ok)

@@ -55,9 +55,10 @@ import Testing
         let server = try scriptedServer.get()
         let key = uniqueKey("post")
         try await withClient(HTTPClientConfiguration()) { client in
-            await #expect(throws: HTTPClientError.self) {
+            let error = await #expect(throws: HTTPClientError.self) {
                 try await client.post(server.url("/reset-then-ok/\(key)/1"), body: .text("once"))
             }
+            #expect(error == .closedBeforeResponse)
             let log = try await ScriptedLog(key, from: server, using: client)
             #expect(log.count == 1)
         }
@@ -82,7 +83,8 @@ import Testing
         var configuration = HTTPClientConfiguration()
         configuration.retryPolicy = HTTPRetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(20))
         try await withClient(configuration) { client in
-            await #expect(throws: HTTPClientError.self) { try await client.get(server.url("/reset-then-ok/\(key)/10")) }
+            let error = await #expect(throws: HTTPClientError.self) { try await client.get(server.url("/reset-then-ok/\(key)/10")) }
+            #expect(error == .closedBeforeResponse)
             let log = try await ScriptedLog(key, from: server, using: client)
             #expect(log.count == 3)
         }
