@@ -183,6 +183,13 @@ class Handler(BaseHTTPRequestHandler):
         return self.respond(404, "no such script")
 
 
+class Server(ThreadingHTTPServer):
+    # The default backlog of 5 drops SYNs when a test opens many connections at once, and the
+    # client's retransmission a second later would be measured as a retry delay.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=0)
@@ -195,8 +202,7 @@ def main():
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", args.port), Handler)
     print("listening on 127.0.0.1:%d" % server.server_address[1], flush=True)
 
     def stop_when_stdin_closes():

@@ -10,7 +10,7 @@ import Testing
     }
 
     @Test func cookiesSetAreSentBack() async throws {
-        let server = try scriptedServer.get()
+        let server = try await sharedScriptedServer()
         let jar = HTTPCookieJar(publicSuffixes: try HTTPPublicSuffixList())
         try await withClient(configuration(jar)) { client in
             _ = try await client.get(server.url("/set-cookie?a=1&b=2")).body.collect(upTo: 1024)
@@ -20,7 +20,7 @@ import Testing
     }
 
     @Test func aCookieSetByARedirectReachesItsTarget() async throws {
-        let server = try scriptedServer.get()
+        let server = try await sharedScriptedServer()
         let jar = HTTPCookieJar(publicSuffixes: try HTTPPublicSuffixList())
         try await withClient(configuration(jar)) { client in
             let echo = try await ScriptedEcho(client.get(server.url("/set-cookie?session=xyz&redirect=/echo-headers")))
@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func scopeExpiryAndSecureAreHonoured() async throws {
-        let server = try scriptedServer.get()
+        let server = try await sharedScriptedServer()
         let jar = HTTPCookieJar(publicSuffixes: try HTTPPublicSuffixList())
         try await withClient(configuration(jar)) { client in
             let fields = ["keep=1; Path=/", "scoped=2; Path=/echo-headers", "elsewhere=3; Path=/other",
@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func aSharedJarServesTwoClients() async throws {
-        let server = try scriptedServer.get()
+        let server = try await sharedScriptedServer()
         let jar = HTTPCookieJar(publicSuffixes: nil)
         try await withClient(configuration(jar)) { first in
             _ = try await first.get(server.url("/set-cookie?shared=yes")).body.collect(upTo: 1024)
@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test func withoutAJarNoCookieIsSent() async throws {
-        let server = try scriptedServer.get()
+        let server = try await sharedScriptedServer()
         try await withClient(configuration(nil)) { client in
             _ = try await client.get(server.url("/set-cookie?a=1")).body.collect(upTo: 1024)
             #expect(try await ScriptedEcho(client.get(server.url("/echo-headers"))).values("cookie").isEmpty)

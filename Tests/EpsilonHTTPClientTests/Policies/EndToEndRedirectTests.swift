@@ -5,7 +5,7 @@ import Testing
 /// Redirects followed by the real client against the scripted Python server (RFC 9110 §15.4).
 @Suite struct EndToEndRedirectsWithPython {
     @Test func followsAChainAndReportsTheFinalURL() async throws {
-        let server = try scriptedServer.get()
+        let server = try await sharedScriptedServer()
         try await withClient(HTTPClientConfiguration()) { client in
             let response = try await client.get(server.url("/redirect-chain/5"))
             #expect(response.status == .ok)
@@ -15,7 +15,7 @@ import Testing
     }
 
     @Test func seeOtherTurnsPostIntoGetWithoutBody() async throws {
-        let server = try scriptedServer.get()
+        let server = try await sharedScriptedServer()
         try await withClient(HTTPClientConfiguration()) { client in
             let response = try await client.post(server.url("/redirect/303?to=/echo-headers"), headers: ["Content-Type": "text/plain"], body: .text("payload"))
             let echo = try await ScriptedEcho(response)
@@ -28,7 +28,7 @@ import Testing
 
     @Test(arguments: [301, 302])
     func movedTurnsPostIntoGet(status: Int) async throws {
-        let server = try scriptedServer.get()
+        let server = try await sharedScriptedServer()
         try await withClient(HTTPClientConfiguration()) { client in
             let response = try await client.post(server.url("/redirect/\(status)?to=/echo-headers"), body: .text("payload"))
             let echo = try await ScriptedEcho(response)
@@ -39,7 +39,7 @@ import Testing
 
     @Test(arguments: [307, 308])
     func temporaryAndPermanentRedirectKeepMethodAndBody(status: Int) async throws {
-        let server = try scriptedServer.get()
+        let server = try await sharedScriptedServer()
         try await withClient(HTTPClientConfiguration()) { client in
             let response = try await client.post(server.url("/redirect/\(status)?to=/echo-headers"), headers: ["Content-Type": "text/plain"], body: .text("payload"))
             let echo = try await ScriptedEcho(response)
@@ -50,8 +50,8 @@ import Testing
     }
 
     @Test func crossOriginDropsAuthorizationSameOriginKeepsIt() async throws {
-        let server = try scriptedServer.get()
-        let other = try LoopbackPeer("python3", [clientTestsDirectory + "/scripted_server.py", "--port", "0"])
+        let server = try await sharedScriptedServer()
+        let other = try await startScriptedServer()
         try await withClient(HTTPClientConfiguration()) { client in
             let headers = ["Authorization": "Bearer secret", "X-Trace": "7"]
             let across = try await client.get(server.url("/redirect/302?to=" + queryEncoded(other.url("/echo-headers"))), headers: headers)
@@ -65,7 +65,7 @@ import Testing
     }
 
     @Test func resolvesARelativeLocation() async throws {
-        let server = try scriptedServer.get()
+        let server = try await sharedScriptedServer()
         try await withClient(HTTPClientConfiguration()) { client in
             let response = try await client.get(server.url("/redirect/302?to=" + queryEncoded("../echo-headers?x=1#frag")))
             #expect(try await ScriptedEcho(response).path == "/echo-headers?x=1")
@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test func stopsAtTheLimit() async throws {
-        let server = try scriptedServer.get()
+        let server = try await sharedScriptedServer()
         try await withClient(HTTPClientConfiguration()) { client in
             let tenth = try await client.get(server.url("/redirect-chain/10"))
             #expect(tenth.status == .ok)
@@ -83,7 +83,7 @@ import Testing
     }
 
     @Test func detectsALoop() async throws {
-        let server = try scriptedServer.get()
+        let server = try await sharedScriptedServer()
         try await withClient(HTTPClientConfiguration()) { client in
             let error = await #expect(throws: HTTPClientError.self) { try await client.get(server.url("/loop")) }
             #expect(error == .redirectRefused("\(HTTPRedirectError.loop(server.url("/loop")))"))
@@ -94,7 +94,7 @@ import Testing
     }
 
     @Test func aDisabledPolicyHandsTheRedirectBack() async throws {
-        let server = try scriptedServer.get()
+        let server = try await sharedScriptedServer()
         var configuration = HTTPClientConfiguration()
         configuration.redirectPolicy = .disabled
         try await withClient(configuration) { client in
