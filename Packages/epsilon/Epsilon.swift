@@ -9,7 +9,7 @@ struct EpsilonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "epsilon",
         abstract: "Epsilon's command-line tool.",
-        subcommands: [Serve.self, Inspect.self]
+        subcommands: [Serve.self, Inspect.self, ClientGet.self, ClientPost.self]
     )
 }
 

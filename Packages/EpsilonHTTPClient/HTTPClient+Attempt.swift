@@ -1,0 +1,231 @@
+import EpsilonHTTP1
+import EpsilonHTTPContentCoding
+import EpsilonTLS
+import EpsilonTransport
+import HTTPTypes
+
+/// One request on one connection, as the retry and redirect loop sees it.
+struct ClientAttempt: Sendable {
+    var request: HTTPRequest
+    var url: ClientURL
+    var body: HTTPClientRequestBody?
+    /// The whole request's deadline (monotonic nanoseconds), if any.
+    var deadline: UInt64?
+    /// The `Cookie` value from the jar for this URL, if any.
+    var cookies: String?
+}
+
+extension HTTPClient {
+    /// Sends `attempt` and waits for its response head. A request that fails on a reused
+    /// connection before any response byte (the server closed it while idle) is sent again on
+    /// another connection when that is safe: an idempotent method and a body that can be replayed.
+    func perform(_ attempt: ClientAttempt) async throws(HTTPClientError) -> HTTPClientResponse {
+        var staleRetries = 0
+        while true {
+            let (connection, reused) = try await connection(for: attempt)
+            do {
+                return try await send(attempt, on: connection)
+            } catch {
+                connection.watchdog.clear()
+                pool.release(connection, reusable: false)
+                let safe = attempt.request.method.isIdempotent && (attempt.body?.isReplayable ?? true)
+                if error == .closedBeforeResponse && reused && safe && staleRetries < configuration.pool.maxConnectionsPerHost {
+                    staleRetries += 1
+                    continue
+                }
+                throw error
+            }
+        }
+    }
+
+    /// A pooled connection to the attempt's origin, or a new one.
+    private func connection(for attempt: ClientAttempt) async throws(HTTPClientError) -> (HTTP1ClientConnection, Bool) {
+        let origin = attempt.url.origin
+        var wait = configuration.timeouts.poolWait
+        if let deadline = attempt.deadline {
+            let now = MonotonicClock.now()
+            guard deadline > now else { throw .requestTimeout }
+            let left = Duration.nanoseconds(Int64(min(deadline - now, UInt64(Int64.max))))
+            if wait == nil || left < wait! { wait = left }
+        }
+        let lease: ConnectionPool.Lease
+        do {
+            lease = try await pool.lease(origin, timeout: wait)
+        } catch {
+            if error == .poolWaitTimeout, let deadline = attempt.deadline, MonotonicClock.now() >= deadline {
+                throw .requestTimeout
+            }
+            throw error
+        }
+        switch lease {
+        case .connection(let connection):
+            return (connection, true)
+        case .open:
+            do {
+                return (try await open(origin), false)
+            } catch {
+                pool.openFailed(origin)
+                throw error
+            }
+        }
+    }
+
+    /// Opens a connection to `origin` (through the proxy when one is set), trying each address.
+    func open(_ origin: ClientOrigin) async throws(HTTPClientError) -> HTTP1ClientConnection {
+        var options = SocketOptions()
+        let host: String
+        let port: UInt16
+        if let proxy = configuration.proxy {
+            guard !origin.isSecure else {
+                throw .invalidRequest("https through a proxy needs a CONNECT tunnel, which this client does not open yet")
+            }
+            host = proxy.host
+            port = proxy.port
+        } else {
+            host = origin.host
+            port = origin.port
+            if origin.isSecure {
+                var tls = TLSOptions.client(try clientTLSContext(), serverName: origin.host)
+                tls.handshakeTimeout = configuration.timeouts.tlsHandshake
+                options.tls = tls
+            }
+        }
+        let addresses = try AddressResolver.resolve(host: host, port: port)
+        var lastError = HTTPClientError.hostNotFound(host)
+        for address in addresses {
+            do {
+                let transport = try await AsyncConnection.connect(
+                    to: address, on: group.next(), options: options, timeout: configuration.timeouts.connect,
+                    inboxLimit: configuration.receiveBufferLimit)
+                return HTTP1ClientConnection(transport: transport, origin: origin)
+            } catch {
+                switch error {
+                case .cancelled: throw .cancelled
+                case .connectTimeout: lastError = .connectTimeout
+                default: lastError = .connectFailed(error)
+                }
+            }
+        }
+        throw lastError
+    }
+
+    /// Writes the request and reads the response head; the body stays on the connection (or,
+    /// when it already arrived whole, the connection goes back to the pool at once).
+    private func send(_ attempt: ClientAttempt, on connection: HTTP1ClientConnection) async throws(HTTPClientError) -> HTTPClientResponse {
+        let request = attempt.request
+        let timeouts = configuration.timeouts
+        connection.watchdog.setRequestDeadline(attempt.deadline)
+        var fields: [(name: String, value: String)] = []
+        fields.reserveCapacity(request.headerFields.count + 2)
+        fields.append(("Host", request.authority ?? attempt.url.origin.authority))
+        var hasAcceptEncoding = false
+        var cookies = attempt.cookies
+        for field in request.headerFields {
+            switch field.name {
+            case .contentLength, .transferEncoding: continue
+            case .acceptEncoding: hasAcceptEncoding = true
+            case .cookie:
+                // RFC 6265 §5.4: one Cookie field; the caller's own pairs come first.
+                if let jar = cookies {
+                    cookies = field.value + "; " + jar
+                    continue
+                }
+            default: if field.name.canonicalName == "host" { continue }
+            }
+            fields.append((field.name.rawName, field.value))
+        }
+        if let cookies { fields.append(("Cookie", cookies)) }
+        if configuration.decompression && !hasAcceptEncoding { fields.append(("Accept-Encoding", "gzip, deflate")) }
+        var target = attempt.url.pathAndQuery
+        if let proxy = configuration.proxy {
+            target = attempt.url.absoluteString
+            if let authorization = proxy.authorization { fields.append(("Proxy-Authorization", authorization)) }
+        }
+        let length: HTTP1BodyLength
+        if let body = attempt.body {
+            length = body.knownLength.map { .known(UInt64($0)) } ?? .unknown
+        } else {
+            switch request.method {
+            case .post, .put, .patch: length = .known(0)
+            default: length = .empty
+            }
+        }
+        try connection.startRequest(method: request.method.rawValue, target: target, fields: fields, body: length)
+        // A known empty body is all in the head (the machine ended the message there).
+        if let body = attempt.body, body.knownLength != 0 {
+            try await write(body, on: connection)
+        }
+        try await connection.flush()
+        connection.watchdog.startPhase(timeouts.responseHead, error: .responseHeadTimeout)
+        let head = try await connection.readHead()
+        let decoder = try makeDecoder(for: head, method: request.method)
+        let source: ResponseBodySource
+        if connection.responseComplete {
+            var chunks: [[UInt8]] = []
+            while let chunk = try await connection.readBodyChunk() { chunks.append(chunk) }
+            connection.watchdog.clear()
+            pool.release(connection, reusable: connection.isReusable)
+            source = ResponseBodySource(connection: nil, pool: nil, buffered: chunks, decoder: decoder,
+                                        readTimeout: timeouts.read)
+        } else {
+            source = ResponseBodySource(connection: connection, pool: pool, buffered: [], decoder: decoder,
+                                        readTimeout: timeouts.read)
+        }
+        return HTTPClientResponse(head: head, body: HTTPClientResponseBody(source: source), url: attempt.url.absoluteString)
+    }
+
+    /// Writes a request body after its head.
+    private func write(_ body: HTTPClientRequestBody, on connection: HTTP1ClientConnection) async throws(HTTPClientError) {
+        switch body.storage {
+        case .bytes(let bytes):
+            try connection.sendBody(bytes)
+            try connection.sendEnd()
+        case .stream(let length, _, let produce):
+            guard body.claim() else { throw .invalidRequest("a one-shot body stream was already sent") }
+            try await connection.flush()
+            var writer = HTTPClientBodyWriter(connection: connection, expected: length)
+            do {
+                try await produce(&writer)
+            } catch let error as HTTPClientError {
+                throw error
+            } catch {
+                throw .invalidRequest("the body stream failed: \(error)")
+            }
+            if let length, writer.written != length {
+                throw .invalidRequest("the body stream gave \(writer.written) of its \(length) bytes")
+            }
+            try connection.sendEnd()
+        }
+    }
+
+    /// A decoder for the response's `Content-Encoding` when the client decodes it.
+    private func makeDecoder(for head: HTTPResponse, method: HTTPRequest.Method) throws(HTTPClientError) -> HTTPContentDecoder? {
+        guard configuration.decompression, method != .head, let value = head.headerFields[.contentEncoding] else { return nil }
+        let token = String(value.withoutOuterSpaceAndTab())
+        guard let coding = HTTPContentCoding(token), coding != .identity else { return nil }
+        do {
+            return try HTTPContentDecoder(coding: coding, maxOutputBytes: configuration.maxDecodedBodyBytes)
+        } catch {
+            throw .decodingFailed("\(error)")
+        }
+    }
+}
+
+extension HTTPRequest.Method {
+    /// RFC 9110 §9.2.2.
+    var isIdempotent: Bool {
+        switch self {
+        case .get, .head, .options, .trace, .put, .delete: return true
+        default: return false
+        }
+    }
+}
+
+extension String {
+    func withoutOuterSpaceAndTab() -> Substring {
+        var view = self[...]
+        while let first = view.first, first == " " || first == "\t" { view.removeFirst() }
+        while let last = view.last, last == " " || last == "\t" { view.removeLast() }
+        return view
+    }
+}

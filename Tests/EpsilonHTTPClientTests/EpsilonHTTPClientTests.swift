@@ -1,1 +1,0 @@
-// EpsilonHTTPClientTests: Swift Testing suites for EpsilonHTTPClient.
