@@ -46,6 +46,13 @@ func mixedUTF8(_ count: Int) -> [UInt8] {
     return text
 }
 
+/// `count` bytes of ASCII-only text (English prose and JSON punctuation), as most text
+/// messages are.
+func asciiUTF8(_ count: Int) -> [UInt8] {
+    let piece = Array("{\"text\":\"The quick brown fox jumps over the lazy dog.\",\"n\":42} ".utf8)
+    return (0..<count).map { piece[$0 % piece.count] }
+}
+
 /// Counts what our connection hands out.
 struct EpsilonWSHandler: WebSocketEventHandler {
     var seen = WSSeen()
@@ -211,5 +218,6 @@ func webSocketWorkloads() -> [Workload] {
         wsDecodeWorkload(id: "ws-utf8", title: "ws 16 x 4 KiB UTF-8 text", unit: "msg", messages: Array(repeating: (text: true, payload: text), count: 16)),
         wsUnmaskWorkload(id: "ws-unmask", title: "ws unmask 64 KiB", payload: binary, validate: false),
         wsUnmaskWorkload(id: "ws-unmask-utf8", title: "ws unmask+UTF-8 64 KiB", payload: bigText, validate: true),
+        wsUnmaskWorkload(id: "ws-unmask-utf8-ascii", title: "ws unmask+UTF-8 64 KiB ASCII", payload: asciiUTF8(65_536), validate: true),
     ]
 }
