@@ -171,6 +171,35 @@ import Testing
     }
 }
 
+/// Unmasking and validating in one call gives what unmasking, then validating, gives.
+@Suite struct UnmaskAndValidate {
+    @Test func agreesWithUnmaskingThenValidating() {
+        var random = Xoshiro(seed: 0x0DD_BA11)
+        let text = Array(String(repeating: "Größe, Съешь, 敏捷的, 🦊 and plain ASCII prose. ", count: 400).utf8)  // ~20 KiB: several pieces
+        for round in 0..<200 {
+            var payload = Array(text[..<Int(random.next() % UInt64(text.count + 1))])
+            if round % 3 == 0, !payload.isEmpty {
+                payload[Int(random.next() % UInt64(payload.count))] = [0xFF, 0x80, 0xC0, 0xED][Int(random.next() % 4)]
+            }
+            let key = UInt32(truncatingIfNeeded: random.next())
+            let phase = Int(random.next() % 4)
+            var masked = payload
+            masked.withUnsafeMutableBytes { _ = WebSocketMasking.apply(key: key, phase: phase, to: $0) }
+            var validator = WebSocketUTF8Validator()
+            var output = [UInt8](repeating: 0, count: payload.count)
+            let (next, bad) = masked.withUnsafeBytes { source in
+                output.withUnsafeMutableBytes { validator.unmaskAndValidate(key: key, phase: phase, from: source, to: $0) }
+            }
+            let expected = UTF8ValidatorEquivalence.expected(payload)
+            #expect((bad ?? (validator.isComplete ? nil : payload.count)) == expected, "round \(round)")
+            if bad == nil {
+                #expect(output == payload, "round \(round)")
+                #expect(next == (phase + payload.count) & 3, "round \(round)")
+            }
+        }
+    }
+}
+
 /// A small seeded generator (xoshiro256**), so a failure replays.
 struct Xoshiro {
     var s: (UInt64, UInt64, UInt64, UInt64)
