@@ -52,8 +52,15 @@ extension WebSocketUTF8Validator {
                 i &+= 16
                 boundary = ascii || endsOnBoundary(base, before: i)
             }
-            // The rest by the DFA, from the start of the sequence still open at `i`.
-            if !boundary { i = lastLead(base, before: i) }
+            // The rest by the DFA, from the start of the sequence still open at `i`; at a
+            // boundary, a tail that the last 16 bytes (checked before `i`) show to be ASCII
+            // needs no DFA (short messages end in one).
+            if !boundary {
+                i = lastLead(base, before: i)
+            } else if i < count && i >= 16 && !anyHighBit(base.loadUnaligned(fromByteOffset: count &- 16, as: SIMD16<UInt8>.self)) {
+                state = 0
+                return nil
+            }
             s = 0
             while i < count {
                 s = (table[Int(base.load(fromByteOffset: i, as: UInt8.self))] &>> s) & 63
