@@ -21,12 +21,15 @@ shift || true
 sides=("$@")
 [ ${#sides[@]} -gt 0 ] || sides=(epsilon picohttpparser llhttp)
 
-nice -n 10 swift build -c release --product epsilon-bench 2>&1 | grep -E "error|warning: " || true
+# EPSILON_BENCH=path counts a binary built elsewhere (say, a "before" build) instead of building.
+source_binary="${EPSILON_BENCH:-.build/release/epsilon-bench}"
+[ -n "${EPSILON_BENCH:-}" ] || nice -n 10 swift build -c release --product epsilon-bench 2>&1 | grep -E "error|warning: " || true
 # valgrind 3.19 cannot read the DWARF 5 that Swift 6.3's clang writes: count on a copy without
 # debug info (symbols stay, so the profile still names functions).
 mkdir -p .build/callgrind
-binary=.build/callgrind/epsilon-bench
-objcopy --strip-debug .build/release/epsilon-bench "$binary"
+binary=.build/callgrind/epsilon-bench.$$
+objcopy --strip-debug "$source_binary" "$binary"
+trap 'rm -f "$binary"' EXIT
 
 case "$workload" in
     hpack-*) n1=1; n2=3 ;;

@@ -203,7 +203,8 @@ extension UnsafeRawBufferPointer {
         return true
     }
 
-    /// Whether the token in `range` equals `lowercase` ignoring ASCII case, 8 bytes a step.
+    /// Whether the token in `range` equals `lowercase` ignoring ASCII case, 8 bytes a step (the
+    /// last step overlapping), or two overlapping 4-byte words for 4 to 7 bytes.
     /// Only for tokens: OR-ing 0x20 lowercases letters and changes no other token byte into
     /// a letter or `-`, so the comparison is exact for `lowercase` made of letters, digits and `-`.
     @inlinable
@@ -212,15 +213,23 @@ extension UnsafeRawBufferPointer {
         guard count == lowercase.utf8CodeUnitCount else { return false }
         let base = baseAddress.unsafelyUnwrapped + range.lowerBound
         let expected = UnsafeRawPointer(lowercase.utf8Start)
-        var k = 0
-        while k + 8 <= count {
-            let word = base.loadUnaligned(fromByteOffset: k, as: UInt64.self) | 0x2020_2020_2020_2020
-            if word != expected.loadUnaligned(fromByteOffset: k, as: UInt64.self) { return false }
-            k += 8
+        if count >= 8 {
+            var k = 0
+            while true {
+                let word = base.loadUnaligned(fromByteOffset: k, as: UInt64.self) | 0x2020_2020_2020_2020
+                if word != expected.loadUnaligned(fromByteOffset: k, as: UInt64.self) { return false }
+                if k &+ 8 == count { return true }
+                k = Swift.min(k &+ 8, count &- 8)
+            }
         }
-        while k < count {
-            if base.load(fromByteOffset: k, as: UInt8.self) | 0x20 != expected.load(fromByteOffset: k, as: UInt8.self) { return false }
-            k += 1
+        if count >= 4 {
+            let last = count &- 4
+            return base.loadUnaligned(as: UInt32.self) | 0x2020_2020 == expected.loadUnaligned(as: UInt32.self)
+                && base.loadUnaligned(fromByteOffset: last, as: UInt32.self) | 0x2020_2020
+                    == expected.loadUnaligned(fromByteOffset: last, as: UInt32.self)
+        }
+        for k in 0..<count where base.load(fromByteOffset: k, as: UInt8.self) | 0x20 != expected.load(fromByteOffset: k, as: UInt8.self) {
+            return false
         }
         return true
     }

@@ -7,9 +7,20 @@ extension HTTP1Parser {
     /// Inlined into the dispatch (like ``parseChunkDataEnd(_:)``) so its step is built in place.
     @inline(__always)
     mutating func parseChunkLine(_ whole: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
+        if let (size, digits) = try plainChunkLine(whole) {
+            return HTTP1Step(.chunkHeader(size: size, extensions: digits..<digits), consumed: digits &+ 2)
+        }
+        return try parseChunkLineInGeneral(whole)
+    }
+
+    /// The usual chunk-size line at the start of `whole`, whole: up to 15 hex digits (no
+    /// overflow) and CRLF within the limit. Enters the chunk and returns its size and the
+    /// number of digits, or returns nil for any other line, which the general path reads (the
+    /// same way, for a line of this form). Small enough to come back in registers, for the
+    /// dispatch and for `receive`.
+    @usableFromInline
+    mutating func plainChunkLine(_ whole: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> (UInt64, Int)? {
         let limit = configuration.maxChunkLineBytes
-        // The usual line, whole: up to 15 hex digits (no overflow) and CRLF within the limit.
-        // The general path below reads it the same way; anything else goes there.
         var digits = 0
         var size: UInt64 = 0
         let count = whole.count
@@ -19,12 +30,10 @@ extension HTTP1Parser {
             size = size &<< 4 | UInt64(digit)
             digits &+= 1
         }
-        if digits > 0 && digits &+ 2 <= count && digits &+ 2 <= limit
-            && whole.byte(digits) == asciiCR && whole.byte(digits &+ 1) == asciiLF {
-            try startChunk(size: size)
-            return HTTP1Step(.chunkHeader(size: size, extensions: digits..<digits), consumed: digits &+ 2)
-        }
-        return try parseChunkLineInGeneral(whole)
+        guard digits > 0 && digits &+ 2 <= count && digits &+ 2 <= limit
+            && whole.byte(digits) == asciiCR && whole.byte(digits &+ 1) == asciiLF else { return nil }
+        try startChunk(size: size)
+        return (size, digits)
     }
 
     /// Enters the chunk (or the trailers after the last chunk) a chunk-size line announced.

@@ -15,8 +15,22 @@ extension HTTP1Parser {
         var expectsContinue = false
     }
 
-    mutating func makeHead(_ b: UnsafeRawBufferPointer, progress: HeadProgress, length: Int) throws(HTTP1ParseError) -> HTTP1Head {
-        let found = try readFramingFields(b)
+    /// What the framing fields of a head decide, small enough to come back in registers.
+    struct HeadDecision {
+        var framing: HTTP1Framing
+        var flags: HTTP1HeadFlags
+        var keepAlive: Bool
+        var upgrade: Bool
+        var expectsContinue: Bool
+    }
+
+    /// Decides the framing and persistence of the head whose fields are parsed and moves to its
+    /// body. Returns the decision, not the head: a head returned through the calls was stored
+    /// field by field and reloaded 16 bytes at a time by each caller (a store-forwarding stall
+    /// per message); the dispatch builds it where its step goes (``parseHead(_:)``).
+    mutating func decideHead(_ b: UnsafeRawBufferPointer, length: Int) throws(HTTP1ParseError) -> HeadDecision {
+        var found = FramingFields()
+        try readFramingFields(b, into: &found)
         let lenient = configuration.leniencies
         var flags = found.flags
         let isRequest = role == .request
@@ -119,25 +133,18 @@ extension HTTP1Parser {
             // RFC 9110 §15.2: a 1xx response precedes the final one to the same request.
             messageKeepsAlive = true
         }
-        let head = HTTP1Head(
-            method: progress.method, target: progress.target,
-            status: progress.status, reason: progress.reason,
-            version: version, framing: framing, flags: flags,
-            keepAlive: keepAlive, upgrade: upgrade,
-            expectsContinue: isRequest && found.expectsContinue,
-            length: length
-        )
+        let expectsContinue = isRequest && found.expectsContinue
         pendingInformational = informational
-        pendingExpectContinue = head.expectsContinue
-        return head
+        pendingExpectContinue = expectsContinue
+        return HeadDecision(framing: framing, flags: flags, keepAlive: keepAlive, upgrade: upgrade, expectsContinue: expectsContinue)
     }
 
     /// Reads the fields marked in ``framingCandidates``, in field order.
     ///
     /// This and the readers below change nothing but are `mutating`: calling a non-mutating
-    /// method from the mutating `makeHead` copies the whole parser (a 218-byte memcpy) first.
-    mutating func readFramingFields(_ b: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> FramingFields {
-        var found = FramingFields()
+    /// method from the mutating `decideHead` copies the whole parser (a 218-byte memcpy) first.
+    /// Fills `found` in place (returned, it was stored piecewise and copied out wholesale).
+    mutating func readFramingFields(_ b: UnsafeRawBufferPointer, into found: inout FramingFields) throws(HTTP1ParseError) {
         var mask = framingCandidates
         while mask != 0 {
             let k = mask.trailingZeroBitCount
@@ -148,25 +155,33 @@ extension HTTP1Parser {
                 for index in 63..<fields.count { try readFramingField(b, fields[index], into: &found) }
             }
         }
-        return found
     }
 
     @inline(__always)
     mutating func readFramingField(_ b: UnsafeRawBufferPointer, _ field: HTTP1Field, into found: inout FramingFields) throws(HTTP1ParseError) {
         let name = field.name, value = field.value
+        // Host (every request) first, by one direct branch; the others apart, where LLVM's
+        // jump table over the lengths cannot sit in front of Host.
+        if name.count == 4 {
+            if b.tokenEqualsIgnoringCase(name, "host") { found.hostCount += 1 }
+            return
+        }
+        try readOtherFramingField(b, name: name, value: value, into: &found)
+    }
+
+    @inline(never)
+    mutating func readOtherFramingField(_ b: UnsafeRawBufferPointer, name: Range<Int>, value: Range<Int>, into found: inout FramingFields) throws(HTTP1ParseError) {
         switch name.count {
+        case 10 where b.tokenEqualsIgnoringCase(name, "connection"):
+            readConnection(b, value, into: &found)
         case 14 where b.tokenEqualsIgnoringCase(name, "content-length"):
             try readContentLength(b, value, into: &found)
         case 17 where b.tokenEqualsIgnoringCase(name, "transfer-encoding"):
             try readTransferEncoding(b, value, into: &found)
-        case 10 where b.tokenEqualsIgnoringCase(name, "connection"):
-            readConnection(b, value, into: &found)
-        case 7 where b.tokenEqualsIgnoringCase(name, "upgrade"):
-            found.flags.insert(.upgradeField)
-        case 4 where b.tokenEqualsIgnoringCase(name, "host"):
-            found.hostCount += 1
         case 6 where b.tokenEqualsIgnoringCase(name, "expect"):
             if b.equalsIgnoringCase(value, "100-continue") { found.expectsContinue = true }
+        case 7 where b.tokenEqualsIgnoringCase(name, "upgrade"):
+            found.flags.insert(.upgradeField)
         default:
             break
         }

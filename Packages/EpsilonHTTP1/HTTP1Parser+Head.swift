@@ -10,6 +10,9 @@
 let framingFirstBytes: StaticString = "0000h0eu00c000c00t00000000000000"
 
 extension HTTP1Parser {
+    /// Always inlined into the dispatch, so the head is built where the step `parse` returns
+    /// goes (see ``decideHead(_:length:)``).
+    @inline(__always)
     mutating func parseHead(_ whole: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
         if progress.next == 0 {
             // Nothing arrived: nothing to look at (the fields of the last head stay readable).
@@ -41,21 +44,18 @@ extension HTTP1Parser {
             progress.startLineDone = true
             progress.next = next
         }
-        if let end = parsePlainFieldLines(b) {
-            let head = try makeHead(b, progress: progress, length: end)
-            return HTTP1Step(.head(head), consumed: end)
-        }
-        while true {
+        var end = parsePlainFieldLines(b) ?? -1
+        while end < 0 {
             let start = progress.next
             let next: Int?
             if start < b.count, b.byte(start) == asciiCR || b.byte(start) == asciiLF {
                 // The empty line that ends the head.
-                guard let end = try lineBreak(b, at: start) else { return try waitForMore(b) }
-                if end > configuration.maxHeadBytes {
+                guard let blank = try lineBreak(b, at: start) else { return try waitForMore(b) }
+                if blank > configuration.maxHeadBytes {
                     throw HTTP1ParseError(.headTooLarge, at: streamOffset + configuration.maxHeadBytes)
                 }
-                let head = try makeHead(b, progress: progress, length: end)
-                return HTTP1Step(.head(head), consumed: end)
+                end = blank
+                break
             } else {
                 next = try parseFieldLine(b, from: start)
             }
@@ -65,6 +65,15 @@ extension HTTP1Parser {
             }
             progress.next = next
         }
+        let decided = try decideHead(b, length: end)
+        let head = HTTP1Head(
+            method: progress.method, target: progress.target,
+            status: progress.status, reason: progress.reason,
+            version: progress.version, framing: decided.framing, flags: decided.flags,
+            keepAlive: decided.keepAlive, upgrade: decided.upgrade,
+            expectsContinue: decided.expectsContinue, length: end
+        )
+        return HTTP1Step(.head(head), consumed: end)
     }
 
     /// Skips the `skip` empty-line bytes at the start of `whole` and parses the head that

@@ -58,6 +58,7 @@ public struct HTTP1Parser: Sendable {
     /// Where the parser stands. Payload-free, so dispatching on it is one jump: what a state
     /// needs lives beside it (``progress`` for heads and trailers, ``remaining`` for body
     /// bytes, ``failure`` once failed).
+    @usableFromInline
     enum State: UInt8, Sendable {
         case head
         case fixedBody
@@ -82,10 +83,12 @@ public struct HTTP1Parser: Sendable {
     /// that returned it. Reused for every message.
     public internal(set) var fields: [HTTP1Field] = []
 
+    @usableFromInline
     var state: State = .head
     /// The head or trailer section being parsed (states `head` and `trailers`).
     var progress = HeadProgress()
     /// Body bytes left in a Content-Length body or a chunk (states `fixedBody` and `chunkData`).
+    @usableFromInline
     var remaining: UInt64 = 0
     /// The error the parser failed with (state `failed`).
     var failure = HTTP1ParseError(.unexpectedEndOfStream, at: 0)
@@ -98,6 +101,7 @@ public struct HTTP1Parser: Sendable {
     /// parsed; the field lines overwrite them (see `parsePlainFieldLines`).
     var staleFields = false
     /// Bytes consumed since the parser was created: the base of error offsets.
+    @usableFromInline
     var streamOffset = 0
     var requestKind: RequestKind = .ordinary
     /// Persistence and upgrade of the message being parsed, decided by its head.
@@ -105,6 +109,7 @@ public struct HTTP1Parser: Sendable {
     var messageUpgrades = false
     var bodyBytesSeen: UInt64 = 0
     /// Whether the head just reported asked for `100 Continue`, to be reported next.
+    @usableFromInline
     var pendingExpectContinue = false
     /// Whether the message being parsed is a 1xx response that a final one will follow.
     var pendingInformational = false
@@ -245,6 +250,7 @@ public struct HTTP1Parser: Sendable {
     }
 
     /// Leaves the parser failed: every further call throws `error`.
+    @usableFromInline
     mutating func fail(_ error: HTTP1ParseError) {
         state = .failed
         failure = error
@@ -259,6 +265,7 @@ public struct HTTP1Parser: Sendable {
     }
 
     /// Moves past a complete message.
+    @usableFromInline
     mutating func finishMessage() {
         if role == .response && !pendingInformational { requestKind = .ordinary }
         if messageUpgrades {

@@ -46,6 +46,13 @@ func mixedUTF8(_ count: Int) -> [UInt8] {
     return text
 }
 
+/// `count` bytes of ASCII-only text (English prose and JSON punctuation), as most text
+/// messages are.
+func asciiUTF8(_ count: Int) -> [UInt8] {
+    let piece = Array("{\"text\":\"The quick brown fox jumps over the lazy dog.\",\"n\":42} ".utf8)
+    return (0..<count).map { piece[$0 % piece.count] }
+}
+
 /// Counts what our connection hands out.
 struct EpsilonWSHandler: WebSocketEventHandler {
     var seen = WSSeen()
@@ -180,11 +187,12 @@ func wsUnmaskWorkload(id: String, title: String, payload: [UInt8], validate: Boo
     let ours = Contender(name: "epsilon") { ops in
         var valid = 0
         for _ in 0..<ops {
-            WebSocketMasking.apply(key: key, from: masked.raw, to: destination)
             if validate {
+                // Unmasking and validation interleaved in cache-sized pieces (one pass over memory).
                 var validator = WebSocketUTF8Validator()
-                if validator.validate(UnsafeRawBufferPointer(destination)) == nil && validator.isComplete { valid &+= 1 }
+                if validator.unmaskAndValidate(key: key, from: masked.raw, to: destination).invalidAt == nil && validator.isComplete { valid &+= 1 }
             } else {
+                WebSocketMasking.apply(key: key, from: masked.raw, to: destination)
                 valid &+= 1
             }
         }
@@ -211,5 +219,6 @@ func webSocketWorkloads() -> [Workload] {
         wsDecodeWorkload(id: "ws-utf8", title: "ws 16 x 4 KiB UTF-8 text", unit: "msg", messages: Array(repeating: (text: true, payload: text), count: 16)),
         wsUnmaskWorkload(id: "ws-unmask", title: "ws unmask 64 KiB", payload: binary, validate: false),
         wsUnmaskWorkload(id: "ws-unmask-utf8", title: "ws unmask+UTF-8 64 KiB", payload: bigText, validate: true),
+        wsUnmaskWorkload(id: "ws-unmask-utf8-ascii", title: "ws unmask+UTF-8 64 KiB ASCII", payload: asciiUTF8(65_536), validate: true),
     ]
 }
