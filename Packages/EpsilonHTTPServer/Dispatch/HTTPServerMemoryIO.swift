@@ -86,6 +86,15 @@ final class HTTPServerMemoryIO: HTTPServerIO {
 
     var pendingWriteBytes: Int { simulatedPendingBytes }
 
+    var isWritable: Bool { simulatedPendingBytes <= writeHighWatermark }
+
+    /// Simulates the peer reading: the queue drains and the session hears it is writable.
+    func drainWrites() {
+        let wasWritable = isWritable
+        simulatedPendingBytes = 0
+        if !wasWritable && !isClosed { session?.writabilityChanged(isWritable: true) }
+    }
+
     func closeAfterFlush() { close() }
 
     func abort() {
