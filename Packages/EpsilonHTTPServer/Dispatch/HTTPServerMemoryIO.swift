@@ -74,6 +74,9 @@ final class HTTPServerMemoryIO: HTTPServerIO {
         return output
     }
 
+    /// Forgets the output so far, keeping its storage (for allocation counts).
+    func discardOutput() { output.removeAll(keepingCapacity: true) }
+
     /// Simulates a graceful shutdown request.
     func drain() { session?.drain() }
 
