@@ -14,6 +14,10 @@ public final class HTTPServerFuzzDriver {
         io.open(HTTPServerSessions.makeInitial(io: io, context: context))
     }
 
+    deinit {
+        io.tearDown()
+    }
+
     /// Bytes from the client.
     public func receive(_ bytes: UnsafeRawBufferPointer) {
         io.receive(Array(bytes))

@@ -14,6 +14,8 @@ final class MemoryServer {
         io.open(session)
     }
 
+    deinit { io.tearDown() }
+
     func send(_ text: String) { io.receive(Array(text.utf8)) }
     func send(_ bytes: [UInt8]) { io.receive(bytes) }
 
