@@ -36,11 +36,18 @@ import Testing
             }
             let body = [UInt8](repeating: 0x61, count: 1 << 20)
             try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.count)\r\n\r\n")
-            try client.send(body)
-            let answer = client.read { $0.count >= body.count + 100 && $0.suffix(16).allSatisfy { $0 == 0x61 } }
-            let text = String(decoding: answer.bytes, as: UTF8.self)
+            // Send and read at once: the echo streams back while the body streams in, and a
+            // client that only sends would stall once both directions' buffers are full.
+            var sent = 0
+            var received: [UInt8] = []
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline && !(received.count > body.count && received.suffix(16).allSatisfy { $0 == 0x61 }) {
+                if sent < body.count { sent += client.sendWithoutBlocking(Array(body[sent..<min(body.count, sent + 65536)])) }
+                received += client.read(timeout: .milliseconds(5)).bytes
+            }
+            let text = String(decoding: received.prefix(200), as: UTF8.self)
             #expect(text.contains("Content-Length: \(body.count)"))
-            #expect(answer.bytes.suffix(body.count).allSatisfy { $0 == 0x61 })
+            #expect(received.count > body.count && received.suffix(body.count).allSatisfy { $0 == 0x61 })
         }
     }
 
