@@ -42,6 +42,7 @@ extension HTTP1ServerSession {
     /// Both directions of the exchange are done: forget it and go on with the next request.
     func finishExchange() {
         current = nil
+        writerStalled = false
         if pausedForBody {
             pausedForBody = false
             if !pausedForResponse { io.resumeReading() }

@@ -106,7 +106,15 @@ extension HTTP1ServerSession: HTTPResponseSink {
         guard isLive(id) else { return 0 }
         // Zero only while the transport reports the queue full: it then reports the drain,
         // so a writer waiting for room is always woken.
-        return io.isWritable ? max(1, io.writeHighWatermark - io.pendingWriteBytes) : 0
+        guard io.isWritable else {
+            // The writer will wait; a client that never reads is cut at the idle timeout.
+            if !writerStalled {
+                writerStalled = true
+                updatePhase()
+            }
+            return 0
+        }
+        return max(1, io.writeHighWatermark - io.pendingWriteBytes)
     }
 
     func sendEnd(_ id: HTTPExchangeID, trailers: [(name: String, value: String)]) {

@@ -21,6 +21,7 @@ extension HTTP1ServerSession {
         case .head: configuration.headTimeout
         case .body: configuration.bodyTimeout
         case .busy: nil
+        case .stalled: configuration.idleTimeout
         }
         guard let limit else {
             deadline = nil
@@ -54,6 +55,11 @@ extension HTTP1ServerSession {
             current = nil
             close()
         case .silent, .idle:
+            close()
+        case .stalled:
+            // The response cannot be delivered: the handler is cancelled, the connection cut.
+            abortCurrent()
+            current = nil
             close()
         case .busy:
             break

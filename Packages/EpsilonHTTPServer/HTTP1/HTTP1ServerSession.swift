@@ -12,7 +12,7 @@ import EpsilonHTTPTypes
 /// a response is pending and its request complete, reading pauses (the carry is bounded).
 /// One timer enforces the phase the connection is in (silent, idle, head, body).
 final class HTTP1ServerSession: HTTPServerSession {
-    enum Phase { case silent, idle, head, body, busy }
+    enum Phase { case silent, idle, head, body, busy, stalled }
 
     /// The exchange in progress: the request being read and/or answered.
     struct Current {
@@ -49,6 +49,8 @@ final class HTTP1ServerSession: HTTPServerSession {
     var pausedForBody = false
     var pausedForResponse = false
     var inReceive = false
+    /// A response writer waits for room the client does not make (it does not read).
+    var writerStalled = false
     /// Fields of the head being sent (Date, Server, then the handler's), reused.
     var headFields: [(name: String, value: String)] = []
 
@@ -101,6 +103,10 @@ final class HTTP1ServerSession: HTTPServerSession {
 
     func writabilityChanged(isWritable: Bool) {
         guard isWritable, let current, current.headSent, !current.responseEnded else { return }
+        if writerStalled {
+            writerStalled = false
+            updatePhase()
+        }
         current.exchange?.responseWritable()
     }
 
@@ -191,7 +197,7 @@ final class HTTP1ServerSession: HTTPServerSession {
         if current != nil && !(current!.requestEnded) && receivingBody {
             next = .body
         } else if let current, current.requestEnded || current.headSent {
-            next = current.responseEnded ? (carry.isEmpty ? .idle : .head) : .busy
+            next = current.responseEnded ? (carry.isEmpty ? .idle : .head) : writerStalled ? .stalled : .busy
         } else if !carry.isEmpty {
             next = .head
         } else if phase == .silent {

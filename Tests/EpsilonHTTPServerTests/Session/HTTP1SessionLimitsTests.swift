@@ -157,3 +157,30 @@ import Testing
         #expect(progress.value == 3)
     }
 }
+
+/// A client that asks for a streamed response and never reads it is cut at the idle timeout.
+@Suite struct HTTP1SessionStallTests {
+    @Test func writerStalledByANonReadingClientIsCutAtTheIdleTimeout() async throws {
+        var router = try testRouter()
+        let cancelled = Progress()
+        try router.get("/forever") { _, writer in
+            try await writer.writeHead(status: 200, bodyLength: nil)
+            do {
+                while true { try await writer.write([UInt8](repeating: 1, count: 1000)) }
+            } catch {
+                cancelled.set(1)
+                throw error
+            }
+        }
+        let server = MemoryServer(router: router)
+        server.io.simulatedPendingBytes = 1 << 20
+        server.send("GET /forever HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(await server.pump { server.take().contains("200 OK") || server.session.writerStalled })
+        #expect(await server.pump { server.session.writerStalled })
+        server.io.advance(to: server.io.now + 59 * 1_000_000_000)
+        #expect(!server.io.isClosed)
+        server.io.advance(to: server.io.now + 2 * 1_000_000_000)
+        #expect(server.io.isClosed)
+        #expect(await server.pump { cancelled.value == 1 })
+    }
+}
