@@ -12,7 +12,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var headTimeout: Duration = .seconds(10)
     /// Time allowed from the end of a request head to the end of its body. Default 30 s.
     public var bodyTimeout: Duration = .seconds(30)
-    /// Time a keep-alive connection may stay idle between requests. Default 60 s.
+    /// Time a keep-alive connection may stay idle between requests, and a response writer
+    /// may wait for a client that does not read. Default 60 s.
     public var idleTimeout: Duration = .seconds(60)
     /// Time a connection may stay open without sending a byte (or finishing TLS). Default 30 s.
     public var silentTimeout: Duration = .seconds(30)
