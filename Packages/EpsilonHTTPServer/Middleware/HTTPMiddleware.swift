@@ -1,3 +1,5 @@
+@_spi(EpsilonInternal) import EpsilonBytes
+
 /// Code that runs around a route's handler, for both tiers: it sees the request head first
 /// (and may answer instead of the handler), then the response on its way out (head, body
 /// pieces, end) and may change it.
@@ -71,7 +73,7 @@ public struct HTTPResponseHeadParts: Sendable {
 
     /// The first value of a field (ignoring ASCII case in the name).
     public func value(of name: String) -> String? {
-        fields.first { $0.name.lowercased() == name.lowercased() }?.value
+        fields.first { ASCII.equalsIgnoringCase($0.name, name) }?.value
     }
 }
 

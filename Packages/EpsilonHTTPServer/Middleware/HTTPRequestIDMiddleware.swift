@@ -48,6 +48,10 @@ enum HTTPRequestIDGenerator {
 
     static func next() -> String {
         let number = counter.wrappingAdd(1, ordering: .relaxed).newValue
-        return prefix + "-" + String(number)
+        var id = prefix
+        id.reserveCapacity(prefix.utf8.count + 21)
+        id.append("-")
+        id.append(String(number))
+        return id
     }
 }
