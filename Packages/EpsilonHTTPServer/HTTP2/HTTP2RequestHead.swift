@@ -1,48 +1,71 @@
 import EpsilonHTTP2
-import EpsilonHTTPTypes
+@_spi(EpsilonInternal) import EpsilonBytes
 
-/// A request head received on an HTTP/2 stream as borrowed views: the pseudo-header fields
-/// (RFC 9113 §8.3.1) split out, `:path` split at `?`, and the regular fields as
-/// ``HTTPFieldLineViews``. Valid only during the call that hands it out.
-struct HTTP2RequestHead {
-    var method: UnsafeRawBufferPointer
-    var scheme: UnsafeRawBufferPointer
-    /// `:authority`, or the `host` field when the request has no `:authority` (§8.3.1).
-    var authority: UnsafeRawBufferPointer
-    /// `:path` up to `?` (empty for CONNECT, which has no `:path`).
-    var path: UnsafeRawBufferPointer
-    /// What follows `?` in `:path`, without it; empty when there is none.
-    var query: UnsafeRawBufferPointer
-    /// `:protocol` of an extended CONNECT (RFC 8441), empty otherwise.
-    var extendedProtocol: UnsafeRawBufferPointer
-    /// The regular fields (pseudo-header fields skipped).
-    var fields: HTTP2HeaderList
+/// Reads a request header list the HTTP/2 machine handed out (RFC 9113 §8.3.1) as the
+/// protocol-neutral ``HTTPRequestHeadView``: the pseudo-header fields split out, `:path` split
+/// at `?`, `:authority` or else `host` as the authority, `content-length` parsed. No copy.
+enum HTTP2RequestHead {
+    /// What one pass over a header list finds: where each pseudo-header field (and `host`)
+    /// sits (-1 when absent), the regular field count, and the declared content length.
+    struct Summary {
+        var method = -1, scheme = -1, authority = -1, path = -1, host = -1
+        var fieldCount = 0
+        var contentLength: UInt64?
 
-    /// Whether the method is `HEAD` (its response has no body).
-    var isHead: Bool { method.elementsEqual("HEAD".utf8) }
-
-    /// Calls `body` with the head of the request `list` holds. The machine has checked the
-    /// pseudo-header rules (each at most once, none unknown, the required ones present).
-    static func with<Result>(_ list: HTTP2HeaderList, _ body: (HTTP2RequestHead) -> Result) -> Result {
-        var indices = PseudoIndices()
-        var index = 0
-        while index < list.count {
-            list.withField(at: index) { name, _ in indices.record(name, at: index) }
-            index &+= 1
+        init(_ list: HTTP2HeaderList) {
+            var index = 0
+            while index < list.count {
+                list.withField(at: index) { name, value in record(name, value, at: index) }
+                index &+= 1
+            }
         }
-        return view(list, indices.method) { method in
-            view(list, indices.scheme) { scheme in
-                view(list, indices.authority >= 0 ? indices.authority : indices.host) { authority in
-                    view(list, indices.path) { target in
-                        view(list, indices.extendedProtocol) { extendedProtocol in
-                            let mark = target.firstIndex(of: UInt8(ascii: "?")) ?? target.count
-                            let query = mark < target.count
-                                ? UnsafeRawBufferPointer(rebasing: target[(mark &+ 1)...]) : UnsafeRawBufferPointer(start: nil, count: 0)
-                            return body(HTTP2RequestHead(
-                                method: method, scheme: scheme, authority: authority,
-                                path: UnsafeRawBufferPointer(rebasing: target[..<mark]), query: query,
-                                extendedProtocol: extendedProtocol, fields: list))
-                        }
+
+        private mutating func record(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, at index: Int) {
+            guard name.first == UInt8(ascii: ":") else {
+                fieldCount &+= 1
+                if host < 0, name.elementsEqual("host".utf8) { host = index }
+                // The machine checked it is digits and agrees with any other (§8.1.1).
+                else if name.elementsEqual("content-length".utf8) { contentLength = Self.decimal(value) }
+                return
+            }
+            if name.elementsEqual(":method".utf8) { method = index }
+            else if name.elementsEqual(":scheme".utf8) { scheme = index }
+            else if name.elementsEqual(":authority".utf8) { authority = index }
+            else if name.elementsEqual(":path".utf8) { path = index }
+        }
+
+        /// A decimal number, nil when not all digits or above `UInt64`.
+        static func decimal(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
+            guard !bytes.isEmpty else { return nil }
+            var value: UInt64 = 0
+            for byte in bytes {
+                guard byte &- 0x30 < 10 else { return nil }
+                let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times.addingReportingOverflow(UInt64(byte &- 0x30))
+                if overflow1 || overflow2 { return nil }
+                value = sum
+            }
+            return value
+        }
+    }
+
+    /// Calls `body` with the head of the request in `list`; `endStream` says the request has
+    /// no body (its content length is then 0 whatever it declared).
+    static func with<Result>(
+        _ list: HTTP2HeaderList, summary: Summary, endStream: Bool, _ body: (HTTPRequestHeadView) -> Result
+    ) -> Result {
+        let authorityIndex = summary.authority >= 0 ? summary.authority : summary.host
+        return view(list, summary.method) { method in
+            view(list, summary.scheme) { scheme in
+                view(list, authorityIndex) { authority in
+                    view(list, summary.path) { target in
+                        let mark = target.firstIndex(of: UInt8(ascii: "?")) ?? target.count
+                        let query = mark < target.count ? UnsafeRawBufferPointer(rebasing: target[(mark &+ 1)...]) : nil
+                        return body(HTTPRequestHeadView(
+                            method: method, scheme: scheme, authority: authority,
+                            path: UnsafeRawBufferPointer(rebasing: target[..<mark]), query: query,
+                            fields: HTTPRequestFieldLines(http2: list), version: .http2,
+                            contentLength: endStream ? 0 : summary.contentLength))
                     }
                 }
             }
@@ -55,22 +78,5 @@ struct HTTP2RequestHead {
     ) -> Result {
         guard index >= 0 else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
         return list.withField(at: index) { _, value in body(value) }
-    }
-
-    /// Where each pseudo-header field (and `host`) sits in a header list; -1 when absent.
-    private struct PseudoIndices {
-        var method = -1, scheme = -1, authority = -1, path = -1, extendedProtocol = -1, host = -1
-
-        mutating func record(_ name: UnsafeRawBufferPointer, at index: Int) {
-            if name.first != UInt8(ascii: ":") {
-                if host < 0, name.elementsEqual("host".utf8) { host = index }
-                return
-            }
-            if name.elementsEqual(":method".utf8) { method = index }
-            else if name.elementsEqual(":scheme".utf8) { scheme = index }
-            else if name.elementsEqual(":authority".utf8) { authority = index }
-            else if name.elementsEqual(":path".utf8) { path = index }
-            else if name.elementsEqual(":protocol".utf8) { extendedProtocol = index }
-        }
     }
 }

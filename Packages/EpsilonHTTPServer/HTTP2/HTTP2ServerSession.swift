@@ -1,53 +1,86 @@
 import EpsilonHTTP2
-import EpsilonTransport
 
-/// Drives one server-role ``HTTP2Connection`` for one connection, on its loop thread: bytes
-/// in (``receive(_:)``), request streams out to a ``HTTP2StreamDelegate``, responses back in
-/// through ``sendHead(streamID:_:endStream:)``, ``sendBody(streamID:_:)``,
-/// ``sendEnd(streamID:trailers:)``, ``reset(streamID:code:)``, and the bytes out to an
-/// ``HTTP2SessionIO``.
+/// Drives one server-role ``HTTP2Connection`` for one connection, on its loop thread (an
+/// ``HTTPServerSession``): bytes in, one exchange per request stream through the
+/// dispatcher, responses back through the ``HTTPResponseSink`` calls, bytes out through
+/// ``HTTPServerIO``. Sans-IO: tests and the fuzzer run it over ``HTTPServerMemoryIO``.
 ///
-/// Flow control both ways follows the application: request DATA is credited back to the peer
-/// only when the delegate reports it read (``bodyConsumed(streamID:count:)``), so a handler
-/// that stops reading closes the stream's window and the session holds at most that window;
-/// response bytes leave as the peer's windows allow and while the transport's write queue is
-/// below its high watermark, and each stream buffers at most ``streamBufferLimit`` beyond
-/// that before its writer is told to wait (``HTTP2StreamDelegate/responseWritable(streamID:)``
-/// says when to go on). Every defence of the machine (flood bounds, stream limits, header
-/// sizes) applies unchanged.
+/// Flow control both ways follows the application. Request DATA is credited back to the peer
+/// only when the handler reports it read (``bodyConsumed(_:count:)``), so a handler that stops
+/// reading closes its stream's window and the session holds at most that window (the
+/// connection window bounds all streams together). Response bytes leave as the peer's windows
+/// allow and while the write queue is below its high watermark; a stream buffers at most
+/// ``streamBufferLimit`` beyond that (``writableBytes(_:)`` is then 0, and the exchange hears
+/// ``HTTPServerExchange/responseWritable()`` when it may go on). Every defence of the machine
+/// (flood bounds, stream limits, header sizes) applies unchanged.
 ///
-/// The delegate may answer from inside its calls: while the machine is receiving, the
-/// session routes the answer into the connection the machine lent to its event handler,
-/// so the frames leave in the order of the input that caused them.
-final class HTTP2ServerSession<Delegate: HTTP2StreamDelegate, IO: HTTP2SessionIO> {
-    /// Response octets a stream may hold beyond what the windows let out before its writer
-    /// must wait.
+/// The dispatcher may answer from inside its calls: while the machine is receiving, the
+/// session routes answers into the connection the machine lent to its event handler, so
+/// frames leave in the order of the input that caused them.
+final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
+    /// Response octets a stream may hold beyond what the windows let out.
     static var streamBufferLimit: Int { 64 * 1024 }
 
     var machine: HTTP2Connection
     var streams: [UInt32: HTTP2ServerStream] = [:]
-    let io: IO
-    /// Set once: the dispatcher, which keeps only a weak or unowned reference back.
-    var delegate: Delegate!
-    /// Nanoseconds of a monotonic clock (the machine's flood windows and SETTINGS timer).
-    let clock: () -> UInt64
+    let io: any HTTPServerIO
+    let context: HTTPServerLoopContext
     /// While the machine is receiving, the connection it lent to the event handler: every
-    /// machine call made from a delegate callback goes there (`self.machine` is in use).
+    /// machine call made meanwhile goes there (`self.machine` is in use).
     var lent: UnsafeMutablePointer<HTTP2Connection>?
+    /// A response head being built (reused: a response allocates no list).
+    var headScratch = HTTP2HeaderList()
+    /// The request an `Upgrade: h2c` hand-off brought: stream 1, dispatched on `start()`.
+    private var upgradedRequest: HTTP2HeaderList?
     /// The connection is finished: error, close, or quiescent after GOAWAY.
     private(set) var isClosed = false
-    /// The peer shut its sending side (end of stream on the socket).
+    /// The peer shut its sending side.
     private var peerEnded = false
-    /// The last time a stream ended or the connection opened (for the idle timer).
-    private(set) var idleSince: UInt64
+    /// Some byte came from the peer (before that the silent timeout applies).
+    private var receivedAnything = false
+    /// When the last stream ended or the connection opened (for the idle timeout).
+    private var idleSince: UInt64 = 0
+    /// A graceful shutdown began at this time (nil: none).
+    private var drainStarted: UInt64?
+    /// The deadline given to ``HTTPServerIO/setTimer(at:)``; re-armed only when it fires or
+    /// an earlier one is needed, so a request schedules no timer.
+    private var timerDeadline: UInt64?
 
-    /// Makes a session over `machine` (a fresh server-role connection, or one made for an
-    /// `Upgrade: h2c` hand-off) writing to `io`.
-    init(machine: HTTP2Connection, io: IO, clock: @escaping () -> UInt64 = { MonotonicClock.now() }) {
-        self.machine = machine
+    /// A session for a connection that speaks HTTP/2 from its first byte (prior knowledge,
+    /// or ALPN `h2`).
+    init(io: any HTTPServerIO, context: HTTPServerLoopContext) {
         self.io = io
-        self.clock = clock
-        idleSince = clock()
+        self.context = context
+        machine = HTTP2Connection(role: .server, configuration: Self.machineConfiguration(context.configuration))
+    }
+
+    /// A session taking over from HTTP/1.1 after `101 Switching Protocols` (RFC 7540 §3.2):
+    /// the request's `HTTP2-Settings` are the client's first SETTINGS, and the request itself
+    /// is stream 1, served when the session starts.
+    /// - Throws: ``HTTP2ConnectionError`` when the settings payload is not valid.
+    init(io: any HTTPServerIO, context: HTTPServerLoopContext, upgrade: HTTPServerH2CUpgrade) throws(HTTP2ConnectionError) {
+        self.io = io
+        self.context = context
+        machine = try HTTP2Connection(
+            upgradedServerWith: Self.machineConfiguration(context.configuration),
+            http2Settings: HTTP2UpgradeSettings.base64URL(upgrade.settingsPayload))
+        upgradedRequest = HTTP2UpgradeSettings.headerList(of: upgrade)
+        receivedAnything = true
+    }
+
+    /// The machine's configuration for the server's limits: stream and request counts,
+    /// window sizes from the request body buffer, manual credit (back-pressure).
+    static func machineConfiguration(_ configuration: HTTPServerConfiguration) -> HTTP2Configuration {
+        var machine = HTTP2Configuration()
+        machine.maxConcurrentStreams = configuration.maxConcurrentStreams
+        machine.maxStreamsPerConnection = configuration.maxRequestsPerConnection
+        machine.windowReplenishment = .manual
+        let window = min(max(configuration.requestBodyBuffer, 16 * 1024), 0x7fff_ffff)
+        machine.initialWindowSize = window
+        // Room for several streams' windows, so one handler that stops reading does not
+        // stall the others; still a bound on what the connection buffers.
+        machine.connectionWindowSize = max(65_535, min(window &* 16, 0x7fff_ffff))
+        return machine
     }
 
     /// Runs `body` on the machine: the lent one inside an event, `self.machine` otherwise.
@@ -57,22 +90,39 @@ final class HTTP2ServerSession<Delegate: HTTP2StreamDelegate, IO: HTTP2SessionIO
         return body(&machine)
     }
 
-    /// Whether the machine is receiving (answers are flushed when it returns).
-    var isReceiving: Bool { lent != nil }
+    /// Reads a value of the machine, lent or not.
+    func machineValue<Value>(_ path: KeyPath<HTTP2Connection, Value>) -> Value {
+        if let lent { return lent.pointee[keyPath: path] }
+        return machine[keyPath: path]
+    }
 
-    /// Streams with a record: requests in progress.
-    var activeStreamCount: Int { streams.count }
+    /// Whether the write queue can take more response DATA.
+    var ioIsWritable: Bool { io.pendingWriteBytes < io.writeHighWatermark }
 
-    // MARK: Input
+    // MARK: HTTPServerSession
 
-    /// Feeds bytes from the socket; events go to the delegate, answers to the socket. A
-    /// connection error (GOAWAY queued by the machine) aborts every stream and closes.
+    func start() {
+        let now = io.now
+        idleSince = now
+        try? machine.handleTimeouts(now: now)  // starts the SETTINGS timer from now
+        if let request = upgradedRequest {
+            upgradedRequest = nil
+            dispatch(streamID: 1, request, endStream: true)
+        }
+        flush()
+        armTimer(now: now)
+    }
+
+    func tlsHandshakeCompleted() {}
+
     func receive(_ bytes: UnsafeRawBufferPointer) {
         guard !isClosed else { return }
+        receivedAnything = true
         var router = HTTP2SessionEventRouter(session: self)
         do {
-            try machine.receive(bytes, now: clock(), handler: &router)
+            try machine.receive(bytes, now: io.now, handler: &router)
         } catch {
+            // The machine queued GOAWAY with the error's code: send it, close, abort.
             fail()
             return
         }
@@ -80,194 +130,151 @@ final class HTTP2ServerSession<Delegate: HTTP2StreamDelegate, IO: HTTP2SessionIO
         closeIfQuiescent()
     }
 
-    /// Applies the machine's timer (SETTINGS_TIMEOUT); a failure closes like a bad frame.
-    func handleTimeouts() {
-        guard !isClosed else { return }
-        do {
-            try machine.handleTimeouts(now: clock())
-        } catch {
-            fail()
-        }
-    }
-
-    /// When ``handleTimeouts()`` is due, on the session's clock.
-    var nextDeadline: UInt64? { machine.nextDeadline }
-
-    /// The machine failed: its GOAWAY goes out, the streams are aborted, the socket closes.
-    private func fail() {
-        flush()
-        close()
-    }
-
-    /// Closes after flushing and aborts what is left (the connection is going).
-    func close() {
-        guard !isClosed else { return }
-        isClosed = true
-        io.closeAfterFlush()
-        abortAll()
-    }
-
-    /// The peer shut its sending side: streams in flight still get their responses (the
-    /// socket is half open), then the connection closes; no new request can come.
-    func peerFinishedSending() {
+    func receiveEndOfStream() {
+        // No request can start or finish now; responses in flight still go out on the
+        // half-open socket, then the connection closes.
         peerEnded = true
+        for (id, stream) in streams where !stream.requestEnded {
+            streams[id] = nil
+            abandon(id, stream)
+        }
+        flush()
         closeIfQuiescent()
     }
 
-    /// The socket closed under the session: every unfinished exchange is aborted.
-    func connectionClosed() {
+    func writabilityChanged(isWritable: Bool) {
+        guard isWritable, !isClosed else { return }
+        pumpAll()
+        flushAfterSend()
+    }
+
+    func handleTimer(now: UInt64) {
+        timerDeadline = nil
+        guard !isClosed else { return }
+        if let deadline = machine.nextDeadline, now >= deadline {
+            do {
+                try machine.handleTimeouts(now: now)
+            } catch {
+                fail()  // SETTINGS_TIMEOUT: GOAWAY queued
+                return
+            }
+        }
+        if streams.isEmpty {
+            let limit = receivedAnything ? context.configuration.idleTimeout : context.configuration.silentTimeout
+            if now &- idleSince >= Self.nanoseconds(limit) {
+                closeWithGoaway()
+                return
+            }
+            // A drain whose PING is never answered still ends, a second after it began.
+            if let started = drainStarted, now &- started >= 1_000_000_000 {
+                closeWithGoaway()
+                return
+            }
+        }
+        armTimer(now: now)
+    }
+
+    func drain() {
+        guard !isClosed, drainStarted == nil else { return }
+        drainStarted = io.now
+        withMachine { $0.beginGracefulShutdown() }
+        flushAfterSend()
+        if !isClosed { armTimer(now: io.now, force: true) }
+    }
+
+    func closed() {
         isClosed = true
-        abortAll()
-    }
-
-    private func abortAll() {
         let ids = streams.keys.sorted()
+        let table = streams
         streams.removeAll()
-        for id in ids { delegate.requestAborted(streamID: id) }
+        for id in ids { table[id]?.exchange?.abort() }
     }
 
-    // MARK: Output
+    // MARK: HTTPResponseSink (the rest is in HTTP2ServerSession+Responses.swift)
 
-    /// Moves the machine's output to the socket (not while receiving: `receive` does it once
-    /// at the end, so one read makes one write).
+    var executor: HTTPServerLoopExecutor { io.executor }
+
+    // MARK: Closing
+
+    /// The machine failed (its GOAWAY is queued) or a timer expired: flush, close, abort.
+    private func fail() {
+        flush()
+        isClosed = true
+        io.closeAfterFlush()
+        closed()
+    }
+
+    /// Sends GOAWAY NO_ERROR (if none went yet) and closes.
+    private func closeWithGoaway() {
+        if machine.goawaySentLastStreamID == nil || drainStarted != nil { machine.sendGoaway(code: .noError) }
+        fail()
+    }
+
+    /// Closes once no stream is left and GOAWAY went (either way) or the peer stopped sending.
+    func closeIfQuiescent() {
+        guard !isClosed, lent == nil, streams.isEmpty else { return }
+        let done: Bool
+        if peerEnded || machine.isClosed {
+            done = true
+        } else if machine.goawayReceivedLastStreamID != nil {
+            done = true
+        } else if let last = machine.goawaySentLastStreamID {
+            // A graceful shutdown's first GOAWAY (last id 2^31-1) waits for its PING's ACK,
+            // which makes the machine send the final one: streams opened meanwhile are served.
+            done = last != 0x7fff_ffff
+        } else {
+            done = false
+        }
+        guard done else { return }
+        flush()
+        isClosed = true
+        io.closeAfterFlush()
+    }
+
+    // MARK: Output and time
+
+    /// Moves the machine's output to the write queue (not while receiving: `receive` does
+    /// it once at the end, so one read makes one write).
     func flush() {
-        guard lent == nil else { return }
-        guard machine.pendingOutputCount > 0 else { return }
+        guard lent == nil, machine.pendingOutputCount > 0 else { return }
         io.write { buffer in machine.writeOutput(into: &buffer) }
     }
 
-    /// After a send outside `receive`: flush, and close if that finished the connection.
+    /// After a sink call from outside `receive`: flush, and close if that finished the connection.
     func flushAfterSend() {
         guard lent == nil else { return }
         flush()
         closeIfQuiescent()
     }
 
-    /// Closes once GOAWAY went both ways or the final one was sent, and no stream is left.
-    func closeIfQuiescent() {
-        guard !isClosed, lent == nil, streams.isEmpty else { return }
-        if peerEnded {
-            isClosed = true
-            io.closeAfterFlush()
-            return
-        }
-        guard machine.isQuiescent else { return }
-        // A graceful shutdown's first GOAWAY (last id 2^31-1) waits for its PING's ACK, which
-        // makes the machine send the final one: streams the peer opened meanwhile are served.
-        if machine.goawaySentLastStreamID == 0x7fff_ffff && machine.goawayReceivedLastStreamID == nil
-            && !machine.isClosed { return }
-        isClosed = true
-        io.closeAfterFlush()
+    /// Arms the one timer for the earliest of: the SETTINGS deadline, the idle (or silent)
+    /// deadline while no stream is open, a second after a drain began. With streams open it
+    /// looks again after the idle timeout. Only moves an armed timer earlier (or on `force`).
+    private func armTimer(now: UInt64, force: Bool = false) {
+        let idle = Self.nanoseconds(receivedAnything ? context.configuration.idleTimeout : context.configuration.silentTimeout)
+        var deadline = streams.isEmpty ? idleSince &+ idle : now &+ idle
+        if let settings = machine.nextDeadline { deadline = min(deadline, settings) }
+        if let started = drainStarted { deadline = min(deadline, started &+ 1_000_000_000) }
+        if !force, let armed = timerDeadline, armed <= deadline { return }
+        timerDeadline = deadline
+        io.setTimer(at: deadline)
     }
 
-    /// Starts a graceful shutdown (RFC 9113 §6.8): GOAWAY, streams in flight finish, then the
-    /// connection closes.
-    func beginGracefulShutdown() {
-        guard !isClosed else { return }
-        withMachine { $0.beginGracefulShutdown() }
-        flushAfterSend()
+    static func nanoseconds(_ duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0 else { return 0 }
+        return UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000).partialValue &+ UInt64(attoseconds / 1_000_000_000)
     }
 
-    /// The transport's write queue crossed a watermark: when it drained, streams waiting for
-    /// it send again.
-    func writabilityChanged() {
-        guard io.isWritable else { return }
-        pumpAll()
-        flushAfterSend()
-    }
-
-    /// Closes an idle connection (no stream) with GOAWAY NO_ERROR.
-    func closeIdle() {
-        guard !isClosed, streams.isEmpty else { return }
-        withMachine { $0.sendGoaway(code: .noError) }
-        flush()
-        isClosed = true
-        io.closeAfterFlush()
-    }
-
-    // MARK: Events
-
-    /// One machine event, with the lent connection already in `lent`.
-    func handle(_ event: HTTP2Event) {
-        switch event {
-        case .headers(let id, let list, let endStream):
-            requestHeaders(id, list, endStream: endStream)
-        case .data(let id, let bytes, let endStream):
-            requestData(id, bytes, endStream: endStream)
-        case .trailers(let id, let list):
-            guard var stream = streams[id], !stream.requestEnded else { return }
-            stream.requestEnded = true
-            streams[id] = stream
-            delegate.requestEnd(trailers: list, streamID: id)
-            finishIfDone(id)
-        case .streamReset(let id, _, _):
-            guard let stream = streams.removeValue(forKey: id) else { return }
-            streamGone(id, stream)
-            delegate.requestAborted(streamID: id)
-        case .windowUpdated(let id, _):
-            if id == 0 { pumpAll() } else { pump(id) }
-        case .settingsChanged, .settingsAcknowledged, .ping, .pingAcknowledged, .goaway, .pushPromise,
-             .priority, .priorityUpdate:
-            break
-        }
-    }
-
-    private func requestHeaders(_ id: UInt32, _ list: HTTP2HeaderList, endStream: Bool) {
-        guard streams[id] == nil else { return }  // a second head is trailers: never here
-        var stream = HTTP2ServerStream(requestEnded: endStream)
-        let pushEnabled = machineValue(\.peerSettings.enablePush)
-        HTTP2RequestHead.with(list) { head in
-            stream.isHead = head.isHead
-            if pushEnabled {
-                // Kept only for the requests a push promises (so no String per request otherwise).
-                stream.scheme = String(decoding: head.scheme, as: UTF8.self)
-                stream.authority = String(decoding: head.authority, as: UTF8.self)
-            }
-            streams[id] = stream
-            delegate.requestHead(head, streamID: id)
-        }
-        if endStream, streams[id] != nil { delegate.requestEnd(trailers: nil, streamID: id) }
-        finishIfDone(id)
-    }
-
-    private func requestData(_ id: UInt32, _ bytes: UnsafeRawBufferPointer, endStream: Bool) {
-        guard var stream = streams[id], !stream.requestEnded else {
-            // No one reads it (the exchange finished or was reset): credit it back at once.
-            withMachine { $0.consume(streamID: id, count: bytes.count) }
-            return
-        }
-        stream.unconsumed &+= bytes.count
-        if endStream { stream.requestEnded = true }
-        streams[id] = stream
-        if !bytes.isEmpty { delegate.requestBody(bytes, streamID: id) }
-        if endStream, streams[id] != nil { delegate.requestEnd(trailers: nil, streamID: id) }
-        finishIfDone(id)
-    }
-
-    /// Reads one value of the machine, lent or not.
-    func machineValue<Value>(_ path: KeyPath<HTTP2Connection, Value>) -> Value {
-        if let lent { return lent.pointee[keyPath: path] }
-        return machine[keyPath: path]
-    }
-
-    /// A stream left the table: what its handler never read goes back to the connection
-    /// window (the stream's own window no longer matters).
-    func streamGone(_ id: UInt32, _ stream: HTTP2ServerStream) {
-        if stream.unconsumed > 0 { withMachine { $0.consume(streamID: id, count: stream.unconsumed) } }
-        if streams.isEmpty { idleSince = clock() }
-    }
-
-    /// Removes a stream whose request and response are both done.
-    func finishIfDone(_ id: UInt32) {
-        guard let stream = streams[id], stream.isFinished else { return }
-        streams[id] = nil
-        streamGone(id, stream)
+    /// A stream ended: the idle clock restarts when it was the last.
+    func noteStreamEnded() {
+        if streams.isEmpty { idleSince = io.now }
     }
 }
 
-/// The machine's event handler: lends the connection to the session for the event.
-struct HTTP2SessionEventRouter<Delegate: HTTP2StreamDelegate, IO: HTTP2SessionIO>: HTTP2EventHandler {
-    unowned let session: HTTP2ServerSession<Delegate, IO>
+/// The machine's event handler: lends the connection to the session for each event.
+struct HTTP2SessionEventRouter: HTTP2EventHandler {
+    unowned let session: HTTP2ServerSession
 
     mutating func handle(_ event: HTTP2Event, connection: inout HTTP2Connection) throws(HTTP2ConnectionError) {
         let session = self.session
