@@ -117,7 +117,12 @@ final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
 
     func receive(_ bytes: UnsafeRawBufferPointer) {
         guard !isClosed else { return }
-        receivedAnything = true
+        if !receivedAnything {
+            // From now on the idle timeout applies, not the silent one.
+            receivedAnything = true
+            idleSince = io.now
+            armTimer(now: idleSince, force: true)
+        }
         var router = HTTP2SessionEventRouter(session: self)
         do {
             try machine.receive(bytes, now: io.now, handler: &router)
