@@ -64,6 +64,8 @@ final class HTTPServerConnectionHandler: ConnectionHandler, HTTPServerIO {
 
     var pendingWriteBytes: Int { connection?.pendingWriteBytes ?? 0 }
 
+    var isWritable: Bool { connection?.isWritable ?? false }
+
     func closeAfterFlush() { connection?.closeAfterFlush() }
 
     func abort() { connection?.reset() }

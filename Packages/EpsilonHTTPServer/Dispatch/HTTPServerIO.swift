@@ -11,6 +11,9 @@ protocol HTTPServerIO: AnyObject {
     var pendingWriteBytes: Int { get }
     /// The write queue's high watermark: a session keeps what it queues near or below it.
     var writeHighWatermark: Int { get }
+    /// False from when the write queue went above its high watermark until it drained to its
+    /// low one (then ``HTTPServerSession/writabilityChanged(isWritable:)`` reports it).
+    var isWritable: Bool { get }
     /// Closes once the queued bytes are written.
     func closeAfterFlush()
     /// Closes now, dropping queued bytes (RST).

@@ -34,9 +34,10 @@
 //    HEAD request and for 204/304, and never lets `fields` carry framing (Content-Length,
 //    Transfer-Encoding, Connection): the dispatcher does not send them.
 //    `sendBody` always takes all the bytes it is given, but a writer must not give more
-//    than `writableBytes(id)` (0 = wait for `responseWritable()`): HTTP/1.1 answers from the
-//    write queue's room under its high watermark, HTTP/2 from the stream and connection
-//    windows and its own bounded buffer. That is how a client that does not read slows the
+//    than `writableBytes(id)` (0 = wait for `responseWritable()`, which the session MUST then
+//    call once it is above 0 again): HTTP/1.1 answers 0 only while the transport reports its
+//    write queue above the high watermark (it reports the drain), HTTP/2 from the stream and
+//    connection windows and its own bounded buffer. That is how a client that does not read slows the
 //    handler that writes.
 //
 // 4. Request-body back-pressure: `bodyConsumed(id, count:)` tells the session that the
@@ -48,6 +49,13 @@
 // 5. A session serialises exchanges as its protocol needs: HTTP/1.1 dispatches the next
 //    pipelined request only after the previous response ended (answers go out in order);
 //    HTTP/2 dispatches streams concurrently up to its stream limit.
+//
+// 6. Sessions and the socket: a session sees the connection only as `HTTPServerIO`
+//    (HTTPServerIO.swift), so every session runs in memory too (`HTTPServerMemoryIO`, the
+//    fuzzer's `HTTPServerFuzzDriver`). `HTTPServerSessions.makeInitial` picks a new
+//    connection's first session (protocol selection lives behind it); a session hands the
+//    connection on with `io.switchSession(to:replaying:)` (the HTTP/1.1 session does so after
+//    answering `Upgrade: h2c` with 101, through `HTTPServerSessions.makeUpgradedHTTP2`).
 
 /// Names one request/response exchange on one connection (chosen by the session).
 struct HTTPExchangeID: Hashable, Sendable, CustomStringConvertible {

@@ -102,7 +102,9 @@ extension HTTP1ServerSession: HTTPResponseSink {
 
     func writableBytes(_ id: HTTPExchangeID) -> Int {
         guard isLive(id) else { return 0 }
-        return max(0, io.writeHighWatermark - io.pendingWriteBytes)
+        // Zero only while the transport reports the queue full: it then reports the drain,
+        // so a writer waiting for room is always woken.
+        return io.isWritable ? max(1, io.writeHighWatermark - io.pendingWriteBytes) : 0
     }
 
     func sendEnd(_ id: HTTPExchangeID, trailers: [(name: String, value: String)]) {

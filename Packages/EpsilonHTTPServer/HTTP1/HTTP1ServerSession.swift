@@ -33,6 +33,8 @@ final class HTTP1ServerSession: HTTPServerSession {
     var http: HTTP1Connection
     /// Set only while the machine is inside `receive` (the handler's `inout` connection):
     /// sink calls made from the dispatcher during that call must reach that instance.
+    /// Everything that may run during `receive` (sink calls, phase checks) reaches the
+    /// machine through ``withMachine(_:)``, never through `http` (an overlapping access).
     var activeMachine: UnsafeMutablePointer<HTTP1Connection>?
     var carry: [UInt8] = []
     var current: Current?
@@ -172,7 +174,7 @@ final class HTTP1ServerSession: HTTPServerSession {
     /// After input was processed: pause or resume, pick the phase's timer.
     func afterInput() {
         guard !closing else { return }
-        if let current, current.requestEnded, !current.responseEnded, !carry.isEmpty || http.isIdle == false {
+        if let current, current.requestEnded, !current.responseEnded, !carry.isEmpty {
             // Requests pipelined behind one still being answered: read no further for now.
             if !pausedForResponse {
                 pausedForResponse = true
@@ -185,7 +187,8 @@ final class HTTP1ServerSession: HTTPServerSession {
     /// The phase the connection is in now.
     func updatePhase() {
         let next: Phase
-        if current != nil && !(current!.requestEnded) && http.isReceivingBody {
+        let receivingBody = withMachine { $0.isReceivingBody }
+        if current != nil && !(current!.requestEnded) && receivingBody {
             next = .body
         } else if let current, current.requestEnded || current.headSent {
             next = current.responseEnded ? (carry.isEmpty ? .idle : .head) : .busy
