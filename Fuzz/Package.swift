@@ -32,7 +32,7 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("WebSocketClient", [websocket, "FuzzWebSocketSupport"]),
     ("WebSocketDeflateInflate", [websocket, deflate]),
     ("TLSServerEngine", [tls]),
-    ("HTTPServer", [server]),
+    ("HTTPServer", [server, hpack]),
 ]
 
 /// Corpora, crashes and the dictionary live beside main.swift; SwiftPM warns about files it
