@@ -14,9 +14,8 @@ extension HTTP2ServerSession {
         headScratch.removeAll()
         appendStatus(status, to: &headScratch)
         if !informational {
-            if let date = context.date.utf8.withContiguousStorageIfAvailable({ $0 }) {
-                headScratch.append(name: "date", value: UnsafeRawBufferPointer(date))
-            }
+            var date = context.date
+            date.withUTF8 { headScratch.append(name: "date", value: UnsafeRawBufferPointer($0)) }
             if let server = context.configuration.serverName { headScratch.append(name: "server", value: server) }
         }
         for field in fields { Self.appendField(field.name, field.value, to: &headScratch) }
@@ -212,7 +211,7 @@ extension HTTP2ServerSession {
         var name = name
         var value = value
         name.withUTF8 { nameBytes in
-            guard !nameBytes.isEmpty, nameBytes.count <= 256, nameBytes[0] != UInt8(ascii: ":") else { return }
+            guard !nameBytes.isEmpty, nameBytes[0] != UInt8(ascii: ":") else { return }
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: nameBytes.count) { lower in
                 for index in 0..<nameBytes.count { lower[index] = ASCII.lowercased(nameBytes[index]) }
                 let lowered = UnsafeRawBufferPointer(lower)

@@ -23,7 +23,9 @@ extension HTTP2ServerSession {
             abandon(id, stream)
         case .windowUpdated(let id, _):
             if id == 0 { pumpAll() } else { pump(id) }
-        case .settingsChanged, .settingsAcknowledged, .ping, .pingAcknowledged, .goaway, .pushPromise,
+        case .goaway:
+            peerSentGoaway()
+        case .settingsChanged, .settingsAcknowledged, .ping, .pingAcknowledged, .pushPromise,
              .priority, .priorityUpdate:
             break
         }
@@ -61,6 +63,12 @@ extension HTTP2ServerSession {
             // Answered inline and finished before the call returned: the exchange hears how
             // the request ended (a body still coming was refused with RST_STREAM NO_ERROR).
             if endStream { exchange?.receiveEnd(trailers: nil) } else { exchange?.abort() }
+            return
+        }
+        if current.responseEnded {
+            // Answered inline while the body is still coming: the body is dropped (see
+            // responseFinished), and the exchange hears the request will not complete.
+            exchange?.abort()
             return
         }
         current.exchange = exchange

@@ -169,7 +169,20 @@ struct H2RawPeer {
         #expect(!peer.harness.io.isClosed)
         peer.frames { HTTP2FrameEncoder.appendData(streamID: 1, Array("ok".utf8).withUnsafeBytes { $0 }, endStream: true, into: &$0) }
         #expect(peer.dataLengths(1).reduce(0, +) == 2)
+        // The peer closes next; if it does not, the server does a second later.
+        #expect(!peer.harness.io.isClosed)
+        peer.harness.io.advance(to: peer.harness.io.now + 1_100_000_000)
         #expect(peer.harness.io.isClosed)
+    }
+
+    /// h2spec http2/7/2: after a GOAWAY (with an unknown error code) a PING still gets its ACK.
+    @Test func pingAfterTheClientsGoawayIsStillAnswered() {
+        let peer = H2RawPeer()
+        peer.frames { HTTP2FrameEncoder.appendGoaway(lastStreamID: 0, code: HTTP2ErrorCode(rawValue: 0xff), into: &$0) }
+        peer.frames { HTTP2FrameEncoder.appendPing(42, ack: false, into: &$0) }
+        let ack = peer.harness.serverFrames.last { $0.type == 6 && $0.flags & 1 == 1 }
+        #expect(ack?.payload == [0, 0, 0, 0, 0, 0, 0, 42])
+        #expect(!peer.harness.io.isClosed)
     }
 
     /// A connection error: GOAWAY with its code, every exchange aborted, the socket closed.
