@@ -16,7 +16,9 @@ extension HTTP2ServerSession {
         if !informational {
             var date = context.date
             date.withUTF8 { headScratch.append(name: "date", value: UnsafeRawBufferPointer($0)) }
-            if let server = context.configuration.serverName { headScratch.append(name: "server", value: server) }
+            if var server = context.configuration.serverName {
+                server.withUTF8 { headScratch.append(name: "server", value: UnsafeRawBufferPointer($0)) }
+            }
         }
         for field in fields { Self.appendField(field.name, field.value, to: &headScratch) }
         if !informational, let bodyLength, status != 204, status != 304 {
