@@ -143,8 +143,8 @@ extension HTTP2ServerSession {
 
     /// Removes a stream whose request and response are both done.
     func finishIfDone(_ id: UInt32) {
-        guard let stream = streams[id], stream.isFinished else { return }
-        streams[id] = nil
+        guard let index = streams.index(forKey: id), streams.values[index].isFinished else { return }
+        let stream = streams.remove(at: index).value
         if stream.unconsumed > 0 { withMachine { $0.consume(streamID: id, count: stream.unconsumed) } }
         noteStreamEnded()
     }
