@@ -117,6 +117,35 @@ extension SocketSuites {
         }
     }
 
+    @Test func slowLorisConnectionsAreCutAtTheHeadTimeoutWhileOthersAreServed() async throws {
+        var configuration = HTTPServerConfiguration()
+        configuration.headTimeout = .milliseconds(400)
+        try await withServer(configuration: configuration) { _, port in
+            let head = Array("GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaa\r\n\r\n".utf8)
+            var loris: [RawSocketClient] = []
+            for _ in 0..<100 { loris.append(try RawSocketClient(port: port)) }
+            let started = ContinuousClock.now
+            var served = 0
+            var step = 0
+            // One byte per connection every 50 ms: never a whole head before the timeout.
+            while ContinuousClock.now - started < .milliseconds(1200) {
+                for client in loris { _ = client.sendWithoutBlocking([head[step % head.count]]) }
+                step += 1
+                let normal = try RawSocketClient(port: port)
+                try normal.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+                if await normal.read(until: "Hello, World!", timeout: .seconds(1)).hasSuffix("Hello, World!") { served += 1 }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            var cut = 0
+            for client in loris {
+                let answer = await client.read(timeout: .milliseconds(200))
+                if answer.closed && String(decoding: answer.bytes, as: UTF8.self).hasPrefix("HTTP/1.1 408") { cut += 1 }
+            }
+            #expect(cut == loris.count)
+            #expect(served >= 5)
+        }
+    }
+
     @Test func descriptorsReturnToTheirStartingCount() async throws {
         let start = ProcessMetrics.openDescriptors()
         try await withServer { _, port in
