@@ -87,6 +87,8 @@ class Prober(threading.Thread):
                 self.failures.append(f"{type(e).__name__}: {e}")
                 sock = None
             self.stop.wait(0.1)
+        if sock is not None:
+            sock.close()
 
 
 try:
