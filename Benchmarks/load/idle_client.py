@@ -38,7 +38,7 @@ else:
         return False
 
 sel = selectors.DefaultSelector()
-socks, bufs, answered = [], {}, set()
+socks, bufs, answered, closed = [], {}, set(), set()
 deadline = time.monotonic() + 120
 for i in range(count):
     s = socket.socket()
@@ -65,10 +65,13 @@ for i in range(count):
                     except OSError:
                         d = b""
                     bufs[s2] += d
-                    if done_marker(bufs[s2]) or not d:
+                    if done_marker(bufs[s2]):
                         answered.add(s2)
                         sel.unregister(s2)
-while len(answered) < count and time.monotonic() < deadline:
+                    elif not d:
+                        closed.add(s2)
+                        sel.unregister(s2)
+while len(answered) + len(closed) < count and time.monotonic() < deadline:
     for key, ev in sel.select(0.5):
         s2 = key.fileobj
         if ev & selectors.EVENT_WRITE:
@@ -83,10 +86,13 @@ while len(answered) < count and time.monotonic() < deadline:
             except OSError:
                 d = b""
             bufs[s2] += d
-            if done_marker(bufs[s2]) or not d:
+            if done_marker(bufs[s2]):
                 answered.add(s2)
                 sel.unregister(s2)
-print(f"ready {sum(1 for s in socks if s in answered and bufs[s])}", flush=True)
+            elif not d:
+                closed.add(s2)
+                sel.unregister(s2)
+print(f"ready {len(answered)}", flush=True)
 sys.stdin.read()
 still = 0
 for s in socks:

@@ -168,9 +168,14 @@ run_wrk() {  # key url
 }
 run_h2load() {  # key url
     local out rps failed
-    out=$(taskset -c 1 h2load -c32 -m32 -t1 -D "$DURATION" --warm-up-time=1 "$2" 2>&1 || true)
+    out=$(taskset -c 1 h2load -c32 -m32 -t1 -D "$DURATION" --warm-up-time=1 --npn-list=h2 "$2" 2>&1 || true)
     rps=$(awk '/^finished in/ { for (i = 1; i <= NF; i++) if ($i == "req/s,") print $(i-1) }' <<<"$out")
     failed=$(awk '/^requests:/ { print $10, "failed,", $12, "errored" }' <<<"$out")
+    # Only HTTP/2 counts: over TLS h2load must report ALPN h2; in cleartext requests must succeed.
+    if [[ "$2" == https* ]] && ! grep -q "Application protocol: h2" <<<"$out"; then
+        failed="no h2 negotiated"; rps=0
+    fi
+    if ! awk '/^requests:/ { exit !($8 > 0) }' <<<"$out"; then failed="nothing succeeded; $failed"; rps=0; fi
     echo "  $1: ${rps:-0} req/s (${failed})"
     record "$1" "${rps:-0}"
 }
