@@ -223,7 +223,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EpsilonHTTPContentCodingTests",
-            dependencies: ["EpsilonHTTPContentCoding"],
+            dependencies: ["EpsilonHTTPContentCoding", "EpsilonMallocCounter"],
             path: "Tests/EpsilonHTTPContentCodingTests",
             swiftSettings: strict
         ),
@@ -231,7 +231,7 @@ let package = Package(
             name: "EpsilonHTTPServerTests",
             dependencies: [
                 "EpsilonHTTPServer", "EpsilonHTTPServerLifecycle", "EpsilonTransport", "EpsilonTLS", "EpsilonHTTP1",
-                "EpsilonHTTP2", "EpsilonHTTPTypes", "EpsilonHTTPContentCoding",
+                "EpsilonHTTP2", "EpsilonHTTPTypes", "EpsilonHTTPContentCoding", "EpsilonMallocCounter",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Tests/EpsilonHTTPServerTests",

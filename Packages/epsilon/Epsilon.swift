@@ -1,6 +1,4 @@
 import ArgumentParser
-import EpsilonHTTPServerPreview
-import EpsilonTLS
 import EpsilonTooling
 import Foundation
 
@@ -11,54 +9,6 @@ struct EpsilonCommand: AsyncParsableCommand {
         abstract: "Epsilon's command-line tool.",
         subcommands: [Serve.self, Inspect.self]
     )
-}
-
-struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Serves HTTP/1.1 on the Epsilon transport until interrupted."
-    )
-
-    @Flag(help: "Answer every request with a plain-text hello (the preview server; the only mode so far).")
-    var plainHello = false
-
-    @Option(help: "Address to listen on (127.0.0.1, ::1, ...).")
-    var host = "127.0.0.1"
-
-    @Option(help: "Port to listen on.")
-    var port: UInt16 = 8080
-
-    @Option(help: "Event loops (default: one per core).")
-    var loops: Int?
-
-    @Option(help: "The response body.")
-    var body = "Hello, World!"
-
-    @Option(help: "Serve HTTPS with this certificate chain (PEM, leaf first); needs --key.")
-    var cert: String?
-
-    @Option(help: "The private key (PEM or DER) of --cert.")
-    var key: String?
-
-    func validate() throws {
-        guard plainHello else { throw ValidationError("only --plain-hello is available yet") }
-        guard (cert == nil) == (key == nil) else { throw ValidationError("--cert and --key go together") }
-    }
-
-    func run() async throws {
-        var tls: TLSContext?
-        if let cert, let key {
-            do {
-                tls = try HelloServer.tlsContext(certificateFile: cert, privateKeyFile: key)
-            } catch {
-                throw ValidationError("cannot use --cert \(cert) --key \(key): \(error)")
-            }
-        }
-        try await HelloServer.run(host: host, port: port, loops: loops ?? ProcessInfo.processInfo.activeProcessorCount,
-                                  body: body, tls: tls) { line in
-            // Unbuffered, so the lines show at once, also through a pipe.
-            FileHandle.standardOutput.write(Data((line + "\n").utf8))
-        }
-    }
 }
 
 struct Inspect: ParsableCommand {

@@ -1,0 +1,61 @@
+// How a protocol session talks to its socket, so that sessions are sans-IO-testable: the
+// transport's Connection satisfies this through `HTTPServerConnectionHandler`, and
+// `HTTPServerMemoryIO` satisfies it in memory (unit tests, the fuzzer).
+
+/// The socket side of one connection, as a session sees it. Loop thread only.
+protocol HTTPServerIO: AnyObject {
+    /// Appends output in place to the write queue (`body` must only append). Nothing is
+    /// written once the connection is closed.
+    func write(_ body: (inout [UInt8]) -> Void)
+    /// Bytes queued and not yet handed to the kernel.
+    var pendingWriteBytes: Int { get }
+    /// The write queue's high watermark: a session keeps what it queues near or below it.
+    var writeHighWatermark: Int { get }
+    /// False from when the write queue went above its high watermark until it drained to its
+    /// low one (then ``HTTPServerSession/writabilityChanged(isWritable:)`` reports it).
+    var isWritable: Bool { get }
+    /// Closes once the queued bytes are written.
+    func closeAfterFlush()
+    /// Closes now, dropping queued bytes (RST).
+    func abort()
+    /// Stops delivering reads until ``resumeReading()``.
+    func pauseReading()
+    /// Delivers reads again.
+    func resumeReading()
+    /// The session's one timer: ``HTTPServerSession/handleTimer(now:)`` runs at (or soon
+    /// after) `deadline` on ``now``'s clock; a later call replaces it, nil cancels it.
+    func setTimer(at deadline: UInt64?)
+    /// Now, in nanoseconds on the monotonic clock timers use.
+    var now: UInt64 { get }
+    /// Runs closures on this connection's loop thread.
+    var executor: HTTPServerLoopExecutor { get }
+    /// With TLS: the ALPN protocol agreed in the handshake (nil before it or without ALPN).
+    var negotiatedApplicationProtocol: String? { get }
+    /// Whether the connection runs TLS.
+    var isSecure: Bool { get }
+    /// Hands the connection to another session (protocol selection, `Upgrade: h2c`): it
+    /// receives `start()`, then `bytes` (copied: read bytes the old session did not consume,
+    /// may be empty), then every later event. The old session gets no more events.
+    func switchSession(to session: any HTTPServerSession, replaying bytes: UnsafeRawBufferPointer)
+}
+
+/// One connection's protocol driver (HTTP/1.1, HTTP/2, or a selector that picks one), fed by
+/// an ``HTTPServerIO``. Loop thread only.
+protocol HTTPServerSession: AnyObject {
+    /// The connection is open (with TLS: before the handshake).
+    func start()
+    /// With TLS: the handshake completed (ALPN is known now).
+    func tlsHandshakeCompleted()
+    /// Bytes arrived, borrowed for the call.
+    func receive(_ bytes: UnsafeRawBufferPointer)
+    /// The peer finished sending.
+    func receiveEndOfStream()
+    /// The write queue fell below its low watermark (after having been above the high one).
+    func writabilityChanged(isWritable: Bool)
+    /// The timer set with ``HTTPServerIO/setTimer(at:)`` is due.
+    func handleTimer(now: UInt64)
+    /// Graceful shutdown: finish what is in flight, then close (HTTP/2: GOAWAY).
+    func drain()
+    /// The connection closed (orderly or not): abort every exchange still open.
+    func closed()
+}

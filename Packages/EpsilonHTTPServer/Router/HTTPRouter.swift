@@ -1,0 +1,164 @@
+/// The routes of an ``HTTPServer``: method + path patterns (``HTTPRoutePattern``: literal
+/// segments, `:name` parameters, `*` one segment, `**` the rest) mapped to handlers of either
+/// tier, in groups that share a path prefix and a middleware stack.
+///
+/// - Inline handlers run on the loop thread with borrowed views and answer at once (no task,
+///   no copy; a ``HTTPFixedResponse`` allocates nothing).
+/// - Async handlers get owned swift-http-types values, a streaming body and a writer; they
+///   are cancelled when the client goes away.
+///
+/// No route matches: `404`; the path matches another method: `405` with `Allow`; HEAD is
+/// answered by the GET route (without the body); `OPTIONS *` gets `204` with `Allow`.
+///
+/// ```swift
+/// var router = HTTPRouter()
+/// try router.get("/hello", fixed: HTTPFixedResponse(status: 200, contentType: "text/plain", body: "Hello, World!"))
+/// try router.group("/api", middleware: HTTPRequestIDMiddleware()) { api in
+///     try api.get("/users/:id", inline: { request, responder in
+///         responder.respond(status: 200, text: request.parameterString("id") ?? "")
+///     })
+/// }
+/// try router.post("/echo") { request, writer in
+///     try await writer.writeHead(status: 200, bodyLength: nil)
+///     for try await piece in request.body { try await writer.write(piece) }
+///     try await writer.end()
+/// }
+/// ```
+public struct HTTPRouter: Sendable {
+    var table = HTTPRouteTable<HTTPRouteTarget>()
+
+    /// No routes.
+    public init() {}
+
+    /// Adds routes under `prefix` that run behind `middleware` (which wraps this group only).
+    public mutating func group<M: HTTPMiddleware>(_ prefix: String, middleware: M,
+                                                  _ body: (inout HTTPRouteGroup<M>) throws(HTTPRoutePatternError) -> Void) throws(HTTPRoutePatternError) {
+        var group = HTTPRouteGroup(prefix: prefix, middleware: middleware, table: table)
+        try body(&group)
+        table = group.table
+    }
+
+    /// Adds a route to a prepared response, for `method`.
+    public mutating func add(_ method: String, _ path: String, fixed response: HTTPFixedResponse) throws(HTTPRoutePatternError) {
+        try table.add(method: method, pattern: HTTPRoutePattern(path), value: .fixed(response))
+    }
+
+    /// Adds an inline route for `method`.
+    public mutating func add(_ method: String, _ path: String,
+                             inline handler: @escaping @Sendable (HTTPInlineRequest, HTTPInlineResponder) -> Void) throws(HTTPRoutePatternError) {
+        try table.add(method: method, pattern: HTTPRoutePattern(path), value: .inline(HTTPNoMiddleware(), handler))
+    }
+
+    /// Adds an async route for `method`.
+    public mutating func add(_ method: String, _ path: String,
+                             handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
+        try table.add(method: method, pattern: HTTPRoutePattern(path), value: .async(HTTPNoMiddleware(), handler))
+    }
+
+    /// GET (and HEAD) to a prepared response.
+    public mutating func get(_ path: String, fixed response: HTTPFixedResponse) throws(HTTPRoutePatternError) {
+        try add("GET", path, fixed: response)
+    }
+
+    /// GET (and HEAD), inline.
+    public mutating func get(_ path: String, inline handler: @escaping @Sendable (HTTPInlineRequest, HTTPInlineResponder) -> Void) throws(HTTPRoutePatternError) {
+        try add("GET", path, inline: handler)
+    }
+
+    /// GET (and HEAD), async.
+    public mutating func get(_ path: String, handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
+        try add("GET", path, handler: handler)
+    }
+
+    /// POST, async.
+    public mutating func post(_ path: String, handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
+        try add("POST", path, handler: handler)
+    }
+
+    /// PUT, async.
+    public mutating func put(_ path: String, handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
+        try add("PUT", path, handler: handler)
+    }
+
+    /// DELETE, async.
+    public mutating func delete(_ path: String, handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
+        try add("DELETE", path, handler: handler)
+    }
+
+    /// PATCH, async.
+    public mutating func patch(_ path: String, handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
+        try add("PATCH", path, handler: handler)
+    }
+}
+
+/// Routes under one path prefix behind one middleware stack (see ``HTTPRouter/group(_:middleware:_:)``).
+public struct HTTPRouteGroup<Middleware: HTTPMiddleware> {
+    let prefix: String
+    let middleware: Middleware
+    var table: HTTPRouteTable<HTTPRouteTarget>
+
+    init(prefix: String, middleware: Middleware, table: HTTPRouteTable<HTTPRouteTarget>) {
+        self.prefix = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
+        self.middleware = middleware
+        self.table = table
+    }
+
+    private func full(_ path: String) -> String { path == "/" && !prefix.isEmpty ? prefix : prefix + path }
+
+    /// A nested group: its middleware runs inside this group's.
+    public mutating func group<M: HTTPMiddleware>(_ prefix: String, middleware inner: M,
+                                                  _ body: (inout HTTPRouteGroup<HTTPMiddlewareChain<Middleware, M>>) throws(HTTPRoutePatternError) -> Void) throws(HTTPRoutePatternError) {
+        var group = HTTPRouteGroup<HTTPMiddlewareChain<Middleware, M>>(
+            prefix: full(prefix), middleware: HTTPMiddlewareChain(middleware, inner), table: table)
+        try body(&group)
+        table = group.table
+    }
+
+    /// Adds a route to a prepared response (it passes through the group's middleware).
+    public mutating func add(_ method: String, _ path: String, fixed response: HTTPFixedResponse) throws(HTTPRoutePatternError) {
+        try table.add(method: method, pattern: HTTPRoutePattern(full(path)),
+                      value: .inline(middleware) { _, responder in responder.respond(response) })
+    }
+
+    /// Adds an inline route.
+    public mutating func add(_ method: String, _ path: String,
+                             inline handler: @escaping @Sendable (HTTPInlineRequest, HTTPInlineResponder) -> Void) throws(HTTPRoutePatternError) {
+        try table.add(method: method, pattern: HTTPRoutePattern(full(path)), value: .inline(middleware, handler))
+    }
+
+    /// Adds an async route.
+    public mutating func add(_ method: String, _ path: String,
+                             handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
+        try table.add(method: method, pattern: HTTPRoutePattern(full(path)), value: .async(middleware, handler))
+    }
+
+    /// GET (and HEAD) to a prepared response.
+    public mutating func get(_ path: String, fixed response: HTTPFixedResponse) throws(HTTPRoutePatternError) {
+        try add("GET", path, fixed: response)
+    }
+
+    /// GET (and HEAD), inline.
+    public mutating func get(_ path: String, inline handler: @escaping @Sendable (HTTPInlineRequest, HTTPInlineResponder) -> Void) throws(HTTPRoutePatternError) {
+        try add("GET", path, inline: handler)
+    }
+
+    /// GET (and HEAD), async.
+    public mutating func get(_ path: String, handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
+        try add("GET", path, handler: handler)
+    }
+
+    /// POST, async.
+    public mutating func post(_ path: String, handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
+        try add("POST", path, handler: handler)
+    }
+
+    /// PUT, async.
+    public mutating func put(_ path: String, handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
+        try add("PUT", path, handler: handler)
+    }
+
+    /// DELETE, async.
+    public mutating func delete(_ path: String, handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
+        try add("DELETE", path, handler: handler)
+    }
+}

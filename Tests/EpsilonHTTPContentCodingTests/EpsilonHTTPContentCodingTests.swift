@@ -1,1 +1,0 @@
-// EpsilonHTTPContentCodingTests: Swift Testing suites for EpsilonHTTPContentCoding.
