@@ -1,0 +1,149 @@
+import EpsilonHTTP2
+
+extension HTTP2ServerSession {
+    // MARK: Machine events (with the lent connection in `lent`)
+
+    /// One machine event: requests to the dispatcher, window growth to the writers.
+    func handle(_ event: HTTP2Event) {
+        switch event {
+        case .headers(let id, let list, let endStream):
+            dispatch(streamID: id, list, endStream: endStream)
+        case .data(let id, let bytes, let endStream):
+            requestData(id, bytes, endStream: endStream)
+        case .trailers(let id, let list):
+            guard var stream = streams[id], !stream.requestEnded else { return }
+            stream.requestEnded = true
+            streams[id] = stream
+            stream.exchange?.receiveEnd(trailers: HTTPRequestFieldLines(http2: list))
+            finishIfDone(id)
+        case .streamReset(let id, _, _):
+            // By the peer (RST_STREAM, or refused by its GOAWAY) or by the machine for a
+            // stream error the peer made: the exchange can never complete.
+            guard let stream = streams.removeValue(forKey: id) else { return }
+            abandon(id, stream)
+        case .windowUpdated(let id, _):
+            if id == 0 { pumpAll() } else { pump(id) }
+        case .settingsChanged, .settingsAcknowledged, .ping, .pingAcknowledged, .goaway, .pushPromise,
+             .priority, .priorityUpdate:
+            break
+        }
+    }
+
+    /// A request head on a new stream (or a pushed request, `promised`): checked against the
+    /// server's limits, then handed to the dispatcher.
+    func dispatch(streamID id: UInt32, _ list: HTTP2HeaderList, endStream: Bool) {
+        guard streams[id] == nil else { return }
+        let summary = HTTP2RequestHead.Summary(list)
+        let configuration = context.configuration
+        var stream = HTTP2ServerStream(requestEnded: endStream)
+        if summary.method >= 0 {
+            stream.bodyless = list.withField(at: summary.method) { _, value in value.elementsEqual("HEAD".utf8) }
+        }
+        if machineValue(\.peerSettings.enablePush) {
+            // Kept only when the peer accepts pushes (the promised requests' origin).
+            stream.origin = HTTP2ServerStream.Origin(list, summary)
+        }
+        streams[id] = stream
+        // The limits HTTP/1.1 answers with 431 and 413 (the machine bounds the block's bytes).
+        if summary.fieldCount > configuration.maxHeaderCount {
+            refuse(id, status: 431)
+            return
+        }
+        if let length = summary.contentLength, length > configuration.maxBodyBytes {
+            refuse(id, status: 413)
+            return
+        }
+        let exchange = HTTP2RequestHead.with(list, summary: summary, endStream: endStream) { head in
+            context.dispatcher.requestHead(head, exchange: HTTPExchangeID(UInt64(id)), sink: self)
+        }
+        guard var current = streams[id] else {
+            // Answered inline and finished before the call returned: the exchange hears how
+            // the request ended (a body still coming was refused with RST_STREAM NO_ERROR).
+            if endStream { exchange?.receiveEnd(trailers: nil) } else { exchange?.abort() }
+            return
+        }
+        current.exchange = exchange
+        streams[id] = current
+        if endStream { exchange?.receiveEnd(trailers: nil) }
+        finishIfDone(id)
+    }
+
+    /// Answers `status` with no body, without the dispatcher.
+    private func refuse(_ id: UInt32, status: Int) {
+        sendHead(HTTPExchangeID(UInt64(id)), status: status, fields: [], bodyLength: 0)
+    }
+
+    /// Request body bytes: to the exchange, counted until it reports them read.
+    private func requestData(_ id: UInt32, _ bytes: UnsafeRawBufferPointer, endStream: Bool) {
+        guard var stream = streams[id], !stream.requestEnded, let exchange = stream.exchange else {
+            // No one reads it (the dispatcher wanted only the head): credit it back at once.
+            withMachine { $0.consume(streamID: id, count: bytes.count) }
+            if endStream, var stream = streams[id], !stream.requestEnded {
+                stream.requestEnded = true
+                streams[id] = stream
+                finishIfDone(id)
+            }
+            return
+        }
+        stream.received &+= UInt64(bytes.count)
+        if stream.received > context.configuration.maxBodyBytes {
+            tooLarge(id, stream)
+            withMachine { $0.consume(streamID: id, count: bytes.count) }
+            return
+        }
+        stream.unconsumed &+= bytes.count
+        if endStream { stream.requestEnded = true }
+        streams[id] = stream
+        if !bytes.isEmpty { exchange.receiveBody(bytes) }
+        // The exchange may have finished (or reset) the stream from inside receiveBody.
+        guard endStream, streams[id] != nil else { return }
+        exchange.receiveEnd(trailers: nil)
+        finishIfDone(id)
+    }
+
+    /// The body grew past the limit while streaming: `413` if no head went out yet, else
+    /// RST_STREAM; the exchange is aborted.
+    private func tooLarge(_ id: UInt32, _ stream: HTTP2ServerStream) {
+        streams[id] = nil
+        withMachine { machine in
+            if !stream.headSent, (try? machine.sendHeaders(streamID: id, HTTP2HeaderList([.init(":status", "413")]), endStream: true)) != nil {
+                try? machine.resetStream(streamID: id, code: .noError)
+            } else {
+                try? machine.resetStream(streamID: id, code: .cancel)
+            }
+        }
+        abandon(id, stream)
+    }
+
+    // MARK: Stream ends
+
+    /// A stream left the table unfinished: what its handler never read goes back to the
+    /// connection window, and the exchange is aborted.
+    func abandon(_ id: UInt32, _ stream: HTTP2ServerStream) {
+        if stream.unconsumed > 0 { withMachine { $0.consume(streamID: id, count: stream.unconsumed) } }
+        noteStreamEnded()
+        stream.exchange?.abort()
+    }
+
+    /// Removes a stream whose request and response are both done.
+    func finishIfDone(_ id: UInt32) {
+        guard let stream = streams[id], stream.isFinished else { return }
+        streams[id] = nil
+        if stream.unconsumed > 0 { withMachine { $0.consume(streamID: id, count: stream.unconsumed) } }
+        noteStreamEnded()
+    }
+
+    /// The response is complete. If the request is too, the stream is done; if the client is
+    /// still sending, the server needs no more of it: RST_STREAM NO_ERROR (RFC 9113 §8.1)
+    /// stops it, and the exchange is aborted so its body reader ends.
+    func responseFinished(_ id: UInt32) {
+        guard let stream = streams[id] else { return }
+        if stream.requestEnded {
+            finishIfDone(id)
+            return
+        }
+        streams[id] = nil
+        withMachine { machine in try? machine.resetStream(streamID: id, code: .noError) }
+        abandon(id, stream)
+    }
+}
