@@ -168,24 +168,39 @@ try:
     with Server("--h2c") as plain, Server("--cert", cert, "--key", key) as tls:
         base = f"http://127.0.0.1:{plain.port}"
         tls_base = f"https://127.0.0.1:{tls.port}"
-        curl("curl --http1.1", "http1", base, ["--http1.1"])
-        curl("curl --http1.1 TLS", "http1", tls_base, ["--http1.1"])
-        verbose = curl("curl --http2 TLS", "h2", tls_base, ["--http2"])
-        suite.check("curl --http2 TLS: ALPN h2 reported", re.search(r"ALPN[:,] server accepted (to use )?h2", verbose) is not None,
-                    [l for l in verbose.splitlines() if "ALPN" in l])
-        # curl 7.88.1 (Debian 12) cannot reuse a prior-knowledge connection (curl issue 10634,
-        # fixed in 8.0): one request per process here; nghttp and httpx cover reuse over h2c.
-        for request in REQUESTS:
-            curl("curl --http2-prior-knowledge", "h2", base, ["--http2-prior-knowledge"], [request])
-        verbose = curl("curl --http2 h2c upgrade", "h2", base, ["--http2"])
-        suite.check("curl --http2 cleartext: 101 Switching Protocols to h2c",
-                    re.search(r"< HTTP/1.1 101", verbose) is not None and "Upgrade: h2c" in verbose,
-                    [l for l in verbose.splitlines() if "101" in l or "pgrade" in l][:4])
-        nghttp("nghttp TLS", tls_base, [])
-        nghttp("nghttp h2c", base, [])
-        nghttp("nghttp h2c upgrade", base, ["-u"], posts=False)
-        httpx_client("httpx h2 TLS", tls_base, http2=True, verify=ssl.create_default_context(cafile=ca))
-        httpx_client("httpx h2c", base, http1=False, http2=True)
+        def guarded(label, step):
+            try:
+                step()
+            except Exception as e:  # one client's failure must not hide the others' results
+                suite.error(f"{label}: ran to the end", e)
+
+        def curl_h2_tls():
+            verbose = curl("curl --http2 TLS", "h2", tls_base, ["--http2"])
+            suite.check("curl --http2 TLS: ALPN h2 reported", re.search(r"ALPN[:,] server accepted (to use )?h2", verbose) is not None,
+                        [l for l in verbose.splitlines() if "ALPN" in l])
+
+        def curl_prior_knowledge():
+            # curl 7.88.1 (Debian 12) cannot reuse a prior-knowledge connection (curl issue 10634,
+            # fixed in 8.0): one request per process here; nghttp and httpx cover reuse over h2c.
+            for request in REQUESTS:
+                curl("curl --http2-prior-knowledge", "h2", base, ["--http2-prior-knowledge"], [request])
+
+        def curl_upgrade():
+            verbose = curl("curl --http2 h2c upgrade", "h2", base, ["--http2"])
+            suite.check("curl --http2 cleartext: 101 Switching Protocols to h2c",
+                        re.search(r"< HTTP/1.1 101", verbose) is not None and "Upgrade: h2c" in verbose,
+                        [l for l in verbose.splitlines() if "101" in l or "pgrade" in l][:4])
+
+        guarded("curl --http1.1", lambda: curl("curl --http1.1", "http1", base, ["--http1.1"]))
+        guarded("curl --http1.1 TLS", lambda: curl("curl --http1.1 TLS", "http1", tls_base, ["--http1.1"]))
+        guarded("curl --http2 TLS", curl_h2_tls)
+        guarded("curl --http2-prior-knowledge", curl_prior_knowledge)
+        guarded("curl --http2 h2c upgrade", curl_upgrade)
+        guarded("nghttp TLS", lambda: nghttp("nghttp TLS", tls_base, []))
+        guarded("nghttp h2c", lambda: nghttp("nghttp h2c", base, []))
+        guarded("nghttp h2c upgrade", lambda: nghttp("nghttp h2c upgrade", base, ["-u"], posts=False))
+        guarded("httpx h2 TLS", lambda: httpx_client("httpx h2 TLS", tls_base, http2=True, verify=ssl.create_default_context(cafile=ca)))
+        guarded("httpx h2c", lambda: httpx_client("httpx h2c", base, http1=False, http2=True))
         suite.check("servers still running", plain.alive() and tls.alive(), "a server exited")
 except Exception as e:  # a server that did not start, a client that hung
     suite.error("suite setup", e)
