@@ -112,7 +112,7 @@ def exchange(port, data, timeout=5.0):
             resp = reader.read(timeout)
         except EOFError:
             return None, True, None
-        closed = reader.closed(2.0)
+        closed = reader.closed(2.0 if resp.status == 400 else 1.0)
         return resp.status, closed, resp
     finally:
         s.close()

@@ -108,8 +108,8 @@ try:
         suite.check("--head-timeout 5: none cut before 4 s", early == 0, f"{early} cut early; {spread}")
         lat = sorted(prober.latencies)
         worst = lat[-1] if lat else None
-        suite.check("a normal client kept getting answers (≥ 50, none failed, each under 1 s)",
-                    len(lat) >= 50 and not prober.failures and worst < 1.0,
+        suite.check("a normal client kept getting answers (≥ 20, none failed, each under 1 s)",
+                    len(lat) >= 20 and not prober.failures and worst < 1.0,
                     f"{len(lat)} answers, worst {worst}, failures {prober.failures[:3]}")
         if lat:
             print(f"  normal client: {len(lat)} answers, p50 {lat[len(lat) // 2] * 1000:.1f} ms, max {worst * 1000:.1f} ms")
