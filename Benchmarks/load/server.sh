@@ -61,6 +61,8 @@ num-threads: 1
 access-log: /dev/null
 error-log: $work/h2o-error.log
 http2-max-concurrent-requests-per-connection: 100
+http1-request-timeout: 300
+http2-idle-timeout: 300
 listen:
   host: 127.0.0.1
   port: $P_H2O
@@ -89,6 +91,7 @@ http {
     keepalive_requests 100000000;
     keepalive_timeout 300s;
     http2_max_requests 100000000;
+    http2_idle_timeout 300s;
     client_body_temp_path $work/nginx-body;
     server {
         listen 127.0.0.1:$P_NGINX backlog=4096;
