@@ -233,6 +233,8 @@ let package = Package(
                 "EpsilonHTTPServer", "EpsilonHTTPServerLifecycle", "EpsilonTransport", "EpsilonTLS", "EpsilonHTTP1",
                 "EpsilonHTTP2", "EpsilonHTTPTypes", "EpsilonHTTPContentCoding", "EpsilonMallocCounter",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/EpsilonHTTPServerTests",
             swiftSettings: strict

@@ -54,6 +54,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Answer every path with a plain-text hello (the old benchmark target).")
     var plainHello = false
 
+    @Option(help: "The body --plain-hello answers with.")
+    var body = "Hello, World!"
+
     func validate() throws {
         guard (cert == nil) == (key == nil) else { throw ValidationError("--cert and --key go together") }
         for (name, value) in [("--grace-period", gracePeriod), ("--head-timeout", headTimeout), ("--body-timeout", bodyTimeout),
@@ -81,12 +84,14 @@ struct Serve: AsyncParsableCommand {
         configuration.maxBodyBytes = maxBody
         configuration.maxHeaderBytes = maxHeaderBytes
         configuration.allowsCleartextHTTP2 = h2c
-        let router = plainHello ? Self.plainHelloRouter() : HTTPServerDemoRoutes.router()
+        let router = plainHello ? Self.plainHelloRouter(body: body) : HTTPServerDemoRoutes.router()
 
         // Signals are taken before the server starts, so an early SIGTERM is not lost.
         let signals = ServeSignals()
         let address = host.contains(":") ? try SocketEndpoint.ipv6(host, port: port) : try SocketEndpoint.ipv4(host, port: port)
-        let group = try IOLoopGroup(loopCount: loops ?? IOLoopGroup.coreCount)
+        // EPSILON_POLLER picks the backend when set (epoll, io_uring, poll).
+        let (backend, _) = PollerBackend.detect()
+        let group = try IOLoopGroup(loopCount: loops ?? IOLoopGroup.coreCount, backend: backend)
         let server: HTTPServer
         do {
             server = try await HTTPServer.start(on: group, address: address, router: router,
@@ -110,9 +115,9 @@ struct Serve: AsyncParsableCommand {
     }
 
     /// Every path, every common method: the hello.
-    static func plainHelloRouter() -> HTTPRouter {
+    static func plainHelloRouter(body: String) -> HTTPRouter {
         var router = HTTPRouter()
-        let hello = HTTPFixedResponse(status: 200, contentType: "text/plain", body: "Hello, World!")
+        let hello = HTTPFixedResponse(status: 200, contentType: "text/plain", body: body)
         do throws(HTTPRoutePatternError) {
             for method in ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"] {
                 try router.add(method, "/", fixed: hello)

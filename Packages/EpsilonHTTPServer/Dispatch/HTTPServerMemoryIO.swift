@@ -74,6 +74,16 @@ final class HTTPServerMemoryIO: HTTPServerIO {
         return output
     }
 
+    /// Forgets the output so far, keeping its storage (for allocation counts).
+    func discardOutput() { output.removeAll(keepingCapacity: true) }
+
+    /// Closes (if still open) and lets go of the session: a session holds its I/O strongly,
+    /// as the transport's handler lets go of its session on close, so this breaks the cycle.
+    func tearDown() {
+        close()
+        session = nil
+    }
+
     /// Simulates a graceful shutdown request.
     func drain() { session?.drain() }
 

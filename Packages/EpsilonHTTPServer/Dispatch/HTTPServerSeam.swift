@@ -49,6 +49,13 @@
 // 5. A session serialises exchanges as its protocol needs: HTTP/1.1 dispatches the next
 //    pipelined request only after the previous response ended (answers go out in order);
 //    HTTP/2 dispatches streams concurrently up to its stream limit.
+//
+// 6. Sessions and the socket: a session sees the connection only as `HTTPServerIO`
+//    (HTTPServerIO.swift), so every session runs in memory too (`HTTPServerMemoryIO`, the
+//    fuzzer's `HTTPServerFuzzDriver`). `HTTPServerSessions.makeInitial` picks a new
+//    connection's first session (protocol selection lives behind it); a session hands the
+//    connection on with `io.switchSession(to:replaying:)` (the HTTP/1.1 session does so after
+//    answering `Upgrade: h2c` with 101, through `HTTPServerSessions.makeUpgradedHTTP2`).
 
 /// Names one request/response exchange on one connection (chosen by the session).
 struct HTTPExchangeID: Hashable, Sendable, CustomStringConvertible {

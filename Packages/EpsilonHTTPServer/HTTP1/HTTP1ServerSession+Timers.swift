@@ -39,6 +39,13 @@ extension HTTP1ServerSession {
 
     /// The phase's deadline passed.
     func timedOut() {
+        if phase == .body && pausedForBody {
+            // The handler is not reading, so the client is not to blame: wait for the handler.
+            let due = io.now &+ nanoseconds(context.configuration.bodyTimeout)
+            deadline = due
+            arm(at: due)
+            return
+        }
         switch phase {
         case .head, .body:
             // A client cut off mid-request learns why; an exchange under way is abandoned.

@@ -174,7 +174,7 @@ final class HTTP1ServerSession: HTTPServerSession {
     /// After input was processed: pause or resume, pick the phase's timer.
     func afterInput() {
         guard !closing else { return }
-        if let current, current.requestEnded, !current.responseEnded, !carry.isEmpty || http.isIdle == false {
+        if let current, current.requestEnded, !current.responseEnded, !carry.isEmpty {
             // Requests pipelined behind one still being answered: read no further for now.
             if !pausedForResponse {
                 pausedForResponse = true

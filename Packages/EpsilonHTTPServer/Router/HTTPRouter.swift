@@ -118,18 +118,34 @@ public struct HTTPRouteGroup<Middleware: HTTPMiddleware> {
     public mutating func add(_ method: String, _ path: String, fixed response: HTTPFixedResponse) throws(HTTPRoutePatternError) {
         try table.add(method: method, pattern: HTTPRoutePattern(full(path)),
                       value: .inline(middleware) { _, responder in responder.respond(response) })
+        try addOptions(for: path)
+    }
+
+    /// An `OPTIONS` route through the group's middleware for each path, so that a middleware
+    /// such as CORS sees preflight requests (unless the group routes OPTIONS itself).
+    private mutating func addOptions(for path: String) throws(HTTPRoutePatternError) {
+        guard Middleware.self != HTTPNoMiddleware.self else { return }
+        let pattern = try HTTPRoutePattern(full(path))
+        let noContent = HTTPFixedResponse(status: 204)
+        do throws(HTTPRoutePatternError) {
+            try table.add(method: "OPTIONS", pattern: pattern, value: .inline(middleware) { _, responder in responder.respond(noContent) })
+        } catch {
+            // Already there (another method of the same path, or an explicit OPTIONS route).
+        }
     }
 
     /// Adds an inline route.
     public mutating func add(_ method: String, _ path: String,
                              inline handler: @escaping @Sendable (HTTPInlineRequest, HTTPInlineResponder) -> Void) throws(HTTPRoutePatternError) {
         try table.add(method: method, pattern: HTTPRoutePattern(full(path)), value: .inline(middleware, handler))
+        if method != "OPTIONS" { try addOptions(for: path) }
     }
 
     /// Adds an async route.
     public mutating func add(_ method: String, _ path: String,
                              handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
         try table.add(method: method, pattern: HTTPRoutePattern(full(path)), value: .async(middleware, handler))
+        if method != "OPTIONS" { try addOptions(for: path) }
     }
 
     /// GET (and HEAD) to a prepared response.

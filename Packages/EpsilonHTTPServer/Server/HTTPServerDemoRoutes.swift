@@ -38,7 +38,7 @@ public enum HTTPServerDemoRoutes {
     private static func add(to router: inout HTTPRouter) throws(HTTPRoutePatternError) {
         try router.get("/", fixed: HTTPFixedResponse(status: 200, contentType: "text/html; charset=utf-8", body: page))
         try router.get("/hello", fixed: HTTPFixedResponse(status: 200, contentType: "text/plain", body: "Hello, World!"))
-        let api = HTTPMiddlewareChain(HTTPRequestIDMiddleware(), HTTPCompressionMiddleware())
+        let api = HTTPMiddlewareChain(HTTPRequestIDMiddleware(), HTTPMiddlewareChain(HTTPCORSMiddleware(), HTTPCompressionMiddleware()))
         try router.group("/api", middleware: api) { (group) throws(HTTPRoutePatternError) in
             try group.get("/users/:id", inline: userJSON)
         }

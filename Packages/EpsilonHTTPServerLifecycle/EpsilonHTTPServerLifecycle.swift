@@ -1,1 +1,0 @@
-// EpsilonHTTPServerLifecycle: runs an EpsilonHTTPServer as a swift-service-lifecycle Service.

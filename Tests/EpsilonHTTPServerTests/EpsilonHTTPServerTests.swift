@@ -1,1 +1,0 @@
-// EpsilonHTTPServerTests: Swift Testing suites for EpsilonHTTPServer.
