@@ -131,3 +131,11 @@ final class H2MemoryHarness {
         (0..<count).map { UInt8(truncatingIfNeeded: $0 % 251) }
     }
 }
+
+/// Whether two byte arrays are equal, described without a diff (Swift Testing's diff of two
+/// megabyte arrays takes minutes): nil when equal, else the sizes and the first difference.
+func byteMismatch(_ actual: [UInt8], _ expected: [UInt8]) -> String? {
+    if actual == expected { return nil }
+    let first = zip(actual, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(actual.count, expected.count)
+    return "got \(actual.count) bytes, expected \(expected.count); first difference at \(first)"
+}
