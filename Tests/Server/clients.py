@@ -122,13 +122,13 @@ def nghttp(label, base, extra, posts=True):
     if not posts:  # with -u and -d, nghttp upgrades with an OPTIONS request: covered without -u
         return
     # POSTs with a body from a file (DATA frames; nghttp sends content-length).
-    p = subprocess.run(["nghttp", "-nv", "-t", "60", *extra, "-d", upload_path, base + "/echo", base + "/echo", base + "/discard"],
+    p = subprocess.run(["nghttp", "-nv", "-t", "60", *extra, "-d", upload_path, base + "/echo", base + "/echo?second=1", base + "/discard"],
                        capture_output=True, timeout=90)
     out = p.stdout.decode("utf-8", "replace")
     streams = list(nghttp_streams(out).values())
     suite.check(f"{label}: nghttp -nv -d 1 MiB to /echo ×2 and /discard on one connection",
                 p.returncode == 0 and len(streams) == 3 and all(s["status"] == 200 and s["end"] for s in streams)
-                and sorted(s["data"] for s in streams if s["path"] == "/echo") == [MIB, MIB],
+                and sorted(s["data"] for s in streams if s["path"].startswith("/echo")) == [MIB, MIB],
                 f"exit {p.returncode}, streams {streams}")
     # Byte for byte: nghttp writes the bodies to stdout.
     p = subprocess.run(["nghttp", "-t", "60", *extra, base + f"/bytes/{MIB}?chunked=1"], capture_output=True, timeout=90)
