@@ -4,7 +4,7 @@ connection. Afterwards the server still answers and holds as many descriptors as
 import socket
 import time
 
-from epsilon_suite import ResponseReader, Server, Suite, connect, get
+from epsilon_suite import warm_up, ResponseReader, Server, Suite, connect, get
 
 suite = Suite("http1-hostile")
 H = b"Host: localhost"
@@ -120,8 +120,7 @@ def exchange(port, data, timeout=5.0):
 
 try:
     with Server() as server:
-        get(server.port)  # warm: the first connection's lazily made state is not a leak
-        start_fds = server.fd_count()
+        start_fds = warm_up(server)  # lazily made per-loop state is not a leak
         for label, data, outcomes in CORPUS:
             try:
                 status, closed, resp = exchange(server.port, data)
@@ -179,7 +178,7 @@ try:
         resp = get(server.port)
         suite.check("server still answers GET /hello", resp.status == 200 and resp.body == b"Hello, World!", f"got {resp.status}")
         n = server.wait_fds(start_fds)
-        suite.check(f"descriptors back to {start_fds}", n == start_fds, f"now {n}")
+        suite.check(f"descriptors back to {start_fds}", n <= start_fds, f"now {n}")
         suite.check(f"corpus has at least 40 hostile requests ({len(CORPUS)})", len(CORPUS) >= 40, len(CORPUS))
 except Exception as e:
     suite.error("suite setup", e)

@@ -7,7 +7,7 @@ import struct
 import tempfile
 import time
 
-from epsilon_suite import Server, Suite, make_tls
+from epsilon_suite import warm_up, Server, Suite, make_tls
 from h2_frames import (CODE, CONTINUATION, DATA, END_HEADERS, END_STREAM, GOAWAY, HEADERS, PING, PRIORITY,
                        PRIORITY_FLAG, PUSH_PROMISE, RST_STREAM, SETTINGS, WINDOW_UPDATE, H2Client, frame,
                        request_headers, rst, settings, window_update)
@@ -342,8 +342,10 @@ try:
     ca, cert, key = make_tls(work)
     with Server("--h2c") as server, Server("--cert", cert, "--key", key) as tls:
         still_serves(server.port)
-        start_fds, start_rss = server.fd_count(), server.rss_kb()
+        warm_up(server)
+        start_fds, start_rss = warm_up(server, h2=True), server.rss_kb()
         peak_rss = start_rss
+        start_fds_seen = []
         for label, want, script, predicate in SCRIPTS:
             c = H2Client(server.port)
             try:
@@ -359,6 +361,10 @@ try:
             suite.check(f"{label} → {want}", ok, f"got {detail}")
             if not still_serves(server.port):
                 suite.check(f"after '{label}': a new connection is served", False, "GET /hello on a new connection failed")
+            held = server.wait_fds(start_fds, 2.0)
+            if held > start_fds:
+                print(f"  note: after '{label}' the server holds {held} descriptors (start {start_fds})")
+                start_fds_seen.append((label, held))
         # Bad preface over TLS (ALPN h2): not an HTTP/2 connection.
         c = H2Client(tls.port, tls_ca=ca, preface=False)
         c.send(b"PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n" + settings())
@@ -373,7 +379,7 @@ try:
         suite.check(f"at least 20 connection scripts ({len(SCRIPTS) + 1})", len(SCRIPTS) + 1 >= 20, "")
         suite.check("server still serves h2c", still_serves(server.port), "GET /hello failed")
         n = server.wait_fds(start_fds)
-        suite.check(f"descriptors back to {start_fds}", n == start_fds, f"now {n}")
+        suite.check(f"descriptors back to {start_fds}", n <= start_fds, f"now {n}; held after: {start_fds_seen[:5]}")
         suite.check("RSS stayed within 64 MB of its start during the floods", peak_rss - start_rss < 65536,
                     f"{start_rss} kB → peak {peak_rss} kB")
 except Exception as e:

@@ -7,6 +7,7 @@ import resource
 import select
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -82,6 +83,19 @@ class Server:
             time.sleep(0.1)
             n = self.fd_count()
         return n
+
+    def stable_fds(self, timeout=3.0):
+        """The descriptor count once it holds still for 0.3 s (connections just closed by a client
+        may still be open on the server's side for a moment)."""
+        deadline = time.monotonic() + timeout
+        last = self.fd_count()
+        while time.monotonic() < deadline:
+            time.sleep(0.3)
+            now = self.fd_count()
+            if now == last:
+                return now
+            last = now
+        return last
 
     def stop(self, timeout=15.0):
         if self.proc.poll() is None:
@@ -279,3 +293,38 @@ def get(port, path="/hello", timeout=5.0, host="127.0.0.1"):
     with connect(port, host, timeout) as s:
         s.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode())
         return ResponseReader(s).read(timeout)
+
+
+def warm_up(server, count=8, tls_ca=None, h2=False):
+    """Makes `count` connections at once, each with a request that arms a timer (/delay/20), so
+    every event loop has made its lazily created descriptors (a timerfd on first use) before a
+    suite takes its descriptor baseline; then returns the stable count."""
+    socks = []
+    for _ in range(count):
+        s = connect(server.port)
+        if tls_ca:
+            ctx = ssl.create_default_context(cafile=tls_ca)
+            ctx.set_alpn_protocols(["h2"] if h2 else ["http/1.1"])
+            s = ctx.wrap_socket(s, server_hostname="localhost")
+        socks.append(s)
+    if h2:
+        from h2_frames import H2Client  # raw HTTP/2 client (needs the hpack module)
+        for s in socks:
+            s.close()
+        clients = [H2Client(server.port, tls_ca=tls_ca) for _ in range(count)]
+        for c in clients:
+            c.headers(1, [(":method", "GET"), (":scheme", "http"), (":path", "/delay/20"), (":authority", "localhost")])
+        for c in clients:
+            c.read_until(lambda o: 1 in o.ended, 5)
+            c.close()
+    else:
+        for s in socks:
+            s.sendall(b"GET /delay/20 HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        for s in socks:
+            try:
+                ResponseReader(s).read(5)
+            except (EOFError, TimeoutError):
+                pass
+            s.close()
+    return server.stable_fds()
+
