@@ -32,6 +32,7 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("WebSocketClient", [websocket, "FuzzWebSocketSupport"]),
     ("WebSocketDeflateInflate", [websocket, deflate]),
     ("TLSServerEngine", [tls]),
+    ("HTTPRouteTable", [server]),
     ("HTTPServer", [server]),
 ]
 

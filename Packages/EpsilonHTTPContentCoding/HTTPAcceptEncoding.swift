@@ -23,6 +23,10 @@ public enum HTTPAcceptEncoding {
     /// last; when it is, a coding must have at least identity's q-value to be chosen.
     /// An empty value (or one with no valid element) allows identity only.
     ///
+    /// Several `Accept-Encoding` lines form one list: pass them joined with ", ". A request
+    /// without the field accepts anything (RFC 9110 §12.5.3), but servers usually answer it
+    /// with identity: that choice is the caller's, so do not call this then.
+    ///
     /// - Returns: the coding to apply; ``HTTPContentCoding/identity`` when no coding is better;
     ///   nil when even identity is refused (the server may answer 406 or send identity anyway).
     ///   Allocates nothing.

@@ -25,6 +25,7 @@ final class HTTPAsyncExchange: HTTPServerExchange, @unchecked Sendable {
     private var sink: (any HTTPResponseSink)?
     private var writeWaiter: CheckedContinuation<Void, any Error>?
     private var task: Task<Void, Never>?
+    private var timeoutTask: Task<Void, Never>?
     private var loopHeadSent = false
     private var loopEnded = false
     private var loopAborted = false
@@ -52,9 +53,8 @@ final class HTTPAsyncExchange: HTTPServerExchange, @unchecked Sendable {
         }
         if let timeout {
             let executor = self.executor
-            Task { [weak self] in
-                try? await Task.sleep(for: timeout)
-                guard let self else { return }
+            timeoutTask = Task { [weak self] in
+                guard (try? await Task.sleep(for: timeout)) != nil, let self else { return }
                 _ = executor.execute { self.timedOut() }
             }
         }
@@ -110,6 +110,8 @@ final class HTTPAsyncExchange: HTTPServerExchange, @unchecked Sendable {
             waiter.resume(throwing: HTTPServerHandlerError(.cancelled))
         }
         task?.cancel()
+        timeoutTask?.cancel()
+        timeoutTask = nil
     }
 
     func responseWritable() {
@@ -188,6 +190,8 @@ final class HTTPAsyncExchange: HTTPServerExchange, @unchecked Sendable {
     /// Loop: the handler returned (or threw): finish what it left open.
     private func handlerReturned(failed: Bool) {
         task = nil
+        timeoutTask?.cancel()
+        timeoutTask = nil
         guard !loopAborted, let sink, !loopEnded else { return }
         loopEnded = true
         if !loopHeadSent {

@@ -5,8 +5,7 @@ import EpsilonTransport
 final class HTTPServerConnectionHandler: ConnectionHandler, HTTPServerIO {
     private var session: (any HTTPServerSession)?
     private let makeSession: (HTTPServerConnectionHandler) -> any HTTPServerSession
-    /// Unowned-safe: the connection owns this handler and outlives every call it makes to it;
-    /// set in `connectionDidBecomeActive`, cleared on close.
+    /// Weak: the connection owns this handler. Set in `connectionDidBecomeActive`.
     private weak var connection: Connection?
     private var timer: LoopTimer?
     private var timerDeadline: UInt64?

@@ -82,7 +82,9 @@ extension HTTP1ServerSession {
             where ASCII.equalsIgnoringCase(name, skipped.utf8) { return }
             fields.append((name: String(decoding: name.map(ASCII.lowercased), as: UTF8.self), value: String(decoding: value, as: UTF8.self)))
         }
-        let upgradeFields: [(name: String, value: String)] = [("Connection", "Upgrade"), ("Upgrade", "h2c")]
+        var upgradeFields: [(name: String, value: String)] = [("Date", context.date)]
+        if let server = context.configuration.serverName { upgradeFields.append(("Server", server)) }
+        upgradeFields += [("Connection", "Upgrade"), ("Upgrade", "h2c")]
         let switched = withMachine { machine -> Bool in
             (try? machine.sendResponseHead(status: 101, reason: "Switching Protocols", fields: upgradeFields, body: .empty)) != nil
         }

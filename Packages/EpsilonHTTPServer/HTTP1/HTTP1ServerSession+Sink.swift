@@ -16,8 +16,10 @@ extension HTTP1ServerSession: HTTPResponseSink {
         return body(&http)
     }
 
-    /// Writes what the machine produced.
+    /// Writes what the machine produced. Inside `receive` the output waits for the end of the
+    /// call (`process` flushes it): one write per batch of inline answers, not three per answer.
     func flushMachine() {
+        guard activeMachine == nil else { return }
         withMachine { machine in
             guard machine.hasOutput else { return }
             io.write { machine.writeOutput(into: &$0) }

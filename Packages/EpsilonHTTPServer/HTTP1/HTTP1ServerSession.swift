@@ -203,20 +203,24 @@ final class HTTP1ServerSession: HTTPServerSession {
     }
 
     /// The peer broke HTTP/1.1: answer with the status the machine chose (with Date and
-    /// Server), abort what was under way and close.
+    /// Server), abort what was under way and close. Answers to earlier pipelined requests of
+    /// the same read are still in the machine's output, before its error response: they go out.
     func failed(_ error: HTTP1ParseError) {
-        var discarded: [UInt8] = []
-        http.writeOutput(into: &discarded)
+        var output: [UInt8] = []
+        http.writeOutput(into: &output)
         abortCurrent()
-        if !discarded.isEmpty, current?.headSent != true {
-            let status: Int = switch error.rule {
-            case .headTooLarge, .tooManyFields: 431
-            case .bodyTooLarge: 413
-            case .targetTooLong: 414
-            default: 400
-            }
-            writeErrorResponse(status: status)
+        let status: Int = switch error.rule {
+        case .headTooLarge, .tooManyFields: 431
+        case .bodyTooLarge: 413
+        case .targetTooLong: 414
+        default: 400
         }
+        // The machine's own error response (RFC 9112 framing, no Date or Server) is replaced.
+        let machineAnswer = Array("HTTP/1.1 \(status) \(HTTPStatusReason.phrase(for: status))\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
+        let answered = output.count >= machineAnswer.count && output.suffix(machineAnswer.count).elementsEqual(machineAnswer)
+        if answered { output.removeLast(machineAnswer.count) }
+        if !output.isEmpty { io.write { $0.append(contentsOf: output) } }
+        if answered { writeErrorResponse(status: status) }
         close()
     }
 

@@ -19,9 +19,10 @@
 /// }
 /// ```
 public struct HTTPRouteTable<Value: Sendable>: Sendable {
-    var nodes: [RouteNode<Value>] = [RouteNode()]
+    var nodes: [RouteNode] = [RouteNode()]
+    var values: [Value] = []
     /// The number of routes added.
-    public private(set) var count = 0
+    public var count: Int { values.count }
 
     /// Creates an empty table.
     public init() {}
@@ -43,9 +44,9 @@ public struct HTTPRouteTable<Value: Sendable>: Sendable {
         guard !nodes[node].endpoints.contains(where: { $0.method == methodBytes }) else {
             throw HTTPRoutePatternError(reason: "\(method) already has a route with this pattern", pattern: pattern.description)
         }
-        nodes[node].endpoints.append(RouteEndpoint(method: methodBytes, value: value, names: pattern.parameterNames))
+        nodes[node].endpoints.append(RouteEndpoint(method: methodBytes, value: values.count, names: pattern.parameterNames))
         nodes[node].computeAllow()
-        count += 1
+        values.append(value)
     }
 
     /// The child of `node` for `segment`, created when missing.
@@ -88,7 +89,7 @@ public struct HTTPRouteTable<Value: Sendable>: Sendable {
             let endpoint = nodes[found.node].endpoints[found.endpoint]
             var parameters = search.parameters
             parameters.names = endpoint.names
-            return .matched(endpoint.value, parameters, isHeadFromGet: found.isHeadFromGet)
+            return .matched(values[endpoint.value], parameters, isHeadFromGet: found.isHeadFromGet)
         }
         if let node = search.firstPathMatch { return .methodNotAllowed(allow: nodes[node].allow) }
         return .notFound
@@ -112,7 +113,7 @@ struct RouteSearch {
 
     /// Matches the segments from `start` (just after a `/`; past the end when none are left)
     /// against `node`'s subtree; true once a route with the method is found.
-    mutating func run<V>(_ nodes: UnsafeBufferPointer<RouteNode<V>>, node: Int, at start: Int) -> Bool {
+    mutating func run(_ nodes: UnsafeBufferPointer<RouteNode>, node: Int, at start: Int) -> Bool {
         if start > path.count { return arrive(at: nodes[node], index: node) }
         var end = start
         while end < path.count && path[end] != UInt8(ascii: "/") { end += 1 }
@@ -135,7 +136,7 @@ struct RouteSearch {
     }
 
     /// The whole path matched `node`: true when it has a route for the method.
-    mutating func arrive<V>(at node: RouteNode<V>, index: Int) -> Bool {
+    mutating func arrive(at node: RouteNode, index: Int) -> Bool {
         if node.endpoints.isEmpty { return false }
         if firstPathMatch == nil { firstPathMatch = index }
         var get: Int?

@@ -1,11 +1,12 @@
 /// A trie node of ``HTTPRouteTable``: children by segment kind, and the routes ending here.
-struct RouteNode<Value: Sendable>: Sendable {
+/// Not generic over the table's value (the values live apart), so lookups run concrete code.
+struct RouteNode: Sendable {
     /// Literal children, sorted by their bytes for binary search.
     var literals: [RouteLiteralEdge] = []
     var parameter: Int?
     var wildcard: Int?
     var catchAll: Int?
-    var endpoints: [RouteEndpoint<Value>] = []
+    var endpoints: [RouteEndpoint] = []
     /// The `Allow` value for a 405 at this node.
     var allow = ""
 
@@ -58,9 +59,9 @@ struct RouteLiteralEdge: Sendable {
     var node: Int
 }
 
-/// A route ending at a node: its method, value and parameter names.
-struct RouteEndpoint<Value: Sendable>: Sendable {
+/// A route ending at a node: its method, the index of its value and its parameter names.
+struct RouteEndpoint: Sendable {
     var method: [UInt8]
-    var value: Value
+    var value: Int
     var names: [String]
 }

@@ -94,7 +94,8 @@ public enum HTTPServerDemoRoutes {
             try await writer.respond(status: 400, body: Array("bad length\n".utf8))
             return
         }
-        let chunked = (request.head.path ?? "").contains("chunked=1")
+        let query = (request.head.path ?? "").split(separator: "?", maxSplits: 1).dropFirst().first ?? ""
+        let chunked = query.split(separator: "&").contains("chunked=1")
         var pattern = [UInt8](repeating: 0, count: 64 * 1024)
         for index in pattern.indices { pattern[index] = UInt8(truncatingIfNeeded: index) }
         let piece = chunked ? 16 * 1024 : 64 * 1024

@@ -7,6 +7,7 @@ import Synchronization
 import Testing
 
 /// The swift-service-lifecycle Service: serves once running, drains on graceful shutdown.
+extension SocketSuites {
 @Suite struct HTTPServerServiceTests {
     @Test func servesUntilGracefulShutdownThenDrains() async throws {
         let group = try IOLoopGroup(loopCount: 1)
@@ -25,11 +26,12 @@ import Testing
             try inFlight.send("GET /delay/200 HTTP/1.1\r\nHost: x\r\n\r\n")
             try await Task.sleep(for: .milliseconds(50))
             await runner.triggerGracefulShutdown()
-            let answer = inFlight.read(until: "done", timeout: .seconds(3))
+            let answer = await inFlight.read(until: "done", timeout: .seconds(3))
             #expect(answer.hasPrefix("HTTP/1.1 200 OK") && answer.contains("Connection: close"))
             try await tasks.waitForAll()
             #expect(throws: RawSocketError.self) { try RawSocketClient(port: bound) }
         }
         await group.shutdown()
     }
+}
 }

@@ -2,33 +2,40 @@
 import EpsilonTLS
 import EpsilonTransport
 import Foundation
+import Synchronization
 import Testing
 
 /// Runs a program with a time limit (it is terminated past it); returns its exit status and
-/// standard output. Blocks the calling thread: the server under test runs on its own loop thread.
-func runProgram(_ path: String, _ arguments: [String], timeout: Duration = .seconds(20)) throws -> (status: Int32, output: Data) {
+/// standard output, read as it comes (a full pipe would stall the program). Waits by sleeping.
+func runProgram(_ path: String, _ arguments: [String], timeout: Duration = .seconds(20)) async throws -> (status: Int32, output: Data) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = FileHandle.nullDevice
-    try process.run()
-    let seconds = Double(timeout.components.seconds)
-    DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [process] in
-        if process.isRunning { process.terminate() }
+    let collected = Mutex(Data())
+    pipe.fileHandleForReading.readabilityHandler = { handle in
+        let data = handle.availableData
+        collected.withLock { $0.append(data) }
     }
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    try process.run()
+    let deadline = ContinuousClock.now + timeout
+    while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+    if process.isRunning { process.terminate() }
     process.waitUntilExit()
-    return (process.terminationStatus, output)
+    pipe.fileHandleForReading.readabilityHandler = nil
+    let rest = pipe.fileHandleForReading.readDataToEndOfFile()
+    return (process.terminationStatus, collected.withLock { $0 } + rest)
 }
 
 /// Real clients: curl over HTTP/1.1, in cleartext and over TLS (a certificate made with the
 /// openssl tool for the test), several requests on one connection, bodies checked byte for byte.
-@Suite(.serialized) struct HTTPServerCurlTests {
+extension SocketSuites {
+@Suite struct HTTPServerCurlTests {
     static let curl = "/usr/bin/curl"
 
-    func withServer(tls: Bool, _ body: (String) throws -> Void) async throws {
+    func withServer(tls: Bool, _ body: (String) async throws -> Void) async throws {
         var context: TLSContextBox?
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("epsilon-curl-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -36,7 +43,7 @@ func runProgram(_ path: String, _ arguments: [String], timeout: Duration = .seco
         if tls {
             let key = directory.appendingPathComponent("key.pem").path
             let cert = directory.appendingPathComponent("cert.pem").path
-            let made = try runProgram("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+            let made = try await runProgram("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                                                            "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
                                                            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
             #expect(made.status == 0)
@@ -47,7 +54,7 @@ func runProgram(_ path: String, _ arguments: [String], timeout: Duration = .seco
                                                 router: HTTPServerDemoRoutes.router(), tls: context?.context)
         let base = (tls ? "https" : "http") + "://127.0.0.1:\(server.localAddress.port ?? 0)"
         do {
-            try body(base)
+            try await body(base)
         } catch {
             await server.shutdown(gracePeriod: .zero)
             await group.shutdown()
@@ -59,8 +66,8 @@ func runProgram(_ path: String, _ arguments: [String], timeout: Duration = .seco
 
     @Test(arguments: [false, true])
     func curlMakesSeveralRequestsOnOneConnection(tls: Bool) async throws {
-        try await withServer(tls: tls) { base in
-            let result = try runProgram(Self.curl, ["-sk", "--http1.1", "-w", " %{http_code} %{num_connects}\n",
+        try await withServer(tls: tls) { base async throws in
+            let result = try await runProgram(Self.curl, ["-sk", "--http1.1", "-w", " %{http_code} %{num_connects}\n",
                                                     base + "/hello", base + "/api/users/x%22y", base + "/hello"])
             #expect(result.status == 0)
             let lines = String(decoding: result.output, as: UTF8.self)
@@ -70,7 +77,7 @@ func runProgram(_ path: String, _ arguments: [String], timeout: Duration = .seco
 
     @Test(arguments: [false, true])
     func curlBodiesRoundTripByteForByte(tls: Bool) async throws {
-        try await withServer(tls: tls) { base in
+        try await withServer(tls: tls) { base async throws in
             let directory = FileManager.default.temporaryDirectory
             let file = directory.appendingPathComponent("epsilon-body-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: file) }
@@ -78,17 +85,18 @@ func runProgram(_ path: String, _ arguments: [String], timeout: Duration = .seco
             var generator = SystemRandomNumberGenerator()
             for index in body.indices { body[index] = UInt8.random(in: 0...255, using: &generator) }
             try Data(body).write(to: file)
-            let echoed = try runProgram(Self.curl, ["-sk", "--http1.1", "--data-binary", "@" + file.path, base + "/echo"])
+            let echoed = try await runProgram(Self.curl, ["-sk", "--http1.1", "--data-binary", "@" + file.path, base + "/echo"])
             #expect(echoed.status == 0 && Array(echoed.output) == body)
-            let chunked = try runProgram(Self.curl, ["-sk", "--http1.1", "-H", "Transfer-Encoding: chunked", "-X", "PUT",
+            let chunked = try await runProgram(Self.curl, ["-sk", "--http1.1", "-H", "Transfer-Encoding: chunked", "-X", "PUT",
                                                      "--data-binary", "@" + file.path, base + "/echo"])
             #expect(chunked.status == 0 && Array(chunked.output) == body)
-            let empty = try runProgram(Self.curl, ["-sk", "--http1.1", "--data-binary", "", base + "/echo"])
+            let empty = try await runProgram(Self.curl, ["-sk", "--http1.1", "--data-binary", "", base + "/echo"])
             #expect(empty.status == 0 && empty.output.isEmpty)
-            let generated = try runProgram(Self.curl, ["-sk", "--http1.1", base + "/bytes/1048576?chunked=1"])
+            let generated = try await runProgram(Self.curl, ["-sk", "--http1.1", base + "/bytes/1048576?chunked=1"])
             #expect(generated.status == 0 && Array(generated.output) == (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0) })
         }
     }
+}
 }
 
 /// Carries a TLS context out of a throwing setup.

@@ -5,8 +5,10 @@ import Testing
 
 /// The server over real sockets on 127.0.0.1: keep-alive, cancellation of a handler whose
 /// client leaves mid-body, back-pressure and memory bounds, descriptors, graceful shutdown.
-/// Serialized: the memory and descriptor measurements are of this whole process.
-@Suite(.serialized) struct HTTPServerSocketTests {
+/// Serialized with the other socket suites: the memory and descriptor measurements are of
+/// this whole process.
+extension SocketSuites {
+@Suite struct HTTPServerSocketTests {
     /// A server on a free port with the demo routes plus `extra`; stopped after `body`.
     func withServer(configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
                     extra: (inout HTTPRouter) throws -> Void = { _ in },
@@ -32,15 +34,22 @@ import Testing
             let client = try RawSocketClient(port: port)
             for _ in 0..<3 {
                 try client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
-                #expect(client.read(until: "Hello, World!").hasPrefix("HTTP/1.1 200 OK"))
+                #expect(await client.read(until: "Hello, World!").hasPrefix("HTTP/1.1 200 OK"))
             }
             let body = [UInt8](repeating: 0x61, count: 1 << 20)
             try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.count)\r\n\r\n")
-            try client.send(body)
-            let answer = client.read { $0.count >= body.count + 100 && $0.suffix(16).allSatisfy { $0 == 0x61 } }
-            let text = String(decoding: answer.bytes, as: UTF8.self)
+            // Send and read at once: the echo streams back while the body streams in, and a
+            // client that only sends would stall once both directions' buffers are full.
+            var sent = 0
+            var received: [UInt8] = []
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline && !(received.count > body.count && received.suffix(16).allSatisfy { $0 == 0x61 }) {
+                if sent < body.count { sent += client.sendWithoutBlocking(Array(body[sent..<min(body.count, sent + 65536)])) }
+                received += await client.read(timeout: .milliseconds(5)).bytes
+            }
+            let text = String(decoding: received.prefix(200), as: UTF8.self)
             #expect(text.contains("Content-Length: \(body.count)"))
-            #expect(answer.bytes.suffix(body.count).allSatisfy { $0 == 0x61 })
+            #expect(received.count > body.count && received.suffix(body.count).allSatisfy { $0 == 0x61 })
         }
     }
 
@@ -108,6 +117,35 @@ import Testing
         }
     }
 
+    @Test func slowLorisConnectionsAreCutAtTheHeadTimeoutWhileOthersAreServed() async throws {
+        var configuration = HTTPServerConfiguration()
+        configuration.headTimeout = .milliseconds(400)
+        try await withServer(configuration: configuration) { _, port in
+            let head = Array("GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaa\r\n\r\n".utf8)
+            var loris: [RawSocketClient] = []
+            for _ in 0..<100 { loris.append(try RawSocketClient(port: port)) }
+            let started = ContinuousClock.now
+            var served = 0
+            var step = 0
+            // One byte per connection every 50 ms: never a whole head before the timeout.
+            while ContinuousClock.now - started < .milliseconds(1200) {
+                for client in loris { _ = client.sendWithoutBlocking([head[step % head.count]]) }
+                step += 1
+                let normal = try RawSocketClient(port: port)
+                try normal.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+                if await normal.read(until: "Hello, World!", timeout: .seconds(1)).hasSuffix("Hello, World!") { served += 1 }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            var cut = 0
+            for client in loris {
+                let answer = await client.read(timeout: .milliseconds(200))
+                if answer.closed && String(decoding: answer.bytes, as: UTF8.self).hasPrefix("HTTP/1.1 408") { cut += 1 }
+            }
+            #expect(cut == loris.count)
+            #expect(served >= 5)
+        }
+    }
+
     @Test func descriptorsReturnToTheirStartingCount() async throws {
         let start = ProcessMetrics.openDescriptors()
         try await withServer { _, port in
@@ -115,11 +153,12 @@ import Testing
                             "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab"] {
                 let client = try RawSocketClient(port: port)
                 try client.send(request)
-                _ = client.read(timeout: .milliseconds(100))
+                _ = await client.read(timeout: .milliseconds(100))
                 client.reset()
             }
         }
-        try await Task.sleep(for: .milliseconds(100))
+        let deadline = ContinuousClock.now + .seconds(2)
+        while ProcessMetrics.openDescriptors() != start && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(ProcessMetrics.openDescriptors() == start)
     }
 
@@ -135,14 +174,14 @@ import Testing
         }
         let idle = try RawSocketClient(port: port)
         try idle.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
-        _ = idle.read(until: "Hello, World!")
+        _ = await idle.read(until: "Hello, World!")
         try await Task.sleep(for: .milliseconds(50))
         async let forced = server.shutdown(gracePeriod: .seconds(5))
         try await Task.sleep(for: .milliseconds(50))
         #expect(throws: RawSocketError.self) { try RawSocketClient(port: port) }
-        #expect(idle.read(timeout: .seconds(2)).closed)
+        #expect(await idle.read(timeout: .seconds(2)).closed)
         for client in clients {
-            let answer = client.read(timeout: .seconds(3)) { _ in false }
+            let answer = await client.read(timeout: .seconds(3)) { _ in false }
             let text = String(decoding: answer.bytes, as: UTF8.self)
             #expect(text.hasPrefix("HTTP/1.1 200 OK") && text.hasSuffix("done") && text.contains("Connection: close"))
             #expect(answer.closed)
@@ -150,4 +189,5 @@ import Testing
         #expect(await forced == 0)
         await group.shutdown()
     }
+}
 }

@@ -112,3 +112,16 @@ import Testing
         #expect(server.io.isClosed)
     }
 }
+
+/// Answers that share a read with a malformed request still go out, before its 400.
+@Suite struct HTTP1SessionBatchTests {
+    @Test func answersBeforeAMalformedRequestAreKept() throws {
+        let server = MemoryServer(router: try testRouter())
+        server.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\nGET /users/1 HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n")
+        let out = server.take()
+        #expect(statuses(out) == [200, 200, 400])
+        #expect(out.hasSuffix("Connection: close\r\n\r\n"))
+        #expect(out.components(separatedBy: "Server: epsilon").count == 4)
+        #expect(server.io.isClosed)
+    }
+}

@@ -46,27 +46,31 @@ final class RawSocketClient {
     }
 
     /// Reads what arrives within `timeout`; stops early once `until` says the bytes are complete
-    /// or the peer closes. `closed` tells whether the peer closed.
-    func read(timeout: Duration = .seconds(5), until done: ([UInt8]) -> Bool = { _ in false }) -> (bytes: [UInt8], closed: Bool) {
+    /// or the peer closes. `closed` tells whether the peer closed. Waits by sleeping, never by
+    /// blocking a thread, so the server's handler tasks keep the cooperative pool.
+    func read(timeout: Duration = .seconds(5), until done: ([UInt8]) -> Bool = { _ in false }) async -> (bytes: [UInt8], closed: Bool) {
         var out: [UInt8] = []
         let deadline = ContinuousClock.now + timeout
         var buffer = [UInt8](repeating: 0, count: 65536)
-        while ContinuousClock.now < deadline {
+        while true {
             var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let left = deadline - ContinuousClock.now
-            let milliseconds = Int32(max(1, min(1000, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)))
-            guard poll(&descriptor, 1, milliseconds) > 0 else { continue }
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { return (out, true) }
-            out += buffer[0..<count]
-            if done(out) { return (out, false) }
+            if poll(&descriptor, 1, 0) > 0 {
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+                if count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { return (out, true) }
+                if count > 0 {
+                    out += buffer[0..<count]
+                    if done(out) { return (out, false) }
+                    continue
+                }
+            }
+            if ContinuousClock.now >= deadline { return (out, false) }
+            try? await Task.sleep(for: .milliseconds(1))
         }
-        return (out, false)
     }
 
     /// Reads until `marker` has appeared `count` times (or the timeout, or the close).
-    func read(until marker: String, count: Int = 1, timeout: Duration = .seconds(5)) -> String {
-        let result = read(timeout: timeout) { bytes in
+    func read(until marker: String, count: Int = 1, timeout: Duration = .seconds(5)) async -> String {
+        let result = await read(timeout: timeout) { bytes in
             String(decoding: bytes, as: UTF8.self).components(separatedBy: marker).count - 1 >= count
         }
         return String(decoding: result.bytes, as: UTF8.self)
