@@ -33,7 +33,7 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("WebSocketDeflateInflate", [websocket, deflate]),
     ("TLSServerEngine", [tls]),
     ("HTTPRouteTable", [server]),
-    ("HTTPServer", [server]),
+    ("HTTPServer", [server, hpack]),
 ]
 
 /// Corpora, crashes and the dictionary live beside main.swift; SwiftPM warns about files it

@@ -2,11 +2,13 @@
 // HTTP/2 by preface when the flags turn h2c on and the HTTP/2 side is wired in), the router,
 // inline and fixed routes, and a middleware stack (request id, CORS, compression, size limit).
 // Properties: no crash; nothing is written after the connection closed; an HTTP/1.1 answer
-// starts with a status line; the same stream split differently gives the same output (Date
-// and generated request ids masked).
+// starts with a status line; HTTP/2 output is whole frames whose header blocks decode; the
+// same stream split differently gives the same output (Date and generated request ids
+// masked; HTTP/2 header blocks compared decoded, so HPACK's table state does not hide them).
 // Input: a flags byte (bit 0 small limits, bit 1 h2c, bit 2 drain after the stream, bit 3
 // end of stream, bit 4 advance time past every timeout), a count byte (0–15) and that many
 // piece lengths (1–256), the stream.
+import EpsilonHPACK
 @_spi(EpsilonFuzz) import EpsilonHTTPServer
 import FuzzSupport
 
@@ -91,7 +93,57 @@ func run(_ stream: UnsafeRawBufferPointer, flags: UInt8, pieceEnds: [Int]) -> [U
     if flags & 2 == 0 && !output.isEmpty {
         fuzzCheck(output.starts(with: "HTTP/1.1 ".utf8), "HTTP/1.1 output starts with \(escaped(output.prefix(16)))")
     }
-    return masked(output)
+    return masked(http2Decoded(output))
+}
+
+/// HTTP/2 output (after a `101` head, if any) rewritten as text with every header block
+/// decoded, Date and request-id values masked (they differ between runs); checks that the
+/// frames are whole and the blocks decode. HTTP/1.1 output comes back unchanged.
+func http2Decoded(_ output: [UInt8]) -> [UInt8] {
+    var start = 0
+    let http1 = Array("HTTP/1.1 ".utf8)
+    if output.starts(with: http1) {
+        guard output.starts(with: "HTTP/1.1 101 ".utf8) else { return output }
+        let end = Array("\r\n\r\n".utf8)
+        guard let head = (0...(output.count - end.count)).first(where: { output[$0..<($0 + end.count)].elementsEqual(end) }) else {
+            return output
+        }
+        start = head + end.count
+    }
+    guard start < output.count else { return output }
+    var text = Array(output[..<start])
+    var decoder = HPACKHeaderBlockDecoder()
+    var block: [UInt8] = []
+    var offset = start
+    while offset < output.count {
+        fuzzCheck(offset + 9 <= output.count, "HTTP/2 output ends inside a frame header")
+        let length = Int(output[offset]) << 16 | Int(output[offset + 1]) << 8 | Int(output[offset + 2])
+        let type = output[offset + 3]
+        let flags = output[offset + 4]
+        fuzzCheck(offset + 9 + length <= output.count, "HTTP/2 output ends inside a frame")
+        var payload = Array(output[(offset + 9)..<(offset + 9 + length)])
+        text += Array("\n[\(type) \(flags) ".utf8) + output[(offset + 5)..<(offset + 9)] + Array("] ".utf8)
+        offset += 9 + length
+        guard type == 1 || type == 5 || type == 9 else {
+            text += payload
+            continue
+        }
+        // HEADERS and PUSH_PROMISE: strip padding, priority, promised id; the server sends none but the last.
+        if type == 1, flags & 0x20 != 0 { payload.removeFirst(min(5, payload.count)) }
+        if type == 5 { payload.removeFirst(min(4, payload.count)) }
+        block += payload
+        guard flags & 0x4 != 0 else { continue }  // END_HEADERS
+        do throws(HPACKError) {
+            for field in try decoder.decodeFields(block) {
+                let masked = field.name == "date" || field.name == "x-request-id"
+                text += Array("\(field.name): \(masked ? "-" : field.value); ".utf8)
+            }
+        } catch {
+            fuzzCheck(false, "server header block does not decode: \(error)")
+        }
+        block.removeAll()
+    }
+    return text
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")

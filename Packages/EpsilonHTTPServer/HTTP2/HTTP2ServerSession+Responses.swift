@@ -6,72 +6,92 @@ extension HTTP2ServerSession {
 
     func sendHead(_ exchange: HTTPExchangeID, status: Int, fields: [(name: String, value: String)], bodyLength: UInt64?) {
         let id = UInt32(truncatingIfNeeded: exchange.rawValue)
-        guard var stream = streams[id], !stream.headSent, !stream.endRequested else { return }
         // HTTP/2 has no 101 (RFC 9113 §8.6): an upgrade cannot be answered here.
         guard (100...999).contains(status), status != 101 else { return }
         let informational = status < 200
-        if status == 204 || status == 304 { stream.bodyless = true }
+        let outcome: Bool? = updateStream(id) { stream in
+            guard !stream.headSent, !stream.endRequested else { return nil }
+            if status == 204 || status == 304 { stream.bodyless = true }
+            let endNow = !informational && (stream.bodyless || bodyLength == 0)
+            guard writeHead(id, status: status, fields: fields, bodyLength: bodyLength, endStream: endNow) else { return nil }
+            if !informational {
+                stream.headSent = true
+                stream.remainingLength = bodyLength
+            }
+            if endNow {
+                stream.endRequested = true
+                stream.responseEnded = true
+            }
+            return endNow
+        } ?? nil
+        guard let endNow = outcome else { return }
+        if endNow { responseFinished(id) }
+        flushAfterSend()
+    }
+
+    /// Builds the head in `headScratch` (`:status`, Date, Server, the fields, the length) and
+    /// writes it; false when the machine refused it.
+    private func writeHead(_ id: UInt32, status: Int, fields: [(name: String, value: String)], bodyLength: UInt64?,
+                           endStream: Bool) -> Bool {
+        let informational = status < 200
         headScratch.removeAll()
         appendStatus(status, to: &headScratch)
         if !informational {
-            if let date = context.date.utf8.withContiguousStorageIfAvailable({ $0 }) {
-                headScratch.append(name: "date", value: UnsafeRawBufferPointer(date))
+            var date = context.date
+            date.withUTF8 { headScratch.append(name: "date", value: UnsafeRawBufferPointer($0)) }
+            if var server = context.configuration.serverName {
+                server.withUTF8 { headScratch.append(name: "server", value: UnsafeRawBufferPointer($0)) }
             }
-            if let server = context.configuration.serverName { headScratch.append(name: "server", value: server) }
         }
         for field in fields { Self.appendField(field.name, field.value, to: &headScratch) }
         if !informational, let bodyLength, status != 204, status != 304 {
             Self.appendDecimal(bodyLength, named: "content-length", to: &headScratch)
         }
-        let endNow = !informational && (stream.bodyless || bodyLength == 0)
         let scratch = headScratch
-        let sent: Bool = withMachine { machine in
-            (try? machine.sendHeaders(streamID: id, scratch, endStream: endNow)) != nil
-        }
-        guard sent else { return }
-        if !informational {
-            stream.headSent = true
-            stream.remainingLength = bodyLength
-        }
-        if endNow {
-            stream.endRequested = true
-            stream.responseEnded = true
-        }
-        streams[id] = stream
-        if endNow { responseFinished(id) }
-        flushAfterSend()
+        return withMachine { machine in (try? machine.sendHeaders(streamID: id, scratch, endStream: endStream)) != nil }
     }
 
     func sendBody(_ exchange: HTTPExchangeID, _ bytes: UnsafeRawBufferPointer) {
         let id = UInt32(truncatingIfNeeded: exchange.rawValue)
-        guard var stream = streams[id], stream.headSent, !stream.endRequested else { return }
-        if stream.bodyless || bytes.isEmpty { return }
-        var bytes = bytes
-        var last = false
-        if let remaining = stream.remainingLength {
-            // Never more than the head declared (the peer would reject the stream).
-            if UInt64(bytes.count) >= remaining {
-                bytes = UnsafeRawBufferPointer(rebasing: bytes[..<Int(remaining)])
-                last = true
-                stream.endRequested = true
+        guard !bytes.isEmpty else { return }
+        let outcome: Bool? = updateStream(id) { stream in
+            guard stream.headSent, !stream.endRequested, !stream.bodyless else { return nil }
+            var bytes = bytes
+            var last = false
+            if let remaining = stream.remainingLength {
+                // Never more than the head declared (the peer would reject the stream).
+                if UInt64(bytes.count) >= remaining {
+                    bytes = UnsafeRawBufferPointer(rebasing: bytes[..<Int(remaining)])
+                    last = true
+                    stream.endRequested = true
+                }
+                stream.remainingLength = remaining &- UInt64(bytes.count)
             }
-            stream.remainingLength = remaining &- UInt64(bytes.count)
-        }
-        if stream.pendingCount == 0 && ioIsWritable {
-            // The common case: straight into the machine, no copy into `pending`.
-            let piece = bytes
-            let sent = withMachine { machine in (try? machine.sendData(streamID: id, piece, endStream: last)) ?? 0 }
-            if sent < bytes.count {
-                stream.pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[sent...]))
-            } else if last {
-                stream.responseEnded = true
+            if stream.pendingCount == 0 && ioIsWritable {
+                // The common case: straight into the machine, no copy into `pending`.
+                let piece = bytes
+                let sent = withMachine { machine in (try? machine.sendData(streamID: id, piece, endStream: last)) ?? 0 }
+                if sent < bytes.count {
+                    stream.pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[sent...]))
+                } else if last {
+                    stream.responseEnded = true
+                }
+            } else {
+                stream.pending.append(contentsOf: bytes)
             }
-        } else {
-            stream.pending.append(contentsOf: bytes)
-        }
-        streams[id] = stream
-        if stream.responseEnded { responseFinished(id) }
+            return stream.responseEnded
+        } ?? nil
+        guard let finished = outcome else { return }
+        if finished { responseFinished(id) }
         flushAfterSend()
+    }
+
+    /// Runs `body` on the record of stream `id` in place (no copy out and back, one hash
+    /// lookup); nil when there is none. `body` must not touch `streams` itself.
+    @inline(__always)
+    func updateStream<Result>(_ id: UInt32, _ body: (inout HTTP2ServerStream) -> Result) -> Result? {
+        guard let index = streams.index(forKey: id) else { return nil }
+        return body(&streams.values[index])
     }
 
     func writableBytes(_ exchange: HTTPExchangeID) -> Int {
@@ -212,7 +232,7 @@ extension HTTP2ServerSession {
         var name = name
         var value = value
         name.withUTF8 { nameBytes in
-            guard !nameBytes.isEmpty, nameBytes.count <= 256, nameBytes[0] != UInt8(ascii: ":") else { return }
+            guard !nameBytes.isEmpty, nameBytes[0] != UInt8(ascii: ":") else { return }
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: nameBytes.count) { lower in
                 for index in 0..<nameBytes.count { lower[index] = ASCII.lowercased(nameBytes[index]) }
                 let lowered = UnsafeRawBufferPointer(lower)

@@ -23,7 +23,9 @@ extension HTTP2ServerSession {
             abandon(id, stream)
         case .windowUpdated(let id, _):
             if id == 0 { pumpAll() } else { pump(id) }
-        case .settingsChanged, .settingsAcknowledged, .ping, .pingAcknowledged, .goaway, .pushPromise,
+        case .goaway:
+            peerSentGoaway()
+        case .settingsChanged, .settingsAcknowledged, .ping, .pingAcknowledged, .pushPromise,
              .priority, .priorityUpdate:
             break
         }
@@ -50,6 +52,7 @@ extension HTTP2ServerSession {
             return
         }
         if let length = summary.contentLength, length > configuration.maxBodyBytes {
+            streams[id]?.resetWhenAnswered = true
             refuse(id, status: 413)
             return
         }
@@ -60,6 +63,12 @@ extension HTTP2ServerSession {
             // Answered inline and finished before the call returned: the exchange hears how
             // the request ended (a body still coming was refused with RST_STREAM NO_ERROR).
             if endStream { exchange?.receiveEnd(trailers: nil) } else { exchange?.abort() }
+            return
+        }
+        if current.responseEnded {
+            // Answered inline while the body is still coming: the body is dropped (see
+            // responseFinished), and the exchange hears the request will not complete.
+            exchange?.abort()
             return
         }
         current.exchange = exchange
@@ -76,13 +85,18 @@ extension HTTP2ServerSession {
     /// Request body bytes: to the exchange, counted until it reports them read.
     private func requestData(_ id: UInt32, _ bytes: UnsafeRawBufferPointer, endStream: Bool) {
         guard var stream = streams[id], !stream.requestEnded, let exchange = stream.exchange else {
-            // No one reads it (the dispatcher wanted only the head): credit it back at once.
+            // No one reads it (the dispatcher wanted only the head, or answered already):
+            // credit it back at once, still within the body size limit.
             withMachine { $0.consume(streamID: id, count: bytes.count) }
-            if endStream, var stream = streams[id], !stream.requestEnded {
-                stream.requestEnded = true
-                streams[id] = stream
-                finishIfDone(id)
+            guard var stream = streams[id], !stream.requestEnded else { return }
+            stream.received &+= UInt64(bytes.count)
+            if stream.received > context.configuration.maxBodyBytes {
+                tooLarge(id, stream)
+                return
             }
+            stream.requestEnded = endStream
+            streams[id] = stream
+            finishIfDone(id)
             return
         }
         stream.received &+= UInt64(bytes.count)
@@ -106,7 +120,9 @@ extension HTTP2ServerSession {
     private func tooLarge(_ id: UInt32, _ stream: HTTP2ServerStream) {
         streams[id] = nil
         withMachine { machine in
-            if !stream.headSent, (try? machine.sendHeaders(streamID: id, HTTP2HeaderList([.init(":status", "413")]), endStream: true)) != nil {
+            if stream.responseEnded {
+                try? machine.resetStream(streamID: id, code: .noError)
+            } else if !stream.headSent, (try? machine.sendHeaders(streamID: id, HTTP2HeaderList([.init(":status", "413")]), endStream: true)) != nil {
                 try? machine.resetStream(streamID: id, code: .noError)
             } else {
                 try? machine.resetStream(streamID: id, code: .cancel)
@@ -127,23 +143,36 @@ extension HTTP2ServerSession {
 
     /// Removes a stream whose request and response are both done.
     func finishIfDone(_ id: UInt32) {
-        guard let stream = streams[id], stream.isFinished else { return }
-        streams[id] = nil
+        guard let index = streams.index(forKey: id), streams.values[index].isFinished else { return }
+        let stream = streams.remove(at: index).value
         if stream.unconsumed > 0 { withMachine { $0.consume(streamID: id, count: stream.unconsumed) } }
         noteStreamEnded()
     }
 
-    /// The response is complete. If the request is too, the stream is done; if the client is
-    /// still sending, the server needs no more of it: RST_STREAM NO_ERROR (RFC 9113 §8.1)
-    /// stops it, and the exchange is aborted so its body reader ends.
+    /// The response is complete. If the request is too, the stream is done. If the client is
+    /// still sending, the exchange is over (aborted, so a body reader ends) and the rest of
+    /// the request is read and discarded, its credit returned at once, until END_STREAM: the
+    /// stream stays open on our side, so the peer's later frames on it get the RFC's answers
+    /// (what h2spec checks). A refused body (`413`) is cut short with RST_STREAM NO_ERROR
+    /// instead (RFC 9113 §8.1).
     func responseFinished(_ id: UInt32) {
-        guard let stream = streams[id] else { return }
+        guard var stream = streams[id] else { return }
         if stream.requestEnded {
             finishIfDone(id)
             return
         }
-        streams[id] = nil
-        withMachine { machine in try? machine.resetStream(streamID: id, code: .noError) }
-        abandon(id, stream)
+        if stream.resetWhenAnswered {
+            streams[id] = nil
+            withMachine { machine in try? machine.resetStream(streamID: id, code: .noError) }
+            abandon(id, stream)
+            return
+        }
+        let exchange = stream.exchange
+        stream.exchange = nil
+        let unread = stream.unconsumed
+        stream.unconsumed = 0
+        streams[id] = stream
+        if unread > 0 { withMachine { $0.consume(streamID: id, count: unread) } }
+        exchange?.abort()
     }
 }

@@ -42,6 +42,10 @@ final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
     private var idleSince: UInt64 = 0
     /// A graceful shutdown began at this time (nil: none).
     private var drainStarted: UInt64?
+    /// The peer's GOAWAY arrived at this time (nil: none). The peer closes next; we close a
+    /// second after it once no stream is left, still answering meanwhile (a PING sent after
+    /// a GOAWAY gets its ACK, as h2spec 7/2 checks).
+    private var peerGoawayAt: UInt64?
     /// The deadline given to ``HTTPServerIO/setTimer(at:)``; re-armed only when it fires or
     /// an earlier one is needed, so a request schedules no timer.
     private var timerDeadline: UInt64?
@@ -170,8 +174,9 @@ final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
                 closeWithGoaway()
                 return
             }
-            // A drain whose PING is never answered still ends, a second after it began.
-            if let started = drainStarted, now &- started >= 1_000_000_000 {
+            // A drain whose PING is never answered still ends, a second after it began; so
+            // does a connection whose peer said GOAWAY and did not close.
+            if let started = drainStarted ?? peerGoawayAt, now &- started >= 1_000_000_000 {
                 closeWithGoaway()
                 return
             }
@@ -221,8 +226,6 @@ final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
         let done: Bool
         if peerEnded || machine.isClosed {
             done = true
-        } else if machine.goawayReceivedLastStreamID != nil {
-            done = true
         } else if let last = machine.goawaySentLastStreamID {
             // A graceful shutdown's first GOAWAY (last id 2^31-1) waits for its PING's ACK,
             // which makes the machine send the final one: streams opened meanwhile are served.
@@ -253,13 +256,17 @@ final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
     }
 
     /// Arms the one timer for the earliest of: the SETTINGS deadline, the idle (or silent)
-    /// deadline while no stream is open, a second after a drain began. With streams open it
-    /// looks again after the idle timeout. Only moves an armed timer earlier (or on `force`).
-    private func armTimer(now: UInt64, force: Bool = false) {
+    /// deadline while no stream is open, a second after a drain began or the peer's GOAWAY
+    /// came (once no stream is left). With streams open it looks again after the idle
+    /// timeout. Only moves an armed timer earlier (or on `force`).
+    func armTimer(now: UInt64, force: Bool = false) {
         let idle = Self.nanoseconds(receivedAnything ? context.configuration.idleTimeout : context.configuration.silentTimeout)
         var deadline = streams.isEmpty ? idleSince &+ idle : now &+ idle
-        if let settings = machine.nextDeadline { deadline = min(deadline, settings) }
-        if let started = drainStarted { deadline = min(deadline, started &+ 1_000_000_000) }
+        // May run inside an event (a stream ending): the machine may be lent.
+        if let settings = machineValue(\.nextDeadline) { deadline = min(deadline, settings) }
+        if streams.isEmpty, let started = drainStarted ?? peerGoawayAt {
+            deadline = min(deadline, max(started &+ 1_000_000_000, now))
+        }
         if !force, let armed = timerDeadline, armed <= deadline { return }
         timerDeadline = deadline
         io.setTimer(at: deadline)
@@ -271,9 +278,21 @@ final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
         return UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000).partialValue &+ UInt64(attoseconds / 1_000_000_000)
     }
 
-    /// A stream ended: the idle clock restarts when it was the last.
+    /// The peer sent GOAWAY: the connection ends a second after its last stream.
+    func peerSentGoaway() {
+        guard peerGoawayAt == nil else { return }
+        peerGoawayAt = io.now
+        armTimer(now: io.now)
+    }
+
+    /// A stream ended: the idle clock restarts when it was the last, and a connection that is
+    /// ending (drain, the peer's GOAWAY) gets its closing deadline.
     func noteStreamEnded() {
-        if streams.isEmpty { idleSince = io.now }
+        guard streams.isEmpty else { return }
+        idleSince = io.now
+        // A dictionary keeps the capacity of its busiest moment; an idle connection need not.
+        if streams.capacity > 8 { streams = [:] }
+        if drainStarted != nil || peerGoawayAt != nil { armTimer(now: idleSince, force: true) }
     }
 }
 

@@ -33,6 +33,9 @@ struct HTTP2ServerStream {
     var received: UInt64 = 0
     /// The writer saw `writableBytes` at 0 and waits for `responseWritable()`.
     var writerWaiting = false
+    /// The request was refused for its declared size: once answered, RST_STREAM NO_ERROR
+    /// stops the body rather than reading it.
+    var resetWhenAnswered = false
     /// No response body goes out (a `HEAD` request, a 204 or 304): bytes given are dropped.
     var bodyless = false
 

@@ -76,6 +76,21 @@ import Testing
         #expect(harness.session.streams.count == 0)
     }
 
+    /// An exchange returned after its response already ended hears the abort; the body is
+    /// dropped without RST_STREAM and the stream ends with the client's END_STREAM.
+    @Test func exchangeReturnedAfterAnInlineAnswerIsAbortedAndTheBodyDropped() {
+        let harness = H2MemoryHarness()
+        let stream = harness.request("POST", "/early", endStream: false)
+        harness.run()
+        #expect(H2MemoryHarness.value(":status", in: harness.response(stream).head) == "204")
+        #expect(harness.dispatcher.record.withLock { $0.aborted } == ["/early"])
+        harness.send(stream, H2MemoryHarness.body(1000), end: true)
+        harness.run()
+        #expect(harness.dispatcher.record.withLock { $0.bodyBytes["/early"] } == nil)
+        #expect(harness.response(stream).reset == nil)
+        #expect(harness.session.streams.isEmpty)
+    }
+
     @Test func requestTrailersReachTheExchange() {
         let harness = H2MemoryHarness()
         let stream = harness.request("POST", "/echo", endStream: false)

@@ -10,6 +10,7 @@ import Synchronization
 /// - `GET /bytes/N`: `N` bytes (`i % 256`), declared length, written as the sink allows.
 /// - `GET /stream/N`: the same without a length, then a trailer `x-count: N`.
 /// - `GET /push`: pushes `/hello`, then answers `pushed`.
+/// - `POST /early`: answers `204` at once but still returns an exchange for the body.
 /// - anything else: `404`.
 final class H2TestDispatcher: HTTPServerDispatcher {
     struct Record {
@@ -36,6 +37,9 @@ final class H2TestDispatcher: HTTPServerDispatcher {
             sink.sendHead(exchange, status: 200, fields: [("content-type", "application/octet-stream")], bodyLength: nil)
             return H2EchoExchange(id: exchange, sink: sink, path: path, record: self)
         case "/stall":
+            return H2StallExchange(path: path, record: self)
+        case "/early":
+            sink.sendHead(exchange, status: 204, fields: [], bodyLength: 0)
             return H2StallExchange(path: path, record: self)
         case "/push":
             var result = "no push sink"
