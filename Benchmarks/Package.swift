@@ -16,11 +16,13 @@ let package = Package(
         .executable(name: "epsilon-bench", targets: ["epsilon-bench"]),
         .executable(name: "nio-hello-server", targets: ["nio-hello-server"]),
         .executable(name: "epsilon-load-client", targets: ["epsilon-load-client"]),
+        .executable(name: "hummingbird-server", targets: ["hummingbird-server"]),
     ],
     dependencies: [
         .package(name: "Epsilon", path: ".."),
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-http2", exact: "1.46.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         // package-benchmark, for EpsilonMicro's allocation counts (its malloc interposer).
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
@@ -82,6 +84,13 @@ let package = Package(
         .executableTarget(
             name: "epsilon-load-client",
             path: "Sources/epsilon-load-client",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // The Hummingbird 2 peer for Benchmarks/load/server.sh (HTTP/1.1 hello and routed rows).
+        .executableTarget(
+            name: "hummingbird-server",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Sources/hummingbird-server",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]
