@@ -12,6 +12,7 @@ let http2: Target.Dependency = .product(name: "EpsilonHTTP2", package: "Epsilon"
 let websocket: Target.Dependency = .product(name: "EpsilonWebSocket", package: "Epsilon")
 let deflate: Target.Dependency = .product(name: "EpsilonWebSocketDeflate", package: "Epsilon")
 let tls: Target.Dependency = .product(name: "EpsilonTLS", package: "Epsilon")
+let client: Target.Dependency = .product(name: "EpsilonHTTPClient", package: "Epsilon")
 
 /// One line per harness: its folder under Fuzz/ (holding `main.swift`, `<Harness>.dict` and
 /// `seeds/`) and what it drives. Adding a machine's harness is one folder and one line here
@@ -31,6 +32,7 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("WebSocketClient", [websocket, "FuzzWebSocketSupport"]),
     ("WebSocketDeflateInflate", [websocket, deflate]),
     ("TLSServerEngine", [tls]),
+    ("HTTPClientResponse", [client]),
 ]
 
 /// Corpora, crashes and the dictionary live beside main.swift; SwiftPM warns about files it
