@@ -14,6 +14,7 @@ Keep-alive server with paths for streaming, hashing, timing and hostile response
   GET  /bad/NAME                 a hostile response from BAD (then close)
   GET  /connections              how many TCP connections were accepted so far
   GET  /reset-first/KEY          closes without answering the first time per KEY, then 200
+  GET  http://AUTHORITY/proxied  (absolute form, as a proxy gets it) the authority and proxy fields as JSON
 """
 import argparse
 import gzip
@@ -175,6 +176,11 @@ class Handler(socketserver.BaseRequestHandler):
             for line in lines[1:]:
                 name, _, value = line.partition(":")
                 headers[name.strip().lower()] = value.strip()
+            # Absolute form (a request through a proxy): note the authority, serve the path.
+            proxied = ""
+            if target.startswith("http://"):
+                proxied = target[len("http://"):].split("/", 1)[0]
+                target = "/" + target[len("http://") + len(proxied):].lstrip("/")
             path, _, query = target.partition("?")
             parts = path.strip("/").split("/")
             if method in ("POST", "PUT") and parts[0] == "sha256":
@@ -210,6 +216,9 @@ class Handler(socketserver.BaseRequestHandler):
                         self.request.sendall(view[i:i + (1 << 20)])
             elif parts[0] == "echo":
                 self.send(200, head)
+            elif parts[0] == "proxied":
+                self.send(200, json.dumps({"authority": proxied, "proxyAuthorization": headers.get("proxy-authorization"),
+                                           "host": headers.get("host")}).encode())
             elif parts[0] == "slow-head":
                 time.sleep(int(parts[1]) / 1000)
                 self.send(200, b"late")
