@@ -18,11 +18,14 @@ Paths (every response has Content-Length; connections are kept alive):
   /log/KEY                          200, JSON {"arrivals": [seconds, ...], "count": n} for KEY
                                     (monotonic arrival times of /reset-then-ok and /status with key)
   /post-count                       200, JSON {"posts": n}: POST requests received so far, any path
-The server exits when stdin closes (the test that started it is gone) or after --lifetime seconds.
+The server exits when the process that started it is gone (checked twice a second), after
+--lifetime seconds, or with --stdin-lifeline when its stdin closes.
 """
 
 import argparse
 import json
+import os
+import signal
 import socket
 import struct
 import sys
@@ -184,7 +187,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--lifetime", type=float, default=300, help="seconds before the server exits on its own")
+    parser.add_argument("--stdin-lifeline", action="store_true", help="exit when stdin closes")
     args = parser.parse_args()
+    # The tests stop us with SIGTERM, but a parent may start us with it blocked or ignored (the
+    # signal mask and ignored dispositions survive exec; Swift test processes block SIGTERM):
+    # take the defaults back, or the parent's terminate() would wait for us forever.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
@@ -198,7 +207,14 @@ def main():
             pass
         server.shutdown()
 
-    threading.Thread(target=stop_when_stdin_closes, daemon=True).start()
+    def stop_when_parent_goes(parent=os.getppid()):
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        server.shutdown()
+
+    threading.Thread(target=stop_when_parent_goes, daemon=True).start()
+    if args.stdin_lifeline:
+        threading.Thread(target=stop_when_stdin_closes, daemon=True).start()
     timer = threading.Timer(args.lifetime, server.shutdown)
     timer.daemon = True
     timer.start()
