@@ -20,6 +20,7 @@ import argparse
 import gzip
 import hashlib
 import json
+import os
 import socket
 import socketserver
 import sys
@@ -277,12 +278,20 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--names", action="store_true", help="print the bad-response names and exit")
+    parser.add_argument("--exit-with-stdin", action="store_true", help="exit when standard input closes")
     args = parser.parse_args()
     if args.names:
         print("\n".join(sorted(BAD)))
         return
     server = Server(("127.0.0.1", args.port), Handler)
     print("listening on 127.0.0.1:%d" % server.server_address[1], flush=True)
+    if args.exit_with_stdin:
+        # The test process holds our stdin: when it exits, however it exits, so do we.
+        def watch():
+            while sys.stdin.buffer.read(4096):
+                pass
+            os._exit(0)
+        threading.Thread(target=watch, daemon=True).start()
     server.serve_forever()
 
 
