@@ -17,12 +17,15 @@ let package = Package(
         .executable(name: "nio-hello-server", targets: ["nio-hello-server"]),
         .executable(name: "epsilon-load-client", targets: ["epsilon-load-client"]),
         .executable(name: "hummingbird-server", targets: ["hummingbird-server"]),
+        .executable(name: "epsilon-client-bench", targets: ["epsilon-client-bench"]),
     ],
     dependencies: [
         .package(name: "Epsilon", path: ".."),
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-http2", exact: "1.46.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        // The HTTP client peer of epsilon-client-bench.
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
         // package-benchmark, for EpsilonMicro's allocation counts (its malloc interposer).
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
@@ -68,6 +71,18 @@ let package = Package(
             path: "Benchmarks/EpsilonMicro",
             swiftSettings: [.swiftLanguageMode(.v6)],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // EpsilonHTTPClient against AsyncHTTPClient and curl, on loopback nginx:
+        //   swift run -c release --package-path Benchmarks epsilon-client-bench [--seconds 5]
+        .executableTarget(
+            name: "epsilon-client-bench",
+            dependencies: [
+                .product(name: "EpsilonHTTPClient", package: "Epsilon"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Sources/epsilon-client-bench",
+            swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // The SwiftNIO peer for the load figures (Benchmarks/load/run.sh).
         .executableTarget(

@@ -13,6 +13,7 @@ let websocket: Target.Dependency = .product(name: "EpsilonWebSocket", package: "
 let deflate: Target.Dependency = .product(name: "EpsilonWebSocketDeflate", package: "Epsilon")
 let tls: Target.Dependency = .product(name: "EpsilonTLS", package: "Epsilon")
 let server: Target.Dependency = .product(name: "EpsilonHTTPServer", package: "Epsilon")
+let client: Target.Dependency = .product(name: "EpsilonHTTPClient", package: "Epsilon")
 
 /// One line per harness: its folder under Fuzz/ (holding `main.swift`, `<Harness>.dict` and
 /// `seeds/`) and what it drives. Adding a machine's harness is one folder and one line here
@@ -34,6 +35,7 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("TLSServerEngine", [tls]),
     ("HTTPRouteTable", [server]),
     ("HTTPServer", [server, hpack]),
+    ("HTTPClientResponse", [client]),
 ]
 
 /// Corpora, crashes and the dictionary live beside main.swift; SwiftPM warns about files it

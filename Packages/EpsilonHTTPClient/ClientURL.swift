@@ -11,7 +11,7 @@ struct ClientOrigin: Hashable, Sendable, CustomStringConvertible {
     var defaultPort: UInt16 { isSecure ? 443 : 80 }
     /// The `Host` field / `:authority` value: host, with the port when it is not the default.
     var authority: String {
-        let bracketed = host.contains(":") ? "[\(host)]" : host
+        let bracketed = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
         return port == defaultPort ? bracketed : "\(bracketed):\(port)"
     }
     var description: String { "\(scheme)://\(authority)" }
@@ -25,9 +25,10 @@ struct ClientURL: Sendable {
 
     /// Parses `scheme://authority/path?query#fragment` (RFC 3986 §3), http and https only.
     init(_ text: String) throws(HTTPClientError) {
-        guard let schemeEnd = text.firstRange(of: "://") else { throw .invalidURL(text) }
-        let scheme = text[..<schemeEnd.lowerBound].lowercased()
-        let rest = text[schemeEnd.upperBound...]
+        guard let colon = text.utf8.firstIndex(of: UInt8(ascii: ":")),
+              text.utf8[colon...].starts(with: "://".utf8) else { throw .invalidURL(text) }
+        let scheme = String(text[..<colon])
+        let rest = text[text.utf8.index(colon, offsetBy: 3)...]
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
         let authority = String(rest[..<authorityEnd])
         var path = String(rest[authorityEnd...])
@@ -39,14 +40,21 @@ struct ClientURL: Sendable {
     /// From the parts of a swift-http-types request.
     init(scheme: String, authority: String, path: String, original: String? = nil) throws(HTTPClientError) {
         let isSecure: Bool
-        switch scheme.lowercased() {
-        case "http": isSecure = false
-        case "https": isSecure = true
-        default: throw .unsupportedScheme(scheme)
+        // Byte compares (no Foundation string search on the request path).
+        if scheme == "http" || scheme == "HTTP" {
+            isSecure = false
+        } else if scheme == "https" || scheme == "HTTPS" {
+            isSecure = true
+        } else {
+            switch scheme.lowercased() {
+            case "http": isSecure = false
+            case "https": isSecure = true
+            default: throw .unsupportedScheme(scheme)
+            }
         }
         let text = original ?? "\(scheme)://\(authority)\(path)"
         // Credentials in the URL are not supported: they would leak into logs and redirects.
-        guard !authority.contains("@"), !authority.isEmpty else { throw .invalidURL(text) }
+        guard !authority.utf8.contains(UInt8(ascii: "@")), !authority.isEmpty else { throw .invalidURL(text) }
         var host: Substring
         var portText: Substring?
         if authority.hasPrefix("[") {
@@ -74,7 +82,8 @@ struct ClientURL: Sendable {
             throw .invalidURL(text)
         }
         guard path.hasPrefix("/"), path.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7f }) else { throw .invalidURL(text) }
-        origin = ClientOrigin(isSecure: isSecure, host: host.lowercased(), port: port)
+        let lowered = host.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) ? host.lowercased() : String(host)
+        origin = ClientOrigin(isSecure: isSecure, host: lowered, port: port)
         pathAndQuery = path
     }
 

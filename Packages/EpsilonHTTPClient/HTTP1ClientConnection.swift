@@ -1,9 +1,8 @@
 import EpsilonHTTP1
-import EpsilonTLS
 import EpsilonTransport
 import HTTPTypes
 
-/// One pooled HTTP/1.1 connection: the client-role machine over an ``AsyncConnection``, one
+/// One pooled HTTP/1.1 connection: an ``HTTP1ResponseReader`` over an ``AsyncConnection``, one
 /// request at a time.
 ///
 /// Reads are pulled: the response head and each body chunk come from a `read()` the caller
@@ -19,26 +18,13 @@ final class HTTP1ClientConnection: @unchecked Sendable {
     let openedAt: UInt64
     /// When the connection last went idle in the pool.
     var idleSince: UInt64 = 0
-    /// Requests started on this connection.
-    private(set) var requestCount = 0
-    private var machine: HTTP1Connection
-    /// Bytes received but not consumed (an incomplete head) followed by new ones.
-    private var inbound: [UInt8] = []
+    private var reader = HTTP1ResponseReader()
     private var outbound: [UInt8] = []
-    private var collector = ResponseCollector()
-    /// Body chunks received, not yet handed out.
-    private var chunks: [[UInt8]] = []
-    private var chunkIndex = 0
-    /// Whether any byte of the current response arrived.
-    private var receivedResponseBytes = false
-    private var broken = false
-    private var sawEndOfStream = false
 
-    init(transport: AsyncConnection, origin: ClientOrigin, configuration: HTTP1Configuration = HTTP1Configuration()) {
+    init(transport: AsyncConnection, origin: ClientOrigin) {
         self.transport = transport
         self.origin = origin
         openedAt = MonotonicClock.now()
-        machine = HTTP1Connection(role: .client, configuration: configuration)
         watchdog = ConnectionWatchdog(loop: transport.loop) { [weak transport] in
             guard let transport else { return }
             Task { await transport.close() }
@@ -46,51 +32,33 @@ final class HTTP1ClientConnection: @unchecked Sendable {
     }
 
     /// Whether the connection can serve another request once this one is done.
-    var isReusable: Bool { !broken && !sawEndOfStream && !machine.isClosed && machine.isIdle && collector.ended }
+    var isReusable: Bool { reader.isReusable }
+    /// Whether the whole response is already received (its remaining chunks are buffered here).
+    var responseComplete: Bool { reader.responseComplete }
 
     /// Closes the connection (a request abandoned mid-way, a broken peer, the pool's eviction).
     func close() {
-        broken = true
+        reader.markBroken()
         let transport = self.transport
         Task { await transport.close() }
     }
 
     // MARK: Request
 
-    /// Queues a request head (not yet written: see ``flush()``).
+    /// Queues a request head (written by ``flush()``).
     func startRequest(method: String, target: String, fields: [(name: String, value: String)],
-                      body: HTTP1BodyLength, close: Bool = false) throws(HTTPClientError) {
-        requestCount += 1
-        collector = ResponseCollector()
-        chunks.removeAll(keepingCapacity: true)
-        chunkIndex = 0
-        receivedResponseBytes = false
-        do {
-            try machine.sendRequestHead(method: method, target: target, fields: fields, body: body, close: close)
-        } catch {
-            throw .invalidRequest("\(error)")
-        }
-        machine.writeOutput(into: &outbound)
+                      body: HTTP1BodyLength) throws(HTTPClientError) {
+        try reader.startRequest(method: method, target: target, fields: fields, body: body, into: &outbound)
     }
 
     /// Queues a piece of the request body.
     func sendBody(_ bytes: some Collection<UInt8>) throws(HTTPClientError) {
-        do {
-            try machine.sendBody(bytes)
-        } catch {
-            throw .invalidRequest("\(error)")
-        }
-        machine.writeOutput(into: &outbound)
+        try reader.sendBody(bytes, into: &outbound)
     }
 
     /// Queues the end of the request body.
     func sendEnd() throws(HTTPClientError) {
-        do {
-            try machine.sendEnd()
-        } catch {
-            throw .invalidRequest("\(error)")
-        }
-        machine.writeOutput(into: &outbound)
+        try reader.sendEnd(into: &outbound)
     }
 
     /// Writes what was queued; returns once the kernel took it.
@@ -119,11 +87,13 @@ final class HTTP1ClientConnection: @unchecked Sendable {
     /// Waits for the final response head.
     func readHead() async throws(HTTPClientError) -> HTTPResponse {
         while true {
-            if let error = collector.headError {
-                broken = true
-                throw .invalidResponseHead("\(error.rule): \(error.detail)")
+            do {
+                try reader.checkHead()
+            } catch {
+                reader.markBroken()
+                throw error
             }
-            if let head = collector.head { return head }
+            if let head = reader.head { return head }
             try await receiveMore()
         }
     }
@@ -131,122 +101,42 @@ final class HTTP1ClientConnection: @unchecked Sendable {
     /// The next body chunk, or nil at the end of the body.
     func readBodyChunk() async throws(HTTPClientError) -> [UInt8]? {
         while true {
-            if chunkIndex < chunks.count {
-                var chunk: [UInt8] = []
-                swap(&chunk, &chunks[chunkIndex])
-                chunkIndex += 1
-                if chunkIndex == chunks.count {
-                    chunks.removeAll(keepingCapacity: true)
-                    chunkIndex = 0
-                }
-                return chunk
-            }
-            if collector.ended { return nil }
+            if let chunk = reader.takeChunk() { return chunk }
+            if reader.responseComplete { return nil }
             try await receiveMore()
         }
     }
 
-    /// Whether the whole response is already received (its remaining chunks are buffered here).
-    var responseComplete: Bool { collector.ended }
-
-    /// Reads once from the transport and feeds the machine.
+    /// Reads once from the transport and feeds the reader.
     private func receiveMore() async throws(HTTPClientError) {
-        if broken { throw .connectionLost(nil) }
+        if reader.broken { throw .connectionLost(nil) }
         let read: [UInt8]?
         do {
             read = try await transport.read()
         } catch {
             throw failure(error)
         }
-        guard let read else {
-            sawEndOfStream = true
-            try receiveEndOfStream()
-            return
-        }
-        receivedResponseBytes = true
-        if inbound.isEmpty {
-            inbound = read
+        if let read {
+            try reader.receive(read)
         } else {
-            inbound.append(contentsOf: read)
-        }
-        collector.bodyRanges.removeAll(keepingCapacity: true)
-        let total = inbound.count
-        let result: Result<Int, HTTP1ParseError> = inbound.withUnsafeBytes { bytes in
-            collector.base = bytes.baseAddress
-            defer { collector.base = nil }
-            do throws(HTTP1ParseError) {
-                return .success(try machine.receive(bytes, handler: &collector))
-            } catch {
-                return .failure(error)
+            if let fired = watchdog.fired {
+                reader.markBroken()
+                throw fired
             }
-        }
-        takeBody()
-        switch result {
-        case .success(let consumed):
-            if consumed == total {
-                inbound.removeAll(keepingCapacity: false)
-            } else if consumed > 0 {
-                inbound.removeFirst(consumed)
-            }
-            if machine.isUpgraded {
-                broken = true
-                throw .invalidResponseHead("a 101 or 2xx switch of protocols the client did not ask for")
-            }
-            // Bytes after the end of a response that closes the connection are ignored (RFC 9112 §9.6).
-        case .failure(let error):
-            broken = true
-            inbound.removeAll()
-            // A complete response followed by garbage: the response stands, the connection does not.
-            if collector.ended { return }
-            throw .invalidResponse(error)
-        }
-    }
-
-    /// Moves the body ranges of the last receive out of `inbound`: the buffer itself when it is
-    /// all body (no copy), else copies.
-    private func takeBody() {
-        guard !collector.bodyRanges.isEmpty else { return }
-        if collector.bodyRanges.count == 1, collector.bodyRanges[0] == 0..<inbound.count {
-            var whole: [UInt8] = []
-            swap(&whole, &inbound)
-            chunks.append(whole)
-            collector.bodyRanges.removeAll(keepingCapacity: true)
-            return
-        }
-        for range in collector.bodyRanges {
-            chunks.append(Array(inbound[range]))
-        }
-        collector.bodyRanges.removeAll(keepingCapacity: true)
-    }
-
-    private func receiveEndOfStream() throws(HTTPClientError) {
-        if let fired = watchdog.fired { throw fired }
-        if !receivedResponseBytes && collector.head == nil {
-            broken = true
-            throw .closedBeforeResponse
-        }
-        do {
-            try machine.receiveEndOfStream(handler: &collector)
-        } catch {
-            broken = true
-            throw .invalidResponse(error)
-        }
-        if !collector.ended {
-            broken = true
-            throw .connectionLost(nil)
+            try reader.receiveEndOfStream()
         }
     }
 
     /// Maps a transport failure, preferring the deadline that closed the connection.
     private func failure(_ error: TransportError) -> HTTPClientError {
-        broken = true
+        reader.markBroken()
         if let fired = watchdog.fired { return fired }
         switch error {
         case .cancelled: return .cancelled
         case .tlsHandshakeTimeout: return .tlsHandshakeTimeout
         case .tls(let tlsError): return .tls(tlsError)
         case .connectionReset, .closed:
-            return receivedResponseBytes || collector.head != nil ? .connectionLost(error) : .closedBeforeResponse
+            return reader.receivedResponseBytes || reader.head != nil ? .connectionLost(error) : .closedBeforeResponse
         default:
             return .connectionLost(error)
         }

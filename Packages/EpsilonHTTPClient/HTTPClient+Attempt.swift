@@ -158,7 +158,8 @@ extension HTTPClient {
         try await connection.flush()
         connection.watchdog.startPhase(timeouts.responseHead, error: .responseHeadTimeout)
         let head = try await connection.readHead()
-        let decoder = try makeDecoder(for: head, method: request.method)
+        let decoder = configuration.decompression
+            ? try ResponseDecoding.decoder(for: head, method: request.method, limit: configuration.maxDecodedBodyBytes) : nil
         let source: ResponseBodySource
         if connection.responseComplete {
             var chunks: [[UInt8]] = []
@@ -197,18 +198,6 @@ extension HTTPClient {
             try connection.sendEnd()
         }
     }
-
-    /// A decoder for the response's `Content-Encoding` when the client decodes it.
-    private func makeDecoder(for head: HTTPResponse, method: HTTPRequest.Method) throws(HTTPClientError) -> HTTPContentDecoder? {
-        guard configuration.decompression, method != .head, let value = head.headerFields[.contentEncoding] else { return nil }
-        let token = String(value.withoutOuterSpaceAndTab())
-        guard let coding = HTTPContentCoding(token), coding != .identity else { return nil }
-        do {
-            return try HTTPContentDecoder(coding: coding, maxOutputBytes: configuration.maxDecodedBodyBytes)
-        } catch {
-            throw .decodingFailed("\(error)")
-        }
-    }
 }
 
 extension HTTPRequest.Method {
@@ -218,14 +207,5 @@ extension HTTPRequest.Method {
         case .get, .head, .options, .trace, .put, .delete: return true
         default: return false
         }
-    }
-}
-
-extension String {
-    func withoutOuterSpaceAndTab() -> Substring {
-        var view = self[...]
-        while let first = view.first, first == " " || first == "\t" { view.removeFirst() }
-        while let last = view.last, last == " " || last == "\t" { view.removeLast() }
-        return view
     }
 }

@@ -121,31 +121,17 @@ final class ResponseBodySource: @unchecked Sendable {
     func next() async throws(HTTPClientError) -> [UInt8]? {
         while !finished {
             guard let raw = try await nextRaw() else {
-                if let decoder {
-                    do {
-                        try decoder.finish()
-                    } catch {
-                        finished = true
-                        throw .decodingFailed("\(error)")
-                    }
-                }
                 finished = true
+                if let decoder { try ResponseDecoding.finish(decoder) }
                 return nil
             }
             guard let decoder else { return raw }
             var output: [UInt8] = []
-            // A Result rather than a typed-throws closure: swift-frontend 6.3.1 crashes on the latter here.
-            let decoded = raw.withUnsafeBytes { bytes -> Result<Void, HTTPContentCodingError> in
-                do throws(HTTPContentCodingError) {
-                    try decoder.decode(bytes, into: &output)
-                    return .success(())
-                } catch {
-                    return .failure(error)
-                }
-            }
-            if case .failure(let error) = decoded {
+            do {
+                try ResponseDecoding.decode(raw, with: decoder, into: &output)
+            } catch {
                 abandon()
-                throw .decodingFailed("\(error)")
+                throw error
             }
             if !output.isEmpty { return output }
         }

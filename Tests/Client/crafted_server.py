@@ -14,11 +14,13 @@ Keep-alive server with paths for streaming, hashing, timing and hostile response
   GET  /bad/NAME                 a hostile response from BAD (then close)
   GET  /connections              how many TCP connections were accepted so far
   GET  /reset-first/KEY          closes without answering the first time per KEY, then 200
+  GET  http://AUTHORITY/proxied  (absolute form, as a proxy gets it) the authority and proxy fields as JSON
 """
 import argparse
 import gzip
 import hashlib
 import json
+import os
 import socket
 import socketserver
 import sys
@@ -175,6 +177,11 @@ class Handler(socketserver.BaseRequestHandler):
             for line in lines[1:]:
                 name, _, value = line.partition(":")
                 headers[name.strip().lower()] = value.strip()
+            # Absolute form (a request through a proxy): note the authority, serve the path.
+            proxied = ""
+            if target.startswith("http://"):
+                proxied = target[len("http://"):].split("/", 1)[0]
+                target = "/" + target[len("http://") + len(proxied):].lstrip("/")
             path, _, query = target.partition("?")
             parts = path.strip("/").split("/")
             if method in ("POST", "PUT") and parts[0] == "sha256":
@@ -210,6 +217,9 @@ class Handler(socketserver.BaseRequestHandler):
                         self.request.sendall(view[i:i + (1 << 20)])
             elif parts[0] == "echo":
                 self.send(200, head)
+            elif parts[0] == "proxied":
+                self.send(200, json.dumps({"authority": proxied, "proxyAuthorization": headers.get("proxy-authorization"),
+                                           "host": headers.get("host")}).encode())
             elif parts[0] == "slow-head":
                 time.sleep(int(parts[1]) / 1000)
                 self.send(200, b"late")
@@ -268,12 +278,20 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--names", action="store_true", help="print the bad-response names and exit")
+    parser.add_argument("--exit-with-stdin", action="store_true", help="exit when standard input closes")
     args = parser.parse_args()
     if args.names:
         print("\n".join(sorted(BAD)))
         return
     server = Server(("127.0.0.1", args.port), Handler)
     print("listening on 127.0.0.1:%d" % server.server_address[1], flush=True)
+    if args.exit_with_stdin:
+        # The test process holds our stdin: when it exits, however it exits, so do we.
+        def watch():
+            while sys.stdin.buffer.read(4096):
+                pass
+            os._exit(0)
+        threading.Thread(target=watch, daemon=True).start()
     server.serve_forever()
 
 

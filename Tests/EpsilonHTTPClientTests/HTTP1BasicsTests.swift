@@ -41,12 +41,13 @@ struct HTTP1BasicsTests {
         #expect(report.method == method.rawValue)
     }
 
+    // 100 MiB both ways runs against nginx (NginxTests); Python checks 16 MiB here.
     @Test(arguments: [true, false])
-    func streams100MiBBothWays(knownLength: Bool) async throws {
+    func streamsBothWays(knownLength: Bool) async throws {
         let server = try craftedServer.get()
         let client = HTTPClient()
         defer { Task { await client.shutdown() } }
-        let total = 100 << 20
+        let total = 16 << 20
         let upload = try await client.post(server.url("/sha256"),
                                            body: .stream(PatternChunks(total: total, chunkSize: 256 << 10),
                                                          length: knownLength ? total : nil))

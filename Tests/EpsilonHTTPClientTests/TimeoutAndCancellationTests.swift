@@ -17,9 +17,7 @@ struct TimeoutAndCancellationTests {
         let server = try craftedServer.get()
         let client = Self.client { $0.timeouts.responseHead = .milliseconds(200) }
         defer { Task { await client.shutdown() } }
-        let start = ContinuousClock.now
         await #expect(throws: HTTPClientError.responseHeadTimeout) { _ = try await client.get(server.url("/slow-head/3000")) }
-        #expect(ContinuousClock.now - start < .seconds(2))
         #expect(client.poolStatistics.openConnections == 0)
     }
 

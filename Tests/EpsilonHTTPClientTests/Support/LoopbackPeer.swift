@@ -5,6 +5,8 @@ import Foundation
 final class LoopbackPeer: @unchecked Sendable {
     // @unchecked: `process` is only started in init and terminated in deinit.
     let process = Process()
+    /// The peer's standard input, held open for as long as this process lives.
+    let input = Pipe()
     let port: UInt16
     let log: URL
 
@@ -18,6 +20,7 @@ final class LoopbackPeer: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [executable] + arguments
         process.standardOutput = output
+        process.standardInput = input
         process.standardError = try FileHandle(forWritingTo: log)
         if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         try process.run()
@@ -79,4 +82,7 @@ let clientTestsDirectory = URL(fileURLWithPath: #filePath)
     .appendingPathComponent("Client").path
 
 /// The crafted-response server (Tests/Client/crafted_server.py), shared by the suites that use it.
-let craftedServer = Result { try LoopbackPeer("python3", [clientTestsDirectory + "/crafted_server.py", "--port", "0"]) }
+/// It exits with the test process (it watches its stdin), since a static value is never deinitialized.
+let craftedServer = Result {
+    try LoopbackPeer("python3", [clientTestsDirectory + "/crafted_server.py", "--port", "0", "--exit-with-stdin"])
+}
