@@ -153,7 +153,7 @@ public struct HTTP1Connection: Sendable {
     /// responses: call it again with the same bytes once answered.
     ///
     /// A peer error leaves the connection failed (later calls throw it again) and, on a
-    /// server with nothing else to answer, a `400` (`413`, `431` for limits) with
+    /// server with nothing else to answer, a `400` (`413`, `414`, `431` for limits, `505` for an unsupported version) with
     /// `Connection: close` ready for ``writeOutput(into:)``. A call from inside `handle`
     /// consumes nothing.
     public mutating func receive(_ bytes: UnsafeRawBufferPointer, handler: inout some HTTP1ConnectionHandler) throws(HTTP1ParseError) -> Int {
@@ -278,6 +278,7 @@ public struct HTTP1Connection: Sendable {
         case .headTooLarge, .tooManyFields: (431, "Request Header Fields Too Large")
         case .bodyTooLarge: (413, "Content Too Large")
         case .targetTooLong: (414, "URI Too Long")
+        case .unsupportedVersion: (505, "HTTP Version Not Supported")
         default: (400, "Bad Request")
         }
         writeErrorResponse(status: status, reason: reason)

@@ -32,8 +32,10 @@ public struct HTTP1ParseError: Error, Sendable, Equatable, CustomStringConvertib
         case invalidTarget
         /// The request-target is longer than the configured limit.
         case targetTooLong
-        /// The HTTP-version is not `HTTP/1.0` or `HTTP/1.1` (RFC 9112 §2.3).
+        /// The HTTP-version is not of the form `HTTP/DIGIT.DIGIT` (RFC 9112 §2.3).
         case invalidVersion
+        /// A well-formed `HTTP/x.y` other than 1.0 and 1.1 (a server answers `505`).
+        case unsupportedVersion
         /// The status code is not three digits followed by a space or the line end (RFC 9112 §4).
         case invalidStatus
         /// The reason phrase holds a control byte (RFC 9112 §4).
@@ -100,6 +102,7 @@ public struct HTTP1ParseError: Error, Sendable, Equatable, CustomStringConvertib
             case .invalidMethod: "RFC 9110 §9.1"
             case .expectedSpaceAfterMethod, .invalidTarget: "RFC 9112 §3"
             case .invalidVersion: "RFC 9112 §2.3"
+            case .unsupportedVersion: "RFC 9110 §15.6.6"
             case .invalidStatus, .invalidReasonPhrase: "RFC 9112 §4"
             case .bareLF, .bareCR, .whitespaceAfterStartLine: "RFC 9112 §2.2"
             case .invalidFieldName: "RFC 9110 §5.1"

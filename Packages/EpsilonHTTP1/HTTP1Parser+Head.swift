@@ -394,7 +394,7 @@ extension HTTP1Parser {
         }
         let version = HTTP1Version(major: major, minor: minor)
         if version != .http11 && version != .http10 && !configuration.leniencies.contains(.anyVersion) {
-            throw HTTP1ParseError(.invalidVersion, at: streamOffset + start + 5)
+            throw HTTP1ParseError(.unsupportedVersion, at: streamOffset + start + 5)
         }
         return version
     }

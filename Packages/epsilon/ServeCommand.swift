@@ -51,6 +51,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The largest request head, in bytes (431 above).")
     var maxHeaderBytes: Int = 16 * 1024
 
+    @Option(help: "Requests one connection may make (then Connection: close, or GOAWAY on HTTP/2).")
+    var maxRequests: Int = 10_000
+
     @Flag(help: "Answer every path with a plain-text hello (the old benchmark target).")
     var plainHello = false
 
@@ -65,6 +68,7 @@ struct Serve: AsyncParsableCommand {
         }
         if let loops, loops < 1 || loops > 1024 { throw ValidationError("--loops must be between 1 and 1024") }
         guard maxHeaderBytes >= 256 else { throw ValidationError("--max-header-bytes must be at least 256") }
+        guard maxRequests >= 1 else { throw ValidationError("--max-requests must be at least 1") }
     }
 
     func run() async throws {
@@ -83,6 +87,7 @@ struct Serve: AsyncParsableCommand {
         configuration.silentTimeout = .seconds(silentTimeout)
         configuration.maxBodyBytes = maxBody
         configuration.maxHeaderBytes = maxHeaderBytes
+        configuration.maxRequestsPerConnection = maxRequests
         configuration.allowsCleartextHTTP2 = h2c
         let router = plainHello ? Self.plainHelloRouter(body: body) : HTTPServerDemoRoutes.router()
 

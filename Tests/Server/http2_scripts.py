@@ -8,7 +8,7 @@ import tempfile
 import time
 
 from epsilon_suite import warm_up, Server, Suite, make_tls
-from h2_frames import (CODE, CONTINUATION, DATA, END_HEADERS, END_STREAM, GOAWAY, HEADERS, PING, PRIORITY,
+from h2_frames import (CODE, PREFACE, CONTINUATION, DATA, END_HEADERS, END_STREAM, GOAWAY, HEADERS, PING, PRIORITY,
                        PRIORITY_FLAG, PUSH_PROMISE, RST_STREAM, SETTINGS, WINDOW_UPDATE, H2Client, frame,
                        request_headers, rst, settings, window_update)
 
@@ -47,7 +47,11 @@ def anyof(*preds):
 
 # Each script: (label, expectation text, function(client) -> None, predicate on the outcome).
 def s_first_frame_not_settings(c):
-    c.send(frame(PING, 0, 0, b"\0" * 8))
+    # The client preface is the magic followed by SETTINGS (§3.4): send the magic, then a PING.
+    c.send(PREFACE + frame(PING, 0, 0, b"\0" * 8))
+
+
+s_first_frame_not_settings.own_preface = True
 
 
 def s_data_stream0(c):
@@ -347,7 +351,7 @@ try:
         peak_rss = start_rss
         start_fds_seen = []
         for label, want, script, predicate in SCRIPTS:
-            c = H2Client(server.port)
+            c = H2Client(server.port, preface=not getattr(script, "own_preface", False))
             try:
                 script(c)
                 o = c.read_until(predicate, 5)

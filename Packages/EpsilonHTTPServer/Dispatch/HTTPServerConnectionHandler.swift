@@ -65,6 +65,8 @@ final class HTTPServerConnectionHandler: ConnectionHandler, HTTPServerIO {
 
     var isWritable: Bool { connection?.isWritable ?? false }
 
+    func flushNow() { connection?.flush() }
+
     func closeAfterFlush() { connection?.closeAfterFlush() }
 
     func abort() { connection?.reset() }

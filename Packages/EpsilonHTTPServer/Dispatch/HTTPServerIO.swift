@@ -14,6 +14,10 @@ protocol HTTPServerIO: AnyObject {
     /// False from when the write queue went above its high watermark until it drained to its
     /// low one (then ``HTTPServerSession/writabilityChanged(isWritable:)`` reports it).
     var isWritable: Bool { get }
+    /// Hands the queued bytes to the kernel now instead of at the end of the loop tick (so
+    /// an interim `100 Continue` leaves in its own segment; some proxies lose a request body
+    /// when the `100` and the final head arrive together).
+    func flushNow()
     /// Closes once the queued bytes are written.
     func closeAfterFlush()
     /// Closes now, dropping queued bytes (RST).

@@ -105,6 +105,9 @@ final class HTTPServerMemoryIO: HTTPServerIO {
         if !wasWritable && !isClosed { session?.writabilityChanged(isWritable: true) }
     }
 
+    /// Output is already visible to the test as soon as it is written.
+    func flushNow() {}
+
     func closeAfterFlush() { close() }
 
     func abort() {

@@ -43,6 +43,7 @@ enum HTTPStatusReason {
         case 502: "Bad Gateway"
         case 503: "Service Unavailable"
         case 504: "Gateway Timeout"
+        case 505: "HTTP Version Not Supported"
         default: ""
         }
     }

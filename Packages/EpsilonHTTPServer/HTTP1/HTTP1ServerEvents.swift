@@ -25,6 +25,7 @@ struct HTTP1ServerEvents: HTTP1ConnectionHandler {
             // Only a handler that will read the body is worth the client sending it.
             if let current = session.current, current.exchange != nil, !current.headSent {
                 try? connection.sendContinue()
+                session.sentContinue = true
             }
         case .body(let range):
             guard let exchange = session.current?.exchange else { return }
@@ -70,6 +71,12 @@ struct HTTP1ServerEvents: HTTP1ConnectionHandler {
         let isConnect = bytes.matches(head.method, "CONNECT")
         let target = try HTTP1RequestTarget.split(bytes, head.target, isConnect: isConnect)
         let fields = HTTP1FieldLines(machine.pointee.fields, in: bytes)
+        if let status = HTTP1RequestChecks.refusal(framing: head.framing, fields: fields, bytes: bytes) {
+            // Refused by the server's own checks: `failed` answers with `status` and closes.
+            // The machine's error needs an offset; the head's first byte is the closest it knows.
+            session.refusalStatus = status
+            throw HTTP1ParseError(status == 501 ? .invalidTransferEncoding : .invalidFieldValue, at: 0)
+        }
         var authority = target.authority.map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
         if authority == nil {
             for field in fields.fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: bytes[field.name]), "host".utf8) {

@@ -51,6 +51,10 @@ final class HTTP1ServerSession: HTTPServerSession {
     var inReceive = false
     /// A response writer waits for room the client does not make (it does not read).
     var writerStalled = false
+    /// A `100 Continue` was queued during the current `receive`: flush it on its own.
+    var sentContinue = false
+    /// A status the server's own head checks chose (``HTTP1RequestChecks``) for `failed`.
+    var refusalStatus: Int?
     /// Fields of the head being sent (Date, Server, then the handler's), reused.
     var headFields: [(name: String, value: String)] = []
 
@@ -158,6 +162,10 @@ final class HTTP1ServerSession: HTTPServerSession {
         }
         inReceive = false
         flushOutput()
+        if sentContinue {
+            sentContinue = false
+            io.flushNow()
+        }
         if http.isUpgraded, let upgrade = events.upgrade {
             let rest = UnsafeRawBufferPointer(rebasing: buffer[consumed...])
             closing = true
@@ -215,18 +223,24 @@ final class HTTP1ServerSession: HTTPServerSession {
         var output: [UInt8] = []
         http.writeOutput(into: &output)
         abortCurrent()
-        let status: Int = switch error.rule {
+        let owesNothing = current.map { $0.responseEnded || !$0.headSent } ?? true
+        let status: Int = if let refusalStatus { refusalStatus } else {
+            switch error.rule {
         case .headTooLarge, .tooManyFields: 431
         case .bodyTooLarge: 413
         case .targetTooLong: 414
+        case .unsupportedVersion: 505
         default: 400
+            }
         }
         // The machine's own error response (RFC 9112 framing, no Date or Server) is replaced.
         let machineAnswer = Array("HTTP/1.1 \(status) \(HTTPStatusReason.phrase(for: status))\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
         let answered = output.count >= machineAnswer.count && output.suffix(machineAnswer.count).elementsEqual(machineAnswer)
         if answered { output.removeLast(machineAnswer.count) }
         if !output.isEmpty { io.write { $0.append(contentsOf: output) } }
-        if answered { writeErrorResponse(status: status) }
+        // The machine answers only its own errors; a head the session refused (its target,
+        // Host or transfer coding) is answered here when no response is under way.
+        if answered || owesNothing { writeErrorResponse(status: status) }
         close()
     }
 

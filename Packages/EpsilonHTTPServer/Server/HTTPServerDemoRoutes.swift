@@ -84,8 +84,17 @@ public enum HTTPServerDemoRoutes {
 
     @Sendable static func echo(_ request: HTTPServerRequest, _ writer: HTTPServerResponseWriter) async throws {
         let length = request.head.headerFields[.contentLength].flatMap { UInt64($0) }
+        // The head goes out once the first piece of the body arrived (or the body ended):
+        // a final response before any of the body reads to some clients and proxies as a
+        // refusal of it (HAProxy 2.6 then stops forwarding a 100-continue request's body).
+        var body = request.body.makeAsyncIterator()
+        let first = try await body.next()
         try await writer.writeHead(status: 200, fields: octetFields, bodyLength: length)
-        for try await piece in request.body { try await writer.write(piece) }
+        var piece = first
+        while let bytes = piece {
+            try await writer.write(bytes)
+            piece = try await body.next()
+        }
         try await writer.end()
     }
 

@@ -34,7 +34,10 @@ import Testing
 
     @Test(arguments: [
         "GET /hello HTTP/1.1\r\n\r\n",                                       // no Host
-        "GET /hello HTTP/9.9\r\nHost: x\r\n\r\n",                            // version
+        "GET /hello HTTP/1.1x\r\nHost: x\r\n\r\n",                           // version syntax
+        "GET hello HTTP/1.1\r\nHost: x\r\n\r\n",                             // no leading slash
+        "GET /hello HTTP/1.1\r\nHost: a b\r\n\r\n",                          // Host with a space
+        "GET /hello HTTP/1.1\r\nHost: x:80x\r\n\r\n",                        // Host with a bad port
         "GET  /hello HTTP/1.1\r\nHost: x\r\n\r\n",                           // two spaces
         "GET /hello HTTP/1.1\r\nHost: x\r\nBad Name: y\r\n\r\n",             // space in a name
         "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
@@ -49,6 +52,28 @@ import Testing
         #expect(statuses(out) == [400])
         #expect(out.contains("Connection: close"))
         #expect(server.io.isClosed)
+    }
+
+    @Test(arguments: [
+        ("GET /hello HTTP/2.0\r\nHost: x\r\n\r\n", 505),                   // RFC 9110 §15.6.6
+        ("GET /hello HTTP/1.2\r\nHost: x\r\n\r\n", 505),
+        ("POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: foo, chunked\r\n\r\n0\r\n\r\n", 501),  // RFC 9112 §6.1
+    ])
+    func unsupportedVersionOrCodingIsRefusedAndCloses(_ request: String, status: Int) throws {
+        let server = MemoryServer(router: try testRouter())
+        server.send(request)
+        let out = server.take()
+        #expect(statuses(out) == [status])
+        #expect(out.contains("Connection: close"))
+        #expect(server.io.isClosed)
+    }
+
+    @Test(arguments: ["localhost", "localhost:8080", "127.0.0.1:1", "[::1]:443", "xn--bcher-kva.example", ""])
+    func validHostValuesAreServed(_ host: String) throws {
+        let server = MemoryServer(router: try testRouter())
+        server.send("GET /hello HTTP/1.1\r\nHost: \(host)\r\n\r\n")
+        #expect(statuses(server.take()) == [200])
+        #expect(!server.io.isClosed)
     }
 
     @Test func slowHeadGets408AtTheHeadTimeout() throws {
