@@ -17,7 +17,6 @@ let package = Package(
         .library(name: "EpsilonHTTP1", targets: ["EpsilonHTTP1"]),
         .library(name: "EpsilonHPACK", targets: ["EpsilonHPACK"]),
         .library(name: "EpsilonTransport", targets: ["EpsilonTransport"]),
-        .library(name: "EpsilonHTTPServerPreview", targets: ["EpsilonHTTPServerPreview"]),
         .library(name: "EpsilonTLS", targets: ["EpsilonTLS"]),
         .library(name: "EpsilonHTTP2", targets: ["EpsilonHTTP2"]),
         .library(name: "EpsilonWebSocket", targets: ["EpsilonWebSocket"]),
@@ -109,12 +108,6 @@ let package = Package(
             path: "Packages/EpsilonTransport",
             swiftSettings: strict
         ),
-        .target(
-            name: "EpsilonHTTPServerPreview",
-            dependencies: ["EpsilonTransport", "EpsilonHTTP1"],
-            path: "Packages/EpsilonHTTPServerPreview",
-            swiftSettings: strict
-        ),
 
         // MARK: TLS (OpenSSL 3 through memory BIOs; see Packages/EpsilonTLS)
         // COpenSSL: the system libssl/libcrypto plus a header of static inline wrappers for the
@@ -133,9 +126,9 @@ let package = Package(
             name: "epsilon",
             dependencies: [
                 "EpsilonTooling",
-                "EpsilonHTTPServerPreview",
                 "EpsilonHTTPServer",
                 "EpsilonHTTPClient",
+                "EpsilonTransport",
                 "EpsilonTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -155,6 +148,14 @@ let package = Package(
         // MARK: Tests
         // Test support: counts malloc calls on the calling thread (see its README.md).
         .target(name: "EpsilonMallocCounter", path: "Tests/Support/EpsilonMallocCounter"),
+        // Test support: the first HTTP/1.1 server (plain-text hello over HTTP1Connection), kept as
+        // the transport, TLS and integration tests' server; EpsilonHTTPServer replaced it.
+        .target(
+            name: "EpsilonHTTPServerPreview",
+            dependencies: ["EpsilonTransport", "EpsilonHTTP1", "EpsilonTLS"],
+            path: "Tests/Support/EpsilonHTTPServerPreview",
+            swiftSettings: strict
+        ),
         // Test support: reads a handshake's HTTP/1.1 head with EpsilonHTTP1 for the WebSocket tests.
         .target(name: "EpsilonTestHead", dependencies: ["EpsilonHTTP1"], path: "Tests/Support/EpsilonTestHead", swiftSettings: strict),
         // Test support: the process's heap in use (mallinfo2), for the idle HTTP/2 memory test.
