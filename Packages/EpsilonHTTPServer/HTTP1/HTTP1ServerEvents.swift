@@ -73,7 +73,7 @@ struct HTTP1ServerEvents: HTTP1ConnectionHandler {
         let fields = HTTP1FieldLines(machine.pointee.fields, in: bytes)
         if let status = HTTP1RequestChecks.refusal(framing: head.framing, fields: fields, bytes: bytes) {
             // Refused by the server's own checks: `failed` answers with `status` and closes.
-            // The machine's error needs an offset; the head's first byte is the closest it knows.
+            // Only the status is used; the handler does not know the stream offset, hence 0.
             session.refusalStatus = status
             throw HTTP1ParseError(status == 501 ? .invalidTransferEncoding : .invalidFieldValue, at: 0)
         }

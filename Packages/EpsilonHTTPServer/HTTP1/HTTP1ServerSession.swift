@@ -224,13 +224,15 @@ final class HTTP1ServerSession: HTTPServerSession {
         http.writeOutput(into: &output)
         abortCurrent()
         let owesNothing = current.map { $0.responseEnded || !$0.headSent } ?? true
-        let status: Int = if let refusalStatus { refusalStatus } else {
+        let status: Int = if let refusalStatus {
+            refusalStatus
+        } else {
             switch error.rule {
-        case .headTooLarge, .tooManyFields: 431
-        case .bodyTooLarge: 413
-        case .targetTooLong: 414
-        case .unsupportedVersion: 505
-        default: 400
+            case .headTooLarge, .tooManyFields: 431
+            case .bodyTooLarge: 413
+            case .targetTooLong: 414
+            case .unsupportedVersion: 505
+            default: 400
             }
         }
         // The machine's own error response (RFC 9112 framing, no Date or Server) is replaced.
