@@ -6,18 +6,28 @@ import EpsilonHTTPTypes
 /// dispatches it: the `Host` value (RFC 9112 §3.2: an invalid one gets `400`) and the
 /// transfer codings (RFC 9112 §6.1: a coding the server does not implement gets `501`).
 enum HTTP1RequestChecks {
-    /// The status to refuse the request with, or nil when it may be dispatched.
-    static func refusal(framing: HTTP1Framing, fields: HTTP1FieldLines, bytes: UnsafeRawBufferPointer) -> Int? {
+    /// What one pass over the fields found: a status to refuse the request with, or the
+    /// `Host` value (the session's authority when the target has none).
+    enum Verdict {
+        case refused(status: Int)
+        case accepted(host: UnsafeRawBufferPointer?)
+    }
+
+    /// Checks the head's fields in one pass (the session reads `Host` from the verdict
+    /// instead of walking the fields again).
+    static func check(framing: HTTP1Framing, fields: HTTP1FieldLines, bytes: UnsafeRawBufferPointer) -> Verdict {
+        var host: UnsafeRawBufferPointer?
         for field in fields.fields {
             let name = UnsafeRawBufferPointer(rebasing: bytes[field.name])
             let value = UnsafeRawBufferPointer(rebasing: bytes[field.value])
             if ASCII.equalsIgnoringCase(name, "host".utf8) {
-                if !isValidAuthority(value) { return 400 }
+                if !isValidAuthority(value) { return .refused(status: 400) }
+                if host == nil { host = value }
             } else if framing == .chunked, ASCII.equalsIgnoringCase(name, "transfer-encoding".utf8) {
-                if !onlyChunked(value) { return 501 }
+                if !onlyChunked(value) { return .refused(status: 501) }
             }
         }
-        return nil
+        return .accepted(host: host)
     }
 
     /// RFC 3986 §3.2: `host [ ":" port ]`, host an IP-literal in brackets or a reg-name

@@ -1,6 +1,5 @@
 import EpsilonHTTP1
 import EpsilonHTTPTypes
-@_spi(EpsilonInternal) import EpsilonBytes
 
 /// The ``HTTP1ConnectionHandler`` of an ``HTTP1ServerSession``: turns the machine's events
 /// into dispatcher calls (rule 2 of the seam). A struct, so the machine calls it statically.
@@ -71,19 +70,17 @@ struct HTTP1ServerEvents: HTTP1ConnectionHandler {
         let isConnect = bytes.matches(head.method, "CONNECT")
         let target = try HTTP1RequestTarget.split(bytes, head.target, isConnect: isConnect)
         let fields = HTTP1FieldLines(machine.pointee.fields, in: bytes)
-        if let status = HTTP1RequestChecks.refusal(framing: head.framing, fields: fields, bytes: bytes) {
+        let host: UnsafeRawBufferPointer?
+        switch HTTP1RequestChecks.check(framing: head.framing, fields: fields, bytes: bytes) {
+        case .refused(let status):
             // Refused by the server's own checks: `failed` answers with `status` and closes.
             // Only the status is used; the handler does not know the stream offset, hence 0.
             session.refusalStatus = status
             throw HTTP1ParseError(status == 501 ? .invalidTransferEncoding : .invalidFieldValue, at: 0)
+        case .accepted(let value):
+            host = value
         }
-        var authority = target.authority.map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
-        if authority == nil {
-            for field in fields.fields where ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: bytes[field.name]), "host".utf8) {
-                authority = UnsafeRawBufferPointer(rebasing: bytes[field.value])
-                break
-            }
-        }
+        let authority = target.authority.map { UnsafeRawBufferPointer(rebasing: bytes[$0]) } ?? host
         let empty = UnsafeRawBufferPointer(start: nil, count: 0)
         let contentLength: UInt64? = switch head.framing {
         case .none: 0
