@@ -23,7 +23,7 @@ struct TimeoutAndCancellationTests {
 
     @Test func readTimeout() async throws {
         let server = try craftedServer.get()
-        let client = Self.client { $0.timeouts.read = .milliseconds(200) }
+        let client = Self.client { $0.timeouts.read = .milliseconds(600) }
         defer { Task { await client.shutdown() } }
         let response = try await client.get(server.url("/stall-body/100"))
         await #expect(throws: HTTPClientError.readTimeout) { _ = try await response.body.collect(upTo: 1000) }
@@ -32,7 +32,9 @@ struct TimeoutAndCancellationTests {
 
     @Test func requestTimeout() async throws {
         let server = try craftedServer.get()
-        let client = Self.client { $0.timeouts.request = .milliseconds(300) }
+        // The head comes at once and the body takes 20 s; the timeout must end the body, and it
+        // leaves the head 2 s (300 ms was too little on 2 busy cores: the head itself timed out).
+        let client = Self.client { $0.timeouts.request = .seconds(2) }
         defer { Task { await client.shutdown() } }
         let response = try await client.get(server.url("/slow-body/1000000/20"))
         await #expect(throws: HTTPClientError.requestTimeout) { _ = try await response.body.collect(upTo: 2_000_000) }
