@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "EpsilonHTTPServer", targets: ["EpsilonHTTPServer"]),
         .library(name: "EpsilonHTTPServerLifecycle", targets: ["EpsilonHTTPServerLifecycle"]),
         .library(name: "EpsilonHTTPClient", targets: ["EpsilonHTTPClient"]),
+        .library(name: "EpsilonWebSocketClient", targets: ["EpsilonWebSocketClient"]),
         .executable(name: "epsilon", targets: ["epsilon"]),
         .executable(name: "epsilon-conformance", targets: ["epsilon-conformance"]),
     ],
@@ -74,7 +75,7 @@ let package = Package(
             name: "EpsilonHTTPServer",
             dependencies: [
                 "EpsilonHTTP1", "EpsilonHTTP2", "EpsilonHTTPTypes", "EpsilonTransport", "EpsilonTLS",
-                "EpsilonHTTPContentCoding", "EpsilonBytes",
+                "EpsilonHTTPContentCoding", "EpsilonBytes", "EpsilonWebSocket", "EpsilonWebSocketDeflate",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -96,6 +97,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Packages/EpsilonHTTPClient",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "EpsilonWebSocketClient",
+            dependencies: [
+                "EpsilonHTTPClient", "EpsilonHTTP1", "EpsilonWebSocket", "EpsilonWebSocketDeflate",
+                "EpsilonTransport", "EpsilonTLS", "EpsilonBytes",
+            ],
+            path: "Packages/EpsilonWebSocketClient",
             swiftSettings: strict
         ),
 
@@ -247,6 +257,15 @@ let package = Package(
                 "EpsilonHTTPContentCoding", .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Tests/EpsilonHTTPClientTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "EpsilonWebSocketClientTests",
+            dependencies: [
+                "EpsilonWebSocketClient", "EpsilonHTTPClient", "EpsilonWebSocket", "EpsilonWebSocketDeflate",
+                "EpsilonTransport", "EpsilonTLS",
+            ],
+            path: "Tests/EpsilonWebSocketClientTests",
             swiftSettings: strict
         ),
         .testTarget(
