@@ -40,6 +40,12 @@ class Socket {
     }));
   }
 
+  // Sends, or throws at once when the socket is not open (instead of waiting out an answer).
+  send(data) {
+    if (this.ws.readyState !== WebSocket.OPEN) throw new Error(`socket not open (state ${this.ws.readyState})`);
+    this.ws.send(data);
+  }
+
   next(timeoutMs = stepTimeoutMs) {
     if (this.queue.length > 0) return Promise.resolve(this.queue.shift());
     let waiter;
@@ -117,14 +123,14 @@ async function run() {
   await step("echo-open", () => echo.opened());
   await step("echo-text", async () => {
     const text = `héllo ε ✓ 👋 ${nonce}`;
-    echo.ws.send(text);
+    echo.send(text);
     const got = await echo.next();
     if (got !== text) throw new Error(`got ${JSON.stringify(got)?.slice(0, 80)}`);
     return `${text.length} characters`;
   });
   await step("echo-binary", async () => {
     const bytes = Uint8Array.from({ length: 1000 }, (_, i) => i % 256);
-    echo.ws.send(bytes);
+    echo.send(bytes);
     const problem = sameBytes(await echo.next(), bytes);
     if (problem) throw new Error(problem);
     return "1000 bytes";
@@ -132,7 +138,7 @@ async function run() {
   await step("echo-4mib", async () => {
     const bytes = pattern(bigSize, 0x45505331);
     const start = performance.now();
-    echo.ws.send(bytes);
+    echo.send(bytes);
     const problem = sameBytes(await echo.next(bigTimeoutMs), bytes);
     if (problem) throw new Error(problem);
     return `${bigSize} bytes back and equal in ${Math.round(performance.now() - start)} ms`;
@@ -156,7 +162,7 @@ async function run() {
     // if the first message finds the other socket not yet a member.
     const text = `page:${nonce}`;
     for (let attempt = 1; attempt <= 3; attempt++) {
-      chat.ws.send(text);
+      chat.send(text);
       try {
         await other.nextMatching((data) => typeof data === "string" && data.includes(text), 3000);
         return `seen by the second socket (attempt ${attempt})`;
@@ -168,9 +174,8 @@ async function run() {
   if (peer) {
     await step("chat-peer", async () => {
       const reply = `peer:${peer}`;
-      const seen = other.nextMatching((data) => typeof data === "string" && data.includes(reply));
-      chat.ws.send(`browser:${peer}`);
-      await seen;
+      chat.send(`browser:${peer}`);
+      await other.nextMatching((data) => typeof data === "string" && data.includes(reply));
       return "the outside client saw this page's message and its answer came back";
     });
   }

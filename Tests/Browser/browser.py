@@ -28,8 +28,8 @@ EPSILON = os.environ.get("EPSILON", os.path.join(ROOT, ".build/release/epsilon")
 SITE = os.path.join(ROOT, "Examples/site")
 CERT, KEY = os.environ["CERT"], os.environ["KEY"]
 LISTENING = re.compile(r"listening on (\S+):(\d+)")
-CHROMIUM_LIMIT = 90  # seconds for one Chromium process, page included
-PAGE_TIMEOUT = 75    # seconds for one page to write its result
+CHROMIUM_LIMIT = 120 # seconds for one Chromium process, page included
+PAGE_TIMEOUT = 100   # seconds for one page to write its result
 
 passed, failed = 0, 0
 
