@@ -5,12 +5,29 @@ import EpsilonTLS
 import EpsilonTransport
 import Foundation
 
-/// `epsilon serve`: the HTTP server on the embedded default routes (see
-/// HTTPServerDemoRoutes), until SIGINT or SIGTERM, then a graceful drain.
+/// `epsilon serve [DIR]`: the HTTP server on the embedded default routes (see
+/// HTTPServerDemoRoutes) and the static files of DIR mounted at `/**` (literal routes such as
+/// `/hello` still win; the site's `index.html` replaces the demo page at `/`), until SIGINT or
+/// SIGTERM, then a graceful drain. Without DIR it serves the example site `Examples/site`,
+/// looked up relative to the current directory, then relative to this source file
+/// (`#filePath`, for a binary run from elsewhere in a checkout); when neither exists, only the
+/// default routes.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serves HTTP/1.1 (and HTTP/2 with --h2c or TLS) on the default routes until interrupted."
+        abstract: "Serves a folder and the default routes over HTTP/1.1 (and HTTP/2 with --h2c or TLS) until interrupted."
     )
+
+    @Argument(help: "The folder to serve at / (default: the example site Examples/site).")
+    var directory: String?
+
+    @Flag(help: "List the files of a directory that has no index.html.")
+    var listing = false
+
+    @Flag(help: "Serve symbolic links that lead out of the folder (refused with 403 by default).")
+    var followSymlinks = false
+
+    @Option(help: "The Cache-Control value of every static file response.")
+    var cacheControl: String?
 
     @Option(help: "Address to listen on (127.0.0.1, ::1, 0.0.0.0, ...).")
     var host = "127.0.0.1"
@@ -89,7 +106,27 @@ struct Serve: AsyncParsableCommand {
         configuration.maxHeaderBytes = maxHeaderBytes
         configuration.maxRequestsPerConnection = maxRequests
         configuration.allowsCleartextHTTP2 = h2c
-        let router = plainHello ? Self.plainHelloRouter(body: body) : HTTPServerDemoRoutes.router()
+        var router = plainHello ? Self.plainHelloRouter(body: body) : HTTPServerDemoRoutes.router()
+        var served: String?
+        if !plainHello, let folder = directory ?? Self.exampleSite() {
+            var options = HTTPStaticFileOptions()
+            options.listsDirectories = listing
+            options.followsSymlinksOutsideRoot = followSymlinks
+            options.cacheControl = cacheControl
+            let files: HTTPStaticFiles
+            do {
+                files = try HTTPStaticFiles(root: folder, options: options)
+            } catch {
+                throw ValidationError("cannot serve \(folder): \(error)")
+            }
+            router = HTTPServerDemoRoutes.router(indexPage: false)
+            do {
+                try router.staticFiles("/", files)
+            } catch {
+                preconditionFailure("static mount rejected: \(error)")
+            }
+            served = files.root
+        }
 
         // Signals are taken before the server starts, so an early SIGTERM is not lost.
         let signals = ServeSignals()
@@ -107,11 +144,24 @@ struct Serve: AsyncParsableCommand {
         }
         let protocols = tls != nil ? "TLS: h2, http/1.1" : h2c ? "HTTP/1.1, h2c" : "HTTP/1.1"
         let shown = host.contains(":") ? "[\(host)]" : host
-        Self.say("epsilon serve: listening on \(shown):\(server.localAddress.port ?? port) (\(protocols))")
+        let folder = served.map { " serving \($0)" } ?? ""
+        Self.say("epsilon serve: listening on \(shown):\(server.localAddress.port ?? port) (\(protocols))\(folder)")
         await signals.wait()
         let forced = await server.shutdown(gracePeriod: .seconds(gracePeriod))
         await group.shutdown()
         Self.say("epsilon serve: stopped (\(forced) connection(s) closed by force)")
+    }
+
+    /// The example site: `Examples/site` under the current directory, else under the checkout
+    /// this file was compiled from; nil when neither is a directory.
+    static func exampleSite() -> String? {
+        let sourceRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let candidates = [FileManager.default.currentDirectoryPath + "/Examples/site", sourceRoot.path + "/Examples/site"]
+        for candidate in candidates {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), isDirectory.boolValue { return candidate }
+        }
+        return nil
     }
 
     /// Writes a line to standard output at once (unbuffered, also through a pipe).

@@ -23,20 +23,22 @@ public enum HTTPServerDemoRoutes {
 
     """
 
-    /// The default routes.
-    public static func router() -> HTTPRouter {
+    /// The default routes; without `indexPage`, `GET /` is left free (for a static-file mount).
+    public static func router(indexPage: Bool = true) -> HTTPRouter {
         var router = HTTPRouter()
         // The patterns are constants checked by the tests; a failure is a programming error.
         do throws(HTTPRoutePatternError) {
-            try add(to: &router)
+            try add(to: &router, indexPage: indexPage)
         } catch {
             preconditionFailure("default routes rejected: \(error)")
         }
         return router
     }
 
-    private static func add(to router: inout HTTPRouter) throws(HTTPRoutePatternError) {
-        try router.get("/", fixed: HTTPFixedResponse(status: 200, contentType: "text/html; charset=utf-8", body: page))
+    private static func add(to router: inout HTTPRouter, indexPage: Bool) throws(HTTPRoutePatternError) {
+        if indexPage {
+            try router.get("/", fixed: HTTPFixedResponse(status: 200, contentType: "text/html; charset=utf-8", body: page))
+        }
         try router.get("/hello", fixed: HTTPFixedResponse(status: 200, contentType: "text/plain", body: "Hello, World!"))
         let api = HTTPMiddlewareChain(HTTPRequestIDMiddleware(), HTTPMiddlewareChain(HTTPCORSMiddleware(), HTTPCompressionMiddleware()))
         try router.group("/api", middleware: api) { (group) throws(HTTPRoutePatternError) in
