@@ -255,7 +255,7 @@ public struct HTTPStaticFiles: Sendable {
             return nil
         }
         let transfer = StaticFileTransfer(file: file, range: range, sink: sink, id: id, chunkSize: options.chunkSize)
-        return transfer.pump() ? nil : transfer
+        return transfer.pump(chunks: 1) ? nil : transfer
     }
 }
 

@@ -4,9 +4,16 @@
 // TLS; the stream's bounded buffer under HTTP/2 flow control). At 0 it stops and waits for
 // `responseWritable()`, so a slow client never makes the server read ahead: per transfer at
 // most one chunk plus the session's own bound is in memory, whatever the file's size.
+//
+// A pump sends at most `chunksPerTurn` chunks, then queues the next pump on the loop's
+// executor: one big file does not hold the loop, and the first pump (inside the session's
+// `receive`, where its output waits in the machine until the call ends and so does not yet
+// count against the socket's watermark) sends a single chunk.
 
 /// One file body on its way out; the session holds it as the exchange of its request.
-final class StaticFileTransfer: HTTPServerExchange {
+/// `@unchecked Sendable` only so that the executor's closure can carry it back: every use is
+/// on the connection's loop thread (the session's calls, and the executor runs there too).
+final class StaticFileTransfer: HTTPServerExchange, @unchecked Sendable {
     private let file: StaticOpenFile
     private let sink: any HTTPResponseSink
     private let id: HTTPExchangeID
@@ -16,6 +23,9 @@ final class StaticFileTransfer: HTTPServerExchange {
     private var buffer: UnsafeMutableRawBufferPointer?
     private var isFinished = false
     private var isPumping = false
+    private var pumpScheduled = false
+    /// Chunks per pump once the first one went out (reads on the loop thread stay bounded).
+    static let chunksPerTurn = 4
 
     init(file: StaticOpenFile, range: ClosedRange<UInt64>?, sink: any HTTPResponseSink, id: HTTPExchangeID, chunkSize: Int) {
         self.file = file
@@ -31,13 +41,20 @@ final class StaticFileTransfer: HTTPServerExchange {
         }
     }
 
-    /// Sends what the session takes now; true once the whole body and its end went out.
+    /// Sends what the session takes now, up to `chunks` chunks; true once the whole body and
+    /// its end went out. With room left after `chunks`, the next pump is queued on the loop.
     @discardableResult
-    func pump() -> Bool {
+    func pump(chunks: Int = StaticFileTransfer.chunksPerTurn) -> Bool {
         guard !isFinished, !isPumping else { return isFinished }
         isPumping = true
         defer { isPumping = false }
+        var budget = chunks
         while remaining > 0 {
+            guard budget > 0 else {
+                schedulePump()
+                return false
+            }
+            budget -= 1
             let room = sink.writableBytes(id)
             guard room > 0 else { return false }
             let count = Int(min(UInt64(min(room, chunkSize)), remaining))
@@ -57,6 +74,21 @@ final class StaticFileTransfer: HTTPServerExchange {
         finish()
         sink.sendEnd(id, trailers: [])
         return true
+    }
+
+    /// Pumps again on the loop's next turn (once the session flushed what this one queued).
+    private func schedulePump() {
+        guard !pumpScheduled else { return }
+        pumpScheduled = true
+        let queued = sink.executor.execute { [self] in
+            pumpScheduled = false
+            pump()
+        }
+        if !queued {
+            // The loop is stopping: the body cannot be finished.
+            finish()
+            sink.reset(id)
+        }
     }
 
     private func allocateBuffer() -> UnsafeMutableRawBufferPointer {
