@@ -127,6 +127,7 @@ struct Serve: AsyncParsableCommand {
             }
             served = files.root
         }
+        if !plainHello { ServeWebSocketRoutes.add(to: &router) }
 
         // Signals are taken before the server starts, so an early SIGTERM is not lost.
         let signals = ServeSignals()
