@@ -54,6 +54,7 @@ class Chromium:
         args = [
             "timeout", "--kill-after=5", str(limit), CHROMIUM,
             "--headless=new", "--no-sandbox", "--disable-gpu", "--ignore-certificate-errors",
+            "--disable-dev-shm-usage",  # containers often have a small /dev/shm
             "--remote-debugging-pipe", f"--user-data-dir={self.profile}",
             "--no-first-run", "--no-default-browser-check", "--disable-extensions",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
