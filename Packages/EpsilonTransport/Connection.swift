@@ -38,6 +38,8 @@ public final class Connection: Selectable {
     let core: LoopCore
     var state: State
     var queue = WriteQueue()
+    /// A file part queued with `sendFile` (Connection+FileRegion.swift), sent after `queue`'s bytes before it.
+    var fileRegion: FileRegion?
     let watermarks: WriteWatermarks
     /// The handler asked for a pause (``pauseReading()``).
     var pausedByHandler = false
@@ -145,7 +147,7 @@ public final class Connection: Selectable {
             close(error: queue.isEmpty ? nil : .connectionReset)
             return
         }
-        if state == .active && event.writable && !queue.isEmpty {
+        if state == .active && event.writable && (!queue.isEmpty || fileRegion != nil) {
             flush()
         }
     }
@@ -395,6 +397,10 @@ public final class Connection: Selectable {
             if sendInFlight || submitSend() { return }
             if state != .active { return }
         }
+        if fileRegion != nil {
+            flushWithFileRegion()
+            return
+        }
         while !usesCompletions && !queue.isEmpty {
             let vectors = core.vectors
             let written = queue.withPendingVectors(vectors, capacity: LoopCore.vectorCapacity) { count in
@@ -422,7 +428,7 @@ public final class Connection: Selectable {
             setWritable()
             if state != .active { return }
         }
-        if queue.isEmpty {
+        if queue.isEmpty && fileRegion == nil {
             if let storage = queue.takeWrittenTail() { core.returnWriteScratch(storage) }
             if outputShutdownRequested && !outputShutdown {
                 outputShutdown = true
@@ -445,7 +451,7 @@ public final class Connection: Selectable {
         guard state != .closed, !outputShutdownRequested else { return }
         tls?.sendCloseNotify(on: self)
         outputShutdownRequested = true
-        if state == .active && queue.isEmpty {
+        if state == .active && queue.isEmpty && fileRegion == nil {
             outputShutdown = true
             _ = shutdown(descriptor, Int32(SHUT_WR))
         }
@@ -457,7 +463,7 @@ public final class Connection: Selectable {
         assert(loop.inEventLoop, "Connection used off its loop's thread")
         guard state != .closed else { return }
         if state == .active { tls?.sendCloseNotify(on: self) }
-        if queue.isEmpty || state == .connecting {
+        if (queue.isEmpty && fileRegion == nil) || state == .connecting {
             close()
         } else {
             closeWhenFlushed = true
@@ -499,7 +505,7 @@ public final class Connection: Selectable {
         } else {
             core.deregister(descriptor)
             closeDescriptor(descriptor)
-            failed = queue.drop()
+            failed = queue.drop() + (dropFileRegion().map { [$0] } ?? [])
         }
         core.connectionClosed()
         if let serverID {
@@ -522,7 +528,7 @@ public final class Connection: Selectable {
             interest = .write
         } else {
             if !readEOF && !readingPaused { interest.insert(.read) }
-            if !queue.isEmpty { interest.insert(.write) }
+            if !queue.isEmpty || fileRegion != nil { interest.insert(.write) }
         }
         do {
             try core.setInterest(descriptor, interest)

@@ -353,10 +353,12 @@ def traversal_checks():
                     f"{secret_seen}")
 
 
-def slow_reader(port, results, i, stop_at, rate=100 * 1024):
+def slow_reader(port, results, i, stop_at, rate=100 * 1024, tls=None):
     try:
         s = socket.create_connection(("127.0.0.1", port), timeout=10)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        if tls:
+            s = tls.wrap_socket(s, server_hostname="localhost")
         s.sendall(b"GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")
         got = 0
         head = b""
@@ -377,14 +379,14 @@ def slow_reader(port, results, i, stop_at, rate=100 * 1024):
         results[i] = (f"{type(e).__name__}: {e}", 0)
 
 
-def memory_checks():
-    huge = make_sparse("huge.bin", 1 << 30)
-    with Server(root) as server:
+def memory_round(label, seconds, server_args, tls=None):
+    """50 slow HTTP/1.1 clients on /huge.bin for `seconds`; checks the server's peak RSS."""
+    with Server(root, *server_args) as server:
         base_rss = server.rss_kb()
         results = [None] * 50
-        stop_at = time.monotonic() + 20
-        threads = [threading.Thread(target=slow_reader, args=(server.port, results, i, stop_at), daemon=True)
-                   for i in range(50)]
+        stop_at = time.monotonic() + seconds
+        threads = [threading.Thread(target=slow_reader, args=(server.port, results, i, stop_at, 100 * 1024, tls),
+                                    daemon=True) for i in range(50)]
         for t in threads:
             t.start()
         peak = base_rss
@@ -395,27 +397,63 @@ def memory_checks():
             t.join(15)
         good = sum(1 for r in results if r and r[0] == b"HTTP/1.1 200" and r[1] > 512 * 1024)
         total = sum(r[1] for r in results if r)
-        print(f"  memory: 50 clients × 1 GiB at ~100 KiB/s for 20 s: {total / 1e6:.0f} MB sent in all, "
+        print(f"  memory ({label}): 50 clients × 1 GiB at ~100 KiB/s for {seconds} s: {total / 1e6:.0f} MB sent in all, "
               f"server RSS {base_rss / 1024:.1f} MiB at start, peak {peak / 1024:.1f} MiB", flush=True)
-        suite.check("memory: all 50 slow clients got 200 and were being served", good == 50,
+        suite.check(f"memory ({label}): all 50 slow clients got 200 and were being served", good == 50,
                     f"{good} good; {[r for r in results if not r or r[0] != b'HTTP/1.1 200'][:3]}")
-        suite.check(f"memory: peak RSS {peak / 1024:.1f} MiB < 200 MiB serving 1 GiB to 50 slow clients",
+        suite.check(f"memory ({label}): peak RSS {peak / 1024:.1f} MiB < 200 MiB serving 1 GiB to 50 slow clients",
                     peak < 200 * 1024, f"{peak} KiB")
-        suite.check("memory: the server is still alive and answers", server.alive()
-                    and Curl(f"http://127.0.0.1:{server.port}", [], "/one.bin").body == b"A", "")
+        suite.check(f"memory ({label}): the server is still alive", server.alive(), "")
+
+
+def memory_h2c(seconds=12, clients=20):
+    """Slow HTTP/2 readers (curl --limit-rate over h2c): flow control paces the reads."""
+    with Server(root, "--h2c") as server:
+        base_rss = server.rss_kb()
+        procs = [subprocess.Popen(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}",
+                                   "--http2-prior-knowledge", "--limit-rate", "100K", "--max-time", str(seconds),
+                                   f"http://127.0.0.1:{server.port}/huge.bin"], stdout=subprocess.PIPE)
+                 for _ in range(clients)]
+        peak = base_rss
+        stop_at = time.monotonic() + seconds + 1
+        while time.monotonic() < stop_at:
+            peak = max(peak, server.rss_kb())
+            time.sleep(0.2)
+        outs = [p.communicate(timeout=15)[0].decode().split() for p in procs]
+        good = sum(1 for o in outs if len(o) == 2 and o[0] == "200" and int(o[1]) > 256 * 1024)
+        print(f"  memory (h2c): {clients} curl --limit-rate 100K × 1 GiB for {seconds} s: server RSS "
+              f"{base_rss / 1024:.1f} MiB at start, peak {peak / 1024:.1f} MiB", flush=True)
+        suite.check(f"memory (h2c): all {clients} slow HTTP/2 clients were being served", good == clients, f"{outs[:3]}")
+        suite.check(f"memory (h2c): peak RSS {peak / 1024:.1f} MiB < 200 MiB", peak < 200 * 1024, f"{peak} KiB")
+
+
+def memory_checks():
+    import ssl
+    huge = make_sparse("huge.bin", 1 << 30)
+    memory_round("HTTP/1.1, sendfile", 20, [])
+    tls = ssl.create_default_context(cafile=ca)
+    tls.set_alpn_protocols(["http/1.1"])
+    memory_round("HTTP/1.1 over TLS, bounded reads", 12, ["--cert", cert, "--key", key], tls)
+    memory_h2c()
     os.remove(huge)
 
 
+# STATIC_PARTS=traversal,memory (say) runs only those parts; all by default.
+parts = os.environ.get("STATIC_PARTS", "transports,listing,traversal,memory").split(",")
 try:
-    with Server(root) as server:
-        transport_checks("HTTP/1.1", f"http://127.0.0.1:{server.port}", ["--http1.1"], "1.1")
-    with Server(root, "--cert", cert, "--key", key) as server:
-        transport_checks("h2 (TLS)", f"https://localhost:{server.port}", ["--http2", "--cacert", ca], "2")
-    with Server(root, "--h2c") as server:
-        transport_checks("h2c", f"http://127.0.0.1:{server.port}", ["--http2-prior-knowledge"], "2")
-    listing_checks()
-    traversal_checks()
-    memory_checks()
+    if "transports" in parts:
+        with Server(root) as server:
+            transport_checks("HTTP/1.1", f"http://127.0.0.1:{server.port}", ["--http1.1"], "1.1")
+        with Server(root, "--cert", cert, "--key", key) as server:
+            transport_checks("h2 (TLS)", f"https://localhost:{server.port}", ["--http2", "--cacert", ca], "2")
+        with Server(root, "--h2c") as server:
+            transport_checks("h2c", f"http://127.0.0.1:{server.port}", ["--http2-prior-knowledge"], "2")
+    if "listing" in parts:
+        listing_checks()
+    if "traversal" in parts:
+        traversal_checks()
+    if "memory" in parts:
+        memory_checks()
 except Exception as e:
     suite.error("suite", e)
 finally:

@@ -6,7 +6,7 @@ final class HTTPServerConnectionHandler: ConnectionHandler, HTTPServerIO {
     private var session: (any HTTPServerSession)?
     private let makeSession: (HTTPServerConnectionHandler) -> any HTTPServerSession
     /// Weak: the connection owns this handler. Set in `connectionDidBecomeActive`.
-    private weak var connection: Connection?
+    weak var connection: Connection?
     private var timer: LoopTimer?
     private var timerDeadline: UInt64?
     private var isClosed = false

@@ -105,6 +105,12 @@ protocol HTTPResponseSink: AnyObject {
     func reset(_ exchange: HTTPExchangeID)
     /// The handler consumed `count` bytes of request body delivered by `receiveBody`.
     func bodyConsumed(_ exchange: HTTPExchangeID, count: Int)
+    /// Sends `count` body bytes of the file `descriptor` from `offset` zero-copy (taking the
+    /// descriptor); `completion` runs once, with true when all went out. False, taking nothing,
+    /// when the session cannot now (HTTP/2, TLS, inside `receive`): write the bytes instead.
+    /// A default in HTTPServerIO+FileRegion.swift says no; the HTTP/1.1 session says yes.
+    func sendFileRegion(_ exchange: HTTPExchangeID, descriptor: Int32, offset: UInt64, count: UInt64,
+                        completion: @escaping (_ sent: Bool) -> Void) -> Bool
     /// Runs closures on this sink's loop thread (for async handlers coming back).
     var executor: HTTPServerLoopExecutor { get }
     /// The loop's shared state: configuration, the Date cache.

@@ -59,6 +59,9 @@ final class StaticOpenFile {
         }
     }
 
+    /// Gives the descriptor away (to a connection that sends and closes it).
+    func relinquish() { descriptor = -1 }
+
     func close() {
         guard descriptor >= 0 else { return }
         _ = closeDescriptor(descriptor)

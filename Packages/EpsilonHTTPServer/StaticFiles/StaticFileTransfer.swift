@@ -9,6 +9,10 @@
 // executor: one big file does not hold the loop, and the first pump (inside the session's
 // `receive`, where its output waits in the machine until the call ends and so does not yet
 // count against the socket's watermark) sends a single chunk.
+//
+// Zero-copy: where the session can (cleartext HTTP/1.1 on a readiness loop, outside its
+// `receive`), the rest of the body is handed down as one file region sent with sendfile(2),
+// at the pace the kernel's socket buffer takes it; no byte of it passes through user space.
 
 /// One file body on its way out; the session holds it as the exchange of its request.
 /// `@unchecked Sendable` only so that the executor's closure can carry it back: every use is
@@ -24,6 +28,8 @@ final class StaticFileTransfer: HTTPServerExchange, @unchecked Sendable {
     private var isFinished = false
     private var isPumping = false
     private var pumpScheduled = false
+    /// A file region is under way (the session owns the descriptor until it completes).
+    private var awaitingRegion = false
     /// Chunks per pump once the first one went out (reads on the loop thread stay bounded).
     static let chunksPerTurn = 4
 
@@ -45,7 +51,14 @@ final class StaticFileTransfer: HTTPServerExchange, @unchecked Sendable {
     /// its end went out. With room left after `chunks`, the next pump is queued on the loop.
     @discardableResult
     func pump(chunks: Int = StaticFileTransfer.chunksPerTurn) -> Bool {
-        guard !isFinished, !isPumping else { return isFinished }
+        guard !isFinished, !isPumping, !awaitingRegion else { return isFinished }
+        if remaining > 0, file.descriptor >= 0,
+           sink.sendFileRegion(id, descriptor: file.descriptor, offset: offset, count: remaining,
+                               completion: { [self] sent in regionFinished(sent: sent) }) {
+            file.relinquish()
+            awaitingRegion = true
+            return false
+        }
         isPumping = true
         defer { isPumping = false }
         var budget = chunks
@@ -74,6 +87,19 @@ final class StaticFileTransfer: HTTPServerExchange, @unchecked Sendable {
         finish()
         sink.sendEnd(id, trailers: [])
         return true
+    }
+
+    /// The file region went out (or the connection closed under it).
+    private func regionFinished(sent: Bool) {
+        awaitingRegion = false
+        guard sent, !isFinished else {
+            finish()
+            return
+        }
+        offset += remaining
+        remaining = 0
+        finish()
+        sink.sendEnd(id, trailers: [])
     }
 
     /// Pumps again on the loop's next turn (once the session flushed what this one queued).

@@ -58,29 +58,26 @@ enum StaticPreconditions {
     static func ifRangeHolds(_ value: [UInt8], validators: StaticValidators, parseDate: ([UInt8]) -> Int64?) -> Bool {
         let trimmed = value.drop { $0 == 0x20 || $0 == 0x09 }
         if trimmed.first == UInt8(ascii: "\"") || trimmed.starts(with: "W/".utf8) {
-            return listMatches(Array(trimmed), etag: validators.etag, weak: false, allowsList: false)
+            // One entity-tag, nothing after it (a list is not an If-Range value).
+            let tag = Array(trimmed.reversed().drop { $0 == 0x20 || $0 == 0x09 }.reversed())
+            guard tag.last == UInt8(ascii: "\""), tag.count(where: { $0 == UInt8(ascii: "\"") }) == 2 else { return false }
+            return listMatches(tag, etag: validators.etag, weak: false)
         }
         guard let date = parseDate(value) else { return false }
         return date == validators.lastModified
     }
 
     /// Whether a field value `*` or `#entity-tag` matches `etag` (strong or weak comparison, §8.8.3.2).
-    static func listMatches(_ value: [UInt8], etag: String, weak: Bool, allowsList: Bool = true) -> Bool {
+    static func listMatches(_ value: [UInt8], etag: String, weak: Bool) -> Bool {
         let target = Array(etag.utf8)
         var index = 0
-        var elements = 0
         while index < value.count {
             let byte = value[index]
             if byte == 0x20 || byte == 0x09 || byte == UInt8(ascii: ",") {
                 index += 1
                 continue
             }
-            elements += 1
-            if !allowsList && elements > 1 { return false }
-            if byte == UInt8(ascii: "*") {
-                if allowsList { return true }
-                return false
-            }
+            if byte == UInt8(ascii: "*") { return true }
             var isWeak = false
             if byte == UInt8(ascii: "W"), index + 1 < value.count, value[index + 1] == UInt8(ascii: "/") {
                 isWeak = true
