@@ -10,7 +10,8 @@ import Foundation
 ///
 /// Heartbeat and queue settings come from the environment (seconds / bytes), for tests:
 /// `EPSILON_WS_PING_INTERVAL` (default 30), `EPSILON_WS_PONG_TIMEOUT` (default 10),
-/// `EPSILON_WS_MAX_QUEUED` (default 1 MiB).
+/// `EPSILON_WS_MAX_QUEUED` (default 1 MiB), `EPSILON_WS_MEM_LEVEL` (zlib memLevel 1–9; default:
+/// chosen from the negotiated window).
 enum ServeWebSocketRoutes {
     static func add(to router: inout HTTPRouter) {
         let options = Self.options()
@@ -36,6 +37,9 @@ enum ServeWebSocketRoutes {
         }
         if let value = environment["EPSILON_WS_MAX_QUEUED"].flatMap(Int.init), value > 0 {
             options.maxQueuedBytes = value
+        }
+        if let value = environment["EPSILON_WS_MEM_LEVEL"].flatMap(Int32.init), (1...9).contains(value) {
+            options.compressionMemoryLevel = value
         }
         return options
     }
