@@ -4,6 +4,7 @@ same pages must pass against them; a page that fails here is broken, not the ser
 Not part of CI."""
 import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -119,4 +120,5 @@ http {{
             self.proc.kill()
             self.proc.wait(5)
         self.peer.stop()
+        shutil.rmtree(self.work, ignore_errors=True)
         return 0
