@@ -10,7 +10,8 @@
 //	ws-load fanout -url ws://127.0.0.1:P/ws/chat -subs 1000 -window 16 -size 64 -warmup 1s -d 5s
 //	    1,000 subscribers join, then one publisher sends numbered text messages, never more
 //	    than WINDOW messages ahead of what every subscriber has received on average (so the
-//	    server's queues stay short); deliveries are counted at the subscribers, and each
+//	    server's queues stay short), in bursts of at least WINDOW/4; deliveries are counted at
+//	    the subscribers, and each
 //	    subscriber checks that its sequence numbers have no gap. Prints "fanout: D delivered/s ...".
 //
 // Exit status 1 when a connection failed or a check did not hold.
@@ -134,8 +135,15 @@ func (k *conn) queue(opcode byte, payload []byte) {
 	k.out = append(k.out, mask[:]...)
 	start := len(k.out)
 	k.out = append(k.out, payload...)
-	for i := range payload {
-		k.out[start+i] ^= mask[i&3]
+	body := k.out[start:]
+	key := uint64(binary.LittleEndian.Uint32(mask[:]))
+	key |= key << 32
+	i := 0
+	for ; i+8 <= len(body); i += 8 {
+		binary.LittleEndian.PutUint64(body[i:], binary.LittleEndian.Uint64(body[i:])^key)
+	}
+	for ; i < len(body); i++ {
+		body[i] ^= mask[i&3]
 	}
 }
 
@@ -205,29 +213,32 @@ func (k *conn) next() (opcode byte, err error) {
 	}
 }
 
-// message fills payload with a numbered text message: "seq=NNNNNNNNNNNN " then 'x' padding.
+// message fills payload with a numbered text message: "seq=NNNNNNNNNNNN" (12 digits) then 'x'
+// padding; payload is at least 16 bytes.
 func message(payload []byte, seq uint64) {
-	for i := range payload {
+	copy(payload, "seq=")
+	for i := 15; i >= 4; i-- {
+		payload[i] = byte('0' + seq%10)
+		seq /= 10
+	}
+	for i := 16; i < len(payload); i++ {
 		payload[i] = 'x'
 	}
-	copy(payload, "seq=")
-	digits := strconv.AppendUint(make([]byte, 0, 20), seq, 10)
-	pad := 12 - len(digits)
-	for i := 0; i < pad && 4+i < len(payload); i++ {
-		payload[4+i] = '0'
-	}
-	if pad < 0 {
-		pad = 0
-	}
-	copy(payload[4+pad:], digits)
 }
 
+// sequence reads the number message wrote.
 func sequence(payload []byte) (uint64, bool) {
 	if len(payload) < 16 || string(payload[:4]) != "seq=" {
 		return 0, false
 	}
-	v, err := strconv.ParseUint(string(payload[4:16]), 10, 64)
-	return v, err == nil
+	var v uint64
+	for _, digit := range payload[4:16] {
+		if digit < '0' || digit > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(digit-'0')
+	}
+	return v, true
 }
 
 func minInt(a, b int) int {
@@ -279,15 +290,16 @@ type sample struct {
 	rate      float64 // counter growth per second
 	serverCPU float64 // server CPU seconds per second (1.0 = one core busy); 0 without -pid
 	perCPU    float64 // counter growth per server CPU second; 0 without -pid
+	clientCPU float64 // this generator's CPU seconds per second
 }
 
 // measure waits out the warm-up, then returns counter's growth per second over d.
 func measure(counter *atomic.Uint64, warmup, d time.Duration) sample {
 	time.Sleep(warmup)
-	before, cpu0, t0 := counter.Load(), cpuSeconds(serverPID), time.Now()
+	before, cpu0, self0, t0 := counter.Load(), cpuSeconds(serverPID), cpuSeconds(os.Getpid()), time.Now()
 	time.Sleep(d)
-	after, cpu1, t1 := counter.Load(), cpuSeconds(serverPID), time.Now()
-	w := sample{rate: float64(after-before) / t1.Sub(t0).Seconds()}
+	after, cpu1, self1, t1 := counter.Load(), cpuSeconds(serverPID), cpuSeconds(os.Getpid()), time.Now()
+	w := sample{rate: float64(after-before) / t1.Sub(t0).Seconds(), clientCPU: (self1 - self0) / t1.Sub(t0).Seconds()}
 	if serverPID != 0 && cpu1 > cpu0 {
 		w.serverCPU = (cpu1 - cpu0) / t1.Sub(t0).Seconds()
 		w.perCPU = float64(after-before) / (cpu1 - cpu0)
@@ -297,9 +309,9 @@ func measure(counter *atomic.Uint64, warmup, d time.Duration) sample {
 
 func (w sample) String() string {
 	if serverPID == 0 {
-		return ""
+		return fmt.Sprintf(", client CPU %.2f", w.clientCPU)
 	}
-	return fmt.Sprintf(", server CPU %.2f, %.0f per server CPU second", w.serverCPU, w.perCPU)
+	return fmt.Sprintf(", server CPU %.2f, %.0f per server CPU second, client CPU %.2f", w.serverCPU, w.perCPU, w.clientCPU)
 }
 
 func runEcho(target string, connections, inFlight, size int, warmup, d time.Duration) int {
@@ -460,13 +472,18 @@ func runFanout(target string, subscribers, window, size int, warmup, d time.Dura
 		payload := make([]byte, size)
 		var sent uint64
 		n := uint64(subscribers)
+		// Send in bursts of at least a quarter window, as a busy publisher would.
+		burst := int64(window / 4)
+		if burst < 1 {
+			burst = 1
+		}
 		for !stopping.Load() {
 			allowed := int64(delivered.Load()/n) + int64(window) - int64(sent)
-			if allowed <= 0 {
+			if allowed < burst {
 				waiting.Store(true)
 				// Re-check after announcing the wait, then sleep until a subscriber wakes us
 				// (bounded, so a stalled server still lets the run end).
-				if int64(delivered.Load()/n)+int64(window)-int64(sent) <= 0 {
+				if int64(delivered.Load()/n)+int64(window)-int64(sent) < burst {
 					select {
 					case <-wake:
 					case <-time.After(100 * time.Millisecond):
