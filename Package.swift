@@ -137,6 +137,7 @@ let package = Package(
             dependencies: [
                 "EpsilonTooling",
                 "EpsilonHTTPServer",
+                "EpsilonWebSocket",
                 "EpsilonHTTPClient",
                 "EpsilonTransport",
                 "EpsilonTLS",

@@ -47,8 +47,27 @@ public final class WebSocketDeflateCompressor {
     }
 
     /// Creates the compressor for the end playing `role` under `parameters`.
-    public convenience init(parameters: WebSocketDeflateParameters, role: WebSocketRole, level: Int32 = 6) {
-        self.init(windowBits: parameters.sendingWindowBits(as: role), noContextTakeover: parameters.sendsWithoutContextTakeover(as: role), level: level)
+    ///
+    /// - Parameter memoryLevel: zlib's memLevel; nil (the default) picks it from the sending
+    ///   window with ``memoryLevel(forWindowBits:)``.
+    public convenience init(parameters: WebSocketDeflateParameters, role: WebSocketRole, level: Int32 = 6, memoryLevel: Int32? = nil) {
+        let windowBits = parameters.sendingWindowBits(as: role)
+        self.init(windowBits: windowBits, noContextTakeover: parameters.sendsWithoutContextTakeover(as: role), level: level,
+                  memoryLevel: memoryLevel ?? Self.memoryLevel(forWindowBits: windowBits))
+    }
+
+    /// The zlib memLevel that suits a window of `windowBits`.
+    ///
+    /// memLevel sizes deflate's hash table (2^(memLevel+7) entries) and its literal buffer.
+    /// With a small window a large table buys nothing (matches can only reach back 2^windowBits
+    /// bytes) and costs a lot: the whole table is cleared on every `deflateReset` (each message
+    /// without context takeover) and most of it misses the cache. The table:
+    ///
+    /// | windowBits | 8–9 | 10 | 11 | 12 | 13 | 14 | 15 |
+    /// |---|---|---|---|---|---|---|---|
+    /// | memLevel   | 1   | 2  | 3  | 4  | 5  | 6  | 8 (zlib's default) |
+    public static func memoryLevel(forWindowBits windowBits: Int) -> Int32 {
+        windowBits >= 15 ? 8 : Int32(max(1, min(6, windowBits - 8)))
     }
 
     deinit {

@@ -89,7 +89,8 @@ struct Serve: AsyncParsableCommand {
         configuration.maxHeaderBytes = maxHeaderBytes
         configuration.maxRequestsPerConnection = maxRequests
         configuration.allowsCleartextHTTP2 = h2c
-        let router = plainHello ? Self.plainHelloRouter(body: body) : HTTPServerDemoRoutes.router()
+        var router = plainHello ? Self.plainHelloRouter(body: body) : HTTPServerDemoRoutes.router()
+        if !plainHello { ServeWebSocketRoutes.add(to: &router) }
 
         // Signals are taken before the server starts, so an early SIGTERM is not lost.
         let signals = ServeSignals()

@@ -71,6 +71,8 @@ final class HTTPServerConnectionHandler: ConnectionHandler, HTTPServerIO {
 
     func abort() { connection?.reset() }
 
+    func shutdownOutput() { connection?.shutdownOutput() }
+
     func pauseReading() { connection?.pauseReading() }
 
     func resumeReading() { connection?.resumeReading() }

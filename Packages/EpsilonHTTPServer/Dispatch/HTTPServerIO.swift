@@ -22,6 +22,9 @@ protocol HTTPServerIO: AnyObject {
     func closeAfterFlush()
     /// Closes now, dropping queued bytes (RST).
     func abort()
+    /// Half-closes: FIN once the queued bytes are written; reading goes on (a WebSocket
+    /// server closes first, RFC 6455 §7.1.1).
+    func shutdownOutput()
     /// Stops delivering reads until ``resumeReading()``.
     func pauseReading()
     /// Delivers reads again.

@@ -57,6 +57,8 @@ final class HTTP1ServerSession: HTTPServerSession {
     var refusalStatus: Int?
     /// Fields of the head being sent (Date, Server, then the handler's), reused.
     var headFields: [(name: String, value: String)] = []
+    /// Set when a WebSocket route answered `101`: makes the session that takes over.
+    var webSocketSession: ((any HTTPServerIO) -> any HTTPServerSession)?
 
     init(io: any HTTPServerIO, context: HTTPServerLoopContext) {
         self.io = io
@@ -165,6 +167,15 @@ final class HTTP1ServerSession: HTTPServerSession {
         if sentContinue {
             sentContinue = false
             io.flushNow()
+        }
+        if http.isUpgraded, let makeSession = webSocketSession {
+            webSocketSession = nil
+            closing = true
+            deadline = nil
+            current = nil
+            io.setTimer(at: nil)
+            io.switchSession(to: makeSession(io), replaying: UnsafeRawBufferPointer(rebasing: buffer[consumed...]))
+            return buffer.count
         }
         if http.isUpgraded, let upgrade = events.upgrade {
             let rest = UnsafeRawBufferPointer(rebasing: buffer[consumed...])
