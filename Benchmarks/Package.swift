@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "hummingbird-server", targets: ["hummingbird-server"]),
         .executable(name: "epsilon-client-bench", targets: ["epsilon-client-bench"]),
         .executable(name: "hummingbird-ws-server", targets: ["hummingbird-ws-server"]),
+        .executable(name: "epsilon-ws-client-bench", targets: ["epsilon-ws-client-bench"]),
     ],
     dependencies: [
         .package(name: "Epsilon", path: ".."),
@@ -119,6 +120,17 @@ let package = Package(
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             ],
             path: "Sources/hummingbird-ws-server",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // WebSocket client round trips against `epsilon serve`'s /ws/echo, ours against
+        // hummingbird-websocket's WSClient (Python websockets beside it): load/websocket-client.sh.
+        .executableTarget(
+            name: "epsilon-ws-client-bench",
+            dependencies: [
+                .product(name: "EpsilonWebSocketClient", package: "Epsilon"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ],
+            path: "Sources/epsilon-ws-client-bench",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # WebSocket load figures for `epsilon serve` (issue 16) against a hummingbird-websocket server and
-# a Go gorilla/websocket server, loopback only, NOT run in CI. Each server is pinned to CPU 0 and
-# the load generator (Benchmarks/go/ws-load, the same tool for every server) to CPU 1; the
-# servers are taken in turn, ROUNDS times, and the best round counts.
+# a Go gorilla/websocket server, loopback only, NOT run in CI. Each server is pinned to CPU 0 (one
+# core); the load generator (Benchmarks/go/ws-load, the same tool for every server) is left to
+# the scheduler unless LOAD_CPUS names its CPUs (LOAD_CPUS=1 is server.sh's layout: on this
+# 2-vCPU VM under load, a generator pinned to the other vCPU than the server got 20-50x less
+# from every server, each wake-up across vCPUs waiting for the other vCPU's turn; see README).
+# The servers are taken in turn, ROUNDS times, and the best round counts.
 # Rows:
 #   ws-echo    64 connections to /ws/echo, 16 64-byte text messages in flight on each (every
 #              echo checked), messages/s
@@ -17,7 +20,9 @@
 #   ws-fanout epsilon 612345 msg/s, hummingbird 90000, gorilla 80000
 # Usage (repository root; builds what EPSILON/HBWS/WSLOAD/GORILLA do not name; ports PORT_BASE…+2):
 #   nice -n -10 bash Benchmarks/load/websocket.sh   ROUNDS=3 DURATION=5 WARMUP=1 by default
-#   ONLY=echo or ONLY=fanout runs one row; SERVERS="epsilon gorilla" a subset.
+#   ONLY=echo or ONLY=fanout runs one row; SERVERS="epsilon gorilla" a subset;
+#   PERF_DIR=DIR profiles epsilon (perf record -e cpu-clock -g) over its first round of each row
+#   and prints the top functions (apt-get install -y linux-perf).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -30,6 +35,9 @@ SUBSCRIBERS="${SUBSCRIBERS:-1000}"
 WINDOW="${WINDOW:-16}"
 SIZE="${SIZE:-64}"
 ONLY="${ONLY:-echo fanout}"
+LOAD_CPUS="${LOAD_CPUS:-}"
+load_pin=()
+[ -n "$LOAD_CPUS" ] && load_pin=(taskset -c "$LOAD_CPUS")
 SERVERS="${SERVERS:-epsilon hummingbird gorilla}"
 
 for tool in taskset go; do
@@ -98,7 +106,7 @@ done
 for name in $SERVERS; do wait_port "${port[$name]}"; done
 sleep 1
 
-echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); servers on CPU 0, ws-load on CPU 1; best of $ROUNDS rounds of ${DURATION}s (after ${WARMUP}s)"
+echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); servers on CPU 0, ws-load on CPU ${LOAD_CPUS:-0-1 (unpinned)}; best of $ROUNDS rounds of ${DURATION}s (after ${WARMUP}s)"
 echo "epsilon: $(head -1 "$work/epsilon.log" 2>/dev/null || true)"
 echo "peers: hummingbird-websocket 2.8.1 on Hummingbird 2.28.1 (1 event loop), gorilla/websocket $(dpkg-query -W -f '${Version}' golang-github-gorilla-websocket-dev 2>/dev/null) with $(go version | awk '{print $3}') (GOMAXPROCS=1)"
 
@@ -123,7 +131,15 @@ run() {  # row name
         url="ws://127.0.0.1:${port[$name]}/ws/chat"
         args=(fanout -subs "$SUBSCRIBERS" -window "$WINDOW")
     fi
-    out=$(taskset -c 1 "$WSLOAD" "${args[@]}" -url "$url" -size "$SIZE" -warmup "${WARMUP}s" -d "${DURATION}s" -pid "${server_pid[$name]}" 2>&1) || true
+    local perf=""
+    if [ -n "${PERF_DIR:-}" ] && [ "$name" = epsilon ] && [ ! -e "$PERF_DIR/ws-$row.data" ]; then
+        # Profile epsilon over the counted window of its first round (software clock: this
+        # machine has no hardware counters).
+        (sleep "$WARMUP"; perf record -q -e cpu-clock -F 2000 -g -p "${server_pid[$name]}" -o "$PERF_DIR/ws-$row.data" -- sleep "$DURATION" >/dev/null 2>&1) &
+        perf=$!
+    fi
+    out=$("${load_pin[@]}" "$WSLOAD" "${args[@]}" -url "$url" -size "$SIZE" -warmup "${WARMUP}s" -d "${DURATION}s" -pid "${server_pid[$name]}" 2>&1) || true
+    [ -n "$perf" ] && wait "$perf"
     rate=$(awk '{ print $2; exit }' <<<"$out")
     per_cpu=$(sed -n 's/.*, \([0-9]*\) per server CPU second.*/\1/p' <<<"$out")
     if grep -q FAILED <<<"$out" || grep -q "messages lost" <<<"$out" || ! [[ "$rate" =~ ^[0-9]+$ ]]; then
@@ -163,4 +179,11 @@ for row in $ONLY; do
             ;;
     esac
 done
+if [ -n "${PERF_DIR:-}" ]; then
+    for data in "$PERF_DIR"/ws-*.data; do
+        [ -e "$data" ] || continue
+        echo "perf: where epsilon's time goes in ${data##*/} (self, top 25; perf report -i $data for more)"
+        perf report -i "$data" --stdio --no-children --sort symbol 2>/dev/null | grep -E '^ +[0-9.]+%' | head -25
+    done
+fi
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at end"
