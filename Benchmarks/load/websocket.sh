@@ -183,7 +183,7 @@ if [ -n "${PERF_DIR:-}" ]; then
     for data in "$PERF_DIR"/ws-*.data; do
         [ -e "$data" ] || continue
         echo "perf: where epsilon's time goes in ${data##*/} (self, top 25; perf report -i $data for more)"
-        perf report -i "$data" --stdio --no-children --sort symbol 2>/dev/null | grep -E '^ +[0-9.]+%' | head -25
+        perf report -i "$data" --stdio --no-children --sort symbol 2>/dev/null | grep -E '^ +[0-9.]+%' | head -25 | cut -c1-160 || true
     done
 fi
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at end"
