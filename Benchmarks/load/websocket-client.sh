@@ -11,8 +11,8 @@
 # Beside each rate the client's own CPU time over the counted window is read (getrusage):
 # "per client CPU second" is the rate divided by it, what the client costs per round trip, and
 # steadier than the rate on a shared machine.
-# Prints ratio lines, e.g.
-#   ws-client rtt-1 epsilon/hummingbird 2.31, epsilon/python-websockets 3.10
+# Prints ratio lines of the form
+#   ws-client rtt-1 epsilon/hummingbird X.XX, epsilon/python-websockets Y.YY
 # Usage (repository root; builds epsilon and the bench unless EPSILON/BENCH are set):
 #   nice -n -10 bash Benchmarks/load/websocket-client.sh   ROUNDS=3 SECONDS_COUNTED=5 WARMUP=1
 #   ECHO_URL=ws://127.0.0.1:PORT/ws/echo measures against a server already running instead.

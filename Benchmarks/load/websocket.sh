@@ -15,9 +15,9 @@
 # Beside each rate, ws-load reads the server's CPU time over the counted window (/proc/PID/stat):
 # "per server CPU second" is the rate divided by the CPU the server used, steadier than the rate
 # on a shared machine and telling whether the server or the generator was the limit.
-# Prints ratio lines, e.g.
-#   ws-echo epsilon/hummingbird 2.10, epsilon/gorilla 1.05
-#   ws-fanout epsilon 612345 msg/s, hummingbird 90000, gorilla 80000
+# Prints ratio lines of the form
+#   ws-echo epsilon/hummingbird X.XX, epsilon/gorilla Y.YY
+#   ws-fanout epsilon N msg/s, hummingbird N, gorilla N
 # Usage (repository root; builds what EPSILON/HBWS/WSLOAD/GORILLA do not name; ports PORT_BASE…+2):
 #   nice -n -10 bash Benchmarks/load/websocket.sh   ROUNDS=3 DURATION=5 WARMUP=1 by default
 #   ONLY=echo or ONLY=fanout runs one row; SERVERS="epsilon gorilla" a subset;

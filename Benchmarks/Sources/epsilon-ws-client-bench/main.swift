@@ -7,7 +7,7 @@
 // same text, and sends the next (one in flight per connection). After the warm-up, round trips
 // are counted for SECONDS; the line printed gives round trips/s, the client process's CPU time
 // over the same window (round trips per client CPU second), and the latency percentiles:
-//   rtt epsilon: 21345 round trips/s (1 connections, 64-byte text), client CPU 0.62, 34427 per client CPU second, p50 45 us, p99 80 us
+//   rtt NAME: R round trips/s (C connections, S-byte text), client CPU F, P per client CPU second, p50 X us, p99 Y us
 // Exit status 1 when a connection failed or an echo differed.
 import Glibc
 import Synchronization
