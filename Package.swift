@@ -150,6 +150,7 @@ let package = Package(
             name: "epsilon-conformance",
             dependencies: [
                 "EpsilonTooling",
+                "EpsilonWebSocketClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Packages/epsilon-conformance",

@@ -18,12 +18,16 @@ let package = Package(
         .executable(name: "epsilon-load-client", targets: ["epsilon-load-client"]),
         .executable(name: "hummingbird-server", targets: ["hummingbird-server"]),
         .executable(name: "epsilon-client-bench", targets: ["epsilon-client-bench"]),
+        .executable(name: "hummingbird-ws-server", targets: ["hummingbird-ws-server"]),
+        .executable(name: "epsilon-ws-client-bench", targets: ["epsilon-ws-client-bench"]),
     ],
     dependencies: [
         .package(name: "Epsilon", path: ".."),
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-http2", exact: "1.46.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        // The WebSocket peers of load/websocket.sh (server) and load/websocket-client.sh (WSClient).
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", exact: "2.8.1"),
         // The HTTP client peer of epsilon-client-bench.
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
         // package-benchmark, for EpsilonMicro's allocation counts (its malloc interposer).
@@ -106,6 +110,27 @@ let package = Package(
             name: "hummingbird-server",
             dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
             path: "Sources/hummingbird-server",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // The hummingbird-websocket peer for Benchmarks/load/websocket.sh (/ws/echo and /ws/chat).
+        .executableTarget(
+            name: "hummingbird-ws-server",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            ],
+            path: "Sources/hummingbird-ws-server",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // WebSocket client round trips against `epsilon serve`'s /ws/echo, ours against
+        // hummingbird-websocket's WSClient (Python websockets beside it): load/websocket-client.sh.
+        .executableTarget(
+            name: "epsilon-ws-client-bench",
+            dependencies: [
+                .product(name: "EpsilonWebSocketClient", package: "Epsilon"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ],
+            path: "Sources/epsilon-ws-client-bench",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]

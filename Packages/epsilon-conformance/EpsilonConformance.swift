@@ -3,11 +3,12 @@ import EpsilonTooling
 import Foundation
 
 @main
-struct EpsilonConformanceCommand: ParsableCommand {
+struct EpsilonConformanceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "epsilon-conformance",
         abstract: "Runs protocol test-vector suites against Epsilon's machines.",
-        subcommands: [HTTP1Suite.self, HPACKSuite.self, HTTP2FramesSuite.self, WebSocketSuite.self]
+        subcommands: [HTTP1Suite.self, HPACKSuite.self, HTTP2FramesSuite.self, WebSocketSuite.self,
+                      AutobahnClientSuite.self]
     )
 }
 
