@@ -264,7 +264,8 @@ final class WebSocketServerDriver: HTTPServerSession {
             }
         }
         guard sent else { return .closed }
-        lastMessage = lastInput
+        // Inside `receive` the input's time is now; a send from elsewhere reads the clock.
+        lastMessage = activeMachine != nil ? lastInput : io.now
         if activeMachine == nil { flushOutput() }
         return .sent
     }
