@@ -105,6 +105,8 @@ protocol HTTPResponseSink: AnyObject {
     func reset(_ exchange: HTTPExchangeID)
     /// The handler consumed `count` bytes of request body delivered by `receiveBody`.
     func bodyConsumed(_ exchange: HTTPExchangeID, count: Int)
+    /// Whether ``sendFileRegion(_:descriptor:offset:count:completion:)`` would take a region now.
+    func canSendFileRegion(_ exchange: HTTPExchangeID) -> Bool
     /// Sends `count` body bytes of the file `descriptor` from `offset` zero-copy (taking the
     /// descriptor); `completion` runs once, with true when all went out. False, taking nothing,
     /// when the session cannot now (HTTP/2, TLS, inside `receive`): write the bytes instead.

@@ -14,6 +14,8 @@ extension HTTPServerIO {
 }
 
 extension HTTPResponseSink {
+    func canSendFileRegion(_ exchange: HTTPExchangeID) -> Bool { false }
+
     func sendFileRegion(_ exchange: HTTPExchangeID, descriptor: Int32, offset: UInt64, count: UInt64,
                         completion: @escaping (_ sent: Bool) -> Void) -> Bool {
         false

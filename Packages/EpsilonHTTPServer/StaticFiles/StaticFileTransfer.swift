@@ -30,6 +30,8 @@ final class StaticFileTransfer: HTTPServerExchange, @unchecked Sendable {
     private var pumpScheduled = false
     /// A file region is under way (the session owns the descriptor until it completes).
     private var awaitingRegion = false
+    /// The largest region: each finished one is progress for the session's stall timer.
+    static let regionSize: UInt64 = 512 * 1024
     /// Chunks per pump once the first one went out (reads on the loop thread stay bounded).
     static let chunksPerTurn = 4
 
@@ -52,12 +54,18 @@ final class StaticFileTransfer: HTTPServerExchange, @unchecked Sendable {
     @discardableResult
     func pump(chunks: Int = StaticFileTransfer.chunksPerTurn) -> Bool {
         guard !isFinished, !isPumping, !awaitingRegion else { return isFinished }
-        if remaining > 0, file.descriptor >= 0,
-           sink.sendFileRegion(id, descriptor: file.descriptor, offset: offset, count: remaining,
-                               completion: { [self] sent in regionFinished(sent: sent) }) {
-            file.relinquish()
-            awaitingRegion = true
-            return false
+        if remaining > 0, file.descriptor >= 0, sink.canSendFileRegion(id) {
+            let count = min(remaining, Self.regionSize)
+            // The connection closes what it is given: a region before the last gets a duplicate.
+            let descriptor = count == remaining ? file.descriptor : file.duplicateDescriptor()
+            if descriptor >= 0,
+               sink.sendFileRegion(id, descriptor: descriptor, offset: offset, count: count,
+                                   completion: { [self] sent in regionFinished(count: count, sent: sent) }) {
+                if descriptor == file.descriptor { file.relinquish() }
+                awaitingRegion = true
+                return false
+            }
+            if descriptor >= 0, descriptor != file.descriptor { StaticFileSystem.close(descriptor) }
         }
         isPumping = true
         defer { isPumping = false }
@@ -89,15 +97,19 @@ final class StaticFileTransfer: HTTPServerExchange, @unchecked Sendable {
         return true
     }
 
-    /// The file region went out (or the connection closed under it).
-    private func regionFinished(sent: Bool) {
+    /// A file region went out (or the connection closed under it): the next one, or the end.
+    private func regionFinished(count: UInt64, sent: Bool) {
         awaitingRegion = false
         guard sent, !isFinished else {
             finish()
             return
         }
-        offset += remaining
-        remaining = 0
+        offset += count
+        remaining -= count
+        if remaining > 0 {
+            pump()
+            return
+        }
         finish()
         sink.sendEnd(id, trailers: [])
     }
