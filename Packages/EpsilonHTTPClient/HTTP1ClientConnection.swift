@@ -20,6 +20,8 @@ final class HTTP1ClientConnection: @unchecked Sendable {
     var idleSince: UInt64 = 0
     private var reader = HTTP1ResponseReader()
     private var outbound: [UInt8] = []
+    /// The most ``finishRequest()`` hands over without waiting.
+    static let enqueueLimit = 64 * 1024
 
     init(transport: AsyncConnection, origin: ClientOrigin) {
         self.transport = transport
@@ -61,7 +63,20 @@ final class HTTP1ClientConnection: @unchecked Sendable {
         try reader.sendEnd(into: &outbound)
     }
 
-    /// Writes what was queued; returns once the kernel took it.
+    /// Writes the end of a request, what was queued, before its response is read: a small
+    /// rest (a head, a short body) is handed to the transport without waiting for the kernel
+    /// (one thread hop fewer per request); the response read that follows bounds it and
+    /// reports a failed write. A larger rest is written as by ``flush()``.
+    func finishRequest() async throws(HTTPClientError) {
+        guard outbound.count <= Self.enqueueLimit else { return try await flush() }
+        guard !outbound.isEmpty else { return }
+        var bytes: [UInt8] = []
+        swap(&bytes, &outbound)
+        transport.enqueue(bytes)
+    }
+
+    /// Writes what was queued; returns once the kernel took it (streamed bodies: the peer's
+    /// pace bounds what waits in the transport).
     func flush() async throws(HTTPClientError) {
         guard !outbound.isEmpty else { return }
         var bytes: [UInt8] = []

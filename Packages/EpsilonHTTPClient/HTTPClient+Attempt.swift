@@ -123,7 +123,7 @@ extension HTTPClient {
         if let body = attempt.body, body.knownLength != 0 {
             try await write(body, on: connection)
         }
-        try await connection.flush()
+        try await connection.finishRequest()
         connection.watchdog.startPhase(timeouts.responseHead, error: .responseHeadTimeout)
         let head = try await connection.readHead()
         let decoder = configuration.decompression
