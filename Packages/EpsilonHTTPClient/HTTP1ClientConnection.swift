@@ -20,6 +20,8 @@ final class HTTP1ClientConnection: @unchecked Sendable {
     var idleSince: UInt64 = 0
     private var reader = HTTP1ResponseReader()
     private var outbound: [UInt8] = []
+    /// The most ``finishRequest()`` hands over without waiting.
+    static let enqueueLimit = 64 * 1024
 
     init(transport: AsyncConnection, origin: ClientOrigin) {
         self.transport = transport
@@ -61,7 +63,20 @@ final class HTTP1ClientConnection: @unchecked Sendable {
         try reader.sendEnd(into: &outbound)
     }
 
-    /// Writes what was queued; returns once the kernel took it.
+    /// Writes the end of a request, what was queued, before its response is read: a small
+    /// rest (a head, a short body) is handed to the transport without waiting for the kernel
+    /// (one thread hop fewer per request); the response read that follows bounds it and
+    /// reports a failed write. A larger rest is written as by ``flush()``.
+    func finishRequest() async throws(HTTPClientError) {
+        guard outbound.count <= Self.enqueueLimit else { return try await flush() }
+        guard !outbound.isEmpty else { return }
+        var bytes: [UInt8] = []
+        swap(&bytes, &outbound)
+        transport.enqueue(bytes)
+    }
+
+    /// Writes what was queued; returns once the kernel took it (streamed bodies: the peer's
+    /// pace bounds what waits in the transport).
     func flush() async throws(HTTPClientError) {
         guard !outbound.isEmpty else { return }
         var bytes: [UInt8] = []
@@ -79,6 +94,31 @@ final class HTTP1ClientConnection: @unchecked Sendable {
                 } catch {}
             }
             throw failure(error)
+        }
+    }
+
+    // MARK: CONNECT
+
+    /// Asks the proxy this connection reaches for a tunnel to `authority` (RFC 9110 §9.3.6) and
+    /// waits for its answer; afterwards ``transport`` carries the tunnel's bytes.
+    ///
+    /// - Throws: ``HTTPClientError/proxyRefused(status:)`` for an answer other than 2xx, or the
+    ///   failure of the exchange.
+    func openTunnel(to authority: String, proxyAuthorization: String?) async throws(HTTPClientError) {
+        var fields = [(name: "Host", value: authority)]
+        if let proxyAuthorization { fields.append((name: "Proxy-Authorization", value: proxyAuthorization)) }
+        reader.acceptsTunnel = true
+        try startRequest(method: "CONNECT", target: authority, fields: fields, body: .empty)
+        try await flush()
+        let head = try await readHead()
+        guard head.status.kind == .successful else {
+            reader.markBroken()
+            throw .proxyRefused(status: head.status.code)
+        }
+        // The origin's TLS server waits for our ClientHello: a byte before it is not TLS.
+        guard reader.tunnelled, reader.unconsumedCount == 0 else {
+            reader.markBroken()
+            throw .invalidResponseHead("the proxy sent bytes after accepting the CONNECT tunnel")
         }
     }
 
