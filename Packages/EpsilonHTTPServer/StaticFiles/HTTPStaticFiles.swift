@@ -33,8 +33,10 @@ import EpsilonHTTPTypes
 /// **Precompressed siblings.** With `NAME.br` or `NAME.gz` next to `NAME` (regular files, not
 /// symlinks) and an `Accept-Encoding` that allows `br` or `gzip` (q-values honoured, `br`
 /// first on a tie), the sibling is served with `Content-Encoding`, the original's
-/// `Content-Type` and its own ETag (suffix `-br` / `-gz`); every answer for a file that has a
-/// sibling carries `Vary: Accept-Encoding`.
+/// `Content-Type` and its own ETag (suffix `-br` / `-gz`). With siblings on
+/// (``HTTPStaticFileOptions/servesPrecompressed``) every answer for a file carries
+/// `Vary: Accept-Encoding` (the selection may depend on it), and siblings are looked for only
+/// when the request accepts `br` or `gzip`: a request without `Accept-Encoding` costs no probe.
 ///
 /// **The ETag** is `"` + hex(inode) + `-` + hex(size) + `-` + hex(mtime in nanoseconds since
 /// 1970) [+ `-br` / `-gz`] + `"`: it changes when the file is replaced, resized or touched.
@@ -114,6 +116,7 @@ public struct HTTPStaticFiles: Sendable {
 
     /// The real path of `path`, checked against the root, opened; or the status to answer.
     private func resolveAndOpen(_ path: String) -> Result<(StaticOpenFile, String), StaticRefusalStatus> {
+        if let opened = openWithoutSymlinks(path) { return .success((opened, path)) }
         let resolved: String
         switch StaticFileSystem.realPath(path) {
         case .failure(let error): return .failure(StaticRefusalStatus(error.code == EACCES ? 403 : 404))
@@ -124,6 +127,30 @@ public struct HTTPStaticFiles: Sendable {
         case .failure(let error): return .failure(StaticRefusalStatus(error.code == EACCES ? 403 : 404))
         case .success(let file): return .success((file, resolved))
         }
+    }
+
+    /// The fast path: `path` below the (already real) root with no symlink on the way is its
+    /// own real path, so it is opened as is — an `lstat` per directory below the root and an
+    /// `O_NOFOLLOW` open, instead of `realpath`'s `readlink` of every component from `/`. Nil
+    /// sends the caller to the full resolution (a symlink on the way, or any error, answered
+    /// there as before). The decoder has already refused `.`, `..` and empty segments.
+    private func openWithoutSymlinks(_ path: String) -> StaticOpenFile? {
+        let below: Substring
+        if root == "/" {
+            below = path.dropFirst()
+        } else {
+            guard path.hasPrefix(root) else { return nil }
+            let rest = path.dropFirst(root.count)
+            guard rest.isEmpty || rest.first == "/" else { return nil }
+            below = rest.dropFirst()
+        }
+        var directory = root
+        for component in below.split(separator: "/").dropLast() {
+            directory += (directory.hasSuffix("/") ? "" : "/") + component
+            guard let info = StaticFileSystem.linkInfo(directory), info.isDirectory else { return nil }
+        }
+        guard case .success(let file) = StaticFileSystem.open(path) else { return nil }
+        return file
     }
 
     private func isInsideRoot(_ resolved: String) -> Bool {
@@ -178,18 +205,16 @@ public struct HTTPStaticFiles: Sendable {
         var file = original
         var etagSuffix = ""
         if options.servesPrecompressed {
-            let available = StaticContentCoding.allCases.filter { StaticFileSystem.linkInfo(path + $0.suffix)?.isRegular == true }
-            if !available.isEmpty {
-                fields.append(("Vary", "Accept-Encoding"))
-                if let accept = head.firstValue(of: "accept-encoding") {
-                    for coding in StaticAcceptEncoding.preferred(Array(accept)) where available.contains(coding) {
-                        if case .success(let sibling) = StaticFileSystem.open(path + coding.suffix), sibling.info.isRegular {
-                            original.close()
-                            file = sibling
-                            etagSuffix = coding.etagSuffix
-                            fields.append(("Content-Encoding", coding.rawValue))
-                            break
-                        }
+            fields.append(("Vary", "Accept-Encoding"))
+            if let accept = head.firstValue(of: "accept-encoding") {
+                for coding in StaticAcceptEncoding.preferred(Array(accept))
+                where StaticFileSystem.linkInfo(path + coding.suffix)?.isRegular == true {
+                    if case .success(let sibling) = StaticFileSystem.open(path + coding.suffix), sibling.info.isRegular {
+                        original.close()
+                        file = sibling
+                        etagSuffix = coding.etagSuffix
+                        fields.append(("Content-Encoding", coding.rawValue))
+                        break
                     }
                 }
             }
