@@ -264,9 +264,11 @@ public struct WebSocketFrameDecoder: Sendable {
         validatingFrame = inText
     }
 
-    // The last frame of a text message must not end inside a UTF-8 sequence.
+    // The last frame of a text message must not end inside a UTF-8 sequence. Mutating, so
+    // it takes `self` in place: a non-mutating call copied the decoder (and retained its
+    // unmask buffer) once per frame.
     @inline(__always)
-    private func endFrame(_ header: WebSocketFrameHeader) throws(WebSocketError) {
+    private mutating func endFrame(_ header: WebSocketFrameHeader) throws(WebSocketError) {
         if validatingFrame && header.fin && !textValidator.isComplete {
             throw WebSocketError(.invalidUTF8, offset: streamOffset)
         }

@@ -35,7 +35,7 @@ extension WebSocketUTF8Validator {
             }
             // Whether the bytes before `i` end on a sequence boundary (owe no continuation).
             var boundary = true
-            if isa != .portable {
+            if isa != .portable && count &- i >= 128 {
                 // Whole 64-byte blocks by the shuffle kernel; the rest (< 64 bytes) below.
                 let reached = checkBlocks(isa, base, from: i, count: count)
                 let atBoundary = reached == i || endsOnBoundary(base, before: reached)

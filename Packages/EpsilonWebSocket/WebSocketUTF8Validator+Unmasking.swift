@@ -62,15 +62,32 @@ extension WebSocketUTF8Validator {
     }
 
     /// The worker on the path `isa`. A shuffle kernel unmasks and checks whole 64-byte blocks in
-    /// one pass from the first sequence boundary at least 3 bytes in; the bytes before it go
-    /// through the DFA one at a time, and the rest (a tail under 64 bytes, or from the sequence
+    /// one pass from the first sequence boundary at least 3 bytes in (and, on long input, past
+    /// the destination's first 64-byte boundary); the bytes before it go through the portable
+    /// worker and the DFA, and the rest (a tail under 64 bytes, or from the sequence
     /// boundary before a block the kernel rejected, to find the exact byte) through the
     /// portable worker.
     static func unmaskAndValidate(_ source: UnsafeRawPointer, _ destination: UnsafeMutableRawPointer, count: Int,
                                   key: UInt32, phase: Int, state: inout UInt64, using isa: InstructionSet) -> (Int, Int?) {
         if isa == .portable { return unmaskAndValidatePortable(source, destination, count: count, key: key, phase: phase, state: &state) }
+        // Short pieces (chat messages, JSON) cost least unmasked, then validated from the
+        // first-level cache: no kernel set-up or call.
+        if count < 256 {
+            WebSocketMasking.xor(source: source, destination: destination, count: count, key: key, phase: phase)
+            return (count, validate(UnsafeRawPointer(destination), count: count, state: &state, using: .portable))
+        }
         var i = 0
         var s = state
+        // The kernel's blocks start where the destination is 64-byte aligned (stores that
+        // straddle cache lines cost more than the check on ASCII text): the bytes before go
+        // through the portable worker.
+        let misaligned = (64 &- Int(bitPattern: destination) & 63) & 63
+        let lead = misaligned < 3 ? misaligned &+ 64 : misaligned
+        if count &- lead >= 64 {
+            let (unmasked, failure) = unmaskAndValidatePortable(source, destination, count: lead, key: key, phase: phase, state: &s)
+            if failure != nil { return (unmasked, failure) }
+            i = lead
+        }
         let prologue: Int? = transitions.withUnsafeBufferPointer { table -> Int? in
             let table = table.baseAddress.unsafelyUnwrapped
             while i < count && (s != 0 || i < 3) {
