@@ -43,7 +43,10 @@ let package = Package(
         .target(name: "EpsilonHTTP1", dependencies: ["EpsilonBytes"], path: "Packages/EpsilonHTTP1", swiftSettings: strict),
         .target(name: "EpsilonHPACK", dependencies: ["EpsilonBytes"], path: "Packages/EpsilonHPACK", swiftSettings: strict),
         .target(name: "EpsilonHTTP2", dependencies: ["EpsilonHPACK", "EpsilonBytes"], path: "Packages/EpsilonHTTP2", swiftSettings: strict),
-        .target(name: "EpsilonWebSocket", dependencies: ["EpsilonBytes"], path: "Packages/EpsilonWebSocket", swiftSettings: strict),
+        // CEpsilonUTF8: the UTF-8 check with byte shuffles (SSSE3/AVX2/AVX-512, chosen at run time);
+        // C of our own, no libc and no library, as Swift cannot compile a function for a higher ISA.
+        .target(name: "CEpsilonUTF8", path: "Packages/CEpsilonUTF8"),
+        .target(name: "EpsilonWebSocket", dependencies: ["EpsilonBytes", "CEpsilonUTF8"], path: "Packages/EpsilonWebSocket", swiftSettings: strict),
         // permessage-deflate over the system zlib (zlib1g-dev).
         .systemLibrary(name: "CZlib", path: "Packages/CZlib"),
         .target(

@@ -180,7 +180,12 @@ public struct HTTP1Connection: Sendable {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
             let step: HTTP1Step
             do {
-                step = try parser.parse(rest)
+                // Body pieces, plain chunk lines, chunk ends and message ends without `parse`.
+                if let quick = try parser.quickStep(rest) {
+                    step = quick
+                } else {
+                    step = try parser.parse(rest)
+                }
             } catch {
                 fail(error)
                 throw error

@@ -172,7 +172,6 @@ public struct WebSocketConnection: Sendable {
     var decoder: WebSocketFrameDecoder
     var incoming: Incoming = .idle
     var frame: Frame = .none
-    var utf8 = WebSocketUTF8Validator()
     var messageSize: UInt64 = 0
     var control = InlineArray<125, UInt8>(repeating: 0)
     var controlCount = 0
@@ -194,6 +193,9 @@ public struct WebSocketConnection: Sendable {
         self.role = role
         self.configuration = configuration
         self.decoder = WebSocketFrameDecoder(role: role, configuration: Self.decoderConfiguration(configuration))
+        // The decoder validates uncompressed text while it unmasks it (one pass); its errors
+        // are the ones this connection threw when it validated after unmasking.
+        self.decoder.validatesText = true
     }
 
     static func decoderConfiguration(_ configuration: Configuration) -> WebSocketFrameDecoder.Configuration {
@@ -296,7 +298,6 @@ public struct WebSocketConnection: Sendable {
             let kind: WebSocketMessageKind = opcode == .text ? .text : .binary
             let compressed = header.reserved.contains(.rsv1)
             incoming = .message(kind, compressed: compressed)
-            utf8.reset()
             messageSize = 0
             try handler.handle(.messageBegan(kind, compressed: compressed), connection: &self)
         }
@@ -316,9 +317,7 @@ public struct WebSocketConnection: Sendable {
                 controlCount &+= 1
             }
         case .data:
-            if case .message(.text, compressed: false) = incoming, let bad = utf8.validate(bytes) {
-                throw WebSocketError(.invalidUTF8, offset: offset + bad)
-            }
+            // Uncompressed text was validated by the decoder as it unmasked it.
             try handler.handle(.messageData(WebSocketPayloadView(bytes)), connection: &self)
         case .none:
             break
@@ -334,9 +333,6 @@ public struct WebSocketConnection: Sendable {
             return false
         case .data(let header):
             guard header.fin else { return false }
-            if case .message(.text, compressed: false) = incoming, !utf8.isComplete {
-                throw WebSocketError(.invalidUTF8, offset: frameEndOffset)
-            }
             incoming = .idle
             try handler.handle(.messageEnded, connection: &self)
             return false

@@ -76,6 +76,13 @@ public struct WebSocketFrameDecoder: Sendable {
     // `unmaskChunk` bytes and kept, so steady-state decoding allocates nothing.
     var unmasked: [UInt8] = []
     static let unmaskChunk = 16 * 1024
+    // Text validation for WebSocketConnection (off for other users of the decoder): the payload
+    // of uncompressed text messages is validated as UTF-8 while it is unmasked, in one pass.
+    var validatesText = false
+    var textValidator = WebSocketUTF8Validator()
+    // Whether the message in progress is uncompressed text, and whether this frame is part of it.
+    var inText = false
+    var validatingFrame = false
     /// The number of bytes consumed since the start of the stream (used for error offsets).
     public private(set) var streamOffset = 0
 
@@ -155,6 +162,7 @@ public struct WebSocketFrameDecoder: Sendable {
                 }
             case .payload(let header, let remaining, let phase):
                 if remaining == 0 {
+                    try endFrame(header)
                     state = .header
                     try body(.end)
                     continue
@@ -175,16 +183,27 @@ public struct WebSocketFrameDecoder: Sendable {
                     streamOffset &+= take
                     let left = remaining &- UInt64(take)
                     let piece = UnsafeRawBufferPointer(rebasing: chunk[0..<take])
+                    let pieceOffset = streamOffset &- take
                     try buffer.withMutableBytes { (scratch) throws(WebSocketError) in
-                        nextPhase = WebSocketMasking.apply(key: key, phase: phase, from: piece, to: scratch)
+                        if validatingFrame {
+                            let (next, bad) = textValidator.unmaskAndValidate(key: key, phase: phase, from: piece, to: scratch)
+                            if let bad { throw WebSocketError(.invalidUTF8, offset: pieceOffset &+ bad) }
+                            nextPhase = next
+                        } else {
+                            nextPhase = WebSocketMasking.apply(key: key, phase: phase, from: piece, to: scratch)
+                        }
                         state = .payload(header, remaining: left, phase: nextPhase)
                         try body(.payload(UnsafeRawBufferPointer(rebasing: scratch[0..<take])))
                     }
                     if left == 0 {
+                        try endFrame(header)
                         state = .header
                         try body(.end)
                     }
                     continue
+                }
+                if validatingFrame, let bad = textValidator.validate(chunk) {
+                    throw WebSocketError(.invalidUTF8, offset: streamOffset &+ bad)
                 }
                 i &+= take
                 streamOffset &+= take
@@ -192,6 +211,7 @@ public struct WebSocketFrameDecoder: Sendable {
                 state = .payload(header, remaining: left, phase: nextPhase)
                 try body(.payload(chunk))
                 if left == 0 {
+                    try endFrame(header)
                     state = .header
                     try body(.end)
                 }
@@ -216,10 +236,41 @@ public struct WebSocketFrameDecoder: Sendable {
 
     private mutating func begin(_ header: WebSocketFrameHeader, at offset: Int, _ body: (Event) throws(WebSocketError) -> Void) throws(WebSocketError) {
         state = .payload(header, remaining: header.payloadLength, phase: 0)
+        if validatesText { beginText(header) }
         try body(.header(header, offset: offset, payloadOffset: streamOffset))
         if header.payloadLength == 0 {
+            try endFrame(header)
             state = .header
             try body(.end)
+        }
+    }
+
+    // Which frames carry uncompressed text (the connection refuses a frame out of sequence
+    // when it gets its header, before any payload): a text frame starts such a message, a
+    // binary one another kind, a continuation goes on with the message, a control frame is
+    // no part of it (the connection checks a Close reason itself).
+    private mutating func beginText(_ header: WebSocketFrameHeader) {
+        switch header.opcode {
+        case .text:
+            inText = !header.reserved.contains(.rsv1)
+            textValidator.reset()
+        case .continuation:
+            break
+        default:
+            if !header.opcode.isControl { inText = false }
+            validatingFrame = false
+            return
+        }
+        validatingFrame = inText
+    }
+
+    // The last frame of a text message must not end inside a UTF-8 sequence. Mutating, so
+    // it takes `self` in place: a non-mutating call copied the decoder (and retained its
+    // unmask buffer) once per frame.
+    @inline(__always)
+    private mutating func endFrame(_ header: WebSocketFrameHeader) throws(WebSocketError) {
+        if validatingFrame && header.fin && !textValidator.isComplete {
+            throw WebSocketError(.invalidUTF8, offset: streamOffset)
         }
     }
 

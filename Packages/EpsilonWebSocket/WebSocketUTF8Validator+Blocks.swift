@@ -11,6 +11,12 @@ extension WebSocketUTF8Validator {
     /// after the last byte.
     @usableFromInline
     static func validate(_ base: UnsafeRawPointer, count: Int, state: inout UInt64) -> Int? {
+        validate(base, count: count, state: &state, using: InstructionSet.best)
+    }
+
+    /// ``validate(_:count:state:)`` with the bulk checked on the path `isa` (which this CPU must
+    /// support: see ``InstructionSet/supported``).
+    static func validate(_ base: UnsafeRawPointer, count: Int, state: inout UInt64, using isa: InstructionSet) -> Int? {
         transitions.withUnsafeBufferPointer { table -> Int? in
             let table = table.baseAddress.unsafelyUnwrapped
             var s = state
@@ -29,6 +35,18 @@ extension WebSocketUTF8Validator {
             }
             // Whether the bytes before `i` end on a sequence boundary (owe no continuation).
             var boundary = true
+            if isa != .portable && count &- i >= 128 {
+                // Whole 64-byte blocks by the shuffle kernel; the rest (< 64 bytes) below.
+                let reached = checkBlocks(isa, base, from: i, count: count)
+                let atBoundary = reached == i || endsOnBoundary(base, before: reached)
+                if reached &+ 64 <= count {
+                    return locate(base, count: count, from: reached, boundary: atBoundary, table: table, state: &state)
+                }
+                // The kernel flags a byte that is never valid (C0, C1, F5...FF) at the byte
+                // after it, so the last one it checked may still be one: go on from the start of
+                // the sequence open at `reached` (a boundary), as the loops below check each byte.
+                i = atBoundary ? reached : lastLead(base, before: reached)
+            }
             while i &+ 64 <= count {
                 let v0 = base.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
                 let v1 = base.loadUnaligned(fromByteOffset: i &+ 16, as: SIMD16<UInt8>.self)

@@ -2,7 +2,7 @@
 // SwiftNIO's NIOWebSocket (WebSocketFrameDecoder in an EmbeddedChannel, unmasked by
 // `unmaskedData` as its users do), and unmasking (+ UTF-8 validation) against memcpy of the
 // same bytes, the physical limit.
-import EpsilonWebSocket
+@_spi(EpsilonInternal) import EpsilonWebSocket
 import Foundation
 import NIOCore
 import NIOEmbedded
@@ -174,7 +174,9 @@ func wsDecodeWorkload(id: String, title: String, unit: String, messages: [(text:
 
 /// Unmasking (and UTF-8 validation) of `payload` from a masked copy into a second buffer, against
 /// memcpy of the same bytes between the same buffers.
-func wsUnmaskWorkload(id: String, title: String, payload: [UInt8], validate: Bool) -> Workload {
+/// With `isa`, validation runs on that instruction-set path instead of the best one.
+func wsUnmaskWorkload(id: String, title: String, payload: [UInt8], validate: Bool,
+                      isa: WebSocketUTF8Validator.InstructionSet? = nil) -> Workload {
     let key: UInt32 = 0x37FA_213D
     var maskedBytes = payload
     maskedBytes.withUnsafeMutableBytes { _ = WebSocketMasking.apply(key: key, to: $0) }
@@ -190,7 +192,12 @@ func wsUnmaskWorkload(id: String, title: String, payload: [UInt8], validate: Boo
             if validate {
                 // Unmasking and validation interleaved in cache-sized pieces (one pass over memory).
                 var validator = WebSocketUTF8Validator()
-                if validator.unmaskAndValidate(key: key, from: masked.raw, to: destination).invalidAt == nil && validator.isComplete { valid &+= 1 }
+                let invalidAt = if let isa {
+                    validator.unmaskAndValidate(key: key, from: masked.raw, to: destination, using: isa).invalidAt
+                } else {
+                    validator.unmaskAndValidate(key: key, from: masked.raw, to: destination).invalidAt
+                }
+                if invalidAt == nil && validator.isComplete { valid &+= 1 }
             } else {
                 WebSocketMasking.apply(key: key, from: masked.raw, to: destination)
                 valid &+= 1
@@ -220,5 +227,16 @@ func webSocketWorkloads() -> [Workload] {
         wsUnmaskWorkload(id: "ws-unmask", title: "ws unmask 64 KiB", payload: binary, validate: false),
         wsUnmaskWorkload(id: "ws-unmask-utf8", title: "ws unmask+UTF-8 64 KiB", payload: bigText, validate: true),
         wsUnmaskWorkload(id: "ws-unmask-utf8-ascii", title: "ws unmask+UTF-8 64 KiB ASCII", payload: asciiUTF8(65_536), validate: true),
-    ]
+    ] + wsPathWorkloads(mixed: bigText)
+}
+
+/// `ws-unmask-utf8` and its ASCII row on every other instruction-set path this machine has (the
+/// rows above use the best one, as the connection does): `ws-unmask-utf8-sse2` is the portable
+/// Swift at the x86-64 baseline, `-ssse3`, `-avx2`, `-avx512` the shuffle kernels.
+func wsPathWorkloads(mixed: [UInt8]) -> [Workload] {
+    let ascii = asciiUTF8(65_536)
+    return WebSocketUTF8Validator.InstructionSet.supported.filter { $0 != .best }.flatMap { isa in
+        [wsUnmaskWorkload(id: "ws-unmask-utf8-\(isa)", title: "ws unmask+UTF-8 64 KiB \(isa)", payload: mixed, validate: true, isa: isa),
+         wsUnmaskWorkload(id: "ws-unmask-utf8-ascii-\(isa)", title: "ws unmask+UTF-8 64 KiB ASCII \(isa)", payload: ascii, validate: true, isa: isa)]
+    }
 }
