@@ -140,6 +140,7 @@ let package = Package(
                 "EpsilonHTTPClient",
                 "EpsilonTransport",
                 "EpsilonTLS",
+                "EpsilonWebSocketClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Packages/epsilon",

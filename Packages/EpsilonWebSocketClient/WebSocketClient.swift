@@ -57,17 +57,28 @@ public enum WebSocketClient {
         do throws(TransportError) {
             try await transport.write(session.request())
         } catch {
-            throw deadline.fired ? .handshakeTimeout : error == .cancelled ? .cancelled : .connectionLost(error)
+            throw deadline.fired ? .handshakeTimeout : mapped(error)
         }
         while !session.isOpen {
             let read: [UInt8]?
             do throws(TransportError) {
                 read = try await transport.read()
             } catch {
-                throw deadline.fired ? .handshakeTimeout : error == .cancelled ? .cancelled : .connectionLost(error)
+                throw deadline.fired ? .handshakeTimeout : mapped(error)
             }
             guard let bytes = read else { throw deadline.fired ? .handshakeTimeout : .connectionLost(nil) }
             try bytes.withBytes { (raw) throws(WebSocketClientError) in try session.receive(raw, now: MonotonicClock.now()) }
+        }
+    }
+
+    /// A transport failure during the handshake; TLS failures (the handshake runs with the first
+    /// write and read) keep their TLS error.
+    static func mapped(_ error: TransportError) -> WebSocketClientError {
+        switch error {
+        case .cancelled: return .cancelled
+        case .tls(let tls): return .tls(tls)
+        case .tlsHandshakeTimeout: return .handshakeTimeout
+        default: return .connectionLost(error)
         }
     }
 

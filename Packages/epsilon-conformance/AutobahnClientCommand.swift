@@ -40,11 +40,11 @@ struct AutobahnClientSuite: AsyncParsableCommand {
             throw ValidationError("\(base)/getCaseCount gave no count")
         }
         let total = min(count, limit ?? count)
-        print("autobahn-client: \(count) cases on the server, running \(total)")
+        say("autobahn-client: \(count) cases on the server, running \(total)")
         let started = Date(timeIntervalSinceNow: -1)
         for number in 1...max(1, total) where total > 0 {
             await runCase(base + "/runCase?case=\(number)&agent=\(agent)")
-            if number % 50 == 0 { print("autobahn-client: \(number)/\(total) cases run (\(Int(Date().timeIntervalSince(started))) s)") }
+            if number % 50 == 0 { say("autobahn-client: \(number)/\(total) cases run (\(Int(Date().timeIntervalSince(started))) s)") }
         }
         _ = try? await fetch(base + "/updateReports?agent=\(agent)")
         var passed = 0
@@ -73,11 +73,16 @@ struct AutobahnClientSuite: AsyncParsableCommand {
             }
         }
         if cases.count < total { failed.append("\(total - cases.count) cases missing from the report") }
-        print("autobahn-client: verdicts read from \(index.path) (behavior and behaviorClose)")
-        for line in failed { print("FAILED \(line)") }
-        print("autobahn-client: " + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-        print("autobahn-client: \(passed) passed, \(failed.count) failed")
+        say("autobahn-client: verdicts read from \(index.path) (behavior and behaviorClose)")
+        for line in failed { say("FAILED \(line)") }
+        say("autobahn-client: " + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        say("autobahn-client: \(passed) passed, \(failed.count) failed")
         if !failed.isEmpty || passed == 0 { throw ExitCode.failure }
+    }
+
+    /// Prints a line at once (standard output may be a file, where `print` buffers).
+    func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
     static let passing: Set<String> = ["OK", "NON-STRICT", "INFORMATIONAL"]
@@ -114,7 +119,7 @@ struct AutobahnClientSuite: AsyncParsableCommand {
             let connection = try await WebSocketClient.open(url, configuration: configuration)
             let watchdog = Task {
                 try await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
-                print("autobahn-client: \(url) took over \(timeout) s, dropped")
+                say("autobahn-client: \(url) took over \(timeout) s, dropped")
                 await connection.abort()
             }
             defer { watchdog.cancel() }
@@ -127,7 +132,7 @@ struct AutobahnClientSuite: AsyncParsableCommand {
                 return
             }
         } catch {
-            print("autobahn-client: \(url): \(error)")
+            say("autobahn-client: \(url): \(error)")
         }
     }
 }
