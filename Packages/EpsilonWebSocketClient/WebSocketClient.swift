@@ -67,7 +67,13 @@ public enum WebSocketClient {
                 throw deadline.fired ? .handshakeTimeout : mapped(error)
             }
             guard let bytes = read else { throw deadline.fired ? .handshakeTimeout : .connectionLost(nil) }
-            try bytes.withBytes { (raw) throws(WebSocketClientError) in try session.receive(raw, now: MonotonicClock.now()) }
+            do throws(WebSocketClientError) {
+                try bytes.withBytes { (raw) throws(WebSocketClientError) in try session.receive(raw, now: MonotonicClock.now()) }
+            } catch {
+                // Frames that came with the 101 broke a rule: the connection is open, and its
+                // first receive reports the error (after the messages before it) and sends the Close.
+                if !session.isOpen { throw error }
+            }
         }
     }
 

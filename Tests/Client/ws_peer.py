@@ -6,6 +6,9 @@
         request's fields as JSON (names lower-cased) and the chosen subprotocol; /close4001
         closes with 4001 "bye"; /count sends the number of connections so far. Subprotocol
         "chat" is accepted when offered.
+    ws_peer.py proxy [--port N] [--refuse STATUS]
+        A minimal HTTP CONNECT proxy (RFC 9110 §9.3.6): tunnels to the requested host:port, or
+        answers every CONNECT with STATUS. Counts tunnels on standard error.
     ws_peer.py scripted MODE [--port N]
         A raw socket server that answers the handshake with a scripted fault (see FAULTS).
 
@@ -160,6 +163,42 @@ async def scripted(args):
         await server.serve_forever()
 
 
+async def proxy(args):
+    async def pipe(reader, writer):
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except Exception:
+            pass
+        finally:
+            writer.close()
+
+    async def handle(reader, writer):
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except Exception:
+            writer.close()
+            return
+        method, target, _ = head.split(b"\r\n")[0].split(b" ", 2)
+        if method != b"CONNECT" or args.refuse:
+            writer.write(f"HTTP/1.1 {args.refuse or 405} No\r\nContent-Length: 0\r\n\r\n".encode())
+            await writer.drain()
+            writer.close()
+            return
+        host, _, port = target.decode().rpartition(":")
+        upstream_reader, upstream_writer = await asyncio.open_connection(host.strip("[]"), int(port))
+        sys.stderr.write(f"tunnel {target.decode()}\n")
+        writer.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+        await writer.drain()
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+    server = await asyncio.start_server(handle, "127.0.0.1", args.port)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
@@ -167,11 +206,15 @@ def main():
     e.add_argument("--port", type=int, default=0)
     e.add_argument("--tls", nargs=2)
     e.add_argument("--no-compression", action="store_true")
+    p = sub.add_parser("proxy")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--refuse", type=int, default=0)
     s = sub.add_parser("scripted")
     s.add_argument("mode", choices=sorted(FAULTS))
     s.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    asyncio.run(echo(args) if args.command == "echo" else scripted(args))
+    runner = {"echo": echo, "proxy": proxy, "scripted": scripted}[args.command]
+    asyncio.run(runner(args))
 
 
 if __name__ == "__main__":

@@ -1,3 +1,4 @@
+import EpsilonHTTPClient
 import EpsilonWebSocket
 import EpsilonWebSocketClient
 import EpsilonWebSocketDeflate
@@ -127,5 +128,26 @@ struct PythonWebSocketsTests {
         // Each sender's messages arrive whole and in its order (the compressed stream stayed intact).
         for sender in 0..<8 { #expect(perSender[sender] == Array(0..<50)) }
         try await connection.close()
+    }
+}
+
+/// Through an HTTP proxy's CONNECT tunnel (Tests/Client/ws_peer.py proxy).
+@Suite("WebSocket client through an HTTP CONNECT proxy", .serialized, .timeLimit(.minutes(2)))
+struct ProxyTunnelTests {
+    @Test(arguments: [false, true])
+    func echoesThroughATunnel(compressed: Bool) async throws {
+        let peer = try PythonPeer(["echo"])
+        let proxy = try PythonPeer(["proxy"])
+        var configuration = try PythonWebSocketsTests.configuration(compressed: compressed, certificates: nil)
+        configuration.proxy = HTTPClientProxy(host: "127.0.0.1", port: proxy.port, authorization: "Basic dXNlcjpwYXNz")
+        try await PythonWebSocketsTests.exchange(peer.url(), configuration: configuration, expectCompressed: compressed)
+    }
+
+    @Test func reportsTheProxysRefusal() async throws {
+        let peer = try PythonPeer(["echo"])
+        let proxy = try PythonPeer(["proxy", "--refuse", "407"])
+        var configuration = WebSocketClientConfiguration()
+        configuration.proxy = HTTPClientProxy(host: "127.0.0.1", port: proxy.port)
+        await #expect(throws: WebSocketClientError.proxyRefused(407)) { _ = try await WebSocketClient.open(peer.url(), configuration: configuration) }
     }
 }
