@@ -54,6 +54,7 @@ public final class ReconnectingWebSocket: Sendable {
         var droppedQueued = 0
         var droppedInbound = 0
         var expired = 0
+        var lastError: WebSocketClientError?
 
         var queueCount: Int { queue.count - queueHead }
         mutating func popFirst() -> Queued? {
@@ -121,6 +122,8 @@ public final class ReconnectingWebSocket: Sendable {
         stateInput.finish()
     }
 
+    /// Why the latest attempt or connection failed, if it did.
+    public var lastError: WebSocketClientError? { state.withLock { $0.lastError } }
     /// Whether a connection is open (and the queue was sent on it).
     public var isConnected: Bool { state.withLock { $0.live != nil } }
     /// Messages waiting for a connection.
@@ -243,6 +246,7 @@ public final class ReconnectingWebSocket: Sendable {
             do throws(WebSocketClientError) {
                 connection = try await WebSocketClient.open(url, configuration: configuration, group: group)
             } catch {
+                state.withLock { $0.lastError = error }
                 if Self.isPermanent(error) || isStopping || Task.isCancelled {
                     finish(isStopping ? nil : error)
                     return
@@ -271,6 +275,7 @@ public final class ReconnectingWebSocket: Sendable {
                 }
                 code = connection.serverClose?.code
             } catch {
+                state.withLock { $0.lastError = error }
                 code = connection.serverClose?.code
             }
             state.withLock { state in if state.live === connection { state.live = nil } }

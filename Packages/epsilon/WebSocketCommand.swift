@@ -115,7 +115,11 @@ struct WebSocketCommand: AsyncParsableCommand {
         let verbose = self.verbose
         let watcher = Task {
             for await state in socket.states {
-                if verbose { Self.log("state: \(state)") }
+                if verbose {
+                    var line = "state: \(state)"
+                    if case .waiting = state, let error = socket.lastError { line += " after: \(error)" }
+                    Self.log(line)
+                }
                 if case .stopped(let error?) = state { Self.log("epsilon: stopped: \(error)") }
             }
         }
