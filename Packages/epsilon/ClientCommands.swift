@@ -36,9 +36,28 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Give up after this many seconds (whole request).")
     var maxTime: Double?
 
+    @Option(help: "Send requests through this HTTP proxy, http://[user:password@]host:port (https:// URLs through a CONNECT tunnel).")
+    var proxy: String?
+
+    @Option(help: "A client certificate (PEM or DER, chain allowed), sent when the server asks for one; needs --key.")
+    var cert: String?
+
+    @Option(help: "The private key of --cert (PEM or DER).")
+    var key: String?
+
+    @Flag(name: .customLong("tlsv1.3"), help: "Require TLS 1.3 (the default accepts 1.2 and 1.3).")
+    var tls13 = false
+
+    @Option(name: .customLong("tls-max"), help: "The newest TLS version to offer: 1.2 or 1.3.")
+    var tlsMax: String?
+
     func validate() throws {
         if http2 { throw ValidationError("--http2: this client speaks HTTP/1.1 only so far") }
         for field in header where !field.contains(":") { throw ValidationError("-H \(field): expected \"Name: value\"") }
+        if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
+        if let tlsMax, tlsMax != "1.2" && tlsMax != "1.3" { throw ValidationError("--tls-max \(tlsMax): expected 1.2 or 1.3") }
+        if tls13 && tlsMax == "1.2" { throw ValidationError("--tlsv1.3 and --tls-max 1.2 leave no version") }
+        if let proxy { _ = try Self.parseProxy(proxy) }
     }
 
     func configuration() throws -> HTTPClientConfiguration {
@@ -53,8 +72,46 @@ struct ClientOptions: ParsableArguments {
             }
         }
         if insecure { configuration.tls.verification = .none }
+        if let cert, let key {
+            do {
+                configuration.tls.identity = try TLSIdentity(certificateFile: cert, privateKeyFile: key)
+            } catch {
+                throw ValidationError("--cert \(cert) --key \(key): \(error)")
+            }
+        }
+        if tls13 { configuration.tls.policy.minimumVersion = .tls13 }
+        if tlsMax == "1.2" { configuration.tls.policy.maximumVersion = .tls12 }
+        if let proxy { configuration.proxy = try Self.parseProxy(proxy) }
         if let maxTime { configuration.timeouts.request = .milliseconds(Int64(maxTime * 1000)) }
         return configuration
+    }
+
+    /// `http://[user:password@]host:port` (or without the scheme) as a proxy; the credentials
+    /// become a Basic `Proxy-Authorization`.
+    static func parseProxy(_ text: String) throws -> HTTPClientProxy {
+        var rest = Substring(text)
+        if rest.hasPrefix("http://") { rest = rest.dropFirst(7) }
+        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
+        var authorization: String?
+        if let at = rest.lastIndex(of: "@") {
+            let credentials = String(rest[..<at]).removingPercentEncoding ?? String(rest[..<at])
+            authorization = "Basic " + Data(credentials.utf8).base64EncodedString()
+            rest = rest[rest.index(after: at)...]
+        }
+        var host = rest
+        var port: UInt16 = 1080
+        if let colon = rest.lastIndex(of: ":"), !rest[colon...].contains("]") {
+            guard let parsed = UInt16(rest[rest.index(after: colon)...]) else {
+                throw ValidationError("--proxy \(text): bad port")
+            }
+            port = parsed
+            host = rest[..<colon]
+        }
+        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        guard !host.isEmpty, !text.contains("://") || text.hasPrefix("http://") else {
+            throw ValidationError("--proxy \(text): expected http://[user:password@]host:port")
+        }
+        return HTTPClientProxy(host: String(host), port: port, authorization: authorization)
     }
 
     func fields() -> [(String, String)] {
