@@ -27,9 +27,10 @@ struct HeartbeatTests {
         let (error, at) = await reader.value
         #expect(error == .heartbeatTimeout)
         let detected: Duration = at - frozen
-        // Not before a pong timeout has passed; at most interval + timeout, with room for a busy machine.
+        // Not before a pong timeout has passed; at most interval + timeout, with wide room for a
+        // loaded 2-core machine (timers wake late there; 15 s was seen with 8 builders running).
         #expect(detected >= .milliseconds(400), "\(detected)")
-        #expect(detected <= .milliseconds(1000) + .seconds(3), "\(detected)")
+        #expect(detected <= .milliseconds(1000) + .seconds(20), "\(detected)")
     }
 
     @Test func reconnectingSocketReconnectsAfterAFrozenServerIsDeclaredDead() async throws {
@@ -47,7 +48,7 @@ struct HeartbeatTests {
         let frozen = ContinuousClock.now
         let closed = try await log.wait(from: opened, ReconnectTests.isClosed)
         let detected = log.snapshot[closed].at - frozen
-        #expect(detected <= .milliseconds(700) + .seconds(3), "\(detected)")
+        #expect(detected <= .milliseconds(700) + .seconds(20), "\(detected)")
         // Attempts against the frozen server time out in the handshake; thawed, it reconnects.
         _ = try await log.wait(from: closed) { if case .connecting(let attempt) = $0 { attempt >= 2 } else { false } }
         peer.signal(SIGCONT)

@@ -134,13 +134,18 @@ struct PythonWebSocketsTests {
 /// Through an HTTP proxy's CONNECT tunnel (Tests/Client/ws_peer.py proxy).
 @Suite("WebSocket client through an HTTP CONNECT proxy", .serialized, .timeLimit(.minutes(2)))
 struct ProxyTunnelTests {
-    @Test(arguments: [false, true])
-    func echoesThroughATunnel(compressed: Bool) async throws {
-        let peer = try PythonPeer(["echo"])
+    @Test(arguments: [false, true], [false, true])
+    func echoesThroughATunnel(secure: Bool, compressed: Bool) async throws {
+        let certificates = secure ? try TestCertificates() : nil
+        var arguments = ["echo"]
+        if let certificates { arguments += ["--tls", certificates.certificateFile, certificates.keyFile] }
+        let peer = try PythonPeer(arguments)
         let proxy = try PythonPeer(["proxy"])
-        var configuration = try PythonWebSocketsTests.configuration(compressed: compressed, certificates: nil)
+        var configuration = try PythonWebSocketsTests.configuration(compressed: compressed, certificates: certificates)
         configuration.proxy = HTTPClientProxy(host: "127.0.0.1", port: proxy.port, authorization: "Basic dXNlcjpwYXNz")
-        try await PythonWebSocketsTests.exchange(peer.url(), configuration: configuration, expectCompressed: compressed)
+        // wss: TLS with SNI and the name check runs inside the tunnel, end to end.
+        try await PythonWebSocketsTests.exchange(peer.url("/", secure: secure, host: secure ? "localhost" : "127.0.0.1"),
+                                                 configuration: configuration, expectCompressed: compressed)
     }
 
     @Test func reportsTheProxysRefusal() async throws {

@@ -29,7 +29,7 @@ struct ReconnectTests {
         var count: Int { store.entries.withLock { $0.count } }
 
         /// Waits (at most `timeout`) until `predicate` holds for some state after index `from`.
-        func wait(from: Int = 0, timeout: Duration = .seconds(20), _ predicate: (WebSocketClientState) -> Bool) async throws -> Int {
+        func wait(from: Int = 0, timeout: Duration = .seconds(60), _ predicate: (WebSocketClientState) -> Bool) async throws -> Int {
             let deadline = ContinuousClock.now + timeout
             while ContinuousClock.now < deadline {
                 let found = store.entries.withLock { entries in entries.indices.dropFirst(from).first { predicate(entries[$0].state) } }
@@ -93,8 +93,8 @@ struct ReconnectTests {
             #expect(announced <= bound + .milliseconds(5), "attempt \(attempt): announced \(announced), bound \(bound)")
             let measured = next.at - entry.at
             #expect(measured >= announced - .milliseconds(5), "attempt \(attempt) came early: \(measured) < \(announced)")
-            // Generous on a loaded 2-core machine.
-            #expect(measured <= bound + .seconds(2), "attempt \(attempt) late: \(measured)")
+            // Generous on a loaded 2-core machine (5.8 s late was seen with 8 builders running).
+            #expect(measured <= bound + .seconds(15), "attempt \(attempt) late: \(measured)")
             waits += 1
         }
         #expect(waits >= 6)   // at least two per round (the server stays down 700 ms)
