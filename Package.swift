@@ -144,6 +144,7 @@ let package = Package(
                 "EpsilonHTTPClient",
                 "EpsilonTransport",
                 "EpsilonTLS",
+                "EpsilonWebSocketClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Packages/epsilon",

@@ -14,6 +14,7 @@ let deflate: Target.Dependency = .product(name: "EpsilonWebSocketDeflate", packa
 let tls: Target.Dependency = .product(name: "EpsilonTLS", package: "Epsilon")
 let server: Target.Dependency = .product(name: "EpsilonHTTPServer", package: "Epsilon")
 let client: Target.Dependency = .product(name: "EpsilonHTTPClient", package: "Epsilon")
+let websocketClient: Target.Dependency = .product(name: "EpsilonWebSocketClient", package: "Epsilon")
 
 /// One line per harness: its folder under Fuzz/ (holding `main.swift`, `<Harness>.dict` and
 /// `seeds/`) and what it drives. Adding a machine's harness is one folder and one line here
@@ -36,6 +37,7 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("HTTPRouteTable", [server]),
     ("HTTPServer", [server, hpack]),
     ("HTTPClientResponse", [client]),
+    ("WebSocketClientSession", [websocketClient]),
 ]
 
 /// Corpora, crashes and the dictionary live beside main.swift; SwiftPM warns about files it

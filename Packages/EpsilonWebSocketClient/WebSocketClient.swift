@@ -57,17 +57,42 @@ public enum WebSocketClient {
         do throws(TransportError) {
             try await transport.write(session.request())
         } catch {
-            throw deadline.fired ? .handshakeTimeout : error == .cancelled ? .cancelled : .connectionLost(error)
+            throw deadline.fired ? .handshakeTimeout : await mapped(error, transport)
         }
         while !session.isOpen {
             let read: [UInt8]?
             do throws(TransportError) {
                 read = try await transport.read()
             } catch {
-                throw deadline.fired ? .handshakeTimeout : error == .cancelled ? .cancelled : .connectionLost(error)
+                throw deadline.fired ? .handshakeTimeout : await mapped(error, transport)
             }
-            guard let bytes = read else { throw deadline.fired ? .handshakeTimeout : .connectionLost(nil) }
-            try bytes.withBytes { (raw) throws(WebSocketClientError) in try session.receive(raw, now: MonotonicClock.now()) }
+            guard let bytes = read else { throw deadline.fired ? .handshakeTimeout : await mapped(.closed, transport) }
+            do throws(WebSocketClientError) {
+                try bytes.withBytes { (raw) throws(WebSocketClientError) in try session.receive(raw, now: MonotonicClock.now()) }
+            } catch {
+                // Frames that came with the 101 broke a rule: the connection is open, and its
+                // first receive reports the error (after the messages before it) and sends the Close.
+                if !session.isOpen { throw error }
+            }
+        }
+    }
+
+    /// A transport failure during the handshake; TLS failures (the handshake runs with the first
+    /// write and read) keep their TLS error.
+    static func mapped(_ error: TransportError, _ transport: AsyncConnection) async -> WebSocketClientError {
+        // A TLS handshake that failed closes the connection; the handshake's own error says why.
+        if error == .closed || error == .connectionReset {
+            do throws(TransportError) {
+                _ = try await transport.tlsHandshake()
+            } catch {
+                if case .tls(let tls) = error { return .tls(tls) }
+            }
+        }
+        switch error {
+        case .cancelled: return .cancelled
+        case .tls(let tls): return .tls(tls)
+        case .tlsHandshakeTimeout: return .handshakeTimeout
+        default: return .connectionLost(error)
         }
     }
 

@@ -4,34 +4,32 @@ import EpsilonTLS
 import EpsilonTransport
 
 /// Opens the byte stream a WebSocket connection runs on: TCP to the server (or an HTTP
-/// proxy's `CONNECT` tunnel to it), with TLS for `wss://`.
+/// proxy's `CONNECT` tunnel to it), with TLS for `wss://` (inside the tunnel through a proxy).
 enum WebSocketClientConnector {
     static func open(_ url: WebSocketClientURL, configuration: WebSocketClientConfiguration, group: IOLoopGroup) async throws(WebSocketClientError) -> AsyncConnection {
         var options = SocketOptions()
+        var tls: TLSOptions?
+        if url.isSecure {
+            let context: TLSContext
+            do throws(TLSError) {
+                context = try TLSContext(client: configuration.tls)
+            } catch {
+                throw .tls(error)
+            }
+            var made = TLSOptions.client(context, serverName: configuration.serverName ?? url.host)
+            made.handshakeTimeout = configuration.handshakeTimeout
+            tls = made
+        }
         let host: String
         let port: UInt16
         if let proxy = configuration.proxy {
-            guard !url.isSecure else {
-                // AsyncConnection starts TLS at connect time only; TLS inside a tunnel needs the
-                // engine over the tunnel's bytes, which this client does not drive yet.
-                throw .invalidURL("wss:// through an HTTP proxy is not supported yet; ws:// is")
-            }
+            // TLS starts inside the tunnel, once the proxy said yes.
             host = proxy.host
             port = proxy.port
         } else {
             host = url.host
             port = url.port
-            if url.isSecure {
-                let context: TLSContext
-                do throws(TLSError) {
-                    context = try TLSContext(client: configuration.tls)
-                } catch {
-                    throw .tls(error)
-                }
-                var tls = TLSOptions.client(context, serverName: configuration.serverName ?? url.host)
-                tls.handshakeTimeout = configuration.handshakeTimeout
-                options.tls = tls
-            }
+            options.tls = tls
         }
         let addresses = try WebSocketAddressResolver.resolve(host: host, port: port)
         var lastError = WebSocketClientError.hostNotFound(host)
@@ -52,6 +50,19 @@ enum WebSocketClientConnector {
             }
             if let proxy = configuration.proxy {
                 try await tunnel(transport, to: url, proxy: proxy, timeout: configuration.handshakeTimeout)
+                if let tls {
+                    do throws(TransportError) {
+                        _ = try await transport.startTLS(tls)
+                    } catch {
+                        await transport.close()
+                        switch error {
+                        case .tls(let failure): throw .tls(failure)
+                        case .tlsHandshakeTimeout: throw .handshakeTimeout
+                        case .cancelled: throw .cancelled
+                        default: throw .connectionLost(error)
+                        }
+                    }
+                }
             }
             return transport
         }

@@ -32,7 +32,7 @@ struct WebSocketClientSession {
     private(set) var failure: WebSocketClientError?
 
     /// Builds the handshake for `url`; throws for fields the client sets itself or that hold CR/LF/NUL.
-    init(url: WebSocketClientURL, configuration: WebSocketClientConfiguration) throws(WebSocketClientError) {
+    init(url: WebSocketClientURL, configuration: WebSocketClientConfiguration, key: String = WebSocketHandshake.makeKey()) throws(WebSocketClientError) {
         let reserved: Set<String> = ["host", "upgrade", "connection", "sec-websocket-key", "sec-websocket-version",
                                      "sec-websocket-protocol", "sec-websocket-extensions", "content-length", "transfer-encoding"]
         var fields: [WebSocketHeaderField] = []
@@ -48,7 +48,7 @@ struct WebSocketClientSession {
         }
         compressionOffer = configuration.compression
         handshake = WebSocketClientHandshake(
-            host: url.authority, target: url.target, subprotocols: configuration.subprotocols,
+            host: url.authority, target: url.target, key: key, subprotocols: configuration.subprotocols,
             extensions: configuration.compression.map { [$0.extensionOffer] } ?? [], extraFields: fields)
         maxFrameSize = configuration.maxFrameSize
         maxMessageSize = max(0, configuration.maxMessageSize)

@@ -7,7 +7,8 @@ struct EpsilonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "epsilon",
         abstract: "Epsilon's command-line tool.",
-        subcommands: [Serve.self, Inspect.self, ClientGet.self, ClientPost.self]
+        subcommands: [Serve.self, Inspect.self, ClientGet.self, ClientPost.self,
+                      WebSocketCommand.self]
     )
 }
 
