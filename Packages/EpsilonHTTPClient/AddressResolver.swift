@@ -6,10 +6,17 @@ import Darwin
 import EpsilonTransport
 
 /// Turns a host into socket addresses: IP literals directly, names through `getaddrinfo`.
-enum AddressResolver {
+/// `package`: the WebSocket client resolves the same way.
+package enum AddressResolver {
     /// Addresses for `host:port`, IPv4 first. `getaddrinfo` blocks the calling thread (a
     /// cooperative task thread, never a loop thread) for the lookup.
     static func resolve(host: String, port: UInt16) throws(HTTPClientError) -> [SocketEndpoint] {
+        guard let endpoints = endpoints(host: host, port: port) else { throw .hostNotFound(host) }
+        return endpoints
+    }
+
+    /// Addresses for `host:port`, IPv4 first; nil when the name does not resolve.
+    package static func endpoints(host: String, port: UInt16) -> [SocketEndpoint]? {
         if let literal = try? SocketEndpoint.ipv4(host, port: port) { return [literal] }
         if let literal = try? SocketEndpoint.ipv6(host, port: port) { return [literal] }
         if host == "localhost" {
@@ -23,7 +30,7 @@ enum AddressResolver {
         hints.ai_socktype = SOCK_STREAM
         #endif
         var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else { throw .hostNotFound(host) }
+        guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else { return nil }
         defer { freeaddrinfo(first) }
         var v4: [SocketEndpoint] = []
         var v6: [SocketEndpoint] = []
@@ -56,8 +63,7 @@ enum AddressResolver {
             }
         }
         let all = v4 + v6
-        guard !all.isEmpty else { throw .hostNotFound(host) }
-        return all
+        return all.isEmpty ? nil : all
     }
 
     /// The text of a NUL-terminated C buffer.

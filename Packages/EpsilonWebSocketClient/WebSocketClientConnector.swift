@@ -31,7 +31,7 @@ enum WebSocketClientConnector {
             port = url.port
             options.tls = tls
         }
-        let addresses = try WebSocketAddressResolver.resolve(host: host, port: port)
+        guard let addresses = AddressResolver.endpoints(host: host, port: port) else { throw .hostNotFound(host) }
         var lastError = WebSocketClientError.hostNotFound(host)
         for address in addresses {
             let transport: AsyncConnection
