@@ -9,6 +9,9 @@ public import EpsilonTLS
 /// let client = HTTPClient(configuration: configuration)
 /// ```
 public struct HTTPClientConfiguration: Sendable {
+    /// The HTTP version: HTTP/2 by ALPN over TLS and HTTP/1.1 in cleartext (the default),
+    /// HTTP/1.1 only, or HTTP/2 only (h2c with prior knowledge for `http://`).
+    public var httpVersion = HTTPClientHTTPVersion.automatic
     /// The connection pool's limits.
     public var pool = HTTPClientPoolConfiguration()
     /// The time limits.
