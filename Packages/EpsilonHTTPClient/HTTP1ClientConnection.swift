@@ -82,6 +82,31 @@ final class HTTP1ClientConnection: @unchecked Sendable {
         }
     }
 
+    // MARK: CONNECT
+
+    /// Asks the proxy this connection reaches for a tunnel to `authority` (RFC 9110 §9.3.6) and
+    /// waits for its answer; afterwards ``transport`` carries the tunnel's bytes.
+    ///
+    /// - Throws: ``HTTPClientError/proxyRefused(status:)`` for an answer other than 2xx, or the
+    ///   failure of the exchange.
+    func openTunnel(to authority: String, proxyAuthorization: String?) async throws(HTTPClientError) {
+        var fields = [(name: "Host", value: authority)]
+        if let proxyAuthorization { fields.append((name: "Proxy-Authorization", value: proxyAuthorization)) }
+        reader.acceptsTunnel = true
+        try startRequest(method: "CONNECT", target: authority, fields: fields, body: .empty)
+        try await flush()
+        let head = try await readHead()
+        guard head.status.kind == .successful else {
+            reader.markBroken()
+            throw .proxyRefused(status: head.status.code)
+        }
+        // The origin's TLS server waits for our ClientHello: a byte before it is not TLS.
+        guard reader.tunnelled, reader.unconsumedCount == 0 else {
+            reader.markBroken()
+            throw .invalidResponseHead("the proxy sent bytes after accepting the CONNECT tunnel")
+        }
+    }
+
     // MARK: Response
 
     /// Waits for the final response head.

@@ -17,6 +17,12 @@ struct HTTP1ResponseReader {
     /// The peer broke the protocol, or the exchange was abandoned.
     private(set) var broken = false
     private(set) var sawEndOfStream = false
+    /// The request is a `CONNECT`: a 2xx answer opens a tunnel instead of failing.
+    var acceptsTunnel = false
+    /// A 2xx answer to `CONNECT` arrived: the connection is now a tunnel.
+    private(set) var tunnelled = false
+    /// Bytes received and not consumed by the machine (after a tunnel's head: the peer spoke first).
+    var unconsumedCount: Int { inbound.count }
 
     init(configuration: HTTP1Configuration = HTTP1Configuration()) {
         machine = HTTP1Connection(role: .client, configuration: configuration)
@@ -118,7 +124,9 @@ struct HTTP1ResponseReader {
             } else if consumed > 0 {
                 inbound.removeFirst(consumed)
             }
-            if machine.isUpgraded {
+            if machine.isUpgraded && acceptsTunnel {
+                tunnelled = true
+            } else if machine.isUpgraded {
                 broken = true
                 throw .invalidResponseHead("a 101 or 2xx switch of protocols the client did not ask for")
             }

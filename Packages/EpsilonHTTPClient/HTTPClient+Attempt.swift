@@ -108,43 +108,10 @@ extension HTTPClient {
         }
     }
 
-    /// Opens a connection to `origin` (through the proxy when one is set), trying each address.
+    /// Opens a connection to `origin` (see ``ClientConnector``).
     func open(_ origin: ClientOrigin) async throws(HTTPClientError) -> HTTP1ClientConnection {
-        var options = SocketOptions()
-        let host: String
-        let port: UInt16
-        if let proxy = configuration.proxy {
-            guard !origin.isSecure else {
-                throw .invalidRequest("https through a proxy needs a CONNECT tunnel, which this client does not open yet")
-            }
-            host = proxy.host
-            port = proxy.port
-        } else {
-            host = origin.host
-            port = origin.port
-            if origin.isSecure {
-                var tls = TLSOptions.client(try clientTLSContext(), serverName: origin.host)
-                tls.handshakeTimeout = configuration.timeouts.tlsHandshake
-                options.tls = tls
-            }
-        }
-        let addresses = try AddressResolver.resolve(host: host, port: port)
-        var lastError = HTTPClientError.hostNotFound(host)
-        for address in addresses {
-            do {
-                let transport = try await AsyncConnection.connect(
-                    to: address, on: group.next(), options: options, timeout: configuration.timeouts.connect,
-                    inboxLimit: configuration.receiveBufferLimit)
-                return HTTP1ClientConnection(transport: transport, origin: origin)
-            } catch {
-                switch error {
-                case .cancelled: throw .cancelled
-                case .connectTimeout: lastError = .connectTimeout
-                default: lastError = .connectFailed(error)
-                }
-            }
-        }
-        throw lastError
+        let established = try await connector.connect(to: origin, offering: configuration.tls.applicationProtocols)
+        return HTTP1ClientConnection(transport: established.transport, origin: origin)
     }
 
     /// Writes the request and reads the response head; the body stays on the connection (or,
@@ -175,7 +142,8 @@ extension HTTPClient {
         if let cookies { fields.append(("Cookie", cookies)) }
         if configuration.decompression && !hasAcceptEncoding { fields.append(("Accept-Encoding", "gzip, deflate")) }
         var target = attempt.url.pathAndQuery
-        if let proxy = configuration.proxy {
+        // Absolute form to the proxy for http://; https:// runs end to end in a CONNECT tunnel.
+        if let proxy = configuration.proxy, !attempt.url.origin.isSecure {
             target = attempt.url.absoluteString
             if let authorization = proxy.authorization { fields.append(("Proxy-Authorization", authorization)) }
         }

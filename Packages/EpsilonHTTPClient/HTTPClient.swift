@@ -27,8 +27,8 @@ public final class HTTPClient: Sendable {
     let group: IOLoopGroup
     private let ownsGroup: Bool
     let pool: ConnectionPool
-    /// The TLS context for `https://` origins, made on first use (it loads the trust store).
-    private let tlsContext = Mutex<TLSContext?>(nil)
+    /// Opens connections: TCP, proxy tunnels, TLS with session resumption.
+    let connector: ClientConnector
 
     /// A client with its own event loops (``HTTPClientConfiguration/loopCount``); call
     /// ``shutdown()`` when done with it.
@@ -49,6 +49,7 @@ public final class HTTPClient: Sendable {
         self.group = group
         self.ownsGroup = ownsGroup
         pool = ConnectionPool(configuration: configuration.pool, timerLoop: group.next())
+        connector = ClientConnector(configuration: configuration, group: group)
     }
 
     /// Closes idle connections, fails waiting requests with ``HTTPClientError/shutDown``, and
@@ -65,24 +66,6 @@ public final class HTTPClient: Sendable {
                                         idleConnections: statistics.idleConnections,
                                         connectionsOpened: statistics.connectionsOpened,
                                         waitingRequests: statistics.waiters)
-    }
-
-    /// The client TLS context, made once.
-    func clientTLSContext() throws(HTTPClientError) -> TLSContext {
-        let result = tlsContext.withLock { context -> Result<TLSContext, TLSError> in
-            if let context { return .success(context) }
-            do throws(TLSError) {
-                let made = try TLSContext(client: configuration.tls)
-                context = made
-                return .success(made)
-            } catch {
-                return .failure(error)
-            }
-        }
-        switch result {
-        case .success(let context): return context
-        case .failure(let error): throw .tls(error)
-        }
     }
 }
 

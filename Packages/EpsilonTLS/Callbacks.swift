@@ -105,6 +105,7 @@ func clientStatusCallback(_ ssl: OpaquePointer?, _ argument: UnsafeMutableRawPoi
 func newSessionCallback(_ ssl: OpaquePointer?, _ session: OpaquePointer?) -> Int32 {
     guard let session, let state = EngineState.from(ssl) else { return 0 }
     state.latestSession = TLSSession(taking: session)
+    state.sessionIssued = true
     return 1  // we keep the reference
 }
 

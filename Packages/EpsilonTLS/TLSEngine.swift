@@ -42,6 +42,9 @@ public final class TLSEngine {
         public static let plaintext = Events(rawValue: 2)
         /// The peer's `close_notify` arrived: no more plaintext will come (a clean end).
         public static let closeNotifyReceived = Events(rawValue: 4)
+        /// Client only: the server issued a session (a TLS 1.3 ticket, or a TLS 1.2 session at
+        /// the end of the handshake); ``session`` now returns it.
+        public static let sessionReceived = Events(rawValue: 8)
     }
 
     /// The context this engine was made from.
@@ -223,6 +226,10 @@ public final class TLSEngine {
             } else {
                 throw fail(error(for: code))
             }
+        }
+        if state.sessionIssued {
+            state.sessionIssued = false
+            events.insert(.sessionReceived)
         }
         return events
     }

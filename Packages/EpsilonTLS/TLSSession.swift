@@ -30,6 +30,8 @@ final class EngineState {
     var alertReceived: TLSAlert?
     var alertSent: TLSAlert?
     var latestSession: TLSSession?
+    /// Set by the new-session callback, cleared when ``TLSEngine/process(into:)`` reports it.
+    var sessionIssued = false
     var ocspFailure: TLSError?
     var ocspResponse: [UInt8]?
     var selectedIdentity: TLSIdentity?

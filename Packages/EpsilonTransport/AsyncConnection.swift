@@ -16,6 +16,8 @@ final class AsyncBridgeState: Sendable {
     }
 
     let fields = Mutex(Fields())
+    /// The TLS handshake's outcome (AsyncConnection+TLS.swift).
+    let handshake = TLSHandshakeWait()
     /// Bytes buffered for the reader before the loop stops reading from the socket.
     let inboxLimit: Int
 
@@ -51,7 +53,13 @@ final class AsyncBridgeHandler: ConnectionHandler {
         // queue; pausing reads on a full queue could instead deadlock two peers that both write
         // more than they read (each waiting for the other to read).
         connection.pausesReadingAboveHighWatermark = false
+        if connection.tlsEngine == nil { state.handshake.complete(.success(nil)) }
         onActive?(connection)
+    }
+
+    func connectionDidCompleteTLSHandshake(_ connection: Connection) {
+        guard let engine = connection.tlsEngine else { return }
+        state.handshake.complete(.success(TLSHandshakeSummary(engine: engine)))
     }
 
     func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
@@ -84,6 +92,7 @@ final class AsyncBridgeHandler: ConnectionHandler {
             fields.error = error
             return state.takeWaiter(&fields)
         }
+        state.handshake.complete(.failure(error ?? .closed))
         if let error, error != .closed {
             waiter?.resume(returning: .failure(error))
         } else {
@@ -161,8 +170,8 @@ final class ResumeOnce<Value: Sendable>: Sendable {
 /// await connection.close()
 /// ```
 public final class AsyncConnection: Sendable {
-    private let connection: LoopBound<Connection>
-    private let state: AsyncBridgeState
+    let connection: LoopBound<Connection>
+    let state: AsyncBridgeState
     /// The loop driving this connection.
     public var loop: IOLoop { connection.loop }
     /// The local address.

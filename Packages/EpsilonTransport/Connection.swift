@@ -62,7 +62,8 @@ public final class Connection: Selectable {
     var serverID: UInt64?
     /// The TLS layer between the socket and the handler, or nil for a plain connection
     /// (TLSStream.swift: everything TLS-specific lives there).
-    let tls: TLSStream?
+    /// Set at creation, or later by ``startTLS(_:)`` (Connection+StartTLS.swift).
+    var tls: TLSStream?
     /// The error that is closing the connection (a TLS failure), kept over whatever a last
     /// flush of the alert runs into.
     var closingError: TransportError?
@@ -98,7 +99,7 @@ public final class Connection: Selectable {
     init(loop: IOLoop, descriptor: Int32, connecting: Bool, options: SocketOptions, tls: TLSEngine?,
          handler: any ConnectionHandler) {
         self.loop = loop
-        self.tls = tls.map { TLSStream(engine: $0, handshakeTimeout: options.tls?.handshakeTimeout) }
+        self.tls = tls.map { TLSStream(engine: $0, options: options.tls) }
         self.core = loop.core
         self.descriptor = descriptor
         self.state = connecting ? .connecting : .active

@@ -32,6 +32,10 @@ public struct TLSOptions: Sendable {
     /// a peer that connects and sends nothing (or half a handshake) cannot hold a descriptor
     /// and the engine's memory for long; nil: no deadline.
     public var handshakeTimeout: Duration? = .seconds(10)
+    /// Client only: called on the connection's loop with each session the server issues (a
+    /// TLS 1.3 ticket after the handshake, a TLS 1.2 session at its end), to offer on a later
+    /// connection to the same server as ``session``. Nil: sessions are not reported.
+    public var sessionHandler: (@Sendable (TLSSession) -> Void)?
 
     /// Options for engines made from `context`, with the client-only values.
     public init(context: TLSContext, serverName: String? = nil, resuming session: TLSSession? = nil) {

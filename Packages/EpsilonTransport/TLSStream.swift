@@ -13,6 +13,7 @@ import EpsilonTLS
 final class TLSStream {
     let engine: TLSEngine
     private let handshakeTimeout: Duration?
+    private let sessionHandler: (@Sendable (TLSSession) -> Void)?
     private var handshakeTimer: LoopTimer?
     /// Completions of writes made before the handshake completed: the engine holds their
     /// bytes until then, so they join the write queue only when the handshake is done.
@@ -20,9 +21,10 @@ final class TLSStream {
     /// The peer's `close_notify` arrived and the handler was told.
     private(set) var closeNotifyReported = false
 
-    init(engine: TLSEngine, handshakeTimeout: Duration?) {
+    init(engine: TLSEngine, options: TLSOptions?) {
         self.engine = engine
-        self.handshakeTimeout = handshakeTimeout
+        self.handshakeTimeout = options?.handshakeTimeout
+        self.sessionHandler = options?.sessionHandler
     }
 
     // MARK: Handshake deadline
@@ -85,6 +87,9 @@ final class TLSStream {
             for completion in completionsAwaitingHandshake { connection.queue.appendCompletion(completion) }
             completionsAwaitingHandshake = []
             connection.handler.connectionDidCompleteTLSHandshake(connection)
+        }
+        if events.contains(.sessionReceived), let sessionHandler, let session = engine.session {
+            sessionHandler(session)
         }
         // Plaintext decrypted before a failure is still delivered, then the failure closes.
         if !plaintext.isEmpty && connection.state == .active {

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// An HTTP proxy for http:// URLs: requests go to the proxy in absolute form with the proxy's
-/// credentials; https:// through a proxy is refused until CONNECT tunnels exist.
+/// credentials (https:// goes through CONNECT tunnels: ConnectionEstablishmentTests).
 @Suite("HTTP proxy against Python (crafted_server.py as the proxy)", .timeLimit(.minutes(1)))
 struct ProxyTests {
     struct Seen: Decodable { var authority: String; var proxyAuthorization: String?; var host: String? }
@@ -19,13 +19,5 @@ struct ProxyTests {
         #expect(seen.authority == "origin.invalid:8080")
         #expect(seen.host == "origin.invalid:8080")
         #expect(seen.proxyAuthorization == "Basic dTpw")
-    }
-
-    @Test func refusesHTTPSThroughAProxyForNow() async throws {
-        var configuration = HTTPClientConfiguration()
-        configuration.proxy = HTTPClientProxy(host: "127.0.0.1", port: 9)
-        let client = HTTPClient(configuration: configuration)
-        defer { Task { await client.shutdown() } }
-        await #expect(throws: HTTPClientError.self) { _ = try await client.get("https://origin.invalid/") }
     }
 }
