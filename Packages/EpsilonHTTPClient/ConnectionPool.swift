@@ -242,8 +242,8 @@ final class ConnectionPool: Sendable {
     }
 
     /// The connection for a reserved slot is open: an HTTP/1.1 one (nil) stays the caller's; an
-    /// HTTP/2 one (`multiplexed`, one stream already the caller's) joins the pool and takes the
-    /// requests waiting for its origin.
+    /// HTTP/2 one (`multiplexed`, its first stream slot the caller's) joins the pool and takes
+    /// the requests waiting for its origin.
     func opened(_ origin: ClientOrigin, multiplexed connection: HTTP2ClientConnection?) {
         let handOffs = state.withLock { state -> [(Continuation, Lease)] in
             state.origins[origin]?.opening -= 1
@@ -269,7 +269,9 @@ final class ConnectionPool: Sendable {
         let handOffs = state.withLock { state -> [(Continuation, Lease)] in
             switch change {
             case .capacity:
-                guard !state.isShutDown else { return [] }
+                // A connection the pool let go (idle sweep, shutdown) takes no more streams.
+                guard !state.isShutDown,
+                      state.origins[origin]?.multiplexed.contains(where: { $0 === connection }) == true else { return [] }
                 if connection.idleSince != nil && !state.sweepArmed {
                     state.sweepArmed = true
                     armSweep = configuration.idleTimeout.nanoseconds

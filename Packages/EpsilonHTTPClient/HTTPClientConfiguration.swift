@@ -18,7 +18,7 @@ public struct HTTPClientConfiguration: Sendable {
     public var timeouts = HTTPClientTimeouts()
     /// TLS for `https://` origins: trust roots (default: the system store), verification
     /// (default: chain and host name), a client identity, version policy. Each connection sends
-    /// the origin's host as SNI (IP addresses aside).
+    /// the origin's host as SNI (IP addresses aside). The ALPN offer follows ``httpVersion``.
     public var tls = TLSClientConfiguration(applicationProtocols: ["http/1.1"])
     /// Ask for `gzip, deflate` (unless the request names its own `Accept-Encoding`) and decode
     /// such response bodies transparently. Default true.

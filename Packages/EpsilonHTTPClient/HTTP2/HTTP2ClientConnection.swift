@@ -27,8 +27,9 @@ final class HTTP2ClientConnection: Sendable {
         var streams: [UInt32: HTTP2StreamRecord] = [:]
         var outbound: [UInt8] = []
         var flushing = false
-        /// Streams reserved by the pool and not yet released (open ones included).
-        var reserved = 0
+        /// Streams reserved by the pool and not yet released (open ones included); the first is
+        /// the request that opened the connection.
+        var reserved = 1
         var goingAway = false
         var failure: HTTPClientError?
         var closing = false
@@ -53,17 +54,14 @@ final class HTTP2ClientConnection: Sendable {
     private let observer = Mutex<(@Sendable (HTTP2ClientConnection, Change) -> Void)?>(nil)
 
     /// A connection over `transport` (TLS already agreed on `h2`, or cleartext with prior
-    /// knowledge); `receiveWindow` bounds what each stream buffers unread.
+    /// knowledge); `receiveWindow` bounds what each stream buffers unread. One stream slot is
+    /// reserved already, for the request that opened it.
     init(transport: AsyncConnection, origin: ClientOrigin, receiveWindow: Int) {
         self.transport = transport
         self.origin = origin
         let now = MonotonicClock.now()
         openedAt = now
-        var configuration = HTTP2Configuration()
-        configuration.windowReplenishment = .manual
-        configuration.initialWindowSize = min(max(receiveWindow, 65_535), 1 << 30)
-        configuration.connectionWindowSize = min(max(configuration.initialWindowSize * 64, 1 << 20), (1 << 31) - 1)
-        configuration.enablePush = false
+        let configuration = Self.machineConfiguration(receiveWindow: receiveWindow)
         state = Mutex(State(machine: HTTP2Connection(role: .client, configuration: configuration), idleSince: now,
                             maxStreams: 100))
     }

@@ -13,9 +13,10 @@ extension HTTPClient {
         return .http1(HTTP1ClientConnection(transport: transport, origin: origin), reused: false)
     }
 
-    /// TCP (and TLS) to `origin`, offering the configuration's ALPN list; the protocol agreed.
+    /// TCP (and TLS) to `origin`, offering ALPN protocols by ``HTTPClientConfiguration/httpVersion``;
+    /// the protocol agreed.
     private func establish(_ origin: ClientOrigin) async throws(HTTPClientError) -> (AsyncConnection, String?) {
-        let connection = try await open(origin)
-        return (connection.transport, nil)
+        let established = try await connector.connect(to: origin, offering: configuration.httpVersion.alpnOffer)
+        return (established.transport, established.applicationProtocol)
     }
 }
