@@ -117,8 +117,16 @@ final class HTTP2ServerPeer: @unchecked Sendable {
     }
 
     deinit {
-        // SIGTERM: nginx's master stops its worker too, h2o its workers.
-        kill(process.processIdentifier, SIGTERM)
+        // SIGTERM first: nginx's master stops its worker too, h2o its workers. Both may wait
+        // for open connections (nghttpd and h2o kept running here), so after 5 s the process
+        // and its children get SIGKILL.
+        let pid = process.processIdentifier
+        kill(pid, SIGTERM)
+        for _ in 0..<100 where process.isRunning { usleep(50_000) }
+        if process.isRunning {
+            Self.children(of: pid).forEach { kill($0, SIGKILL) }
+            kill(pid, SIGKILL)
+        }
         process.waitUntilExit()
         try? FileManager.default.removeItem(atPath: directory)
     }
@@ -139,6 +147,18 @@ final class HTTP2ServerPeer: @unchecked Sendable {
 
     func url(_ path: String) -> String {
         kind.isSecure ? "https://localhost:\(port)\(path)" : "http://127.0.0.1:\(port)\(path)"
+    }
+
+    /// The processes whose parent is `pid` (from /proc).
+    static func children(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> Int32? in
+            guard let child = Int32(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == pid ? child : nil
+        }
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port`.
