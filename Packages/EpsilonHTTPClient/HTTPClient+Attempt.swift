@@ -15,6 +15,14 @@ struct ClientAttempt: Sendable {
     var cookies: String?
 }
 
+/// A connection the pool gave an attempt.
+enum LeasedConnection {
+    /// An HTTP/1.1 connection, and whether it was reused (it may have gone stale while idle).
+    case http1(HTTP1ClientConnection, reused: Bool)
+    /// A stream slot on an HTTP/2 connection, and whether the connection was there already.
+    case http2(HTTP2ClientConnection, reused: Bool)
+}
+
 extension HTTPClient {
     /// Sends `attempt` and waits for its response head. A request that fails on a reused
     /// connection before any response byte (the server closed it while idle) is sent again on
@@ -22,14 +30,27 @@ extension HTTPClient {
     func perform(_ attempt: ClientAttempt) async throws(HTTPClientError) -> HTTPClientResponse {
         var staleRetries = 0
         while true {
-            let (connection, reused) = try await connection(for: attempt)
-            do {
-                return try await send(attempt, on: connection)
+            let leased = try await connection(for: attempt)
+            let reusedConnection: Bool
+            do throws(HTTPClientError) {
+                switch leased {
+                case .http1(let connection, let reused):
+                    reusedConnection = reused
+                    do {
+                        return try await send(attempt, on: connection)
+                    } catch {
+                        connection.watchdog.clear()
+                        pool.release(connection, reusable: false)
+                        throw error
+                    }
+                case .http2(let connection, let reused):
+                    reusedConnection = reused
+                    return try await send(attempt, over: connection)
+                }
             } catch {
-                connection.watchdog.clear()
-                pool.release(connection, reusable: false)
                 let safe = attempt.request.method.isIdempotent && (attempt.body?.isReplayable ?? true)
-                if error == .closedBeforeResponse && reused && safe && staleRetries < configuration.pool.maxConnectionsPerHost {
+                if error == .closedBeforeResponse && reusedConnection && safe
+                    && staleRetries < configuration.pool.maxConnectionsPerHost {
                     staleRetries += 1
                     continue
                 }
@@ -38,8 +59,17 @@ extension HTTPClient {
         }
     }
 
-    /// A pooled connection to the attempt's origin, or a new one.
-    private func connection(for attempt: ClientAttempt) async throws(HTTPClientError) -> (HTTP1ClientConnection, Bool) {
+    /// Whether a connection to `origin` may speak HTTP/2 (ALPN over TLS, or prior knowledge).
+    func mayUseHTTP2(_ origin: ClientOrigin) -> Bool {
+        switch configuration.httpVersion {
+        case .http1Only: return false
+        case .automatic: return origin.isSecure
+        case .http2: return origin.isSecure || configuration.proxy == nil
+        }
+    }
+
+    /// A pooled connection to the attempt's origin, a stream on one, or a new one.
+    private func connection(for attempt: ClientAttempt) async throws(HTTPClientError) -> LeasedConnection {
         let origin = attempt.url.origin
         var wait = configuration.timeouts.poolWait
         if let deadline = attempt.deadline {
@@ -50,7 +80,7 @@ extension HTTPClient {
         }
         let lease: ConnectionPool.Lease
         do {
-            lease = try await pool.lease(origin, timeout: wait)
+            lease = try await pool.lease(origin, timeout: wait, mayMultiplex: mayUseHTTP2(origin))
         } catch {
             if error == .poolWaitTimeout, let deadline = attempt.deadline, MonotonicClock.now() >= deadline {
                 throw .requestTimeout
@@ -59,14 +89,22 @@ extension HTTPClient {
         }
         switch lease {
         case .connection(let connection):
-            return (connection, true)
+            return .http1(connection, reused: true)
+        case .multiplexed(let connection):
+            return .http2(connection, reused: true)
         case .open:
+            let opened: LeasedConnection
             do {
-                return (try await open(origin), false)
+                opened = try await openForProtocol(origin)
             } catch {
                 pool.openFailed(origin)
                 throw error
             }
+            switch opened {
+            case .http1: pool.opened(origin, multiplexed: nil)
+            case .http2(let connection, _): pool.opened(origin, multiplexed: connection)
+            }
+            return opened
         }
     }
 

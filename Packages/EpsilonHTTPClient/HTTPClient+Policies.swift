@@ -79,6 +79,8 @@ extension HTTPClient {
         switch error {
         case .connectFailed, .connectTimeout: return .connectFailed
         case .closedBeforeResponse: return .resetBeforeResponse
+        case .http2StreamRefused: return .refusedStream
+        case .http2GoAwayUnprocessed: return .goAwayUnprocessed
         default: return nil
         }
     }

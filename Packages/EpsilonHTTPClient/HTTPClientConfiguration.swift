@@ -9,13 +9,16 @@ public import EpsilonTLS
 /// let client = HTTPClient(configuration: configuration)
 /// ```
 public struct HTTPClientConfiguration: Sendable {
+    /// The HTTP version: HTTP/2 by ALPN over TLS and HTTP/1.1 in cleartext (the default),
+    /// HTTP/1.1 only, or HTTP/2 only (h2c with prior knowledge for `http://`).
+    public var httpVersion = HTTPClientHTTPVersion.automatic
     /// The connection pool's limits.
     public var pool = HTTPClientPoolConfiguration()
     /// The time limits.
     public var timeouts = HTTPClientTimeouts()
     /// TLS for `https://` origins: trust roots (default: the system store), verification
     /// (default: chain and host name), a client identity, version policy. Each connection sends
-    /// the origin's host as SNI (IP addresses aside).
+    /// the origin's host as SNI (IP addresses aside). The ALPN offer follows ``httpVersion``.
     public var tls = TLSClientConfiguration(applicationProtocols: ["http/1.1"])
     /// Ask for `gzip, deflate` (unless the request names its own `Accept-Encoding`) and decode
     /// such response bodies transparently. Default true.

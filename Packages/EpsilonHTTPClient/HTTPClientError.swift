@@ -1,4 +1,5 @@
 public import EpsilonHTTP1
+public import EpsilonHTTP2
 public import EpsilonTLS
 public import EpsilonTransport
 
@@ -58,6 +59,18 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
     case proxyRefused(status: Int)
     /// The client was shut down.
     case shutDown
+    /// The server broke HTTP/2 on the connection (a bad frame, HPACK, flow control, SETTINGS);
+    /// the payload names the rule. The connection is closed with GOAWAY; every stream on it fails.
+    case http2ProtocolError(HTTP2ConnectionError)
+    /// The server reset the request's HTTP/2 stream with this code (RST_STREAM) after it may
+    /// have processed it.
+    case http2StreamReset(HTTP2ErrorCode)
+    /// The server refused the HTTP/2 stream (`REFUSED_STREAM`, RFC 9113 §8.7): it was not
+    /// processed, so it may be sent again (the retry policy does).
+    case http2StreamRefused
+    /// The server sent GOAWAY with a last stream id below the request's stream: it was not
+    /// processed, so it may be sent again (the retry policy does).
+    case http2GoAwayUnprocessed(lastStreamID: UInt32)
 
     /// A readable description.
     public var description: String {
@@ -86,6 +99,10 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
         case .redirectRefused(let why): return "redirect refused: \(why)"
         case .proxyRefused(let status): return "proxy refused the tunnel: \(status)"
         case .shutDown: return "client shut down"
+        case .http2ProtocolError(let error): return "HTTP/2 protocol error: \(error) (\(error.section))"
+        case .http2StreamReset(let code): return "HTTP/2 stream reset by the server: \(code)"
+        case .http2StreamRefused: return "HTTP/2 stream refused by the server (not processed)"
+        case .http2GoAwayUnprocessed(let last): return "HTTP/2 GOAWAY: the stream was above the last processed stream \(last)"
         }
     }
 }

@@ -83,18 +83,40 @@ private final class OneShotFlag: Sendable {
 
 /// Writes a streamed request body's chunks to the connection, one at a time.
 public struct HTTPClientBodyWriter {
-    let connection: HTTP1ClientConnection
+    /// Where the chunks go.
+    enum Target {
+        case http1(HTTP1ClientConnection)
+        case http2(HTTP2ClientStream)
+    }
+
+    let target: Target
     let expected: Int?
     var written = 0
 
-    /// Sends one chunk and waits until the kernel took it.
+    init(connection: HTTP1ClientConnection, expected: Int?) {
+        target = .http1(connection)
+        self.expected = expected
+    }
+
+    init(stream: HTTP2ClientStream, expected: Int?) {
+        target = .http2(stream)
+        self.expected = expected
+    }
+
+    /// Sends one chunk and waits until the kernel took it (HTTP/2: until the peer's flow
+    /// control let it go).
     public mutating func write(_ chunk: [UInt8]) async throws(HTTPClientError) {
         guard !chunk.isEmpty else { return }
         written += chunk.count
         if let expected, written > expected {
             throw .invalidRequest("the body stream gave more than its \(expected) bytes")
         }
-        try connection.sendBody(chunk)
-        try await connection.flush()
+        switch target {
+        case .http1(let connection):
+            try connection.sendBody(chunk)
+            try await connection.flush()
+        case .http2(let stream):
+            try await stream.send(chunk, endStream: false)
+        }
     }
 }

@@ -91,16 +91,19 @@ final class ResponseBodySource: @unchecked Sendable {
     private var decoder: HTTPContentDecoder?
     private var finished = false
     private let readTimeout: Duration?
+    /// An HTTP/2 body: its stream (which frees its slot at the end, or resets when dropped).
+    private var stream: HTTP2ClientStream?
 
-    /// A body still on `connection`, which goes back to `pool` at the end.
+    /// A body still on `connection`, which goes back to `pool` at the end (or on an HTTP/2 `stream`).
     init(connection: HTTP1ClientConnection?, pool: ConnectionPool?, buffered: [[UInt8]],
-         decoder: HTTPContentDecoder?, readTimeout: Duration?) {
+         decoder: HTTPContentDecoder?, readTimeout: Duration?, http2 stream: HTTP2ClientStream? = nil) {
         self.connection = connection
+        self.stream = stream
         self.pool = pool
         self.buffered = buffered
         self.decoder = decoder
         self.readTimeout = readTimeout
-        finished = connection == nil && buffered.isEmpty && decoder == nil
+        finished = connection == nil && stream == nil && buffered.isEmpty && decoder == nil
     }
 
     deinit {
@@ -112,6 +115,8 @@ final class ResponseBodySource: @unchecked Sendable {
     /// Gives up on the rest: the connection is closed and its slot freed.
     func abandon() {
         finished = true
+        stream?.cancel()
+        stream = nil
         if let connection {
             self.connection = nil
             pool?.release(connection, reusable: false)
@@ -145,6 +150,17 @@ final class ResponseBodySource: @unchecked Sendable {
             swap(&chunk, &buffered[bufferedIndex])
             bufferedIndex += 1
             return chunk
+        }
+        if let stream {
+            stream.watchdog.startPhase(readTimeout, error: .readTimeout)
+            do {
+                if let chunk = try await stream.next() { return chunk }
+            } catch {
+                abandon()
+                throw error
+            }
+            self.stream = nil
+            return nil
         }
         guard let connection else { return nil }
         connection.watchdog.startPhase(readTimeout, error: .readTimeout)

@@ -15,10 +15,10 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Write the body to this file instead of standard output.")
     var output: String?
 
-    @Flag(name: .customLong("http1.1"), help: "Use HTTP/1.1 (the default).")
+    @Flag(name: .customLong("http1.1"), help: "Use HTTP/1.1 only (default: HTTP/2 when the server agrees by ALPN over TLS).")
     var http11 = false
 
-    @Flag(name: .customLong("http2"), help: "Use HTTP/2 (not available in this client yet: refused).")
+    @Flag(name: .customLong("http2"), help: "Use HTTP/2 only (h2c with prior knowledge for http://).")
     var http2 = false
 
     @Flag(name: .shortAndLong, help: "Print the request and response heads on standard error.")
@@ -52,7 +52,7 @@ struct ClientOptions: ParsableArguments {
     var tlsMax: String?
 
     func validate() throws {
-        if http2 { throw ValidationError("--http2: this client speaks HTTP/1.1 only so far") }
+        if http2 && http11 { throw ValidationError("--http1.1 and --http2 exclude each other") }
         for field in header where !field.contains(":") { throw ValidationError("-H \(field): expected \"Name: value\"") }
         if (cert == nil) != (key == nil) { throw ValidationError("--cert and --key go together") }
         if let tlsMax, tlsMax != "1.2" && tlsMax != "1.3" { throw ValidationError("--tls-max \(tlsMax): expected 1.2 or 1.3") }
@@ -64,6 +64,7 @@ struct ClientOptions: ParsableArguments {
         var configuration = HTTPClientConfiguration()
         configuration.redirectPolicy = location ? .follow : .disabled
         configuration.retryPolicy = .disabled
+        configuration.httpVersion = http2 ? .http2 : http11 ? .http1Only : .automatic
         if let cacert {
             do {
                 configuration.tls.trustRoots = try .bundle(file: cacert)

@@ -183,6 +183,7 @@ let curlMiBs = curlRate / 1_048_576
 print(String(format: "download %.0f MiB: Epsilon %.0f MiB/s, AsyncHTTPClient %.0f MiB/s, curl %.0f MiB/s, ratio vs curl %.2fx, vs AsyncHTTPClient %.2fx",
              mib, epsilonMiBs, ahcMiBs, curlMiBs, epsilonMiBs / curlMiBs, epsilonMiBs / ahcMiBs))
 
+try await runHTTP2Row(seconds: seconds)
 try await ahc.shutdown().get()
 try await nioGroup.shutdownGracefully()
 await epsilon.shutdown()

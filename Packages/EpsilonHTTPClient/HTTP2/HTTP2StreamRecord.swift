@@ -1,0 +1,87 @@
+import HTTPTypes
+
+/// What an HTTP/2 client connection keeps per stream: the response as it arrives, and the
+/// continuations of the request task and body reader waiting on it.
+///
+/// Chunks wait here until the body's reader takes them; the stream's receive window (the
+/// connection's ``HTTPClientConfiguration/receiveBufferLimit``) bounds them, since credit is
+/// returned only for chunks taken.
+struct HTTP2StreamRecord {
+    typealias HeadContinuation = CheckedContinuation<Result<HTTPResponse, HTTPClientError>, Never>
+    typealias ChunkContinuation = CheckedContinuation<Result<[UInt8]?, HTTPClientError>, Never>
+    typealias WindowContinuation = CheckedContinuation<Result<Void, HTTPClientError>, Never>
+
+    /// The final response head, once received.
+    var head: HTTPResponse?
+    var headWaiter: HeadContinuation?
+    /// Body chunks received and not yet taken, oldest first from `firstChunk`.
+    var chunks: [[UInt8]] = []
+    var firstChunk = 0
+    var chunkWaiter: ChunkContinuation?
+    /// The request body waiting for send window.
+    var windowWaiter: WindowContinuation?
+    /// The peer ended its side (END_STREAM on the head, the last DATA or trailers).
+    var remoteEnded = false
+    /// We ended our side (END_STREAM sent).
+    var localEnded = false
+    /// The machine no longer knows the stream (reset by either side).
+    var reset = false
+    /// Why the stream failed, if it did; every later wait throws it.
+    var error: HTTPClientError?
+
+    /// Whether any chunk waits.
+    var hasChunk: Bool { firstChunk < chunks.count }
+
+    /// Takes the oldest chunk.
+    mutating func takeChunk() -> [UInt8] {
+        var chunk: [UInt8] = []
+        swap(&chunk, &chunks[firstChunk])
+        firstChunk += 1
+        if firstChunk == chunks.count {
+            chunks.removeAll(keepingCapacity: true)
+            firstChunk = 0
+        }
+        return chunk
+    }
+
+    /// Bytes received and not yet taken (credit still owed to the peer).
+    var bufferedBytes: Int {
+        var total = 0
+        var index = firstChunk
+        while index < chunks.count {
+            total += chunks[index].count
+            index += 1
+        }
+        return total
+    }
+
+    /// Fails the stream with `error` (unless it already failed) and collects the waiters to wake.
+    mutating func fail(_ error: HTTPClientError, into wakeups: inout HTTP2Wakeups) {
+        if self.error == nil { self.error = error }
+        let failure = self.error!
+        if let waiter = headWaiter {
+            headWaiter = nil
+            wakeups.append { waiter.resume(returning: .failure(failure)) }
+        }
+        if let waiter = chunkWaiter {
+            chunkWaiter = nil
+            wakeups.append { waiter.resume(returning: .failure(failure)) }
+        }
+        if let waiter = windowWaiter {
+            windowWaiter = nil
+            wakeups.append { waiter.resume(returning: .failure(failure)) }
+        }
+    }
+}
+
+/// Continuations to resume once the connection's lock is released.
+struct HTTP2Wakeups {
+    private var actions: [@Sendable () -> Void] = []
+
+    mutating func append(_ action: @escaping @Sendable () -> Void) { actions.append(action) }
+
+    var isEmpty: Bool { actions.isEmpty }
+
+    /// Runs every action (outside the lock).
+    func run() { for action in actions { action() } }
+}
