@@ -27,9 +27,9 @@ final class HTTP1ClientConnection: @unchecked Sendable {
         self.transport = transport
         self.origin = origin
         openedAt = MonotonicClock.now()
+        // The watchdog's expiry runs on the loop thread: close there, without a task hop.
         watchdog = ConnectionWatchdog(loop: transport.loop) { [weak transport] in
-            guard let transport else { return }
-            Task { await transport.close() }
+            transport?.closeOnLoop()
         }
     }
 

@@ -322,6 +322,13 @@ public final class AsyncConnection: Sendable {
         _ = try? await connection.loop.submit { connection.value.close() }
     }
 
+    /// Closes now, from the connection's loop thread (a loop timer's action): unlike
+    /// ``close()`` it needs no task, so a deadline closes the connection even when every
+    /// cooperative thread is busy.
+    package func closeOnLoop() {
+        connection.value.close()
+    }
+
     /// Closes with an RST (`SO_LINGER` 0), as a crashed peer would.
     public func reset() async {
         let connection = self.connection
