@@ -14,12 +14,25 @@ import Darwin
 /// loop and given back once it is written (``takeWrittenTail()``). Readiness sends point a
 /// vector at it for the duration of the call; a completion backend, whose kernel reads the
 /// vectors later, first moves it into chunks (``sealTail()``).
+///
+/// A chunk may also be *shared* (``append(shared:)``): it points into a
+/// ``ConnectionSharedBytes`` that many queues reference, is never packed into (its capacity is
+/// its end) and is released, not freed, once written. The reference is dropped only when the
+/// queue consumes the bytes or is dropped, so a completion backend's send in flight keeps the
+/// memory alive.
 struct WriteQueue {
     private struct Chunk {
         var base: UnsafeMutableRawPointer
         var capacity: Int
         var start: Int
         var end: Int
+        /// The shared bytes this chunk points into (nil: the queue allocated `base`).
+        var owner: ConnectionSharedBytes? = nil
+
+        /// Frees or releases the chunk's memory.
+        mutating func release() {
+            if owner == nil { base.deallocate() } else { owner = nil }
+        }
     }
 
     private var chunks: [Chunk] = []
@@ -34,6 +47,10 @@ struct WriteQueue {
     private(set) var writtenTotal: UInt64 = 0
 
     static let chunkSize = 16 * 1024
+    /// Shared bytes up to this size are copied into the queue instead of referenced: a copy
+    /// of a small frame costs less than the reference count and the extra vector it saves
+    /// (measured with the fan-out benchmark; see Benchmarks/README.md, WebSocket section).
+    static let sharedCopyLimit = 256
 
     var pendingBytes: Int { Int(enqueuedTotal - writtenTotal) }
     var isEmpty: Bool { enqueuedTotal == writtenTotal }
@@ -51,6 +68,22 @@ struct WriteQueue {
         }
         enqueuedTotal += UInt64(bytes.count)
     }
+
+    /// Queues `shared` by reference (bytes above ``sharedCopyLimit``; smaller ones are copied).
+    /// The tail must hold no pending bytes (seal it first): later bytes follow this segment.
+    mutating func append(shared: ConnectionSharedBytes) {
+        let count = shared.count
+        guard count > 0 else { return }
+        guard count > WriteQueue.sharedCopyLimit, !tailIsPending else {
+            append(shared.bytes)
+            return
+        }
+        chunks.append(Chunk(base: shared.base, capacity: count, start: 0, end: count, owner: shared))
+        enqueuedTotal += UInt64(count)
+    }
+
+    /// True while the tail holds bytes not yet written (``append(shared:)`` needs it sealed).
+    var hasPendingTail: Bool { tailIsPending }
 
     /// Lets `body` append to the tail in place; `spare` lends the storage when the tail is
     /// empty (and takes it back if nothing was appended). Returns how many bytes were appended.
@@ -203,7 +236,7 @@ struct WriteQueue {
             let available = chunks[head].end - chunks[head].start
             if remaining >= available {
                 remaining -= available
-                chunks[head].base.deallocate()
+                chunks[head].release()
                 head += 1
             } else {
                 chunks[head].start += remaining
@@ -249,7 +282,7 @@ struct WriteQueue {
 
     /// Frees everything and returns the completions that will never be met.
     mutating func drop() -> [(TransportError?) -> Void] {
-        for index in head..<chunks.count { chunks[index].base.deallocate() }
+        for index in head..<chunks.count { chunks[index].release() }
         chunks = []
         head = 0
         tail = []

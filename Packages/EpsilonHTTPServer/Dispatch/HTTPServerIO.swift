@@ -2,6 +2,8 @@
 // transport's Connection satisfies this through `HTTPServerConnectionHandler`, and
 // `HTTPServerMemoryIO` satisfies it in memory (unit tests, the fuzzer).
 
+import EpsilonTransport
+
 /// The socket side of one connection, as a session sees it. Loop thread only.
 protocol HTTPServerIO: AnyObject {
     /// Appends output in place to the write queue (`body` must only append). Nothing is
@@ -50,6 +52,11 @@ protocol HTTPServerIO: AnyObject {
     /// Queues a file part after the queued bytes, sent zero-copy; takes `descriptor` (closed
     /// when done or on close) and calls `completion` once. False, taking nothing, when it cannot.
     func sendFile(descriptor: Int32, offset: UInt64, count: UInt64, completion: @escaping (_ sent: Bool) -> Void) -> Bool
+    /// Queues `shared` after the queued bytes, by reference where the socket can (a broadcast
+    /// frame that many connections send), unless the write queue is above its high watermark
+    /// and would then hold more than `limit` bytes: false then, and nothing is queued. A
+    /// default in WebSocket/HTTPServerIO+SharedBytes.swift copies the bytes with ``write(_:)``.
+    func write(shared: ConnectionSharedBytes, limit: Int) -> Bool
 }
 
 /// One connection's protocol driver (HTTP/1.1, HTTP/2, or a selector that picks one), fed by

@@ -1,5 +1,6 @@
 public import EpsilonWebSocket
 import EpsilonWebSocketDeflate
+import EpsilonTransport
 import Synchronization
 
 /// A named set of WebSocket connections (a room) that messages are published to, from any
@@ -7,7 +8,10 @@ import Synchronization
 ///
 /// Publishing encodes the message once into a shared, immutable frame; each member's loop
 /// gets one task per publish (not one per member) that hands the same bytes to each of its
-/// members' write queues, so no member causes a copy of the message before its socket's.
+/// members' write queues by reference (a ``ConnectionSharedBytes``): the kernel reads every
+/// member's copy from the one frame, and no member causes a copy of its own (frames of 256
+/// bytes or less are copied into each queue, which is cheaper than the reference; with TLS
+/// each member encrypts the frame, the one copy encryption makes anyway).
 /// Compression: members whose permessage-deflate has no server context takeover get a frame
 /// compressed once per window size in use; members *with* context takeover compress the
 /// message themselves (their window depends on what they were sent before).
@@ -151,15 +155,15 @@ struct WebSocketGroupMember: @unchecked Sendable {
 
 /// One published message, encoded once: the server frame (unmasked, FIN) as plain bytes and
 /// compressed for each window size members without context takeover use. Immutable, shared
-/// by every member.
+/// by every member (each member's write queue references the same bytes).
 final class WebSocketBroadcastFrame: Sendable {
     let kind: WebSocketMessageKind
     /// The message payload (members with context takeover compress it themselves).
     let payload: [UInt8]
     /// The whole uncompressed frame.
-    let plain: [UInt8]
+    let plain: ConnectionSharedBytes
     /// Window bits → the whole compressed frame (RSV1 set).
-    let compressed: [Int: [UInt8]]
+    let compressed: [Int: ConnectionSharedBytes]
 
     init(kind: WebSocketMessageKind, payload: UnsafeRawBufferPointer, group: WebSocketBroadcastGroup) {
         self.kind = kind
@@ -167,8 +171,8 @@ final class WebSocketBroadcastFrame: Sendable {
         var plain: [UInt8] = []
         plain.reserveCapacity(payload.count + 10)
         WebSocketFrameEncoder.writeFrame(WebSocketFrameHeader(opcode: kind.opcode, payloadLength: UInt64(payload.count)), payload: payload, into: &plain)
-        self.plain = plain
-        var compressed: [Int: [UInt8]] = [:]
+        self.plain = ConnectionSharedBytes(plain)
+        var compressed: [Int: ConnectionSharedBytes] = [:]
         for window in group.sharedWindows where window > 8 {
             let body = group.compress(payload, windowBits: window)
             var frame: [UInt8] = []
@@ -176,7 +180,7 @@ final class WebSocketBroadcastFrame: Sendable {
             body.withUnsafeBytes {
                 WebSocketFrameEncoder.writeFrame(WebSocketFrameHeader(reserved: .rsv1, opcode: kind.opcode, payloadLength: UInt64($0.count)), payload: $0, into: &frame)
             }
-            compressed[window] = frame
+            compressed[window] = ConnectionSharedBytes(frame)
         }
         self.compressed = compressed
     }

@@ -1,5 +1,6 @@
 import EpsilonWebSocket
 import EpsilonWebSocketDeflate
+import EpsilonTransport
 
 /// What a WebSocket connection tells the tier that serves it (inline or async). Loop thread only.
 protocol WebSocketDriverDelegate: AnyObject {
@@ -270,10 +271,11 @@ final class WebSocketServerDriver: HTTPServerSession {
         return .sent
     }
 
-    /// Hands a published frame to this member's socket (the same bytes every member gets).
+    /// Hands a published frame to this member's socket (the same bytes every member gets, by
+    /// reference where the socket can).
     func deliver(_ frame: WebSocketBroadcastFrame) {
-        guard !finished, !transportClosed, withMachine({ $0.canStartMessage }) else { return }
-        let bytes: [UInt8]
+        guard !finished, !transportClosed else { return }
+        let bytes: ConnectionSharedBytes
         if let compressor, compressor.isCompressing {
             guard let window = sharedCompressionWindow, let shared = frame.compressed[window] else {
                 // Context takeover: this member's window is its own; compress for it.
@@ -284,15 +286,14 @@ final class WebSocketServerDriver: HTTPServerSession {
         } else {
             bytes = frame.plain
         }
-        guard hasRoom(for: bytes.count) else {
-            _ = overflow()
-            return
-        }
-        withMachine { machine in
+        let ready = withMachine { machine -> Bool in
+            guard machine.canStartMessage else { return false }
             // What the machine has queued (a Pong) goes first.
             if machine.hasPendingOutput { io.write { machine.writeOutput(into: &$0) } }
+            return true
         }
-        io.write { $0.append(contentsOf: bytes) }
+        guard ready else { return }
+        if !io.write(shared: bytes, limit: options.maxQueuedBytes) { _ = overflow() }
     }
 
     /// Sends a Ping (payload cut to 125 bytes).
