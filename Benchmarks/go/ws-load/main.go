@@ -287,6 +287,7 @@ func (k *conn) readBatch(f *frameReader, data func(opcode byte, payload []byte) 
 		return 0, err
 	}
 	count := 0
+	ponged := false
 	for {
 		fin, op, payload, ok, err := f.next()
 		if err != nil {
@@ -306,12 +307,17 @@ func (k *conn) readBatch(f *frameReader, data func(opcode byte, payload []byte) 
 			}
 		case 9:
 			k.queue(10, payload)
+			ponged = true
 		case 10:
 		case 8:
 			return count, errClosed
 		default:
 			return count, fmt.Errorf("unexpected opcode %d", op)
 		}
+	}
+	// Write only when there is a Pong: the publisher's own goroutine writes on its conn.
+	if !ponged {
+		return count, nil
 	}
 	return count, k.flush()
 }
