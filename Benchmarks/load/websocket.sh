@@ -4,7 +4,8 @@
 # core); the load generator (Benchmarks/go/ws-load, the same tool for every server) is left to
 # the scheduler unless LOAD_CPUS names its CPUs (LOAD_CPUS=1 is server.sh's layout: on this
 # 2-vCPU VM under load, a generator pinned to the other vCPU than the server got 20-50x less
-# from every server, each wake-up across vCPUs waiting for the other vCPU's turn; see README).
+# from every server, each wake-up across vCPUs waiting for the other vCPU's turn; see README;
+# in session 4 CPU 1 gave 1.2x what CPU 0 did and unpinned 1.7-2.3x, so unpinned stays).
 # The servers are taken in turn, ROUNDS times, and the best round counts.
 # Rows:
 #   ws-echo    64 connections to /ws/echo, 16 64-byte text messages in flight on each (every
