@@ -74,29 +74,16 @@ KERNEL_INLINE size_t KERNEL_NAME(check)(const uint8_t *src, uint8_t *dst, size_t
             // All ASCII: only a sequence left open before the block can be wrong.
             error = open;
         } else {
-            // The 1, 2 and 3 bytes before each vector (loaded again, unmasked again).
+            // The 1, 2 and 3 bytes before each vector (loaded again, unmasked again), checked
+            // as each is loaded, or (preloading) once all are loaded and unmasked.
             V p1[KERNEL_VECTORS], p2[KERNEL_VECTORS], p3[KERNEL_VECTORS];
-            if (KERNEL_PRELOAD) {
-                for (int k = 0; k < KERNEL_VECTORS; k++) {
-                    const uint8_t *at = src + i + KERNEL_WIDTH * k;
-                    p1[k] = V_LOAD(at - 1);
-                    p2[k] = V_LOAD(at - 2);
-                    p3[k] = V_LOAD(at - 3);
-                }
-                if (masked) {
-                    for (int k = 0; k < KERNEL_VECTORS; k++) p1[k] = V_XOR(p1[k], m1);
-                    for (int k = 0; k < KERNEL_VECTORS; k++) p2[k] = V_XOR(p2[k], m2);
-                    for (int k = 0; k < KERNEL_VECTORS; k++) p3[k] = V_XOR(p3[k], m3);
-                }
-                error = KERNEL_NAME(errors)(v[0], p1[0], p2[0], p3[0]);
-                for (int k = 1; k < KERNEL_VECTORS; k++) error = V_OR(error, KERNEL_NAME(errors)(v[k], p1[k], p2[k], p3[k]));
-            } else {
-                error = V_ZERO;
-                for (int k = 0; k < KERNEL_VECTORS; k++) {
-                    const uint8_t *at = src + i + KERNEL_WIDTH * k;
-                    p1[k] = V_LOAD(at - 1);
-                    p2[k] = V_LOAD(at - 2);
-                    p3[k] = V_LOAD(at - 3);
+            error = V_ZERO;
+            for (int k = 0; k < KERNEL_VECTORS; k++) {
+                const uint8_t *at = src + i + KERNEL_WIDTH * k;
+                p1[k] = V_LOAD(at - 1);
+                p2[k] = V_LOAD(at - 2);
+                p3[k] = V_LOAD(at - 3);
+                if (!KERNEL_PRELOAD) {
                     if (masked) {
                         p1[k] = V_XOR(p1[k], m1);
                         p2[k] = V_XOR(p2[k], m2);
@@ -104,6 +91,14 @@ KERNEL_INLINE size_t KERNEL_NAME(check)(const uint8_t *src, uint8_t *dst, size_t
                     }
                     error = V_OR(error, KERNEL_NAME(errors)(v[k], p1[k], p2[k], p3[k]));
                 }
+            }
+            if (KERNEL_PRELOAD) {
+                if (masked) {
+                    for (int k = 0; k < KERNEL_VECTORS; k++) p1[k] = V_XOR(p1[k], m1);
+                    for (int k = 0; k < KERNEL_VECTORS; k++) p2[k] = V_XOR(p2[k], m2);
+                    for (int k = 0; k < KERNEL_VECTORS; k++) p3[k] = V_XOR(p3[k], m3);
+                }
+                for (int k = 0; k < KERNEL_VECTORS; k++) error = V_OR(error, KERNEL_NAME(errors)(v[k], p1[k], p2[k], p3[k]));
             }
         }
         open = V_SUBS_U8(v[KERNEL_VECTORS - 1], incomplete);
