@@ -35,6 +35,7 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("WebSocketDeflateInflate", [websocket, deflate]),
     ("TLSServerEngine", [tls]),
     ("HTTPRouteTable", [server]),
+    ("HTTPStaticPath", [server]),
     ("HTTPServer", [server, hpack]),
     ("HTTPClientResponse", [client]),
     ("WebSocketClientSession", [websocketClient]),

@@ -22,33 +22,19 @@ IDLE="${IDLE:-10000}"
 # (GOAWAY) and h2load does not reconnect, so a timed run would measure idle clients. 32 × 9,000.
 H2_REQUESTS="${H2_REQUESTS:-288000}"
 here="$root/Benchmarks/load"
+source "$here/lib.sh"
 
-for tool in wrk h2load h2o nginx openssl taskset python3; do
-    command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "missing $tool (apt-get install -y wrk nghttp2-client h2o nginx)" >&2; exit 1; }
-done
-ulimit -n "$(ulimit -Hn)"
+require_tools "apt-get install -y wrk nghttp2-client h2o nginx" wrk h2load h2o nginx openssl taskset python3
 [ "$(ulimit -n)" -gt $((IDLE + 200)) ] || { echo "RLIMIT_NOFILE $(ulimit -n) too low for $IDLE connections" >&2; exit 1; }
 
-if [ -z "${EPSILON:-}" ]; then
-    echo "building epsilon (release)..."
-    nice -n 10 swift build -c release --product epsilon 2>&1 | grep -E "error|warning: " || true
-    EPSILON="$root/.build/release/epsilon"
-fi
+build_epsilon
 if [ -z "${HB:-}" ]; then
     echo "building hummingbird-server (release)..."
     nice -n 10 swift build -c release --package-path Benchmarks --product hummingbird-server 2>&1 | grep -E "error|warning: " || true
     HB="$root/Benchmarks/.build/release/hummingbird-server"
 fi
 
-work="$(mktemp -d /tmp/epsilon-server-load.XXXXXX)"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    sleep 0.5
-    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+make_work epsilon-server-load
 
 # Test certificate (EC P-256) for the TLS rows.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$work/key.pem" \
@@ -115,22 +101,6 @@ http {
 }
 NGINX
 
-wait_port() {
-    for _ in $(seq 1 150); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        sleep 0.1
-    done
-    echo "server on port $1 did not start" >&2
-    exit 1
-}
-
-declare -A server_pid
-start() {  # name command...
-    local name=$1; shift
-    taskset -c 0 "$@" >"$work/$name.log" 2>&1 &
-    server_pid[$name]=$!
-    pids+=($!)
-}
 start epsilon "$EPSILON" serve --host 127.0.0.1 --port $P_EPS --loops 1 --h2c
 start epsilon-tls "$EPSILON" serve --host 127.0.0.1 --port $P_EPS_TLS --loops 1 --cert "$work/cert.pem" --key "$work/key.pem"
 start h2o h2o -c "$work/h2o.conf"
@@ -161,18 +131,6 @@ check "http://127.0.0.1:$P_EPS/hello"; check "http://127.0.0.1:$P_EPS/api/users/
 check "http://127.0.0.1:$P_HB/hello"; check "http://127.0.0.1:$P_HB/api/users/42"
 check "http://127.0.0.1:$P_NGINX/api/users/42"; check "http://127.0.0.1:$P_H2O/hello"
 
-declare -A best
-record() {  # key value
-    best[$1]=$(awk -v a="${best[$1]:-0}" -v b="$2" 'BEGIN { print (b > a ? b : a) }')
-}
-run_wrk() {  # key url
-    local out rps err
-    out=$(taskset -c 1 wrk -t1 -c64 -d"${DURATION}s" "$2" 2>&1)
-    rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
-    err=$(grep -E "Socket errors|Non-2xx" <<<"$out" | tr '\n' ' ' || true)
-    echo "  $1: ${rps:-0} req/s ${err}"
-    record "$1" "${rps:-0}"
-}
 run_h2load() {  # key url
     local out rps failed
     out=$(taskset -c 1 h2load -c32 -m32 -t1 -n "$H2_REQUESTS" --npn-list=h2 "$2" 2>&1 || true)

@@ -19,28 +19,13 @@ cd "$root"
 ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-10}"
 DOWNLOADS="${DOWNLOADS:-3}"
+WRK_ERRORS_DISQUALIFY=1
+source "$root/Benchmarks/load/lib.sh"
 
-for tool in wrk curl h2o nginx taskset sha256sum; do
-    command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "missing $tool (apt-get install -y wrk curl h2o nginx)" >&2; exit 1; }
-done
-ulimit -n "$(ulimit -Hn)"
-
-if [ -z "${EPSILON:-}" ]; then
-    echo "building epsilon (release)..."
-    nice -n 10 swift build -c release --product epsilon 2>&1 | grep -E "error|warning: " || true
-    EPSILON="$root/.build/release/epsilon"
-fi
-
-work="$(mktemp -d /tmp/epsilon-static-load.XXXXXX)"
+require_tools "apt-get install -y wrk curl h2o nginx" wrk curl h2o nginx taskset sha256sum
+build_epsilon
+make_work epsilon-static-load
 chmod 755 "$work"  # nginx's worker runs as nobody when started as root
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    sleep 0.5
-    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
 
 P_EPS=18190 P_H2O=18191 P_NGINX=18192
 docs="$work/docs"
@@ -87,19 +72,6 @@ http {
 }
 NGINX
 
-wait_port() {
-    for _ in $(seq 1 150); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        sleep 0.1
-    done
-    echo "server on port $1 did not start" >&2
-    exit 1
-}
-start() {  # name command...
-    local name=$1; shift
-    taskset -c 0 "$@" >"$work/$name.log" 2>&1 &
-    pids+=($!)
-}
 start epsilon "$EPSILON" serve "$docs" --host 127.0.0.1 --port $P_EPS --loops 1
 start h2o h2o -c "$work/h2o.conf"
 start nginx /usr/sbin/nginx -p "$work" -c "$work/nginx.conf"
@@ -121,20 +93,6 @@ for name in epsilon h2o nginx; do
 done
 echo "every server returns every file intact (sha256)"
 
-declare -A best
-record() {  # key value
-    best[$1]=$(awk -v a="${best[$1]:-0}" -v b="$2" 'BEGIN { print (b > a ? b : a) }')
-}
-run_wrk() {  # key url
-    local out rps err
-    out=$(taskset -c 1 wrk -t1 -c64 -d"${DURATION}s" "$2" 2>&1)
-    rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
-    err=$(grep -E "Socket errors|Non-2xx" <<<"$out" | tr '\n' ' ' || true)
-    # Errors disqualify the round: a fast failure must not count as throughput.
-    [ -z "$err" ] || rps=0
-    echo "  $1: ${rps:-0} req/s ${err}"
-    record "$1" "${rps:-0}"
-}
 run_download() {  # key url: DOWNLOADS downloads, MiB/s of each, the best recorded
     local out size speed
     for _ in $(seq 1 "$DOWNLOADS"); do

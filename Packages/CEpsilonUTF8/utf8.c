@@ -69,199 +69,74 @@ static inline uint32_t rotated(uint32_t pattern, int k) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// SSSE3: 16-byte vectors, four per 64-byte block.
+// The kernel (utf8_kernel.h) once per instruction set: the same algorithm on 16-, 32- and
+// 64-byte vectors (four, two or one per 64-byte block).
 
-#define SSSE3 __attribute__((target("ssse3"), always_inline)) static inline
+// SSSE3: 16-byte vectors.
+#define KERNEL_PREFIX ssse3
+#define KERNEL_TARGET "ssse3"
+#define KERNEL_WIDTH 16
+#define KERNEL_PRELOAD 0
+#define V __m128i
+#define V_LOAD(p) _mm_loadu_si128((const __m128i *)(p))
+#define V_STORE(p, v) _mm_storeu_si128((__m128i *)(p), (v))
+#define V_ZERO _mm_setzero_si128()
+#define V_SET8(x) _mm_set1_epi8(x)
+#define V_SET32(x) _mm_set1_epi32(x)
+#define V_AND _mm_and_si128
+#define V_OR _mm_or_si128
+#define V_XOR _mm_xor_si128
+#define V_SUBS_U8 _mm_subs_epu8
+#define V_SRLI16_4(v) _mm_srli_epi16((v), 4)
+#define V_SHUFFLE _mm_shuffle_epi8
+#define V_TABLE(t) _mm_loadu_si128((const __m128i *)(t))
+#define V_ANY_HIGH(v) (_mm_movemask_epi8(v) != 0)
+#define V_NONZERO(v) (_mm_movemask_epi8(_mm_cmpeq_epi8((v), _mm_setzero_si128())) != 0xFFFF)
+#include "utf8_kernel.h"
 
-SSSE3 __m128i ssse3_errors(__m128i v, __m128i p1, __m128i p2, __m128i p3) {
-    const __m128i nibble = _mm_set1_epi8(0x0F);
-    const __m128i t1h = _mm_loadu_si128((const __m128i *)byte_1_high);
-    const __m128i t1l = _mm_loadu_si128((const __m128i *)byte_1_low);
-    const __m128i t2h = _mm_loadu_si128((const __m128i *)byte_2_high);
-    __m128i b1h = _mm_shuffle_epi8(t1h, _mm_and_si128(_mm_srli_epi16(p1, 4), nibble));
-    __m128i b1l = _mm_shuffle_epi8(t1l, _mm_and_si128(p1, nibble));
-    __m128i b2h = _mm_shuffle_epi8(t2h, _mm_and_si128(_mm_srli_epi16(v, 4), nibble));
-    __m128i special = _mm_and_si128(_mm_and_si128(b1h, b1l), b2h);
-    __m128i must23 = _mm_or_si128(_mm_subs_epu8(p2, _mm_set1_epi8((char)(0xE0 - 0x80))),
-                                  _mm_subs_epu8(p3, _mm_set1_epi8((char)(0xF0 - 0x80))));
-    return _mm_xor_si128(_mm_and_si128(must23, _mm_set1_epi8((char)0x80)), special);
-}
+// AVX2: 32-byte vectors (byte shuffles stay within 16-byte lanes, so each table is repeated).
+#define KERNEL_PREFIX avx2
+#define KERNEL_TARGET "avx2"
+#define KERNEL_WIDTH 32
+#define KERNEL_PRELOAD 1
+#define V __m256i
+#define V_LOAD(p) _mm256_loadu_si256((const __m256i *)(p))
+#define V_STORE(p, v) _mm256_storeu_si256((__m256i *)(p), (v))
+#define V_ZERO _mm256_setzero_si256()
+#define V_SET8(x) _mm256_set1_epi8(x)
+#define V_SET32(x) _mm256_set1_epi32(x)
+#define V_AND _mm256_and_si256
+#define V_OR _mm256_or_si256
+#define V_XOR _mm256_xor_si256
+#define V_SUBS_U8 _mm256_subs_epu8
+#define V_SRLI16_4(v) _mm256_srli_epi16((v), 4)
+#define V_SHUFFLE _mm256_shuffle_epi8
+#define V_TABLE(t) _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(t)))
+#define V_ANY_HIGH(v) (_mm256_movemask_epi8(v) != 0)
+#define V_NONZERO(v) (!_mm256_testz_si256((v), (v)))
+#include "utf8_kernel.h"
 
-SSSE3 int ssse3_nonzero(__m128i v) {
-    return _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) != 0xFFFF;
-}
-
-SSSE3 size_t ssse3_check(const uint8_t *src, uint8_t *dst, size_t i, size_t count, uint32_t pattern, int masked) {
-    const __m128i m0 = _mm_set1_epi32((int)pattern), m1 = _mm_set1_epi32((int)rotated(pattern, 1));
-    const __m128i m2 = _mm_set1_epi32((int)rotated(pattern, 2)), m3 = _mm_set1_epi32((int)rotated(pattern, 3));
-    const __m128i incomplete = _mm_loadu_si128((const __m128i *)(incomplete_64 + 48));
-    // Non-zero when the bytes before the block leave a sequence open.
-    __m128i open = _mm_setzero_si128();
-    for (; i + 64 <= count; i += 64) {
-        __m128i v[4];
-        for (int k = 0; k < 4; k++) {
-            v[k] = _mm_loadu_si128((const __m128i *)(src + i + 16 * k));
-            if (masked) {
-                v[k] = _mm_xor_si128(v[k], m0);
-                _mm_storeu_si128((__m128i *)(dst + i + 16 * k), v[k]);
-            }
-        }
-        __m128i any = _mm_or_si128(_mm_or_si128(v[0], v[1]), _mm_or_si128(v[2], v[3]));
-        __m128i error;
-        if (_mm_movemask_epi8(any) == 0) {
-            error = open;
-        } else {
-            error = _mm_setzero_si128();
-            for (int k = 0; k < 4; k++) {
-                const uint8_t *at = src + i + 16 * k;
-                __m128i p1 = _mm_loadu_si128((const __m128i *)(at - 1));
-                __m128i p2 = _mm_loadu_si128((const __m128i *)(at - 2));
-                __m128i p3 = _mm_loadu_si128((const __m128i *)(at - 3));
-                if (masked) {
-                    p1 = _mm_xor_si128(p1, m1);
-                    p2 = _mm_xor_si128(p2, m2);
-                    p3 = _mm_xor_si128(p3, m3);
-                }
-                error = _mm_or_si128(error, ssse3_errors(v[k], p1, p2, p3));
-            }
-        }
-        open = _mm_subs_epu8(v[3], incomplete);
-        if (ssse3_nonzero(error)) break;
-    }
-    return i;
-}
-
-__attribute__((target("ssse3"))) static size_t ssse3_plain(const uint8_t *src, size_t i, size_t count) {
-    return ssse3_check(src, 0, i, count, 0, 0);
-}
-
-__attribute__((target("ssse3"))) static size_t ssse3_masked(const uint8_t *src, uint8_t *dst, size_t i, size_t count, uint32_t pattern) {
-    return ssse3_check(src, dst, i, count, pattern, 1);
-}
-
-// ---------------------------------------------------------------------------------------------
-// AVX2: 32-byte vectors, two per 64-byte block (byte shuffles stay within 16-byte lanes, so
-// each table is repeated in both).
-
-#define AVX2 __attribute__((target("avx2"), always_inline)) static inline
-
-AVX2 __m256i avx2_errors(__m256i v, __m256i p1, __m256i p2, __m256i p3) {
-    const __m256i nibble = _mm256_set1_epi8(0x0F);
-    const __m256i t1h = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)byte_1_high));
-    const __m256i t1l = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)byte_1_low));
-    const __m256i t2h = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)byte_2_high));
-    __m256i b1h = _mm256_shuffle_epi8(t1h, _mm256_and_si256(_mm256_srli_epi16(p1, 4), nibble));
-    __m256i b1l = _mm256_shuffle_epi8(t1l, _mm256_and_si256(p1, nibble));
-    __m256i b2h = _mm256_shuffle_epi8(t2h, _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble));
-    __m256i special = _mm256_and_si256(_mm256_and_si256(b1h, b1l), b2h);
-    __m256i must23 = _mm256_or_si256(_mm256_subs_epu8(p2, _mm256_set1_epi8((char)(0xE0 - 0x80))),
-                                     _mm256_subs_epu8(p3, _mm256_set1_epi8((char)(0xF0 - 0x80))));
-    return _mm256_xor_si256(_mm256_and_si256(must23, _mm256_set1_epi8((char)0x80)), special);
-}
-
-AVX2 size_t avx2_check(const uint8_t *src, uint8_t *dst, size_t i, size_t count, uint32_t pattern, int masked) {
-    const __m256i m0 = _mm256_set1_epi32((int)pattern), m1 = _mm256_set1_epi32((int)rotated(pattern, 1));
-    const __m256i m2 = _mm256_set1_epi32((int)rotated(pattern, 2)), m3 = _mm256_set1_epi32((int)rotated(pattern, 3));
-    const __m256i incomplete = _mm256_loadu_si256((const __m256i *)(incomplete_64 + 32));
-    __m256i open = _mm256_setzero_si256();
-    for (; i + 64 <= count; i += 64) {
-        __m256i v0 = _mm256_loadu_si256((const __m256i *)(src + i));
-        __m256i v1 = _mm256_loadu_si256((const __m256i *)(src + i + 32));
-        if (masked) {
-            v0 = _mm256_xor_si256(v0, m0);
-            v1 = _mm256_xor_si256(v1, m0);
-            _mm256_storeu_si256((__m256i *)(dst + i), v0);
-            _mm256_storeu_si256((__m256i *)(dst + i + 32), v1);
-        }
-        __m256i error;
-        if (_mm256_movemask_epi8(_mm256_or_si256(v0, v1)) == 0) {
-            error = open;
-        } else {
-            const uint8_t *at = src + i;
-            __m256i a1 = _mm256_loadu_si256((const __m256i *)(at - 1));
-            __m256i a2 = _mm256_loadu_si256((const __m256i *)(at - 2));
-            __m256i a3 = _mm256_loadu_si256((const __m256i *)(at - 3));
-            __m256i b1 = _mm256_loadu_si256((const __m256i *)(at + 31));
-            __m256i b2 = _mm256_loadu_si256((const __m256i *)(at + 30));
-            __m256i b3 = _mm256_loadu_si256((const __m256i *)(at + 29));
-            if (masked) {
-                a1 = _mm256_xor_si256(a1, m1); b1 = _mm256_xor_si256(b1, m1);
-                a2 = _mm256_xor_si256(a2, m2); b2 = _mm256_xor_si256(b2, m2);
-                a3 = _mm256_xor_si256(a3, m3); b3 = _mm256_xor_si256(b3, m3);
-            }
-            error = _mm256_or_si256(avx2_errors(v0, a1, a2, a3), avx2_errors(v1, b1, b2, b3));
-        }
-        open = _mm256_subs_epu8(v1, incomplete);
-        if (!_mm256_testz_si256(error, error)) break;
-    }
-    return i;
-}
-
-__attribute__((target("avx2"))) static size_t avx2_plain(const uint8_t *src, size_t i, size_t count) {
-    return avx2_check(src, 0, i, count, 0, 0);
-}
-
-__attribute__((target("avx2"))) static size_t avx2_masked(const uint8_t *src, uint8_t *dst, size_t i, size_t count, uint32_t pattern) {
-    return avx2_check(src, dst, i, count, pattern, 1);
-}
-
-// ---------------------------------------------------------------------------------------------
 // AVX-512 (F and BW): one 64-byte vector per block.
-
-#define AVX512 __attribute__((target("avx512f,avx512bw"), always_inline)) static inline
-
-AVX512 __m512i avx512_errors(__m512i v, __m512i p1, __m512i p2, __m512i p3) {
-    const __m512i nibble = _mm512_set1_epi8(0x0F);
-    const __m512i t1h = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)byte_1_high));
-    const __m512i t1l = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)byte_1_low));
-    const __m512i t2h = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)byte_2_high));
-    __m512i b1h = _mm512_shuffle_epi8(t1h, _mm512_and_si512(_mm512_srli_epi16(p1, 4), nibble));
-    __m512i b1l = _mm512_shuffle_epi8(t1l, _mm512_and_si512(p1, nibble));
-    __m512i b2h = _mm512_shuffle_epi8(t2h, _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble));
-    __m512i special = _mm512_and_si512(_mm512_and_si512(b1h, b1l), b2h);
-    __m512i must23 = _mm512_or_si512(_mm512_subs_epu8(p2, _mm512_set1_epi8((char)(0xE0 - 0x80))),
-                                     _mm512_subs_epu8(p3, _mm512_set1_epi8((char)(0xF0 - 0x80))));
-    return _mm512_xor_si512(_mm512_and_si512(must23, _mm512_set1_epi8((char)0x80)), special);
-}
-
-AVX512 size_t avx512_check(const uint8_t *src, uint8_t *dst, size_t i, size_t count, uint32_t pattern, int masked) {
-    const __m512i m0 = _mm512_set1_epi32((int)pattern), m1 = _mm512_set1_epi32((int)rotated(pattern, 1));
-    const __m512i m2 = _mm512_set1_epi32((int)rotated(pattern, 2)), m3 = _mm512_set1_epi32((int)rotated(pattern, 3));
-    const __m512i incomplete = _mm512_loadu_si512((const void *)incomplete_64);
-    __m512i open = _mm512_setzero_si512();
-    for (; i + 64 <= count; i += 64) {
-        __m512i v = _mm512_loadu_si512((const void *)(src + i));
-        if (masked) {
-            v = _mm512_xor_si512(v, m0);
-            _mm512_storeu_si512((void *)(dst + i), v);
-        }
-        __m512i error;
-        if (_mm512_movepi8_mask(v) == 0) {
-            error = open;
-        } else {
-            __m512i p1 = _mm512_loadu_si512((const void *)(src + i - 1));
-            __m512i p2 = _mm512_loadu_si512((const void *)(src + i - 2));
-            __m512i p3 = _mm512_loadu_si512((const void *)(src + i - 3));
-            if (masked) {
-                p1 = _mm512_xor_si512(p1, m1);
-                p2 = _mm512_xor_si512(p2, m2);
-                p3 = _mm512_xor_si512(p3, m3);
-            }
-            error = avx512_errors(v, p1, p2, p3);
-        }
-        open = _mm512_subs_epu8(v, incomplete);
-        if (_mm512_test_epi8_mask(error, error) != 0) break;
-    }
-    return i;
-}
-
-__attribute__((target("avx512f,avx512bw"))) static size_t avx512_plain(const uint8_t *src, size_t i, size_t count) {
-    return avx512_check(src, 0, i, count, 0, 0);
-}
-
-__attribute__((target("avx512f,avx512bw"))) static size_t avx512_masked(const uint8_t *src, uint8_t *dst, size_t i, size_t count, uint32_t pattern) {
-    return avx512_check(src, dst, i, count, pattern, 1);
-}
+#define KERNEL_PREFIX avx512
+#define KERNEL_TARGET "avx512f,avx512bw"
+#define KERNEL_WIDTH 64
+#define KERNEL_PRELOAD 1
+#define V __m512i
+#define V_LOAD(p) _mm512_loadu_si512((const void *)(p))
+#define V_STORE(p, v) _mm512_storeu_si512((void *)(p), (v))
+#define V_ZERO _mm512_setzero_si512()
+#define V_SET8(x) _mm512_set1_epi8(x)
+#define V_SET32(x) _mm512_set1_epi32(x)
+#define V_AND _mm512_and_si512
+#define V_OR _mm512_or_si512
+#define V_XOR _mm512_xor_si512
+#define V_SUBS_U8 _mm512_subs_epu8
+#define V_SRLI16_4(v) _mm512_srli_epi16((v), 4)
+#define V_SHUFFLE _mm512_shuffle_epi8
+#define V_TABLE(t) _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(t)))
+#define V_ANY_HIGH(v) (_mm512_movepi8_mask(v) != 0)
+#define V_NONZERO(v) (_mm512_test_epi8_mask((v), (v)) != 0)
+#include "utf8_kernel.h"
 
 // ---------------------------------------------------------------------------------------------
 

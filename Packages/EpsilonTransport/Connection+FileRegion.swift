@@ -17,11 +17,14 @@ struct FileRegion {
     var remaining: UInt64
     /// The write queue's `enqueuedTotal` when the region was queued: the bytes before it.
     let start: UInt64
+    /// Called after each send while the region is queued, with the bytes the kernel took (of
+    /// those queued before the region, or of the region), except the send that completes it.
+    let progress: ((UInt64) -> Void)?
     let completion: (TransportError?) -> Void
 }
 
 extension Connection {
-    /// Whether ``sendFile(descriptor:offset:count:completion:)`` can work on this connection:
+    /// Whether ``sendFile(descriptor:offset:count:progress:completion:)`` can work on this connection:
     /// Linux, no TLS, a readiness backend, open for writing.
     public var canSendFiles: Bool {
         #if os(Linux)
@@ -37,17 +40,21 @@ extension Connection {
     /// The connection takes ownership of `descriptor` and closes it when the region is sent
     /// or the connection closes; `completion` runs on the loop then, once, with nil or the
     /// error (a file shorter than `count` is `.system(call: "sendfile", errno: EIO)` and
-    /// closes the connection). Returns false, taking nothing, when ``canSendFiles`` is false or
-    /// a region is already queued. The region's bytes do not count towards
-    /// ``pendingWriteBytes``: pace with `completion`. The first region ignores `SIGPIPE`
-    /// process-wide if it is at its default (sendfile has no `MSG_NOSIGNAL`).
+    /// closes the connection). `progress`, when given, runs on the loop after each send while
+    /// the region is queued (of the bytes queued before it, or of the region) but the one that
+    /// completes it, with the bytes that send took: a slow reader's progress, for a caller's
+    /// stall timer. Returns false, taking nothing, when
+    /// ``canSendFiles`` is false or a region is already queued. The region's bytes do not
+    /// count towards ``pendingWriteBytes``: pace with `completion`. The first region ignores
+    /// `SIGPIPE` process-wide if it is at its default (sendfile has no `MSG_NOSIGNAL`).
     public func sendFile(descriptor: Int32, offset: UInt64, count: UInt64,
+                         progress: ((_ sent: UInt64) -> Void)? = nil,
                          completion: @escaping (TransportError?) -> Void) -> Bool {
         assert(loop.inEventLoop, "Connection used off its loop's thread")
         guard canSendFiles, fileRegion == nil, count > 0 else { return false }
         Self.ignoreBrokenPipeSignals
         fileRegion = FileRegion(descriptor: descriptor, offset: offset, remaining: count,
-                                start: queue.enqueuedTotal, completion: completion)
+                                start: queue.enqueuedTotal, progress: progress, completion: completion)
         flush()
         return true
     }
@@ -74,6 +81,7 @@ extension Connection {
                 if written > 0 {
                     if idleNanoseconds != nil { lastActivity = monotonicNanoseconds() }
                     for completion in queue.consume(written) { completion(nil) }
+                    fileRegion?.progress?(UInt64(written))
                     continue
                 }
                 let code = epsilon_errno()
@@ -95,6 +103,7 @@ extension Connection {
                     return
                 }
                 fileRegion = region
+                region.progress?(UInt64(sent))
                 continue
             }
             if sent == 0 {

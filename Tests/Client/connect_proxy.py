@@ -9,11 +9,12 @@ targets (403 otherwise), connects (502 on failure), answers 200 and relays bytes
 Each request is appended to --log as one line: "CONNECT <target> <auth or -> <status>".
 Anything but CONNECT gets 405. Heads are limited to 16 KiB; idle tunnels close after 30 s.
 """
-import argparse
 import select
 import socket
 import socketserver
 import threading
+
+from loopback_server import argument_parser, serve
 
 ARGS = None
 LOG_LOCK = threading.Lock()
@@ -109,21 +110,13 @@ class Handler(socketserver.BaseRequestHandler):
             b.close()
 
 
-class Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 def main():
     global ARGS
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, default=0)
+    parser = argument_parser()
     parser.add_argument("--auth", default=None)
     parser.add_argument("--log", default=None)
     ARGS = parser.parse_args()
-    with Server(("127.0.0.1", ARGS.port), Handler) as server:
-        print(f"listening on 127.0.0.1:{server.server_address[1]}", flush=True)
-        server.serve_forever()
+    serve(Handler, ARGS.port)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ import threading
 import time
 import zlib
 
+from loopback_server import LoopbackServer as Server
+
 CONNECTIONS = 0
 LOCK = threading.Lock()
 SEEN_KEYS = set()
@@ -267,11 +269,6 @@ class Handler(socketserver.BaseRequestHandler):
                 self.send(200, "\n".join(sorted(BAD)).encode())
             else:
                 self.send(404, b"not found")
-
-
-class Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
 
 
 def main():

@@ -27,6 +27,8 @@ import time
 
 import hpack
 
+from loopback_server import LoopbackServer as Server
+
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION = range(10)
 END_STREAM, ACK, END_HEADERS = 0x1, 0x1, 0x4
@@ -237,11 +239,6 @@ class Handler(socketserver.BaseRequestHandler):
         self.respond(first, 200, f"conn={self.number} stream={first}".encode())
         time.sleep(0.2)
         return "close"
-
-
-class Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
 
 
 def main():

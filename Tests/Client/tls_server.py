@@ -8,10 +8,11 @@ certificate signed by that CA (Python's CERT_REQUIRED: no certificate, no connec
 nginx, which answers 400). --tls13-only refuses TLS 1.2. Each request gets
 `200` with the client certificate's subject CN (or "-") as the body, keep-alive.
 """
-import argparse
 import socket
 import socketserver
 import ssl
+
+from loopback_server import argument_parser, serve
 
 CONTEXT = None
 
@@ -59,15 +60,9 @@ class Handler(socketserver.BaseRequestHandler):
             tls.close()
 
 
-class Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
 def main():
     global CONTEXT
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, default=0)
+    parser = argument_parser()
     parser.add_argument("--cert", required=True)
     parser.add_argument("--key", required=True)
     parser.add_argument("--client-ca")
@@ -79,9 +74,7 @@ def main():
     if args.client_ca:
         CONTEXT.verify_mode = ssl.CERT_REQUIRED
         CONTEXT.load_verify_locations(args.client_ca)
-    with Server(("127.0.0.1", args.port), Handler) as server:
-        print(f"listening on 127.0.0.1:{server.server_address[1]}", flush=True)
-        server.serve_forever()
+    serve(Handler, args.port)
 
 
 if __name__ == "__main__":

@@ -4,12 +4,11 @@ by this suite from a config written to a temp dir. Requests and streamed bodies 
 through each, checked byte for byte; the upstream connections are reused."""
 import hashlib
 import os
-import socket
 import subprocess
 import tempfile
-import time
 
 from epsilon_suite import Server, Suite, free_port, pattern_bytes
+from proxy_peers import start_haproxy, start_nginx
 
 MIB = 1 << 20
 suite = Suite("proxies")
@@ -21,65 +20,18 @@ with open(upload_path, "wb") as f:
 sha = lambda b: hashlib.sha256(b).hexdigest()[:16]
 
 
-def wait_port(port, proc, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"proxy exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listening on {port} after {timeout} s")
-
-
 def nginx(upstream_port):
-    port = free_port()
-    conf = os.path.join(work, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(f"""
-worker_processes 1;
-daemon off;
-pid {work}/nginx.pid;
-error_log {work}/nginx-error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {work}/nginx-body;
-    proxy_temp_path {work}/nginx-proxy;
-    client_max_body_size 64m;
-    upstream epsilon {{ server 127.0.0.1:{upstream_port}; keepalive 16; }}
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
+    return start_nginx(work, f"upstream epsilon {{ server 127.0.0.1:{upstream_port}; keepalive 16; }}\n    client_max_body_size 64m;", """
             proxy_pass http://epsilon;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_request_buffering off;
-            proxy_buffering off;
-        }}
-    }}
-}}
-""")
-    proc = subprocess.Popen(["nginx", "-p", work, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(port, proc)
-    return proc, port
+            proxy_buffering off;""")
 
 
 def haproxy(upstream_port):
     h1, h2 = free_port(), free_port()
-    conf = os.path.join(work, "haproxy.cfg")
-    with open(conf, "w") as f:
-        f.write(f"""
-global
-    maxconn 1000
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-    http-reuse always
+    proc = start_haproxy(work, f"""
 frontend via_h1
     bind 127.0.0.1:{h1}
     default_backend epsilon_h1
@@ -90,10 +42,7 @@ backend epsilon_h1
     server s1 127.0.0.1:{upstream_port}
 backend epsilon_h2
     server s2 127.0.0.1:{upstream_port} proto h2
-""")
-    proc = subprocess.Popen(["haproxy", "-db", "-f", conf], stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "haproxy.log"), "w"))
-    wait_port(h1, proc)
-    wait_port(h2, proc)
+""", [h1, h2], defaults="    http-reuse always")
     return proc, h1, h2
 
 

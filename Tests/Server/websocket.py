@@ -23,6 +23,7 @@ import zlib
 from websockets.sync.client import connect as ws_connect
 
 from epsilon_suite import Server, Suite, connect, free_port
+from proxy_peers import start_haproxy, start_nginx
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 suite = Suite("websocket")
@@ -341,76 +342,35 @@ def backpressure():
 # MARK: proxies
 
 def nginx(upstream):
-    port = free_port()
-    conf = os.path.join(work, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write(f"""
-worker_processes 1;
-daemon off;
-pid {work}/nginx.pid;
-error_log {work}/nginx-error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {work}/nginx-body;
-    proxy_temp_path {work}/nginx-proxy;
-    map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
+    return start_nginx(work, "map $http_upgrade $connection_upgrade { default upgrade; '' close; }", f"""
             proxy_pass http://127.0.0.1:{upstream};
             proxy_http_version 1.1;
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
             proxy_set_header Host $host;
-            proxy_read_timeout 60s;
-        }}
-    }}
-}}
-""")
-    return subprocess.Popen(["nginx", "-p", work, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), port
+            proxy_read_timeout 60s;""")
 
 
 def haproxy(upstream):
     port = free_port()
-    conf = os.path.join(work, "haproxy.cfg")
-    with open(conf, "w") as f:
-        f.write(f"""
-global
-    maxconn 1000
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 30s
-    timeout server 30s
-    timeout tunnel 60s
+    proc = start_haproxy(work, f"""
 frontend ws
     bind 127.0.0.1:{port}
     default_backend epsilon
 backend epsilon
     server s1 127.0.0.1:{upstream}
-""")
-    return subprocess.Popen(["haproxy", "-db", "-f", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), port
-
-
-def wait_port(port, proc, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"proxy exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listening on {port}")
+""", [port], defaults="    timeout tunnel 60s")
+    return proc, port
 
 
 def proxies(port):
     for name, start in (("nginx", nginx), ("HAProxy", haproxy)):
-        proc, proxy_port = start(port)
         try:
-            wait_port(proxy_port, proc)
+            proc, proxy_port = start(port)
+        except Exception as e:  # noqa: BLE001
+            suite.error(f"{name}: start", e)
+            continue
+        try:
             with ws_connect(f"ws://127.0.0.1:{proxy_port}/ws/echo", max_size=None, open_timeout=5) as ws:
                 ws.send("through " + name)
                 text_ok = ws.recv(timeout=5) == "through " + name

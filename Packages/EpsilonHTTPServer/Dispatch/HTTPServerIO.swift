@@ -46,12 +46,14 @@ protocol HTTPServerIO: AnyObject {
     /// receives `start()`, then `bytes` (copied: read bytes the old session did not consume,
     /// may be empty), then every later event. The old session gets no more events.
     func switchSession(to session: any HTTPServerSession, replaying bytes: UnsafeRawBufferPointer)
-    /// Whether ``sendFile(descriptor:offset:count:completion:)`` works here (cleartext on a
-    /// readiness loop; a default in HTTPServerIO+FileRegion.swift says no).
+    /// Whether ``sendFile(descriptor:offset:count:progress:completion:)`` works here (cleartext
+    /// on a readiness loop; a default in HTTPServerIO+FileRegion.swift says no).
     var canSendFiles: Bool { get }
     /// Queues a file part after the queued bytes, sent zero-copy; takes `descriptor` (closed
-    /// when done or on close) and calls `completion` once. False, taking nothing, when it cannot.
-    func sendFile(descriptor: Int32, offset: UInt64, count: UInt64, completion: @escaping (_ sent: Bool) -> Void) -> Bool
+    /// when done or on close), calls `progress` after each partial send and `completion` once.
+    /// False, taking nothing, when it cannot.
+    func sendFile(descriptor: Int32, offset: UInt64, count: UInt64, progress: @escaping () -> Void,
+                  completion: @escaping (_ sent: Bool) -> Void) -> Bool
     /// Queues `shared` after the queued bytes, by reference where the socket can (a broadcast
     /// frame that many connections send), unless the write queue is above its high watermark
     /// and would then hold more than `limit` bytes: false then, and nothing is queued. A

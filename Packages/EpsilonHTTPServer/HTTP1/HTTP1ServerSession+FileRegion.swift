@@ -23,17 +23,20 @@ extension HTTP1ServerSession {
         }
         flushMachine()
         // While the region is under way the writer counts as stalled: a client that reads
-        // nothing is cut at the idle timeout, as on the copying path. Each finished region is
-        // progress (the transfer sends bounded regions), so a slow reader is not cut.
+        // nothing is cut at the idle timeout, as on the copying path. Every partial send the
+        // transport reports is progress: the stall's time starts again, so a slow reader is
+        // not cut however large the region.
         writerStalled = true
         updatePhase()
-        let queued = io.sendFile(descriptor: descriptor, offset: offset, count: count) { [weak self] sent in
+        let queued = io.sendFile(descriptor: descriptor, offset: offset, count: count, progress: { [weak self] in
+            self?.writerProgressed()
+        }, completion: { [weak self] sent in
             if let self, !self.closing, self.current?.id == id, self.writerStalled {
                 self.writerStalled = false
                 self.updatePhase()
             }
             completion(sent)
-        }
+        })
         guard queued else {
             // The machine counted bytes that will not be sent: the message cannot be finished.
             writerStalled = false

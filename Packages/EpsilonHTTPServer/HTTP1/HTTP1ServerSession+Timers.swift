@@ -33,6 +33,13 @@ extension HTTP1ServerSession {
         arm(at: due)
     }
 
+    /// A stalled writer got bytes out (a file region's partial send): the stall's deadline
+    /// moves on. The armed timer stays; when it fires early it re-arms for the new deadline.
+    func writerProgressed() {
+        guard !closing, phase == .stalled, deadline != nil else { return }
+        deadline = io.now &+ nanoseconds(context.configuration.idleTimeout)
+    }
+
     func arm(at due: UInt64) {
         timerArmedAt = due
         io.setTimer(at: due)
@@ -57,10 +64,14 @@ extension HTTP1ServerSession {
         case .silent, .idle:
             close()
         case .stalled:
-            // The response cannot be delivered: the handler is cancelled, the connection cut.
+            // The response cannot be delivered: the handler is cancelled, the connection cut
+            // now (RST). A close after the flush would wait for a client that does not read,
+            // and hand it the rest of a queued file region whenever it came back.
             abortCurrent()
             current = nil
-            close()
+            closing = true
+            deadline = nil
+            io.abort()
         case .busy:
             break
         }

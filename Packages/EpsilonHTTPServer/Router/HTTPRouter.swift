@@ -24,7 +24,7 @@
 ///     try await writer.end()
 /// }
 /// ```
-public struct HTTPRouter: Sendable {
+public struct HTTPRouter: HTTPRouteMethods, Sendable {
     var table = HTTPRouteTable<HTTPRouteTarget>()
 
     /// No routes.
@@ -54,45 +54,10 @@ public struct HTTPRouter: Sendable {
                              handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
         try table.add(method: method, pattern: HTTPRoutePattern(path), value: .async(HTTPNoMiddleware(), handler))
     }
-
-    /// GET (and HEAD) to a prepared response.
-    public mutating func get(_ path: String, fixed response: HTTPFixedResponse) throws(HTTPRoutePatternError) {
-        try add("GET", path, fixed: response)
-    }
-
-    /// GET (and HEAD), inline.
-    public mutating func get(_ path: String, inline handler: @escaping @Sendable (HTTPInlineRequest, HTTPInlineResponder) -> Void) throws(HTTPRoutePatternError) {
-        try add("GET", path, inline: handler)
-    }
-
-    /// GET (and HEAD), async.
-    public mutating func get(_ path: String, handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
-        try add("GET", path, handler: handler)
-    }
-
-    /// POST, async.
-    public mutating func post(_ path: String, handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
-        try add("POST", path, handler: handler)
-    }
-
-    /// PUT, async.
-    public mutating func put(_ path: String, handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
-        try add("PUT", path, handler: handler)
-    }
-
-    /// DELETE, async.
-    public mutating func delete(_ path: String, handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
-        try add("DELETE", path, handler: handler)
-    }
-
-    /// PATCH, async.
-    public mutating func patch(_ path: String, handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
-        try add("PATCH", path, handler: handler)
-    }
 }
 
 /// Routes under one path prefix behind one middleware stack (see ``HTTPRouter/group(_:middleware:_:)``).
-public struct HTTPRouteGroup<Middleware: HTTPMiddleware> {
+public struct HTTPRouteGroup<Middleware: HTTPMiddleware>: HTTPRouteMethods {
     let prefix: String
     let middleware: Middleware
     var table: HTTPRouteTable<HTTPRouteTarget>
@@ -146,35 +111,5 @@ public struct HTTPRouteGroup<Middleware: HTTPMiddleware> {
                              handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
         try table.add(method: method, pattern: HTTPRoutePattern(full(path)), value: .async(middleware, handler))
         if method != "OPTIONS" { try addOptions(for: path) }
-    }
-
-    /// GET (and HEAD) to a prepared response.
-    public mutating func get(_ path: String, fixed response: HTTPFixedResponse) throws(HTTPRoutePatternError) {
-        try add("GET", path, fixed: response)
-    }
-
-    /// GET (and HEAD), inline.
-    public mutating func get(_ path: String, inline handler: @escaping @Sendable (HTTPInlineRequest, HTTPInlineResponder) -> Void) throws(HTTPRoutePatternError) {
-        try add("GET", path, inline: handler)
-    }
-
-    /// GET (and HEAD), async.
-    public mutating func get(_ path: String, handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
-        try add("GET", path, handler: handler)
-    }
-
-    /// POST, async.
-    public mutating func post(_ path: String, handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
-        try add("POST", path, handler: handler)
-    }
-
-    /// PUT, async.
-    public mutating func put(_ path: String, handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
-        try add("PUT", path, handler: handler)
-    }
-
-    /// DELETE, async.
-    public mutating func delete(_ path: String, handler: @escaping @Sendable (HTTPServerRequest, HTTPServerResponseWriter) async throws -> Void) throws(HTTPRoutePatternError) {
-        try add("DELETE", path, handler: handler)
     }
 }

@@ -8,7 +8,8 @@ import EpsilonTransport
 extension HTTPServerIO {
     var canSendFiles: Bool { false }
 
-    func sendFile(descriptor: Int32, offset: UInt64, count: UInt64, completion: @escaping (_ sent: Bool) -> Void) -> Bool {
+    func sendFile(descriptor: Int32, offset: UInt64, count: UInt64, progress: @escaping () -> Void,
+                  completion: @escaping (_ sent: Bool) -> Void) -> Bool {
         false
     }
 }
@@ -25,8 +26,10 @@ extension HTTPResponseSink {
 extension HTTPServerConnectionHandler {
     var canSendFiles: Bool { connection?.canSendFiles ?? false }
 
-    func sendFile(descriptor: Int32, offset: UInt64, count: UInt64, completion: @escaping (_ sent: Bool) -> Void) -> Bool {
+    func sendFile(descriptor: Int32, offset: UInt64, count: UInt64, progress: @escaping () -> Void,
+                  completion: @escaping (_ sent: Bool) -> Void) -> Bool {
         guard let connection else { return false }
-        return connection.sendFile(descriptor: descriptor, offset: offset, count: count) { error in completion(error == nil) }
+        return connection.sendFile(descriptor: descriptor, offset: offset, count: count,
+                                   progress: { _ in progress() }, completion: { error in completion(error == nil) })
     }
 }

@@ -30,8 +30,20 @@ public struct HTTPStaticContentTypes: Sendable {
 
     /// The type for a file name: by its last extension, else ``defaultType``.
     public func contentType(forFileName name: String) -> String {
-        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return defaultType }
-        return table[name[name.index(after: dot)...].lowercased()] ?? defaultType
+        contentType(forNameIn: name[...])
+    }
+
+    /// The type for the file a path names (its last component), without splitting the path:
+    /// an extension of up to 15 bytes is looked up with no heap allocation (a small string).
+    func contentType(forPath path: String) -> String {
+        let utf8 = path.utf8
+        let start = utf8.lastIndex(of: UInt8(ascii: "/")).map { utf8.index(after: $0) } ?? utf8.startIndex
+        return contentType(forNameIn: path[start...])
+    }
+
+    private func contentType(forNameIn name: Substring) -> String {
+        guard let dot = name.utf8.lastIndex(of: UInt8(ascii: ".")), dot != name.startIndex else { return defaultType }
+        return table[name[name.utf8.index(after: dot)...].lowercased()] ?? defaultType
     }
 
     private static let utf8 = "; charset=utf-8"

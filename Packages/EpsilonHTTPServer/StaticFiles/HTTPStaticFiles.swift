@@ -200,8 +200,7 @@ public struct HTTPStaticFiles: Sendable {
     private func serve(_ original: StaticOpenFile, path: String, head: HTTPRequestHeadView,
                        sink: any HTTPResponseSink, id: HTTPExchangeID) -> (any HTTPServerExchange)? {
         let responder = HTTPInlineResponder(sink: sink, exchange: id)
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        var fields: [(name: String, value: String)] = [("Content-Type", options.contentTypes.contentType(forFileName: name))]
+        var fields: [(name: String, value: String)] = [("Content-Type", options.contentTypes.contentType(forPath: path))]
         var file = original
         var etagSuffix = ""
         if options.servesPrecompressed {

@@ -59,9 +59,6 @@ final class StaticOpenFile {
         }
     }
 
-    /// A second descriptor for the same open file (to give away), or -1.
-    func duplicateDescriptor() -> Int32 { descriptor >= 0 ? dup(descriptor) : -1 }
-
     /// Gives the descriptor away (to a connection that sends and closes it).
     func relinquish() { descriptor = -1 }
 
@@ -101,9 +98,6 @@ struct StaticErrno: Error, Equatable {
 }
 
 enum StaticFileSystem {
-    /// Closes a descriptor this module opened.
-    static func close(_ descriptor: Int32) { _ = closeDescriptor(descriptor) }
-
     /// The canonical path (every symlink resolved), or the errno.
     static func realPath(_ path: String) -> Result<String, StaticErrno> {
         guard let resolved = realpath(path, nil) else { return .failure(StaticErrno(errno)) }

@@ -13,6 +13,8 @@
 // Zero-copy: where the session can (cleartext HTTP/1.1 on a readiness loop, outside its
 // `receive`), the rest of the body is handed down as one file region sent with sendfile(2),
 // at the pace the kernel's socket buffer takes it; no byte of it passes through user space.
+// The transport reports each partial send, so the session's stall timer sees a slow reader's
+// progress whatever the region's size.
 
 /// One file body on its way out; the session holds it as the exchange of its request.
 /// `@unchecked Sendable` only so that the executor's closure can carry it back: every use is
@@ -30,8 +32,6 @@ final class StaticFileTransfer: HTTPServerExchange, @unchecked Sendable {
     private var pumpScheduled = false
     /// A file region is under way (the session owns the descriptor until it completes).
     private var awaitingRegion = false
-    /// The largest region: each finished one is progress for the session's stall timer.
-    static let regionSize: UInt64 = 512 * 1024
     /// Chunks per pump once the first one went out (reads on the loop thread stay bounded).
     static let chunksPerTurn = 4
 
@@ -55,17 +55,14 @@ final class StaticFileTransfer: HTTPServerExchange, @unchecked Sendable {
     func pump(chunks: Int = StaticFileTransfer.chunksPerTurn) -> Bool {
         guard !isFinished, !isPumping, !awaitingRegion else { return isFinished }
         if remaining > 0, file.descriptor >= 0, sink.canSendFileRegion(id) {
-            let count = min(remaining, Self.regionSize)
-            // The connection closes what it is given: a region before the last gets a duplicate.
-            let descriptor = count == remaining ? file.descriptor : file.duplicateDescriptor()
-            if descriptor >= 0,
-               sink.sendFileRegion(id, descriptor: descriptor, offset: offset, count: count,
+            // The rest of the body in one region; the connection takes (and closes) the descriptor.
+            let count = remaining
+            if sink.sendFileRegion(id, descriptor: file.descriptor, offset: offset, count: count,
                                    completion: { [self] sent in regionFinished(count: count, sent: sent) }) {
-                if descriptor == file.descriptor { file.relinquish() }
+                file.relinquish()
                 awaitingRegion = true
                 return false
             }
-            if descriptor >= 0, descriptor != file.descriptor { StaticFileSystem.close(descriptor) }
         }
         isPumping = true
         defer { isPumping = false }
@@ -97,7 +94,7 @@ final class StaticFileTransfer: HTTPServerExchange, @unchecked Sendable {
         return true
     }
 
-    /// A file region went out (or the connection closed under it): the next one, or the end.
+    /// The file region went out (or the connection closed under it): the end.
     private func regionFinished(count: UInt64, sent: Bool) {
         awaitingRegion = false
         guard sent, !isFinished else {

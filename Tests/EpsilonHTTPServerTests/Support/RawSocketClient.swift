@@ -9,9 +9,14 @@ import Darwin
 final class RawSocketClient {
     let fd: Int32
 
-    init(port: UInt16) throws {
+    /// Connects to 127.0.0.1:`port`; `receiveBufferSize` sets `SO_RCVBUF` before connecting
+    /// (a small window makes a slow reader's pace reach the server).
+    init(port: UInt16, receiveBufferSize: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RawSocketError.failed("socket") }
+        if var size = receiveBufferSize {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -74,6 +79,15 @@ final class RawSocketClient {
             String(decoding: bytes, as: UTF8.self).components(separatedBy: marker).count - 1 >= count
         }
         return String(decoding: result.bytes, as: UTF8.self)
+    }
+
+    /// One non-blocking read of at most `limit` bytes: the bytes (maybe none), or nil once
+    /// the peer closed.
+    func readNow(limit: Int) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: limit)
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        if count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { return nil }
+        return Array(buffer[0..<max(0, count)])
     }
 
     /// Closes with an RST (as a crashed client would).
