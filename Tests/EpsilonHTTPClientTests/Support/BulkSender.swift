@@ -23,7 +23,7 @@ final class BulkSender: Sendable {
     struct Failed: Error, CustomStringConvertible { let description: String }
 
     init(total: Int, http: Bool) throws {
-        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -36,7 +36,7 @@ final class BulkSender: Sendable {
             throw Failed(description: "cannot listen on 127.0.0.1")
         }
         port = UInt16(bigEndian: address.sin_port)
-        let listener = self.listener
+        self.listener = listener
         let shared = self.shared
         Thread.detachNewThread {
             Self.serve(listener: listener, total: total, http: http, sent: shared.sent, stop: shared.stop)
