@@ -52,17 +52,18 @@ struct ClientURL: Sendable {
             default: throw .unsupportedScheme(scheme)
             }
         }
-        let text = original ?? "\(scheme)://\(authority)\(path)"
+        // The error's text, built only on failure (not on every request).
+        func invalid() -> HTTPClientError { .invalidURL(original ?? "\(scheme)://\(authority)\(path)") }
         // Credentials in the URL are not supported: they would leak into logs and redirects.
-        guard !authority.utf8.contains(UInt8(ascii: "@")), !authority.isEmpty else { throw .invalidURL(text) }
+        guard !authority.utf8.contains(UInt8(ascii: "@")), !authority.isEmpty else { throw invalid() }
         var host: Substring
         var portText: Substring?
         if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { throw .invalidURL(text) }
+            guard let close = authority.firstIndex(of: "]") else { throw invalid() }
             host = authority[authority.index(after: authority.startIndex)..<close]
             let after = authority[authority.index(after: close)...]
             if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw .invalidURL(text) }
+                guard after.hasPrefix(":") else { throw invalid() }
                 portText = after.dropFirst()
             }
         } else if let colon = authority.lastIndex(of: ":") {
@@ -74,14 +75,14 @@ struct ClientURL: Sendable {
         var port: UInt16 = isSecure ? 443 : 80
         if let portText, !portText.isEmpty {
             guard portText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = UInt16(portText), value > 0 else {
-                throw .invalidURL(text)
+                throw invalid()
             }
             port = value
         }
         guard !host.isEmpty, host.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != 0x2f && $0 != 0x5c }) else {
-            throw .invalidURL(text)
+            throw invalid()
         }
-        guard path.hasPrefix("/"), path.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7f }) else { throw .invalidURL(text) }
+        guard path.hasPrefix("/"), path.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7f }) else { throw invalid() }
         let lowered = host.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) ? host.lowercased() : String(host)
         origin = ClientOrigin(isSecure: isSecure, host: lowered, port: port)
         pathAndQuery = path

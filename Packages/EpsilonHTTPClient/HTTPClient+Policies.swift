@@ -11,7 +11,8 @@ extension HTTPClient {
     /// retries with backoff, redirects. Returns the response no policy acts on.
     func follow(_ first: ClientAttempt) async throws(HTTPClientError) -> HTTPClientResponse {
         var current = first
-        var visited = [first.url.absoluteString]
+        // The URLs of a redirect chain, made on the first redirect (most requests have none).
+        var visited: [String] = []
         var attempt = 1
         var random = SystemRandomNumberGenerator()
         let jar = configuration.cookieJar
@@ -53,6 +54,7 @@ extension HTTPClient {
             }
             guard (300...399).contains(status), let location = response.headerFields[.location] else { return response }
             let redirect: HTTPRedirect?
+            if visited.isEmpty { visited.append(current.url.absoluteString) }
             do {
                 redirect = try configuration.redirectPolicy.redirect(status: status, location: location,
                                                                      request: current.request, visited: visited)

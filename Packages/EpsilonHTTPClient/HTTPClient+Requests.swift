@@ -22,7 +22,11 @@ extension HTTPClient {
     /// Sends a request with `method` to `url` with `headers` and an optional body.
     public func execute(_ method: HTTPRequest.Method, _ url: String, headers: [String: String] = [:],
                         body: HTTPClientRequestBody? = nil) async throws(HTTPClientError) -> HTTPClientResponse {
-        try await execute(try request(method, url, headers: headers), body: body)
+        // The URL is parsed once (``execute(_:body:)`` would parse the request's parts again).
+        let parsed = try ClientURL(url)
+        let request = try request(method, parsed, headers: headers)
+        let deadline = configuration.timeouts.request.map { MonotonicClock.now() &+ $0.nanoseconds }
+        return try await follow(ClientAttempt(request: request, url: parsed, body: body, deadline: deadline))
     }
 
     /// `GET url`.
@@ -52,7 +56,11 @@ extension HTTPClient {
 
     /// A request for `url` (absolute http or https) with `headers`, as ``execute(_:body:)`` takes it.
     public func request(_ method: HTTPRequest.Method, _ url: String, headers: [String: String] = [:]) throws(HTTPClientError) -> HTTPRequest {
-        let parsed = try ClientURL(url)
+        try request(method, try ClientURL(url), headers: headers)
+    }
+
+    /// A request for the parsed `url` with `headers`.
+    private func request(_ method: HTTPRequest.Method, _ parsed: ClientURL, headers: [String: String]) throws(HTTPClientError) -> HTTPRequest {
         var fields = HTTPFields()
         for (name, value) in headers {
             guard let fieldName = HTTPField.Name(name) else { throw .invalidRequest("invalid field name \(name)") }

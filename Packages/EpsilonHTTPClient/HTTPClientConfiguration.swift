@@ -38,7 +38,8 @@ public struct HTTPClientConfiguration: Sendable {
     /// Event loops of the client's own loop group (ignored when a group is passed in). Default 1.
     public var loopCount = 1
     /// Bytes a response may hold unread in the client before it stops reading from the socket
-    /// (back-pressure: a slow consumer slows the server). Default 256 KiB.
+    /// (back-pressure: a slow consumer slows the server). Default 256 KiB. It is also the largest
+    /// body chunk an HTTP/1.1 download hands over: a larger limit means fewer, larger chunks.
     public var receiveBufferLimit = 256 * 1024
 
     /// The defaults.

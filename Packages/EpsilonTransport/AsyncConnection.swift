@@ -1,107 +1,5 @@
 import Synchronization
 
-/// State shared between a connection's loop-side bridge and its async face.
-final class AsyncBridgeState: Sendable {
-    typealias ReadContinuation = CheckedContinuation<Result<[UInt8]?, TransportError>, Never>
-
-    struct Fields {
-        var inbox: [UInt8] = []
-        var eof = false
-        var closed = false
-        var error: TransportError?
-        /// The read waiting for bytes, with the number that lets its cancellation find it.
-        var waiter: (id: UInt64, continuation: ReadContinuation)?
-        var nextReadID: UInt64 = 0
-        var paused = false
-    }
-
-    let fields = Mutex(Fields())
-    /// The TLS handshake's outcome (AsyncConnection+TLS.swift).
-    let handshake = TLSHandshakeWait()
-    /// Bytes buffered for the reader before the loop stops reading from the socket.
-    let inboxLimit: Int
-
-    init(inboxLimit: Int) { self.inboxLimit = inboxLimit }
-
-    /// Takes the waiting read, if any.
-    func takeWaiter(_ fields: inout Fields) -> ReadContinuation? {
-        defer { fields.waiter = nil }
-        return fields.waiter?.continuation
-    }
-}
-
-/// The loop-side handler that feeds an ``AsyncConnection``: it copies each read out of the
-/// loop's buffer (the async reader runs on another thread), and pauses socket reads while
-/// more than `inboxLimit` bytes wait unread.
-final class AsyncBridgeHandler: ConnectionHandler {
-    let state: AsyncBridgeState
-    let onActive: ((Connection) -> Void)?
-    /// Called instead when the connection closes before it became active (an accepted
-    /// connection whose registration or TLS engine failed).
-    let onClosedBeforeActive: (() -> Void)?
-    private var active = false
-
-    init(state: AsyncBridgeState, onActive: ((Connection) -> Void)?, onClosedBeforeActive: (() -> Void)? = nil) {
-        self.state = state
-        self.onActive = onActive
-        self.onClosedBeforeActive = onClosedBeforeActive
-    }
-
-    func connectionDidBecomeActive(_ connection: Connection) {
-        active = true
-        // Each async write waits until the kernel took its bytes, so the caller bounds the
-        // queue; pausing reads on a full queue could instead deadlock two peers that both write
-        // more than they read (each waiting for the other to read).
-        connection.pausesReadingAboveHighWatermark = false
-        if connection.tlsEngine == nil { state.handshake.complete(.success(nil)) }
-        onActive?(connection)
-    }
-
-    func connectionDidCompleteTLSHandshake(_ connection: Connection) {
-        guard let engine = connection.tlsEngine else { return }
-        state.handshake.complete(.success(TLSHandshakeSummary(engine: engine)))
-    }
-
-    func connection(_ connection: Connection, didRead bytes: UnsafeRawBufferPointer) {
-        let (waiter, chunk, pause) = state.fields.withLock { fields -> (AsyncBridgeState.ReadContinuation?, [UInt8], Bool) in
-            if let waiter = state.takeWaiter(&fields) {
-                return (waiter, Array(bytes), false)
-            }
-            fields.inbox.append(contentsOf: bytes)
-            if !fields.paused && fields.inbox.count > state.inboxLimit {
-                fields.paused = true
-                return (nil, [], true)
-            }
-            return (nil, [], false)
-        }
-        waiter?.resume(returning: .success(chunk))
-        if pause { connection.pauseReading() }
-    }
-
-    func connectionDidReadEOF(_ connection: Connection) {
-        let waiter = state.fields.withLock { fields -> AsyncBridgeState.ReadContinuation? in
-            fields.eof = true
-            return state.takeWaiter(&fields)
-        }
-        waiter?.resume(returning: .success(nil))
-    }
-
-    func connectionDidClose(_ connection: Connection, error: TransportError?) {
-        let waiter = state.fields.withLock { fields -> AsyncBridgeState.ReadContinuation? in
-            fields.closed = true
-            fields.error = error
-            return state.takeWaiter(&fields)
-        }
-        state.handshake.complete(.failure(error ?? .closed))
-        if let error, error != .closed {
-            waiter?.resume(returning: .failure(error))
-        } else {
-            waiter?.resume(returning: .success(nil))
-        }
-        if !active { onClosedBeforeActive?() }
-    }
-}
-
 /// Resumes a continuation exactly once, whichever comes first: the operation's result or its
 /// task's cancellation (which may even come before the continuation exists).
 final class ResumeOnce<Value: Sendable>: Sendable {
@@ -149,9 +47,12 @@ final class ResumeOnce<Value: Sendable>: Sendable {
 
 /// The async/await face of a ``Connection``, for code that composes its own transport.
 ///
-/// Reads copy bytes out of the loop (the inline ``ConnectionHandler`` seam is the zero-copy
-/// path); each ``write(_:)`` returns once the kernel has taken the bytes, which gives natural
-/// back-pressure. Dropping the last reference closes the connection.
+/// Each ``read()`` returns an array of its own: short reads are copied out of the loop's buffer
+/// (the inline ``ConnectionHandler`` seam is the zero-copy path); in a bulk transfer, the rest of
+/// a chunk of up to `inboxLimit` bytes is read from the socket straight into it. At most about
+/// `inboxLimit` bytes wait unread before the loop stops reading from the socket. Each
+/// ``write(_:)`` returns once the kernel has taken the bytes, which gives natural back-pressure.
+/// Dropping the last reference closes the connection.
 ///
 /// Every call that waits on the network honours task cancellation: a cancelled
 /// ``connect(to:on:options:timeout:inboxLimit:)``, ``read()`` or ``write(_:)`` returns at once
@@ -250,13 +151,7 @@ public final class AsyncConnection: Sendable {
         let result: Result<[UInt8]?, TransportError> = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let (immediate, resume) = state.fields.withLock { fields -> (Result<[UInt8]?, TransportError>?, Bool) in
-                    if !fields.inbox.isEmpty {
-                        var taken: [UInt8] = []
-                        swap(&taken, &fields.inbox)
-                        let resume = fields.paused
-                        fields.paused = false
-                        return (.success(taken), resume)
-                    }
+                    if let (chunk, resume) = state.take(&fields) { return (.success(chunk), resume) }
                     if let error = fields.error, error != .closed { return (.failure(error), false) }
                     if fields.eof || fields.closed { return (.success(nil), false) }
                     // Checked under the lock: a cancellation after this finds the waiter.

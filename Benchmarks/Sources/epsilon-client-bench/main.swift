@@ -3,6 +3,11 @@
 // event loop thread; nginx one worker. Prints one ratio line per row.
 //
 //   swift run -c release --package-path Benchmarks epsilon-client-bench [--seconds 5] [--gib 1]
+//       [--rows http1,download,http2] [--rounds 1]
+// --rounds N measures each chosen HTTP/1.1 row N times, the clients interleaved, and prints every
+// round and the spread. For instruction counts (callgrind), `--count epsilon|ahc --requests N`
+// only makes N small GETs (64 concurrent) with one client after one request per connection:
+//   valgrind --tool=callgrind epsilon-client-bench --count epsilon --requests 20000
 import AsyncHTTPClient
 import EpsilonHTTPClient
 import Foundation
@@ -16,7 +21,15 @@ func option(_ name: String, _ fallback: Double) -> Double {
     }
     return value
 }
+func textOption(_ name: String, _ fallback: String) -> String {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return fallback }
+    return arguments[index + 1]
+}
 let seconds = option("--seconds", 5)
+let rows = Set(textOption("--rows", "http1,download,http2").split(separator: ",").map(String.init))
+let rounds = max(1, Int(option("--rounds", 1)))
+let countClient = textOption("--count", "")
+let countRequests = Int(option("--requests", 20_000))
 let downloadBytes = Int(option("--gib", 1) * 1_073_741_824)
 let concurrency = 64
 
@@ -135,55 +148,100 @@ let hello = base + "/hello"
     precondition(body.readableBytes == 13)
 }
 
-print("EpsilonHTTPClient vs AsyncHTTPClient 1.37.0, nginx on 127.0.0.1 (1 worker), 1 client loop each, \(Int(seconds)) s per figure")
-
-// Small GETs, HTTP/1.1 keep-alive, 64 concurrent.
-_ = try await requestsPerSecond(epsilonGet)      // warm-up: connections, caches
-let epsilonRate = try await requestsPerSecond(epsilonGet)
-_ = try await requestsPerSecond(ahcGet)
-let ahcRate = try await requestsPerSecond(ahcGet)
-print(String(format: "small GET, HTTP/1.1 keep-alive, %d concurrent: Epsilon %.0f req/s, AsyncHTTPClient %.0f req/s, ratio %.2fx",
-             concurrency, epsilonRate, ahcRate, epsilonRate / ahcRate))
-
-// A large download, one stream. The sparse file is read once first, so every client finds it in
-// the page cache (the first reader of a hole pays for zeroing its pages).
-let bigURL = base + "/big"
-let mib = Double(downloadBytes) / 1_048_576
-func curlSpeed() throws -> Double {
-    let curl = Process()
-    curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    curl.arguments = ["-s", "-o", "/dev/null", "-w", "%{speed_download}", bigURL]
-    let output = Pipe()
-    curl.standardOutput = output
-    try curl.run()
-    curl.waitUntilExit()
-    return Double(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)) ?? 0
+/// Makes `total` requests, `concurrency` at a time.
+func fixedCount(_ total: Int, _ request: @escaping @Sendable () async throws -> Void) async throws {
+    let perTask = total / concurrency
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<concurrency {
+            group.addTask { for _ in 0..<perTask { try await request() } }
+        }
+        try await group.waitForAll()
+    }
 }
-_ = try curlSpeed()
-// Off the main actor, as a server or tool reading a body would be.
-let epsilonDownload = try await Task.detached {
-    try await elapsedSeconds {
-        var received = 0
-        for try await chunk in try await epsilon.get(bigURL).body { received += chunk.count }
-        precondition(received == downloadBytes)
-    }
-}.value
-let ahcDownload = try await Task.detached {
-    try await elapsedSeconds {
-        let response = try await ahc.execute(HTTPClientRequest(url: bigURL), timeout: .seconds(600))
-        var received = 0
-        for try await buffer in response.body { received += buffer.readableBytes }
-        precondition(received == downloadBytes)
-    }
-}.value
-let curlRate = try curlSpeed()
-let epsilonMiBs = mib / epsilonDownload
-let ahcMiBs = mib / ahcDownload
-let curlMiBs = curlRate / 1_048_576
-print(String(format: "download %.0f MiB: Epsilon %.0f MiB/s, AsyncHTTPClient %.0f MiB/s, curl %.0f MiB/s, ratio vs curl %.2fx, vs AsyncHTTPClient %.2fx",
-             mib, epsilonMiBs, ahcMiBs, curlMiBs, epsilonMiBs / curlMiBs, epsilonMiBs / ahcMiBs))
 
-try await runHTTP2Row(seconds: seconds)
+func spread(_ values: [Double]) -> String {
+    String(format: "min %.2f, median %.2f, max %.2f", values.min()!, values.sorted()[values.count / 2], values.max()!)
+}
+
+if !countClient.isEmpty {
+    let request = countClient == "ahc" ? ahcGet : epsilonGet
+    try await fixedCount(concurrency, request)   // opens the connections
+    try await fixedCount(countRequests, request)
+    print("\(countClient): \(countRequests + concurrency) small GETs done")
+} else {
+    print("EpsilonHTTPClient vs AsyncHTTPClient 1.37.0, nginx on 127.0.0.1 (1 worker), 1 client loop each, \(Int(seconds)) s per figure")
+    if rows.contains("http1") { try await runSmallGETRow() }
+    if rows.contains("download") { try await runDownloadRow() }
+    if rows.contains("http2") { try await runHTTP2Row(seconds: seconds) }
+}
 try await ahc.shutdown().get()
 try await nioGroup.shutdownGracefully()
 await epsilon.shutdown()
+
+// Small GETs, HTTP/1.1 keep-alive, 64 concurrent.
+func runSmallGETRow() async throws {
+    _ = try await requestsPerSecond(epsilonGet)      // warm-up: connections, caches
+    _ = try await requestsPerSecond(ahcGet)
+    var ratios: [Double] = []
+    for round in 1...rounds {
+        let epsilonRate = try await requestsPerSecond(epsilonGet)
+        let ahcRate = try await requestsPerSecond(ahcGet)
+        ratios.append(epsilonRate / ahcRate)
+        let label = rounds > 1 ? " (round \(round))" : ""
+        print("small GET, HTTP/1.1 keep-alive, \(concurrency) concurrent\(label): "
+              + String(format: "Epsilon %.0f req/s, AsyncHTTPClient %.0f req/s, ratio %.2fx", epsilonRate, ahcRate, epsilonRate / ahcRate))
+    }
+    if rounds > 1 { print("small GET ratio over \(rounds) rounds: " + spread(ratios)) }
+}
+
+// A large download, one stream. The sparse file is read once first, so every client finds it in
+// the page cache (the first reader of a hole pays for zeroing its pages).
+func runDownloadRow() async throws {
+    let bigURL = base + "/big"
+    let mib = Double(downloadBytes) / 1_048_576
+    func curlSpeed() throws -> Double {
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-s", "-o", "/dev/null", "-w", "%{speed_download}", bigURL]
+        let output = Pipe()
+        curl.standardOutput = output
+        try curl.run()
+        curl.waitUntilExit()
+        return Double(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)) ?? 0
+    }
+    _ = try curlSpeed()
+    var versusCurl: [Double] = []
+    var versusAHC: [Double] = []
+    for round in 1...rounds {
+        // Off the main actor, as a server or tool reading a body would be.
+        let epsilonDownload = try await Task.detached {
+            try await elapsedSeconds {
+                var received = 0
+                for try await chunk in try await epsilon.get(bigURL).body { received += chunk.count }
+                precondition(received == downloadBytes)
+            }
+        }.value
+        let ahcDownload = try await Task.detached {
+            try await elapsedSeconds {
+                let response = try await ahc.execute(HTTPClientRequest(url: bigURL), timeout: .seconds(600))
+                var received = 0
+                for try await buffer in response.body { received += buffer.readableBytes }
+                precondition(received == downloadBytes)
+            }
+        }.value
+        let curlRate = try curlSpeed()
+        let epsilonMiBs = mib / epsilonDownload
+        let ahcMiBs = mib / ahcDownload
+        let curlMiBs = curlRate / 1_048_576
+        versusCurl.append(epsilonMiBs / curlMiBs)
+        versusAHC.append(epsilonMiBs / ahcMiBs)
+        let label = rounds > 1 ? " (round \(round))" : ""
+        print("download \(Int(mib)) MiB\(label): "
+              + String(format: "Epsilon %.0f MiB/s, AsyncHTTPClient %.0f MiB/s, curl %.0f MiB/s, ratio vs curl %.2fx, vs AsyncHTTPClient %.2fx",
+                       epsilonMiBs, ahcMiBs, curlMiBs, epsilonMiBs / curlMiBs, epsilonMiBs / ahcMiBs))
+    }
+    if rounds > 1 {
+        print("download ratio vs curl over \(rounds) rounds: " + spread(versusCurl))
+        print("download ratio vs AsyncHTTPClient over \(rounds) rounds: " + spread(versusAHC))
+    }
+}
