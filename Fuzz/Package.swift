@@ -35,7 +35,7 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("WebSocketDeflateInflate", [websocket, deflate]),
     ("TLSServerEngine", [tls]),
     ("HTTPRouteTable", [server]),
-    ("HTTPServer", [server, hpack]),
+    ("HTTPServer", [server, hpack, websocket]),
     ("HTTPClientResponse", [client]),
     ("WebSocketClientSession", [websocketClient]),
 ]

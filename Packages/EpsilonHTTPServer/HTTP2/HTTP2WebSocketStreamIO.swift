@@ -92,8 +92,8 @@ final class HTTP2WebSocketStreamIO: HTTPServerIO, HTTPServerExchange {
 
     func setTimer(at deadline: UInt64?) {
         self.deadline = deadline
-        guard let session, let deadline else { return }
-        session.armTimer(now: min(session.io.now, deadline))
+        guard let session, deadline != nil else { return }
+        session.armTimer(now: session.io.now)
     }
 
     var now: UInt64 { session?.io.now ?? 0 }

@@ -56,10 +56,6 @@ struct WebSocketRoute: Sendable {
         guard let agreement = agree(head, method: head.method, version: version, fields: fields, parameters: parameters, responder: responder) else {
             return nil
         }
-        guard head.contentLength == 0 else {
-            responder.respond(status: 400, fields: [("Content-Type", "text/plain")], text: "a WebSocket handshake has no body\n")
-            return nil
-        }
         let switched = upgrader.switchToWebSocket(id, fields: agreement.responseFields, session: makeDriver(agreement, sink: sink))
         if !switched {
             responder.respond(status: 500, fields: [("Content-Type", "text/plain")], text: "cannot switch protocols\n")
@@ -88,6 +84,11 @@ struct WebSocketRoute: Sendable {
             var extra = error.responseFields.map { (name: $0.name, value: $0.value) }
             extra.append(("Content-Type", "text/plain"))
             responder.respond(status: status, fields: extra, text: "WebSocket handshake refused: \(error)\n")
+            return nil
+        }
+        // HTTP/1.1: no body; HTTP/2: no content-length (the stream's DATA is the WebSocket).
+        guard head.version == .http2 ? head.contentLength == nil : head.contentLength == 0 else {
+            responder.respond(status: 400, fields: [("Content-Type", "text/plain")], text: "a WebSocket handshake has no body\n")
             return nil
         }
         var request = WebSocketUpgradeRequest(
