@@ -18,6 +18,7 @@ import h2.config
 import h2.connection
 import h2.events
 import h2.settings
+from hyperframe.frame import GoAwayFrame
 from wsproto.extensions import PerMessageDeflate
 from wsproto.frame_protocol import CloseReason, FrameProtocol, Opcode
 
@@ -56,6 +57,16 @@ class H2Client:
         self.scheme = "https" if tls else "http"
         self.authority = f"localhost:{port}"
         self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+        # h2 closes its whole state on GOAWAY, but RFC 9113 §6.8 lets the streams up to its
+        # last stream id finish (a server's drain): after a GOAWAY NO_ERROR keep them going.
+        receive_goaway = self.conn._receive_goaway_frame
+
+        def goaway_keeping_streams(frame):
+            result = receive_goaway(frame)
+            if frame.error_code == 0:
+                self.conn.state_machine.state = h2.connection.ConnectionState.CLIENT_OPEN
+            return result
+        self.conn._frame_dispatch_table[GoAwayFrame] = goaway_keeping_streams
         self.conn.initiate_connection()
         if settings:
             self.conn.update_settings(settings)
@@ -109,6 +120,7 @@ class H2Client:
         state = self.streams.get(stream_id) if stream_id else None
         if isinstance(event, h2.events.ConnectionTerminated):
             self.goaway = event
+
         elif state is None:
             return
         elif isinstance(event, h2.events.ResponseReceived):
@@ -260,7 +272,8 @@ class H2WebSocket:
             self.frames.append(("close", frame.payload))
         else:
             key = "message"
-            if frame.opcode in (Opcode.TEXT, Opcode.BINARY):
+            # A long frame comes in pieces, each with the frame's opcode.
+            if key not in self.partial:
                 self.partial[key] = ("text" if frame.opcode is Opcode.TEXT else "binary", [frame.payload])
             else:
                 self.partial[key][1].append(frame.payload)
@@ -279,7 +292,7 @@ class H2WebSocket:
         if self.frames:
             kind, payload = self.frames.popleft()
             if kind == "close":
-                return kind, (payload.code, payload.reason) if isinstance(payload, CloseReason) else payload
+                return kind, (int(payload.code), payload.reason) if isinstance(payload, CloseReason) else payload
             return kind, payload
         return ("end" if self.state.ended else "reset"), self.state.reset
 
