@@ -79,9 +79,14 @@ final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
     /// window sizes from the request body buffer, manual credit (back-pressure), and
     /// extended CONNECT (RFC 8441) when the router serves WebSocket routes.
     static func machineConfiguration(_ context: HTTPServerLoopContext) -> HTTP2Configuration {
-        let configuration = context.configuration
+        machineConfiguration(context.configuration,
+                             extendedConnect: (context.dispatcher as? HTTPRouterDispatcher)?.servesExtendedConnect ?? false)
+    }
+
+    /// The machine's configuration for `configuration`'s limits, with extended CONNECT or not.
+    static func machineConfiguration(_ configuration: HTTPServerConfiguration, extendedConnect: Bool = false) -> HTTP2Configuration {
         var machine = HTTP2Configuration()
-        machine.enableConnectProtocol = (context.dispatcher as? HTTPRouterDispatcher)?.servesExtendedConnect ?? false
+        machine.enableConnectProtocol = extendedConnect
         machine.maxConcurrentStreams = configuration.maxConcurrentStreams
         machine.maxStreamsPerConnection = configuration.maxRequestsPerConnection
         machine.windowReplenishment = .manual

@@ -1,4 +1,5 @@
 @testable import EpsilonHTTPServer
+import EpsilonTLS
 import EpsilonTransport
 import EpsilonWebSocket
 import Foundation
@@ -6,17 +7,21 @@ import Foundation
 /// A real ``HTTPServer`` on 127.0.0.1 for WebSocket over HTTP/2 (RFC 8441): h2c prior
 /// knowledge, or TLS with ALPN `h2` (a throwaway certificate). Routes: `/ws` echo (inline),
 /// `/ws/proto` choosing `chat.v2`, `/ws/origin` allowing only `https://good.example`,
-/// `/ws/beat` with a fast heartbeat, `/ws/hold` (async, never reads), `/hello`.
+/// `/ws/beat` with a fast heartbeat, `/ws/hold` (async, never reads), `/ws/room` (a broadcast
+/// group; 256 KiB outbound limit, then Close 1013), `/hello`.
 final class H2WebSocketTestServer: Sendable {
     let server: HTTPServer
     let group: IOLoopGroup
     let port: UInt16
     let isSecure: Bool
     let log: TestWebSocketLog
+    /// The members of `/ws/room`.
+    let room: WebSocketBroadcastGroup
 
     static func start(tls: Bool = false, webSocketRoutes: Bool = true) async throws -> H2WebSocketTestServer {
         var router = HTTPRouter()
         let log = TestWebSocketLog()
+        let room = WebSocketBroadcastGroup(name: "room")
         try router.get("/hello", fixed: HTTPFixedResponse(status: 200, contentType: "text/plain", body: "Hello, World!"))
         if webSocketRoutes {
             try router.webSocket("/ws", inline: { _ in TestEchoHandler(log: log) })
@@ -28,6 +33,11 @@ final class H2WebSocketTestServer: Sendable {
             beat.pingInterval = .milliseconds(300)
             beat.pongTimeout = .milliseconds(500)
             try router.webSocket("/ws/beat", options: beat, inline: { _ in TestEchoHandler(log: log) })
+            var roomOptions = WebSocketRouteOptions()
+            roomOptions.maxQueuedBytes = 256 * 1024
+            roomOptions.backpressure = .close(WebSocketCloseCode(1013))
+            roomOptions.closeTimeout = .seconds(1)
+            try router.webSocket("/ws/room", options: roomOptions, inline: { _ in TestHoldingHandler(log: log, group: room) })
             var hold = WebSocketRouteOptions()
             hold.inboundBufferCount = 2
             try router.webSocket("/ws/hold", options: hold) { inbound, _, _ in
@@ -47,10 +57,12 @@ final class H2WebSocketTestServer: Sendable {
         let server = try await HTTPServer.start(on: group, address: .ipv4("127.0.0.1", port: 0), router: router,
                                                 configuration: configuration, tls: context)
         guard let port = server.localAddress.port else { throw H2PeerError.noPort }
-        return H2WebSocketTestServer(server: server, group: group, port: port, isSecure: tls, log: log)
+        return H2WebSocketTestServer(server: server, group: group, port: port, isSecure: tls, log: log, room: room)
     }
 
-    private init(server: HTTPServer, group: IOLoopGroup, port: UInt16, isSecure: Bool, log: TestWebSocketLog) {
+    private init(server: HTTPServer, group: IOLoopGroup, port: UInt16, isSecure: Bool, log: TestWebSocketLog,
+                 room: WebSocketBroadcastGroup) {
+        self.room = room
         self.server = server
         self.group = group
         self.port = port

@@ -150,6 +150,43 @@ extension SocketSuites {
         #expect(result.text == "setting False\nreset 1\nafter (200, b'Hello, World!')\n", "\(result.text)")
     }
 
+    /// RFC 8441 §4 with the setting announced: `:protocol` needs CONNECT, and an extended
+    /// CONNECT needs `:scheme` and `:path`; anything else is malformed (RST_STREAM
+    /// PROTOCOL_ERROR), and the connection goes on.
+    @Test func malformedExtendedConnectIsAStreamError() async throws {
+        let server = try await H2WebSocketTestServer.start()
+        let result = await server.python("""
+            client = H2Client(port, tls=tls)
+            client.conn.config.validate_outbound_headers = False
+            client.conn.config.normalize_outbound_headers = False
+            def outcome(headers):
+                stream = client.send_raw_headers(headers)
+                state = client.streams[stream]
+                client.pump_until(lambda: state.reset is not None or state.headers is not None, "an answer")
+                return int(state.reset) if state.reset is not None else state.headers[":status"]
+            print("get with :protocol", outcome([(":method", "GET"), (":protocol", "websocket"), (":scheme", "http"),
+                                                 (":path", "/ws"), (":authority", "x")]))
+            print("no :path", outcome([(":method", "CONNECT"), (":protocol", "websocket"), (":scheme", "http"),
+                                       (":authority", "x")]))
+            print("no :scheme", outcome([(":method", "CONNECT"), (":protocol", "websocket"), (":path", "/ws"),
+                                         (":authority", "x")]))
+            print("empty :protocol", outcome([(":method", "CONNECT"), (":protocol", ""), (":scheme", "http"),
+                                              (":path", "/ws"), (":authority", "x")]))
+            print("after", client.get("/hello"))
+            client.close()
+            """)
+        _ = await server.stop()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.text == """
+            get with :protocol 1
+            no :path 1
+            no :scheme 1
+            empty :protocol 1
+            after (200, b'Hello, World!')
+
+            """, "\(result.text)")
+    }
+
     /// RST_STREAM from the peer mid-session reaches the driver as the transport's end (the
     /// handler hears 1006), and the connection goes on.
     @Test func resetStreamEndsTheSession() async throws {
@@ -225,6 +262,56 @@ extension SocketSuites {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.text == "reset 8 True\nget (200, b'Hello, World!')\n", "\(result.text)")
         #expect(closes == [1006])
+    }
+
+    /// Broadcast over HTTP/2 streams with back-pressure: a member whose connection reads
+    /// nothing fills its stream's window, then its outbound limit, and is closed by the
+    /// route's policy, while the member that reads gets every message.
+    @Test func stalledMemberMeetsThePolicyWhileTheOtherReceivesAll() async throws {
+        let server = try await H2WebSocketTestServer.start()
+        let marker = NSTemporaryDirectory() + "h2ws-joined-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: marker) }
+        async let peer = server.python("""
+            import os, time
+            stalled_client = H2Client(port, tls=tls)
+            stalled = stalled_client.open_websocket("/ws/room")
+            client = H2Client(port, tls=tls)
+            reader = client.open_websocket("/ws/room")
+            open(\(String(reflecting: marker)), "w").close()
+            count = 0
+            while count < 200:
+                kind, payload = reader.receive_message(timeout=30)
+                assert kind == "binary" and len(payload) == 8192, (kind, len(payload))
+                count += 1
+            print("reader", count)
+            client.close()
+            # The stalled connection reads now: fewer than 200 messages, then the Close.
+            got, ending = 0, None
+            while ending is None:
+                kind, payload = stalled.receive(timeout=30)
+                if kind == "binary":
+                    got += 1
+                else:
+                    ending = (kind, payload)
+            print("stalled", got < 200, ending[0], ending[1][0] if ending[0] == "close" else ending[1])
+            stalled_client.close()
+            """)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while (!FileManager.default.fileExists(atPath: marker) || server.room.memberCount < 2) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(server.room.memberCount == 2)
+        let message = [UInt8](repeating: 0x61, count: 8192)
+        for _ in 0..<200 {
+            server.room.publish(binary: message)
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        let result = await peer
+        let closes = await server.waitForCloses { $0.count == 2 }
+        _ = await server.stop()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.text == "reader 200\nstalled True close 1013\n", "\(result.text)")
+        #expect(closes.count == 2)
     }
 
     /// A handler that reads nothing pauses the stream's reading: the peer can send only about
