@@ -171,8 +171,13 @@ final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
     func handleTimer(now: UInt64) {
         timerDeadline = nil
         guard !isClosed else { return }
-        if !tunnels.isEmpty { fireTunnelTimers(now: now) }
-        guard !isClosed else { return }
+        var now = now
+        if !tunnels.isEmpty {
+            fireTunnelTimers(now: now)
+            guard !isClosed else { return }
+            // A stream that ended meanwhile set `idleSince` from the clock, which has moved on.
+            now = max(now, io.now)
+        }
         if let deadline = machine.nextDeadline, now >= deadline {
             do {
                 try machine.handleTimeouts(now: now)

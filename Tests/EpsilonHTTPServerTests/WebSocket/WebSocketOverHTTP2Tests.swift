@@ -49,7 +49,7 @@ extension SocketSuites {
             big binary True
             pong b'p1'
             get (200, b'Hello, World!')
-            close ('close', (1000, 'bye'))
+            close ('close', (1000, ''))
             end end
             get (200, b'Hello, World!')
 
@@ -80,7 +80,7 @@ extension SocketSuites {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.text == """
             protocol chat.v2
-            extensions permessage-deflate; client_max_window_bits=10
+            extensions permessage-deflate; server_max_window_bits=15; client_max_window_bits=10
             echo text True
             close ('close', (1000, ''))
 

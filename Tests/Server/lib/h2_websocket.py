@@ -20,7 +20,7 @@ import h2.events
 import h2.settings
 from hyperframe.frame import GoAwayFrame
 from wsproto.extensions import PerMessageDeflate
-from wsproto.frame_protocol import CloseReason, FrameProtocol, Opcode
+from wsproto.frame_protocol import FrameProtocol, Opcode
 
 
 class Refused(Exception):
@@ -268,8 +268,9 @@ class H2WebSocket:
         elif frame.opcode is Opcode.PONG:
             self.frames.append(("pong", frame.payload))
         elif frame.opcode is Opcode.CLOSE:
-            self.close_reason = frame.payload
-            self.frames.append(("close", frame.payload))
+            code, reason = frame.payload
+            self.close_reason = (int(code), reason)
+            self.frames.append(("close", self.close_reason))
         else:
             key = "message"
             # A long frame comes in pieces, each with the frame's opcode.
@@ -291,8 +292,6 @@ class H2WebSocket:
         self.client.pump_until(ready, "a WebSocket frame", timeout=timeout)
         if self.frames:
             kind, payload = self.frames.popleft()
-            if kind == "close":
-                return kind, (int(payload.code), payload.reason) if isinstance(payload, CloseReason) else payload
             return kind, payload
         return ("end" if self.state.ended else "reset"), self.state.reset
 
