@@ -36,7 +36,7 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("TLSServerEngine", [tls]),
     ("HTTPRouteTable", [server]),
     ("HTTPStaticPath", [server]),
-    ("HTTPServer", [server, hpack]),
+    ("HTTPServer", [server, hpack, websocket]),
     ("HTTPClientResponse", [client]),
     ("WebSocketClientSession", [websocketClient]),
 ]

@@ -1,6 +1,7 @@
 // Fuzzes the server's request path in memory: the session a real connection gets (HTTP/1.1;
 // HTTP/2 by preface when the flags turn h2c on and the HTTP/2 side is wired in), the router,
-// inline and fixed routes, and a middleware stack (request id, CORS, compression, size limit).
+// inline and fixed routes, a WebSocket echo route (HTTP/1.1 upgrade, HTTP/2 extended CONNECT),
+// and a middleware stack (request id, CORS, compression, size limit).
 // Properties: no crash; nothing is written after the connection closed; an HTTP/1.1 answer
 // starts with a status line; HTTP/2 output is whole frames whose header blocks decode; the
 // same stream split differently gives the same output (Date and generated request ids
@@ -10,12 +11,16 @@
 // piece lengths (1–256), the stream.
 import EpsilonHPACK
 @_spi(EpsilonFuzz) import EpsilonHTTPServer
+import EpsilonWebSocket
 import FuzzSupport
 
 let router: HTTPRouter = {
     var router = HTTPRouter()
     do throws(HTTPRoutePatternError) {
         try router.get("/hello", fixed: HTTPFixedResponse(status: 200, contentType: "text/plain", body: "Hello, World!"))
+        // A WebSocket route: the HTTP/1.1 upgrade and, with h2c, RFC 8441 extended CONNECT
+        // (announced by SETTINGS_ENABLE_CONNECT_PROTOCOL) with the echo driven over the stream.
+        try router.webSocket("/ws", inline: { _ in FuzzWebSocketEcho() })
         let stack = HTTPMiddlewareChain(HTTPRequestIDMiddleware(),
                                         HTTPMiddlewareChain(HTTPCORSMiddleware(),
                                                             HTTPMiddlewareChain(HTTPCompressionMiddleware(minimumSize: 16),
@@ -37,6 +42,13 @@ let router: HTTPRouter = {
     }
     return router
 }()
+
+/// Sends every WebSocket message back.
+final class FuzzWebSocketEcho: WebSocketInlineHandler {
+    func received(_ kind: WebSocketMessageKind, _ payload: UnsafeRawBufferPointer, socket: WebSocketInlineSocket) {
+        socket.send(kind, payload)
+    }
+}
 
 func configuration(_ flags: UInt8) -> HTTPServerConfiguration {
     var configuration = HTTPServerConfiguration()

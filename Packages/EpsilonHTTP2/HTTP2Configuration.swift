@@ -29,6 +29,9 @@ public struct HTTP2Configuration: Sendable {
     /// SETTINGS_MAX_HEADER_LIST_SIZE: the largest decoded header list (RFC 9113 §6.5.2
     /// counting); also the HPACK-bomb bound (default 64 KiB).
     public var maxHeaderListSize: Int = 65_536
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3, servers only): announce extended
+    /// CONNECT, so requests may carry `:protocol` (default off: `:protocol` is malformed).
+    public var enableConnectProtocol: Bool = false
 
     // MARK: Flow control
 

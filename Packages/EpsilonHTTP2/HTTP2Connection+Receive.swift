@@ -253,7 +253,8 @@ extension HTTP2Connection {
         list.removeAll()
         let kind: HeaderBlockKind
         if case .deliver(let deliverKind, _) = disposition { kind = deliverKind } else { kind = .trailers }
-        var validator = HeaderValidator(kind: kind)
+        var validator = HeaderValidator(
+            kind: kind, allowsProtocol: kind == .request && role == .server && configuration.enableConnectProtocol)
         do {
             try decoder.receive(bytes) { field in
                 validator.check(field)

@@ -171,6 +171,9 @@ public struct HTTP2Connection: Sendable {
             settings.append(HTTP2SettingsEntry(.maxFrameSize, UInt32(configuration.maxFrameSize)))
         }
         settings.append(HTTP2SettingsEntry(.maxHeaderListSize, UInt32(clamping: configuration.maxHeaderListSize)))
+        if role == .server && configuration.enableConnectProtocol {
+            settings.append(HTTP2SettingsEntry(.enableConnectProtocol, 1))
+        }
         return settings
     }
 

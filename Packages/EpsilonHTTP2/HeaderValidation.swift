@@ -19,15 +19,20 @@ struct HeaderValidator {
     private var sawRegularField = false
     private var seen: UInt8 = 0
     private(set) var isConnect = false
+    /// `:protocol` may appear (RFC 8441 §4: we announced SETTINGS_ENABLE_CONNECT_PROTOCOL).
+    let allowsProtocol: Bool
     private(set) var isHeadRequest = false
     private var pathIsEmpty = false
     private(set) var status = 0
     private(set) var contentLength: Int?
 
     private static let method: UInt8 = 1, scheme: UInt8 = 2, authority: UInt8 = 4, path: UInt8 = 8
-    private static let statusBit: UInt8 = 16
+    private static let statusBit: UInt8 = 16, protocolBit: UInt8 = 32
 
-    init(kind: HeaderBlockKind) { self.kind = kind }
+    init(kind: HeaderBlockKind, allowsProtocol: Bool = false) {
+        self.kind = kind
+        self.allowsProtocol = allowsProtocol
+    }
 
     /// Whether a response head is informational (1xx, RFC 9113 §8.1).
     var isInformational: Bool { status >= 100 && status < 200 }
@@ -90,9 +95,12 @@ struct HeaderValidator {
             } else if equals(name, ":path") {
                 bit = Self.path
                 pathIsEmpty = value.count == 0
+            } else if allowsProtocol, equals(name, ":protocol") {
+                bit = Self.protocolBit
+                if value.count == 0 { return fail() }
             } else {
-                // :protocol (RFC 8441) is valid only after SETTINGS_ENABLE_CONNECT_PROTOCOL,
-                // which this machine does not announce: it is malformed like any unknown one.
+                // :protocol (RFC 8441 §4) is valid only after we announced
+                // SETTINGS_ENABLE_CONNECT_PROTOCOL: without it, malformed like any unknown one.
                 return fail()
             }
         case .response:
@@ -130,6 +138,11 @@ struct HeaderValidator {
         switch kind {
         case .request:
             guard seen & Self.method != 0 else { return false }
+            if seen & Self.protocolBit != 0 {
+                // RFC 8441 §4: extended CONNECT, with :scheme, :path and :authority.
+                let all = Self.scheme | Self.path | Self.authority
+                return isConnect && seen & all == all && !pathIsEmpty
+            }
             if isConnect {
                 // §8.5: CONNECT carries :authority only.
                 return seen & Self.authority != 0 && seen & (Self.scheme | Self.path) == 0

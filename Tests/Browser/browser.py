@@ -5,7 +5,8 @@ site the tool ships) and one in cleartext serving Examples/site as DIR. Chromium
   - check.html over HTTP: every asset loaded, over HTTP/1.1;
   - ws.html over HTTP (ws://) and over HTTPS (wss://): text, binary and 4 MiB echoes, the chat
     broadcast between two sockets of the page, and between the page and an outside client (this
-    script, with Python's `websockets`).
+    script, with Python's `websockets`). Over HTTPS the page's WebSockets run over its h2
+    connection (RFC 8441: DevTools reports the handshake as 200), over HTTP as Upgrades (101).
 Each page's own script writes its verdict as JSON; this script reads it through DevTools.
 Prints `browser: N passed, M failed`; exit status 1 on any failure.
 With --reference, nginx and a Python WebSocket server stand in for epsilon (checks the pages)."""
@@ -32,6 +33,7 @@ CHROMIUM_LIMIT = 120 # seconds for one Chromium process, page included
 PAGE_TIMEOUT = 100   # seconds for one page to write its result
 
 passed, failed = 0, 0
+REFERENCE = "--reference" in sys.argv[1:]
 
 
 def check(name, ok, detail=""):
@@ -127,13 +129,17 @@ class ChatPeer:
         self.thread.join(10)
 
 
-def load(url):
-    """The JSON result of one page in a fresh headless Chromium, or (None, reason, console)."""
+def load(url, handshakes=None):
+    """The JSON result of one page in a fresh headless Chromium, or (None, reason, console).
+    `handshakes`, a list, receives the page's WebSocket handshakes as (url, status)."""
     with Chromium(CHROMIUM_LIMIT) as chromium:
         try:
             return chromium.result_of(url, PAGE_TIMEOUT), None, chromium.console()
         except ChromiumError as error:
             return None, str(error), chromium.console()
+        finally:
+            if handshakes is not None:
+                handshakes.extend(chromium.websocket_handshakes())
 
 
 def show_console(lines):
@@ -164,8 +170,15 @@ def websocket_check(label, base, scheme):
     peer = ChatPeer(f"{ws_base}/ws/chat", nonce)
     peer.connected.wait(15)
     check(f"{label} outside client joins /ws/chat", peer.error is None, peer.error or "connected")
-    result, error, console = load(f"{base}/ws.html?peer={nonce}")
+    handshakes = []
+    result, error, console = load(f"{base}/ws.html?peer={nonce}", handshakes)
     peer.stop()
+    # wss:// from a page that came over h2 runs over that connection (RFC 8441 extended
+    # CONNECT, answered 200); ws:// from an HTTP/1.1 page is an Upgrade (101).
+    status, how = (200, "HTTP/2 extended CONNECT") if scheme == "wss:" and not REFERENCE else (101, "HTTP/1.1 Upgrade")
+    check(f"{label} every WebSocket of the page is an {how} ({status})",
+          len(handshakes) >= 2 and all(s == status for _, s in handshakes),
+          ", ".join(f"{u} {s}" for u, s in handshakes) or "no handshake seen")
     if result is None:
         check(f"{label} ws.html reports", False, error)
         show_console(console)

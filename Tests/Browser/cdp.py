@@ -142,6 +142,21 @@ class Chromium:
                 lines.append(f"log.{entry.get('level')}: {entry.get('text')} {entry.get('url', '')}".rstrip())
         return lines
 
+    def websocket_handshakes(self):
+        """The page's WebSocket handshakes as (url, status): 101 for an HTTP/1.1 Upgrade,
+        200 for an HTTP/2 extended CONNECT (RFC 8441), as DevTools reports them."""
+        with self._lock:
+            events = list(self._events)
+        urls = {}
+        handshakes = []
+        for event in events:
+            params = event.get("params", {})
+            if event.get("method") == "Network.webSocketCreated":
+                urls[params.get("requestId")] = params.get("url")
+            elif event.get("method") == "Network.webSocketHandshakeResponseReceived":
+                handshakes.append((urls.get(params.get("requestId")), params.get("response", {}).get("status")))
+        return handshakes
+
     def result_of(self, url, timeout=90.0):
         """Opens `url` in a new tab and returns the parsed JSON of its `#result` once done;
         raises ChromiumError when the page does not finish within `timeout` seconds."""
@@ -149,6 +164,8 @@ class Chromium:
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         self.send("Runtime.enable", session=session)
         self.send("Log.enable", session=session)
+        # WebSocket handshakes (see websocket_handshakes); frame payloads are not kept.
+        self.send("Network.enable", {"maxTotalBufferSize": 1 << 20, "maxResourceBufferSize": 1 << 16}, session=session)
         navigated = self.send("Page.navigate", {"url": url}, session=session, timeout=30)
         if navigated.get("errorText"):
             raise ChromiumError(f"navigating to {url}: {navigated['errorText']}")

@@ -9,6 +9,9 @@ enum HTTP2RequestHead {
     /// sits (-1 when absent), the regular field count, and the declared content length.
     struct Summary {
         var method = -1, scheme = -1, authority = -1, path = -1, host = -1
+        /// `:protocol` (RFC 8441 extended CONNECT; the machine lets it through only when we
+        /// announced SETTINGS_ENABLE_CONNECT_PROTOCOL).
+        var connectProtocol = -1
         var fieldCount = 0
         var contentLength: UInt64?
 
@@ -32,6 +35,7 @@ enum HTTP2RequestHead {
             else if name.elementsEqual(":scheme".utf8) { scheme = index }
             else if name.elementsEqual(":authority".utf8) { authority = index }
             else if name.elementsEqual(":path".utf8) { path = index }
+            else if name.elementsEqual(":protocol".utf8) { connectProtocol = index }
         }
 
         /// A decimal number, nil when not all digits or above `UInt64`.

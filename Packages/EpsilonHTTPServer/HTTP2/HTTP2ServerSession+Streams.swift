@@ -51,6 +51,10 @@ extension HTTP2ServerSession {
             refuse(id, status: 431)
             return
         }
+        if let text = Self.unservedConnect(list, summary) {
+            HTTPInlineResponder(sink: self, exchange: HTTPExchangeID(UInt64(id))).respond(status: 501, fields: [("Content-Type", "text/plain")], text: text)
+            return
+        }
         if let length = summary.contentLength, length > configuration.maxBodyBytes {
             streams[id]?.resetWhenAnswered = true
             refuse(id, status: 413)
@@ -100,7 +104,7 @@ extension HTTP2ServerSession {
             return
         }
         stream.received &+= UInt64(bytes.count)
-        if stream.received > context.configuration.maxBodyBytes {
+        if stream.received > context.configuration.maxBodyBytes, !stream.isTunnel {
             tooLarge(id, stream)
             withMachine { $0.consume(streamID: id, count: bytes.count) }
             return
@@ -147,6 +151,8 @@ extension HTTP2ServerSession {
         let stream = streams.remove(at: index).value
         if stream.unconsumed > 0 { withMachine { $0.consume(streamID: id, count: stream.unconsumed) } }
         noteStreamEnded()
+        // A WebSocket's driver hears that its stream is over.
+        if stream.isTunnel { stream.exchange?.abort() }
     }
 
     /// The response is complete. If the request is too, the stream is done. If the client is
@@ -161,7 +167,9 @@ extension HTTP2ServerSession {
             finishIfDone(id)
             return
         }
-        if stream.resetWhenAnswered {
+        if stream.resetWhenAnswered || stream.isTunnel {
+            // A WebSocket's END_STREAM follows its close handshake: what the peer still
+            // sends is of no use (the HTTP/1.1 session closes the socket here).
             streams[id] = nil
             withMachine { machine in try? machine.resetStream(streamID: id, code: .noError) }
             abandon(id, stream)

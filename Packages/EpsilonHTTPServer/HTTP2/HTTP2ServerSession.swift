@@ -49,13 +49,16 @@ final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
     /// The deadline given to ``HTTPServerIO/setTimer(at:)``; re-armed only when it fires or
     /// an earlier one is needed, so a request schedules no timer.
     private var timerDeadline: UInt64?
+    /// The WebSocket streams (RFC 8441) open on this connection, by stream id: their own
+    /// timers and drain.
+    var tunnels: [UInt32: HTTP2WebSocketStreamIO] = [:]
 
     /// A session for a connection that speaks HTTP/2 from its first byte (prior knowledge,
     /// or ALPN `h2`).
     init(io: any HTTPServerIO, context: HTTPServerLoopContext) {
         self.io = io
         self.context = context
-        machine = HTTP2Connection(role: .server, configuration: Self.machineConfiguration(context.configuration))
+        machine = HTTP2Connection(role: .server, configuration: Self.machineConfiguration(context))
     }
 
     /// A session taking over from HTTP/1.1 after `101 Switching Protocols` (RFC 7540 §3.2):
@@ -66,16 +69,24 @@ final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
         self.io = io
         self.context = context
         machine = try HTTP2Connection(
-            upgradedServerWith: Self.machineConfiguration(context.configuration),
+            upgradedServerWith: Self.machineConfiguration(context),
             http2Settings: HTTP2UpgradeSettings.base64URL(upgrade.settingsPayload))
         upgradedRequest = HTTP2UpgradeSettings.headerList(of: upgrade)
         receivedAnything = true
     }
 
     /// The machine's configuration for the server's limits: stream and request counts,
-    /// window sizes from the request body buffer, manual credit (back-pressure).
-    static func machineConfiguration(_ configuration: HTTPServerConfiguration) -> HTTP2Configuration {
+    /// window sizes from the request body buffer, manual credit (back-pressure), and
+    /// extended CONNECT (RFC 8441) when the router serves WebSocket routes.
+    static func machineConfiguration(_ context: HTTPServerLoopContext) -> HTTP2Configuration {
+        machineConfiguration(context.configuration,
+                             extendedConnect: (context.dispatcher as? HTTPRouterDispatcher)?.servesExtendedConnect ?? false)
+    }
+
+    /// The machine's configuration for `configuration`'s limits, with extended CONNECT or not.
+    static func machineConfiguration(_ configuration: HTTPServerConfiguration, extendedConnect: Bool = false) -> HTTP2Configuration {
         var machine = HTTP2Configuration()
+        machine.enableConnectProtocol = extendedConnect
         machine.maxConcurrentStreams = configuration.maxConcurrentStreams
         machine.maxStreamsPerConnection = configuration.maxRequestsPerConnection
         machine.windowReplenishment = .manual
@@ -160,6 +171,13 @@ final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
     func handleTimer(now: UInt64) {
         timerDeadline = nil
         guard !isClosed else { return }
+        var now = now
+        if !tunnels.isEmpty {
+            fireTunnelTimers(now: now)
+            guard !isClosed else { return }
+            // A stream that ended meanwhile set `idleSince` from the clock, which has moved on.
+            now = max(now, io.now)
+        }
         if let deadline = machine.nextDeadline, now >= deadline {
             do {
                 try machine.handleTimeouts(now: now)
@@ -188,6 +206,7 @@ final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
         guard !isClosed, drainStarted == nil else { return }
         drainStarted = io.now
         withMachine { $0.beginGracefulShutdown() }
+        drainTunnels()
         flushAfterSend()
         if !isClosed { armTimer(now: io.now, force: true) }
     }
@@ -264,6 +283,7 @@ final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
         var deadline = streams.isEmpty ? idleSince &+ idle : now &+ idle
         // May run inside an event (a stream ending): the machine may be lent.
         if let settings = machineValue(\.nextDeadline) { deadline = min(deadline, settings) }
+        if let tunnel = earliestTunnelDeadline { deadline = min(deadline, tunnel) }
         if streams.isEmpty, let started = drainStarted ?? peerGoawayAt {
             deadline = min(deadline, max(started &+ 1_000_000_000, now))
         }

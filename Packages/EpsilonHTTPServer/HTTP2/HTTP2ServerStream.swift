@@ -38,6 +38,9 @@ struct HTTP2ServerStream {
     var resetWhenAnswered = false
     /// No response body goes out (a `HEAD` request, a 204 or 304): bytes given are dropped.
     var bodyless = false
+    /// The stream carries a WebSocket (RFC 8441): its request side is the peer's frames, so
+    /// no body size limit applies, and it ends when either side ends.
+    var isTunnel = false
 
     /// The request's `:scheme` and authority, kept (copied) only when the peer accepts
     /// pushes: a promised request has the same origin.

@@ -4,9 +4,13 @@ final class HTTPRouterDispatcher: HTTPServerDispatcher {
     let table: HTTPRouteTable<HTTPRouteTarget>
     private let notFound = HTTPFixedResponse(status: 404, contentType: "text/plain", body: "not found\n")
     private let optionsAsterisk: HTTPFixedResponse
+    /// Some route takes CONNECT (WebSocket routes do): the HTTP/2 session announces
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441).
+    let servesExtendedConnect: Bool
 
     init(router: HTTPRouter) {
         table = router.table
+        servesExtendedConnect = router.table.hasConnectRoutes
         optionsAsterisk = HTTPFixedResponse(status: 204, fields: [("Allow", "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS")])
     }
 

@@ -1,6 +1,8 @@
 extension HTTPRouter {
     /// Adds a WebSocket endpoint served by an inline handler (loop-thread callbacks, no
-    /// task hop): `GET path` with `Upgrade: websocket` switches protocols; any other request
+    /// task hop): `GET path` with `Upgrade: websocket` switches protocols, and over HTTP/2 an
+    /// extended CONNECT with `:protocol websocket` (RFC 8441; the server then announces
+    /// SETTINGS_ENABLE_CONNECT_PROTOCOL) opens a WebSocket on its stream; any other request
     /// to it is refused (400, or 426 for a version other than 13).
     ///
     /// - Parameters:
@@ -11,7 +13,7 @@ extension HTTPRouter {
                                    accept: WebSocketUpgradeHook? = nil,
                                    inline: @escaping @Sendable (WebSocketUpgradeRequest) -> any WebSocketInlineHandler) throws(HTTPRoutePatternError) {
         let route = WebSocketRoute(options: options, accept: accept, handler: .inline(inline))
-        try table.add(method: "GET", pattern: HTTPRoutePattern(path), value: route.target(HTTPNoMiddleware()))
+        try table.addWebSocket(pattern: HTTPRoutePattern(path), value: route.target(HTTPNoMiddleware()))
     }
 
     /// Adds a WebSocket endpoint served by an async handler: it gets the inbound messages as
@@ -27,7 +29,7 @@ extension HTTPRouter {
                                    accept: WebSocketUpgradeHook? = nil,
                                    handler: @escaping @Sendable (WebSocketServerInbound, WebSocketServerOutbound, WebSocketUpgradeRequest) async throws -> Void) throws(HTTPRoutePatternError) {
         let route = WebSocketRoute(options: options, accept: accept, handler: .async(handler))
-        try table.add(method: "GET", pattern: HTTPRoutePattern(path), value: route.target(HTTPNoMiddleware()))
+        try table.addWebSocket(pattern: HTTPRoutePattern(path), value: route.target(HTTPNoMiddleware()))
     }
 }
 
@@ -38,7 +40,7 @@ extension HTTPRouteGroup {
                                    accept: WebSocketUpgradeHook? = nil,
                                    inline: @escaping @Sendable (WebSocketUpgradeRequest) -> any WebSocketInlineHandler) throws(HTTPRoutePatternError) {
         let route = WebSocketRoute(options: options, accept: accept, handler: .inline(inline))
-        try table.add(method: "GET", pattern: HTTPRoutePattern(fullPath(path)), value: route.target(middleware))
+        try table.addWebSocket(pattern: HTTPRoutePattern(fullPath(path)), value: route.target(middleware))
     }
 
     /// Adds a WebSocket endpoint with an async handler under the group's prefix.
@@ -46,9 +48,17 @@ extension HTTPRouteGroup {
                                    accept: WebSocketUpgradeHook? = nil,
                                    handler: @escaping @Sendable (WebSocketServerInbound, WebSocketServerOutbound, WebSocketUpgradeRequest) async throws -> Void) throws(HTTPRoutePatternError) {
         let route = WebSocketRoute(options: options, accept: accept, handler: .async(handler))
-        try table.add(method: "GET", pattern: HTTPRoutePattern(fullPath(path)), value: route.target(middleware))
+        try table.addWebSocket(pattern: HTTPRoutePattern(fullPath(path)), value: route.target(middleware))
     }
 
     /// `path` under the group's prefix.
     func fullPath(_ path: String) -> String { path == "/" && !prefix.isEmpty ? prefix : prefix + path }
+}
+
+extension HTTPRouteTable<HTTPRouteTarget> {
+    /// A WebSocket route: `GET` (HTTP/1.1 upgrade) and `CONNECT` (HTTP/2 extended CONNECT).
+    mutating func addWebSocket(pattern: HTTPRoutePattern, value: HTTPRouteTarget) throws(HTTPRoutePatternError) {
+        try add(method: "GET", pattern: pattern, value: value)
+        try add(method: "CONNECT", pattern: pattern, value: value)
+    }
 }
