@@ -2,7 +2,7 @@
 // nginx this program starts with a configuration in a temporary folder. Both clients get one
 // event loop thread; nginx one worker. Prints one ratio line per row.
 //
-//   swift run -c release --package-path Benchmarks epsilon-client-bench [--seconds 5] [--gib 1]
+//   swift run -c release --package-path Benchmarks epsilon-client-bench [--seconds 5] [--gib 1] [--rows http2]
 import AsyncHTTPClient
 import EpsilonHTTPClient
 import Foundation
@@ -19,6 +19,12 @@ func option(_ name: String, _ fallback: Double) -> Double {
 let seconds = option("--seconds", 5)
 let downloadBytes = Int(option("--gib", 1) * 1_073_741_824)
 let concurrency = 64
+
+// `--rows http2`: only the HTTP/2 row (h2o, started and stopped by the row itself).
+if let index = arguments.firstIndex(of: "--rows"), index + 1 < arguments.count, arguments[index + 1] == "http2" {
+    try await runHTTP2Row(seconds: seconds)
+    exit(0)
+}
 
 // MARK: nginx on loopback
 

@@ -40,6 +40,8 @@ final class HTTP2ClientConnection: Sendable {
         var idleSince: UInt64
         /// Streams the peer allows; until its SETTINGS arrive, our own default.
         var maxStreams: Int
+        /// When the pending deadline timer fires, or nil when none is pending.
+        var deadlineTimerAt: UInt64?
     }
 
     private struct DrainWaiter {
@@ -282,6 +284,53 @@ final class HTTP2ClientConnection: Sendable {
         closeIfDrained()
     }
 
+    // MARK: Deadlines
+
+    /// Changes stream `id`'s deadlines with `change`; arms the connection's timer only when the
+    /// stream's next deadline comes before the pending one (moving a deadline later arms nothing:
+    /// a timer that fires early re-arms itself for the earliest deadline then).
+    func updateDeadlines(of id: UInt32, now: UInt64, _ change: (inout HTTP2StreamRecord) -> Void) {
+        let arm = state.withLock { state -> UInt64? in
+            guard state.streams[id] != nil else { return nil }
+            change(&state.streams[id]!)
+            guard let next = state.streams[id]!.nextDeadline?.at else { return nil }
+            if let armed = state.deadlineTimerAt, armed <= next { return nil }
+            state.deadlineTimerAt = next
+            return next > now ? next - now : 0
+        }
+        if let arm { scheduleDeadlineTimer(in: arm) }
+    }
+
+    private func scheduleDeadlineTimer(in nanoseconds: UInt64) {
+        transport.loop.schedule(after: .nanoseconds(Int64(min(nanoseconds, UInt64(Int64.max))))) { [weak self] in
+            self?.deadlineTimerFired()
+        }
+    }
+
+    /// Fails every stream past its deadline (RST_STREAM(CANCEL), its own timeout error) and
+    /// re-arms for the earliest deadline left.
+    private func deadlineTimerFired() {
+        let now = MonotonicClock.now()
+        var expired: [(UInt32, HTTPClientError)] = []
+        let rearm = state.withLock { state -> UInt64? in
+            state.deadlineTimerAt = nil
+            var earliest: UInt64?
+            for (id, record) in state.streams {
+                guard let next = record.nextDeadline else { continue }
+                if next.at <= now {
+                    expired.append((id, next.error))
+                } else {
+                    earliest = min(earliest ?? next.at, next.at)
+                }
+            }
+            guard let earliest else { return nil }
+            state.deadlineTimerAt = earliest
+            return earliest - now
+        }
+        for (id, error) in expired { fail(id, with: error) }
+        if let rearm { scheduleDeadlineTimer(in: rearm) }
+    }
+
     /// After GOAWAY, closes the connection once its last stream is released.
     private func closeIfDrained() {
         let drained = state.withLock { state -> Bool in
@@ -434,10 +483,12 @@ final class HTTP2ClientConnection: Sendable {
             state.machine.writeOutput(into: &state.outbound)
             return (wakeups, failed, !state.outbound.isEmpty && !state.flushing)
         }
+        // The pool hears first: after GOAWAY, a request woken below that asks for a connection
+        // finds this one's slot already freed.
+        if let change { notify(change) }
         wakeups.run()
         // The reader never waits for a write (two peers both writing could stall each other).
         if needsFlush { flush() }
-        if let change { notify(change) }
         if change == .unusable { closeIfDrained() }
         if failed != nil { closeAfterFlush() }  // after the GOAWAY that says why
         return failed

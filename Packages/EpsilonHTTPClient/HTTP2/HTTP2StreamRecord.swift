@@ -28,6 +28,22 @@ struct HTTP2StreamRecord {
     var reset = false
     /// Why the stream failed, if it did; every later wait throws it.
     var error: HTTPClientError?
+    /// The current phase's deadline (monotonic nanoseconds) and the error it means.
+    var phaseDeadline: UInt64?
+    var phaseError = HTTPClientError.readTimeout
+    /// The whole request's deadline.
+    var requestDeadline: UInt64?
+
+    /// The earliest deadline and its error, if any (none once the stream failed or ended).
+    var nextDeadline: (at: UInt64, error: HTTPClientError)? {
+        guard error == nil, !remoteEnded else { return nil }
+        switch (phaseDeadline, requestDeadline) {
+        case (nil, nil): return nil
+        case (let phase?, nil): return (phase, phaseError)
+        case (nil, let request?): return (request, .requestTimeout)
+        case (let phase?, let request?): return phase <= request ? (phase, phaseError) : (request, .requestTimeout)
+        }
+    }
 
     /// Whether any chunk waits.
     var hasChunk: Bool { firstChunk < chunks.count }
