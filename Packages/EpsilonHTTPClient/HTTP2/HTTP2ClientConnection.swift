@@ -26,7 +26,13 @@ final class HTTP2ClientConnection: Sendable {
         var machine: HTTP2Connection
         var streams: [UInt32: HTTP2StreamRecord] = [:]
         var outbound: [UInt8] = []
+        /// A drain task writes (and waits for the kernel); bytes are taken by it alone.
         var flushing = false
+        /// A loop job that hands the machine's output to the socket is pending.
+        var flushScheduled = false
+        /// Request bodies being sent: their DATA goes through the drain task, which waits for
+        /// the socket (so a body goes no faster than the socket takes it).
+        var bodySenders = 0
         /// Streams reserved by the pool and not yet released (open ones included); the first is
         /// the request that opened the connection.
         var reserved = 1
@@ -146,7 +152,7 @@ final class HTTP2ClientConnection: Sendable {
     /// Waits for the stream's final response head.
     func head(of id: UInt32) async throws(HTTPClientError) -> HTTPResponse {
         let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: HTTP2StreamRecord.HeadContinuation) in
+            await withUnsafeContinuation { (continuation: HTTP2StreamRecord.HeadContinuation) in
                 let ready = state.withLock { state -> Result<HTTPResponse, HTTPClientError>? in
                     guard state.streams[id] != nil else { return .failure(.cancelled) }
                     if let error = state.streams[id]!.error { return .failure(error) }
@@ -166,7 +172,7 @@ final class HTTP2ClientConnection: Sendable {
     /// The stream's next body chunk, or nil at its end (the stream is then released).
     func nextChunk(of id: UInt32) async throws(HTTPClientError) -> [UInt8]? {
         let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: HTTP2StreamRecord.ChunkContinuation) in
+            await withUnsafeContinuation { (continuation: HTTP2StreamRecord.ChunkContinuation) in
                 let ready = state.withLock { state -> Result<[UInt8]?, HTTPClientError>? in
                     guard state.streams[id] != nil else { return .failure(.cancelled) }
                     if state.streams[id]!.hasChunk {
@@ -199,6 +205,8 @@ final class HTTP2ClientConnection: Sendable {
     /// Sends `bytes` on the stream as its window allows, waiting for WINDOW_UPDATEs; with
     /// `end`, the last frame carries END_STREAM.
     func send(_ bytes: [UInt8], endStream: Bool, on id: UInt32) async throws(HTTPClientError) {
+        state.withLock { $0.bodySenders += 1 }
+        defer { state.withLock { $0.bodySenders -= 1 } }
         var offset = 0
         while true {
             let outcome = state.withLock { state -> Result<Bool, HTTPClientError> in
@@ -231,7 +239,7 @@ final class HTTP2ClientConnection: Sendable {
     /// Waits until the stream may send again.
     private func waitForWindow(_ id: UInt32) async throws(HTTPClientError) {
         let result = await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: HTTP2StreamRecord.WindowContinuation) in
+            await withUnsafeContinuation { (continuation: HTTP2StreamRecord.WindowContinuation) in
                 let ready = state.withLock { state -> Result<Void, HTTPClientError>? in
                     guard state.streams[id] != nil else { return .failure(.cancelled) }
                     if let error = state.streams[id]!.error { return .failure(error) }
@@ -350,19 +358,58 @@ final class HTTP2ClientConnection: Sendable {
 
     // MARK: I/O
 
-    /// Starts writing what the machine has queued, unless a write is under way (it takes these
-    /// bytes next, so frames keep the machine's order).
+    /// Hands what the machine has queued to the socket.
     ///
-    /// The writes run in their own task: a write from a cancelled task may be dropped before it
+    /// Heads, resets and window updates go to the loop thread in one job per batch: the job
+    /// takes everything queued by then (many streams' frames, one write at the end of the loop
+    /// tick) and queues it without waiting, so no task hop is spent on writing. While a request
+    /// body is being sent, or to close, a drain task writes instead and waits for the kernel
+    /// (request bodies wait for room behind it). Bytes are taken either by the drain task or,
+    /// while none runs, under the lock together with the queueing, so frames keep the
+    /// machine's order.
+    ///
+    /// Neither runs in the calling task: a write from a cancelled task may be dropped before it
     /// is queued, and the RST_STREAM a cancellation sends must not be.
     func flush() {
-        let start = state.withLock { state -> Bool in
+        enum Action { case none, job, drain }
+        let action = state.withLock { state -> Action in
+            state.machine.writeOutput(into: &state.outbound)
+            if state.flushing { return .none }
+            if state.closeWhenFlushed || (state.bodySenders > 0 && !state.outbound.isEmpty) {
+                state.flushing = true
+                return .drain
+            }
+            if state.outbound.isEmpty || state.flushScheduled { return .none }
+            state.flushScheduled = true
+            return .job
+        }
+        switch action {
+        case .none: break
+        case .job:
+            if !transport.loop.execute({ self.flushOnLoop() }) {
+                // The loop stopped: the connection is closed, and the reader reports it.
+                state.withLock { $0.flushScheduled = false }
+            }
+        case .drain: Task { await self.drain() }
+        }
+    }
+
+    /// The loop job of ``flush()``: queues everything the machine has for the socket.
+    private func flushOnLoop() {
+        let startDrain = state.withLock { state -> Bool in
+            state.flushScheduled = false
             state.machine.writeOutput(into: &state.outbound)
             guard !state.flushing, !state.outbound.isEmpty || state.closeWhenFlushed else { return false }
-            state.flushing = true
-            return true
+            if state.closeWhenFlushed || state.bodySenders > 0 {
+                state.flushing = true
+                return true
+            }
+            var taken: [UInt8] = []
+            swap(&taken, &state.outbound)
+            transport.enqueue(taken)  // under the lock: no drain can queue bytes before these
+            return false
         }
-        if start { Task { await self.drain() } }
+        if startDrain { Task { await self.drain() } }
     }
 
     /// Flushes, then closes the socket (after a GOAWAY, or once a draining connection is done).
