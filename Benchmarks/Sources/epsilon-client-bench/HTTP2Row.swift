@@ -34,7 +34,7 @@ func runHTTP2Row(seconds: Double) async throws {
         return
     }
     if let client = value("--client"), let requests = value("--requests").flatMap(Int.init), let url = value("--url") {
-        let clients = try HTTP2RowClients(url: url)
+        let clients = HTTP2RowClients(url: url)
         let get = client == "ahc" ? clients.ahcGet : clients.epsilonGet
         let (elapsed, cpu) = try await fixedCount(of: get, requests: requests)
         print("\(client): " + String(format: "%d requests in %.2f s, %.0f req/s, CPU %.2f s, %.1f µs CPU per request",
@@ -45,7 +45,7 @@ func runHTTP2Row(seconds: Double) async throws {
     let rounds = value("--rounds").flatMap(Int.init) ?? 3
     let h2o = try H2OServer.start()
     defer { h2o.stop() }
-    let clients = try HTTP2RowClients(url: h2o.url)
+    let clients = HTTP2RowClients(url: h2o.url)
     var epsilon: [Measured] = []
     var ahc: [Measured] = []
     var h2load: [Double] = []
@@ -84,7 +84,7 @@ private struct HTTP2RowClients {
     let epsilonGet: @Sendable () async throws -> Void
     let ahcGet: @Sendable () async throws -> Void
 
-    init(url: String) throws {
+    init(url: String) {
         var epsilonConfiguration = HTTPClientConfiguration()
         epsilonConfiguration.loopCount = 1
         epsilonConfiguration.decompression = false
@@ -161,7 +161,8 @@ private struct H2OServer {
         // The shell kills h2o when its standard input ends: when we close the pipe, or exit.
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/bin/sh")
-        shell.arguments = ["-c", "/usr/bin/h2o -c \"$1\" </dev/null >/dev/null 2>&1 & pid=$!; cat >/dev/null; kill $pid; wait $pid",
+        // Signals are ignored by the shell (and its cat): only the end of the input stops it.
+        shell.arguments = ["-c", "trap '' TERM INT HUP; /usr/bin/h2o -c \"$1\" </dev/null >/dev/null 2>&1 & pid=$!; cat >/dev/null; kill -KILL $pid; wait $pid",
                            "sh", directory + "/h2o.conf"]
         let input = Pipe()
         shell.standardInput = input
@@ -253,7 +254,7 @@ private func h2loadRate(_ url: String, seconds: Double) throws -> Double {
 /// User and system CPU seconds of this process, every thread included.
 private func processCPUSeconds() -> Double {
     var usage = rusage()
-    getrusage(RUSAGE_SELF, &usage)
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
