@@ -166,6 +166,7 @@ private struct H2OServer {
                            "sh", directory + "/h2o.conf"]
         let input = Pipe()
         shell.standardInput = input
+        shell.standardError = FileHandle.nullDevice  // no "Killed" from the shell
         try shell.run()
         let server = H2OServer(shell: shell, input: input, directory: directory, url: "https://localhost:\(port)/hello")
         for _ in 0..<100 {
