@@ -14,6 +14,8 @@ public struct HTTPClientResponse: Sendable {
     public var body: HTTPClientResponseBody
     /// The URL that gave this response (the last one of a redirect chain).
     public var url: String
+    /// The protocol the final response came over (ALPN's choice, or prior knowledge).
+    public var protocolVersion: HTTPClientProtocolVersion = .http1_1
 
     /// The status.
     public var status: HTTPResponse.Status { head.status }

@@ -21,7 +21,7 @@ struct ClientOptions: ParsableArguments {
     @Flag(name: .customLong("http2"), help: "Use HTTP/2 only (h2c with prior knowledge for http://).")
     var http2 = false
 
-    @Flag(name: .shortAndLong, help: "Print the request and response heads on standard error.")
+    @Flag(name: .shortAndLong, help: "Print the request and response heads on standard error, with the protocol used (\"> GET /path HTTP/2\", \"< HTTP/2 200\" over HTTP/2, as curl does).")
     var verbose = false
 
     @Flag(name: .customShort("L"), help: "Follow redirects (up to 10).")
@@ -134,24 +134,43 @@ struct ClientOptions: ParsableArguments {
             headers["Content-Type"] = contentType
         }
         let standardError = FileHandle.standardError
+        var request: HTTPRequest?
         do {
-            let request = try client.request(method, url, headers: headers)
+            let prepared = try client.request(method, url, headers: headers)
+            request = prepared
+            let response = try await client.execute(prepared, body: body.map { .bytes($0) })
             if verbose {
-                var lines = "> \(method.rawValue) \(request.path ?? "/") HTTP/1.1\n> Host: \(request.authority ?? "")\n"
-                for field in request.headerFields { lines += "> \(field.name.rawName): \(field.value)\n" }
-                standardError.write(Data((lines + ">\n").utf8))
-            }
-            let response = try await client.execute(request, body: body.map { .bytes($0) })
-            if verbose {
-                var lines = "< HTTP/1.1 \(response.status.code) \(response.status.reasonPhrase)\n"
-                for field in response.headerFields { lines += "< \(field.name.rawName): \(field.value)\n" }
-                standardError.write(Data((lines + "<\n").utf8))
+                // The protocol is known once a connection is open (ALPN), so both heads print now.
+                standardError.write(Data((Self.requestHead(prepared, version: response.protocolVersion)
+                                          + Self.responseHead(response)).utf8))
             }
             try await write(response)
         } catch let error as HTTPClientError {
+            if verbose, let request {
+                standardError.write(Data(Self.requestHead(request, version: http2 ? .http2 : .http1_1).utf8))
+            }
             standardError.write(Data("epsilon: \(error)\n".utf8))
             throw ExitCode(7)
         }
+    }
+
+    /// `-v`'s request head, as curl prints it: `> GET /path HTTP/1.1` (or `HTTP/2`), `Host`, the
+    /// fields given, then a lone `>`. Over HTTP/2 the request line stands for the pseudo-header
+    /// fields (`:method`, `:path`, and `Host` for `:authority`).
+    static func requestHead(_ request: HTTPRequest, version: HTTPClientProtocolVersion) -> String {
+        var lines = "> \(request.method.rawValue) \(request.path ?? "/") \(version)\n> Host: \(request.authority ?? "")\n"
+        for field in request.headerFields { lines += "> \(field.name.rawName): \(field.value)\n" }
+        return lines + ">\n"
+    }
+
+    /// `-v`'s response head: `< HTTP/1.1 200 OK`, or `< HTTP/2 200` (HTTP/2 has no reason
+    /// phrase), the fields, then a lone `<`.
+    static func responseHead(_ response: HTTPClientResponse) -> String {
+        var lines = "< \(response.protocolVersion) \(response.status.code)"
+        if response.protocolVersion == .http1_1 { lines += " \(response.status.reasonPhrase)" }
+        lines += "\n"
+        for field in response.headerFields { lines += "< \(field.name.rawName): \(field.value)\n" }
+        return lines + "<\n"
     }
 
     private func write(_ response: HTTPClientResponse) async throws {

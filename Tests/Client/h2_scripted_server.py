@@ -8,6 +8,10 @@ purpose. Paths:
   /goaway                 waits until 2 streams are open on the connection (at most 3 s), sends
                           GOAWAY with the lowest as last-stream-id, answers it, closes (once per
                           server; later connections answer it like /ok)
+  /goaway-hold            GOAWAY with this stream as last-stream-id, then its head and 1 KiB;
+                          the rest (1 KiB more) only once /release was asked (at most 10 s), then
+                          the connection closes when the client ends it
+  /release                200, body "conn=N stream=S"; lets /goaway-hold finish
   /refuse                 RST_STREAM(REFUSED_STREAM) the first time, then like /ok
   /slow                   a head and 1 KiB, then nothing (the client cancels)
   /sha256                 200, the hex SHA-256 of the request body
@@ -36,6 +40,7 @@ END_STREAM, ACK, END_HEADERS = 0x1, 0x1, 0x4
 LOCK = threading.Lock()
 STATS = {"connections": 0, "resets": [], "refused": 0, "goaways": 0}
 GOAWAY_DONE = [False]
+RELEASE = threading.Event()
 
 
 def frame(kind, flags, stream, payload=b""):
@@ -206,6 +211,24 @@ class Handler(socketserver.BaseRequestHandler):
                 self.respond(stream, 200, f"conn={self.number} stream={stream}".encode())
                 return None
             return self.goaway_after_second(stream)
+        elif path == "/goaway-hold":
+            with LOCK:
+                STATS["goaways"] += 1
+            self.send(frame(GOAWAY, 0, 0, struct.pack(">II", stream, 0)))
+            time.sleep(0.1)  # the client learns of GOAWAY before it sees the head
+            head = self.encoder.encode([(":status", "200"), ("content-length", "2048")])
+            self.send(frame(HEADERS, END_HEADERS, stream, head) + frame(DATA, 0, stream, b"h" * 1024))
+
+            def finish():
+                RELEASE.wait(10)
+                try:
+                    self.send(frame(DATA, END_STREAM, stream, b"h" * 1024))
+                except OSError:
+                    pass  # the client gave up on the connection
+            threading.Thread(target=finish, daemon=True).start()
+        elif path == "/release":
+            RELEASE.set()
+            self.respond(stream, 200, f"conn={self.number} stream={stream}".encode())
         elif path == "/slow":
             out = frame(HEADERS, END_HEADERS, stream, self.encoder.encode([(":status", "200")]))
             self.send(out + frame(DATA, 0, stream, b"s" * 1024))

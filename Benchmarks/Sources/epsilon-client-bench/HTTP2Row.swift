@@ -1,110 +1,200 @@
 // The HTTP/2 row: small GETs to h2o over TLS (ALPN h2), 100 requests multiplexed on one
 // connection, EpsilonHTTPClient vs AsyncHTTPClient 1.37.0 and h2load (-c 1 -m 100).
+//
+//   epsilon-client-bench --rows http2 [--seconds 5] [--rounds 3]
+//       the ratio line: rounds of Epsilon, AsyncHTTPClient and h2load taken in turn, each client
+//       warmed up first; medians with the range, CPU time per request, the load average
+//   epsilon-client-bench --rows http2 --serve SECONDS
+//       only starts h2o and prints its URL (for the next form under `perf stat`)
+//   epsilon-client-bench --rows http2 --client epsilon|ahc --requests N --url URL
+//       N requests, 100 in flight, against a running h2o; prints time and CPU
+//
+// h2o runs under a shell that kills it when this program's end closes its standard input, so no
+// h2o outlives the benchmark, even one that crashed.
 import AsyncHTTPClient
 import EpsilonHTTPClient
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 
-/// Starts h2o on loopback with a self-signed certificate, measures the three clients for
-/// `seconds` each, prints the ratio line and stops h2o.
+private let streams = 100
+
 func runHTTP2Row(seconds: Double) async throws {
-    let streams = 100
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("epsilon-client-bench-h2-\(getpid())").path
-    for folder in ["www", "logs"] {
-        try FileManager.default.createDirectory(atPath: directory + "/" + folder, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o777])
+    let arguments = CommandLine.arguments
+    func value(_ name: String) -> String? {
+        guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+        return arguments[index + 1]
     }
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    try "Hello, World!".write(toFile: directory + "/www/hello", atomically: true, encoding: .utf8)
-    let openssl = Process()
-    openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-    openssl.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                         "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem", "-days", "1",
-                         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"]
-    openssl.standardError = FileHandle.nullDevice
-    try openssl.run()
-    openssl.waitUntilExit()
-    let port = freePort()
-    let configuration = """
-        listen:
-          host: 127.0.0.1
-          port: \(port)
-          ssl:
-            certificate-file: \(directory)/cert.pem
-            key-file: \(directory)/key.pem
-        num-threads: 1
-        pid-file: \(directory)/logs/h2o.pid
-        error-log: \(directory)/logs/error.log
-        http2-max-concurrent-requests-per-connection: \(streams)
-        hosts:
-          "localhost:\(port)":
-            paths:
-              "/":
-                file.dir: \(directory)/www
-        """
-    try configuration.write(toFile: directory + "/h2o.conf", atomically: true, encoding: .utf8)
-    let h2o = Process()
-    h2o.executableURL = URL(fileURLWithPath: "/usr/bin/h2o")
-    h2o.arguments = ["-c", directory + "/h2o.conf"]
-    h2o.standardOutput = FileHandle.nullDevice
-    h2o.standardError = FileHandle.nullDevice
-    try h2o.run()
-    defer {
-        h2o.terminate()
-        h2o.waitUntilExit()
+    if let serve = value("--serve").flatMap(Double.init) {
+        let h2o = try H2OServer.start()
+        FileHandle.standardOutput.write(Data("h2o at \(h2o.url) for \(Int(serve)) s\n".utf8))
+        try await Task.sleep(for: .milliseconds(Int64(serve * 1000)))
+        h2o.stop()
+        return
     }
-    let url = "https://localhost:\(port)/hello"
-    for _ in 0..<100 {
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        probe.arguments = ["-sk", "-o", "/dev/null", url]
-        try probe.run()
-        probe.waitUntilExit()
-        if probe.terminationStatus == 0 { break }
-        usleep(50_000)
+    if let client = value("--client"), let requests = value("--requests").flatMap(Int.init), let url = value("--url") {
+        let clients = HTTP2RowClients(url: url)
+        let get = client == "ahc" ? clients.ahcGet : clients.epsilonGet
+        let (elapsed, cpu) = try await fixedCount(of: get, requests: requests)
+        print("\(client): " + String(format: "%d requests in %.2f s, %.0f req/s, CPU %.2f s, %.1f µs CPU per request",
+                                     requests, elapsed, Double(requests) / elapsed, cpu, cpu / Double(requests) * 1e6))
+        try await clients.shutdown()
+        return
     }
-
-    var epsilonConfiguration = HTTPClientConfiguration()
-    epsilonConfiguration.loopCount = 1
-    epsilonConfiguration.decompression = false
-    epsilonConfiguration.tls.verification = .none
-    let epsilon = EpsilonHTTPClient.HTTPClient(configuration: epsilonConfiguration)
-
-    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    var ahcConfiguration = AsyncHTTPClient.HTTPClient.Configuration(certificateVerification: .none)
-    ahcConfiguration.decompression = .disabled
-    let ahc = AsyncHTTPClient.HTTPClient(eventLoopGroupProvider: .shared(group), configuration: ahcConfiguration)
-
-    @Sendable func epsilonGet() async throws {
-        let body = try await epsilon.get(url).body.collect(upTo: 1024)
-        precondition(body.count == 13)
+    let rounds = value("--rounds").flatMap(Int.init) ?? 3
+    let h2o = try H2OServer.start()
+    defer { h2o.stop() }
+    let clients = HTTP2RowClients(url: h2o.url)
+    var epsilon: [Measured] = []
+    var ahc: [Measured] = []
+    var h2load: [Double] = []
+    _ = try await rate(of: clients.epsilonGet, seconds: min(seconds, 2))  // warm-up: connection, caches
+    _ = try await rate(of: clients.ahcGet, seconds: min(seconds, 2))
+    for _ in 0..<rounds {
+        epsilon.append(try await rate(of: clients.epsilonGet, seconds: seconds))
+        ahc.append(try await rate(of: clients.ahcGet, seconds: seconds))
+        h2load.append(try h2loadRate(h2o.url, seconds: seconds))
     }
-    @Sendable func ahcGet() async throws {
-        let response = try await ahc.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
-        precondition(response.version == .http2)
-        let body = try await response.body.collect(upTo: 1024)
-        precondition(body.readableBytes == 13)
-    }
-    _ = try await rate(of: epsilonGet, loops: streams, seconds: seconds)  // warm-up: connection, caches
-    let epsilonRate = try await rate(of: epsilonGet, loops: streams, seconds: seconds)
-    precondition(epsilon.poolStatistics.connectionsOpened == 1, "Epsilon used more than one HTTP/2 connection")
-    _ = try await rate(of: ahcGet, loops: streams, seconds: seconds)
-    let ahcRate = try await rate(of: ahcGet, loops: streams, seconds: seconds)
-    let h2loadRate = try h2load(url, streams: streams, seconds: seconds)
-    print(String(format: "small GET, HTTP/2 over TLS to h2o, %d multiplexed on 1 connection: Epsilon %.0f req/s, AsyncHTTPClient %.0f req/s, h2load %.0f req/s, ratio vs AsyncHTTPClient %.2fx, vs h2load %.2fx",
-                 streams, epsilonRate, ahcRate, h2loadRate, epsilonRate / ahcRate, epsilonRate / h2loadRate))
-    try await ahc.shutdown().get()
-    try await group.shutdownGracefully()
-    await epsilon.shutdown()
+    precondition(clients.epsilon.poolStatistics.connectionsOpened == 1, "Epsilon used more than one HTTP/2 connection")
+    try await clients.shutdown()
+    let versusAHC = zip(epsilon, ahc).map { $0.perSecond / $1.perSecond }
+    let versusH2load = zip(epsilon, h2load).map { $0.perSecond / $1 }
+    print(String(format: "small GET, HTTP/2 over TLS to h2o (1 thread), %d multiplexed on 1 connection, %d rounds of %.0f s:",
+                 streams, rounds, seconds))
+    print("  Epsilon " + spread(epsilon.map(\.perSecond), "%.0f") + " req/s, " + spread(epsilon.map(\.cpuPerRequest), "%.1f") + " µs CPU/request")
+    print("  AsyncHTTPClient " + spread(ahc.map(\.perSecond), "%.0f") + " req/s, " + spread(ahc.map(\.cpuPerRequest), "%.1f") + " µs CPU/request")
+    print("  h2load " + spread(h2load, "%.0f") + " req/s")
+    print("  epsilon/ahc " + spread(versusAHC, "%.2f") + "x, epsilon/h2load " + spread(versusH2load, "%.2f")
+          + "x (median, min-max of rounds); load average " + loadAverage())
 }
 
-/// `loops` concurrent loops of `request` for `seconds`; requests per second.
-private func rate(of request: @escaping @Sendable () async throws -> Void, loops: Int, seconds: Double) async throws -> Double {
+/// Requests per second and the process's CPU time per request (both client loops run here;
+/// h2o and h2load are other processes).
+private struct Measured {
+    var perSecond: Double
+    var cpuPerRequest: Double
+}
+
+/// Both clients, one event loop thread each, certificate checks off (h2o's is self-signed).
+private struct HTTP2RowClients {
+    let epsilon: EpsilonHTTPClient.HTTPClient
+    let group: MultiThreadedEventLoopGroup
+    let ahc: AsyncHTTPClient.HTTPClient
+    let epsilonGet: @Sendable () async throws -> Void
+    let ahcGet: @Sendable () async throws -> Void
+
+    init(url: String) {
+        var epsilonConfiguration = HTTPClientConfiguration()
+        epsilonConfiguration.loopCount = 1
+        epsilonConfiguration.decompression = false
+        epsilonConfiguration.tls.verification = .none
+        let epsilon = EpsilonHTTPClient.HTTPClient(configuration: epsilonConfiguration)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var ahcConfiguration = AsyncHTTPClient.HTTPClient.Configuration(certificateVerification: .none)
+        ahcConfiguration.decompression = .disabled
+        let ahc = AsyncHTTPClient.HTTPClient(eventLoopGroupProvider: .shared(group), configuration: ahcConfiguration)
+        self.epsilon = epsilon
+        self.ahc = ahc
+        epsilonGet = {
+            let response = try await epsilon.get(url)
+            precondition(response.protocolVersion == .http2)
+            let body = try await response.body.collect(upTo: 1024)
+            precondition(body.count == 13)
+        }
+        ahcGet = {
+            let response = try await ahc.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+            precondition(response.version == .http2)
+            let body = try await response.body.collect(upTo: 1024)
+            precondition(body.readableBytes == 13)
+        }
+    }
+
+    func shutdown() async throws {
+        try await ahc.shutdown().get()
+        try await group.shutdownGracefully()
+        await epsilon.shutdown()
+    }
+}
+
+/// h2o on a free loopback port with a self-signed certificate, one thread, serving /hello.
+private struct H2OServer {
+    let shell: Process
+    let input: Pipe
+    let directory: String
+    let url: String
+
+    static func start() throws -> H2OServer {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("epsilon-client-bench-h2-\(getpid())").path
+        for folder in ["www", "logs"] {
+            try FileManager.default.createDirectory(atPath: directory + "/" + folder, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o777])
+        }
+        try "Hello, World!".write(toFile: directory + "/www/hello", atomically: true, encoding: .utf8)
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                             "-keyout", directory + "/key.pem", "-out", directory + "/cert.pem", "-days", "1",
+                             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        let port = freePort()
+        let configuration = """
+            listen:
+              host: 127.0.0.1
+              port: \(port)
+              ssl:
+                certificate-file: \(directory)/cert.pem
+                key-file: \(directory)/key.pem
+            num-threads: 1
+            pid-file: \(directory)/logs/h2o.pid
+            error-log: \(directory)/logs/error.log
+            http2-max-concurrent-requests-per-connection: \(streams)
+            hosts:
+              "localhost:\(port)":
+                paths:
+                  "/":
+                    file.dir: \(directory)/www
+            """
+        try configuration.write(toFile: directory + "/h2o.conf", atomically: true, encoding: .utf8)
+        // The shell kills h2o when its standard input ends: when we close the pipe, or exit.
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        // Signals are ignored by the shell (and its cat): only the end of the input stops it.
+        shell.arguments = ["-c", "trap '' TERM INT HUP; /usr/bin/h2o -c \"$1\" </dev/null >/dev/null 2>&1 & pid=$!; cat >/dev/null; kill -KILL $pid; wait $pid",
+                           "sh", directory + "/h2o.conf"]
+        let input = Pipe()
+        shell.standardInput = input
+        shell.standardError = FileHandle.nullDevice  // no "Killed" from the shell
+        try shell.run()
+        let server = H2OServer(shell: shell, input: input, directory: directory, url: "https://localhost:\(port)/hello")
+        for _ in 0..<100 {
+            let probe = Process()
+            probe.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            probe.arguments = ["-sk", "-o", "/dev/null", server.url]
+            try probe.run()
+            probe.waitUntilExit()
+            if probe.terminationStatus == 0 { break }
+            usleep(50_000)
+        }
+        return server
+    }
+
+    func stop() {
+        try? input.fileHandleForWriting.close()
+        shell.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+/// `streams` concurrent loops of `request` for `seconds`.
+private func rate(of request: @escaping @Sendable () async throws -> Void, seconds: Double) async throws -> Measured {
     let start = ContinuousClock.now
+    let cpuStart = processCPUSeconds()
     let stop = start + .milliseconds(Int64(seconds * 1000))
     let total = try await withThrowingTaskGroup(of: Int.self) { group in
-        for _ in 0..<loops {
+        for _ in 0..<streams {
             group.addTask {
                 var count = 0
                 while ContinuousClock.now < stop {
@@ -116,12 +206,36 @@ private func rate(of request: @escaping @Sendable () async throws -> Void, loops
         }
         return try await group.reduce(0, +)
     }
-    let elapsed = ContinuousClock.now - start
-    return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    let elapsed = (ContinuousClock.now - start).seconds
+    return Measured(perSecond: Double(total) / elapsed, cpuPerRequest: (processCPUSeconds() - cpuStart) / Double(total) * 1e6)
+}
+
+/// `requests` requests, `streams` in flight; the elapsed time and the process's CPU seconds.
+private func fixedCount(of request: @escaping @Sendable () async throws -> Void, requests: Int) async throws -> (Double, Double) {
+    let start = ContinuousClock.now
+    let cpuStart = processCPUSeconds()
+    let left = RequestsLeft(requests)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<streams {
+            group.addTask {
+                while left.take() { try await request() }
+            }
+        }
+        try await group.waitForAll()
+    }
+    return ((ContinuousClock.now - start).seconds, processCPUSeconds() - cpuStart)
+}
+
+/// The requests still to send, shared by the loops.
+private final class RequestsLeft: Sendable {
+    private let count: Atomic<Int>
+    init(_ count: Int) { self.count = Atomic(count) }
+    /// Whether one was left (and is now taken).
+    func take() -> Bool { count.subtract(1, ordering: .relaxed).oldValue > 0 }
 }
 
 /// h2load's requests per second: one connection, `streams` concurrent streams, for `seconds`.
-private func h2load(_ url: String, streams: Int, seconds: Double) throws -> Double {
+private func h2loadRate(_ url: String, seconds: Double) throws -> Double {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/h2load")
     process.arguments = ["-c", "1", "-m", String(streams), "-t", "1", "-D", String(Int(seconds)), url]
@@ -136,4 +250,30 @@ private func h2load(_ url: String, streams: Int, seconds: Double) throws -> Doub
           let field = line.split(separator: ",").dropFirst().first,
           let value = Double(field.trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") else { return 0 }
     return value
+}
+
+/// User and system CPU seconds of this process, every thread included.
+private func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// "median (min-max)" of `values`, each printed with `format`.
+private func spread(_ values: [Double], _ format: String) -> String {
+    let sorted = values.sorted()
+    guard let low = sorted.first, let high = sorted.last else { return "-" }
+    let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    return String(format: format, median) + " (" + String(format: format, low) + "-" + String(format: format, high) + ")"
+}
+
+/// The 1, 5 and 15 minute load averages.
+private func loadAverage() -> String {
+    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
+}
+
+extension Duration {
+    fileprivate var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
 }

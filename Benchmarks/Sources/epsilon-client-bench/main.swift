@@ -8,6 +8,7 @@
 // round and the spread. For instruction counts (callgrind), `--count epsilon|ahc --requests N`
 // only makes N small GETs (64 concurrent) with one client after one request per connection:
 //   valgrind --tool=callgrind epsilon-client-bench --count epsilon --requests 20000
+// `--rows http2` alone runs only the HTTP/2 row (see HTTP2Row.swift for its --serve and --client forms).
 import AsyncHTTPClient
 import EpsilonHTTPClient
 import Foundation
@@ -32,6 +33,12 @@ let countClient = textOption("--count", "")
 let countRequests = Int(option("--requests", 20_000))
 let downloadBytes = Int(option("--gib", 1) * 1_073_741_824)
 let concurrency = 64
+
+// `--rows http2`: only the HTTP/2 row (h2o, started and stopped by the row itself).
+if let index = arguments.firstIndex(of: "--rows"), index + 1 < arguments.count, arguments[index + 1] == "http2" {
+    try await runHTTP2Row(seconds: seconds)
+    exit(0)
+}
 
 // MARK: nginx on loopback
 

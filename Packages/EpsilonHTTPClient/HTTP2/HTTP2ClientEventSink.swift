@@ -36,7 +36,7 @@ struct HTTP2ClientEventSink: HTTP2EventHandler {
                     streams[id]!.chunkWaiter = nil
                     let chunk = Array(bytes)
                     connection.consume(streamID: id, count: chunk.count)
-                    wakeups.append { waiter.resume(returning: .success(chunk)) }
+                    wakeups.chunk(waiter, .success(chunk))
                 } else {
                     streams[id]!.chunks.append(Array(bytes))
                 }
@@ -87,7 +87,7 @@ struct HTTP2ClientEventSink: HTTP2EventHandler {
         streams[id]!.head = response
         if let waiter = streams[id]!.headWaiter {
             streams[id]!.headWaiter = nil
-            wakeups.append { waiter.resume(returning: .success(response)) }
+            wakeups.head(waiter, .success(response))
         }
         if endStream { end(id) }
     }
@@ -97,14 +97,14 @@ struct HTTP2ClientEventSink: HTTP2EventHandler {
         streams[id]!.remoteEnded = true
         if let waiter = streams[id]!.chunkWaiter, !streams[id]!.hasChunk {
             streams[id]!.chunkWaiter = nil
-            wakeups.append { waiter.resume(returning: .success(nil)) }
+            wakeups.chunk(waiter, .success(nil))
         }
     }
 
     private mutating func wakeWriter(_ id: UInt32) {
         if let waiter = streams[id]!.windowWaiter {
             streams[id]!.windowWaiter = nil
-            wakeups.append { waiter.resume(returning: .success(())) }
+            wakeups.window(waiter, .success(()))
         }
     }
 }

@@ -2,24 +2,20 @@ import HTTPTypes
 import Synchronization
 
 /// One request's stream on an ``HTTP2ClientConnection``, as the request task and the response
-/// body see it, with its own deadlines (a ``ConnectionWatchdog`` per stream: a timeout resets
-/// this stream, not the connection).
+/// body see it, with its own deadlines (kept by the connection: a timeout resets this stream,
+/// not the connection).
 final class HTTP2ClientStream: Sendable {
     let connection: HTTP2ClientConnection
     let id: UInt32
-    let watchdog: ConnectionWatchdog
     private let released = Atomic(false)
 
     init(connection: HTTP2ClientConnection, id: UInt32) {
         self.connection = connection
         self.id = id
-        let box = WeakStreamBox()
-        watchdog = ConnectionWatchdog(loop: connection.transport.loop) {
-            guard let stream = box.stream else { return }
-            stream.connection.fail(stream.id, with: stream.watchdog.fired ?? .readTimeout)
-        }
-        box.stream = self
     }
+
+    /// The stream's deadlines (time to the head, body silence, the whole request).
+    var watchdog: HTTP2StreamDeadlines { HTTP2StreamDeadlines(connection: connection, id: id) }
 
     deinit { cancel() }
 
@@ -31,10 +27,7 @@ final class HTTP2ClientStream: Sendable {
     /// The next body chunk, or nil at the end (the stream's slot is then free).
     func next() async throws(HTTPClientError) -> [UInt8]? {
         let chunk = try await connection.nextChunk(of: id)
-        if chunk == nil {
-            released.store(true, ordering: .releasing)
-            watchdog.clear()
-        }
+        if chunk == nil { released.store(true, ordering: .releasing) }
         return chunk
     }
 
@@ -46,14 +39,6 @@ final class HTTP2ClientStream: Sendable {
     /// Gives up on the stream: RST_STREAM(CANCEL) unless it finished, and the slot is freed.
     func cancel() {
         guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        watchdog.clear()
         connection.release(id)
     }
-}
-
-/// Lets the watchdog's expiry reach its stream without keeping it alive.
-private final class WeakStreamBox: @unchecked Sendable {
-    // @unchecked: written once in the stream's init, before the watchdog can fire (its first
-    // timer is armed by a later call), and only read afterwards.
-    weak var stream: HTTP2ClientStream?
 }

@@ -7,9 +7,11 @@ import HTTPTypes
 /// connection's ``HTTPClientConfiguration/receiveBufferLimit``) bounds them, since credit is
 /// returned only for chunks taken.
 struct HTTP2StreamRecord {
-    typealias HeadContinuation = CheckedContinuation<Result<HTTPResponse, HTTPClientError>, Never>
-    typealias ChunkContinuation = CheckedContinuation<Result<[UInt8]?, HTTPClientError>, Never>
-    typealias WindowContinuation = CheckedContinuation<Result<Void, HTTPClientError>, Never>
+    // Unsafe continuations (no checking box per wait): each is stored in one record field and
+    // taken out of it, under the connection's lock, by whoever resumes it.
+    typealias HeadContinuation = UnsafeContinuation<Result<HTTPResponse, HTTPClientError>, Never>
+    typealias ChunkContinuation = UnsafeContinuation<Result<[UInt8]?, HTTPClientError>, Never>
+    typealias WindowContinuation = UnsafeContinuation<Result<Void, HTTPClientError>, Never>
 
     /// The final response head, once received.
     var head: HTTPResponse?
@@ -28,6 +30,22 @@ struct HTTP2StreamRecord {
     var reset = false
     /// Why the stream failed, if it did; every later wait throws it.
     var error: HTTPClientError?
+    /// The current phase's deadline (monotonic nanoseconds) and the error it means.
+    var phaseDeadline: UInt64?
+    var phaseError = HTTPClientError.readTimeout
+    /// The whole request's deadline.
+    var requestDeadline: UInt64?
+
+    /// The earliest deadline and its error, if any (none once the stream failed or ended).
+    var nextDeadline: (at: UInt64, error: HTTPClientError)? {
+        guard error == nil, !remoteEnded else { return nil }
+        switch (phaseDeadline, requestDeadline) {
+        case (nil, nil): return nil
+        case (let phase?, nil): return (phase, phaseError)
+        case (nil, let request?): return (request, .requestTimeout)
+        case (let phase?, let request?): return phase <= request ? (phase, phaseError) : (request, .requestTimeout)
+        }
+    }
 
     /// Whether any chunk waits.
     var hasChunk: Bool { firstChunk < chunks.count }
@@ -61,27 +79,52 @@ struct HTTP2StreamRecord {
         let failure = self.error!
         if let waiter = headWaiter {
             headWaiter = nil
-            wakeups.append { waiter.resume(returning: .failure(failure)) }
+            wakeups.head(waiter, .failure(failure))
         }
         if let waiter = chunkWaiter {
             chunkWaiter = nil
-            wakeups.append { waiter.resume(returning: .failure(failure)) }
+            wakeups.chunk(waiter, .failure(failure))
         }
         if let waiter = windowWaiter {
             windowWaiter = nil
-            wakeups.append { waiter.resume(returning: .failure(failure)) }
+            wakeups.window(waiter, .failure(failure))
         }
     }
 }
 
-/// Continuations to resume once the connection's lock is released.
+/// Continuations to resume once the connection's lock is released (values, not closures: no
+/// allocation per wakeup beyond the list's).
 struct HTTP2Wakeups {
-    private var actions: [@Sendable () -> Void] = []
+    private enum Action {
+        case head(HTTP2StreamRecord.HeadContinuation, Result<HTTPResponse, HTTPClientError>)
+        case chunk(HTTP2StreamRecord.ChunkContinuation, Result<[UInt8]?, HTTPClientError>)
+        case window(HTTP2StreamRecord.WindowContinuation, Result<Void, HTTPClientError>)
+    }
 
-    mutating func append(_ action: @escaping @Sendable () -> Void) { actions.append(action) }
+    private var actions: [Action] = []
+
+    mutating func head(_ waiter: HTTP2StreamRecord.HeadContinuation, _ result: Result<HTTPResponse, HTTPClientError>) {
+        actions.append(.head(waiter, result))
+    }
+
+    mutating func chunk(_ waiter: HTTP2StreamRecord.ChunkContinuation, _ result: Result<[UInt8]?, HTTPClientError>) {
+        actions.append(.chunk(waiter, result))
+    }
+
+    mutating func window(_ waiter: HTTP2StreamRecord.WindowContinuation, _ result: Result<Void, HTTPClientError>) {
+        actions.append(.window(waiter, result))
+    }
 
     var isEmpty: Bool { actions.isEmpty }
 
-    /// Runs every action (outside the lock).
-    func run() { for action in actions { action() } }
+    /// Resumes every waiter (outside the lock), in the order they were added.
+    func run() {
+        for action in actions {
+            switch action {
+            case .head(let waiter, let result): waiter.resume(returning: result)
+            case .chunk(let waiter, let result): waiter.resume(returning: result)
+            case .window(let waiter, let result): waiter.resume(returning: result)
+            }
+        }
+    }
 }

@@ -32,7 +32,8 @@ extension HTTPClient {
                 : nil
             let source = ResponseBodySource(connection: nil, pool: nil, buffered: [], decoder: decoder,
                                             readTimeout: timeouts.read, http2: stream)
-            return HTTPClientResponse(head: head, body: HTTPClientResponseBody(source: source), url: attempt.url.absoluteString)
+            return HTTPClientResponse(head: head, body: HTTPClientResponseBody(source: source), url: attempt.url.absoluteString,
+                                      protocolVersion: .http2)
         } catch {
             stream.cancel()
             throw error
