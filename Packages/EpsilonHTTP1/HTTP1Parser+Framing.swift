@@ -31,6 +31,7 @@ extension HTTP1Parser {
     mutating func decideHead(_ b: UnsafeRawBufferPointer, length: Int) throws(HTTP1ParseError) -> HeadDecision {
         var found = FramingFields()
         try readFramingFields(b, into: &found)
+        if let decided = try decidePlainHead(found, length: length) { return decided }
         let lenient = configuration.leniencies
         var flags = found.flags
         let isRequest = role == .request
@@ -144,6 +145,56 @@ extension HTTP1Parser {
     /// This and the readers below change nothing but are `mutating`: calling a non-mutating
     /// method from the mutating `decideHead` copies the whole parser (a 218-byte memcpy) first.
     /// Fills `found` in place (returned, it was stored piecewise and copied out wholesale).
+    /// The usual head, decided in a few tests: strict parsing, HTTP/1.1, framed by
+    /// Content-Length or nothing (no Transfer-Encoding, Upgrade, Expect), not CONNECT, a final
+    /// response to an ordinary request. Exactly what the general path below decides for it;
+    /// `nil` for every other head.
+    @inline(__always)
+    mutating func decidePlainHead(_ found: FramingFields, length: Int) throws(HTTP1ParseError) -> HeadDecision? {
+        let unusual: HTTP1HeadFlags = [.transferEncoding, .upgradeField, .connectionUpgrade, .chunked]
+        guard configuration.leniencies.isEmpty, progress.version == .http11,
+              found.flags.isDisjoint(with: unusual), !found.expectsContinue else { return nil }
+        var framing: HTTP1Framing
+        if role == .request {
+            if found.hostCount != 1 {
+                throw HTTP1ParseError(.missingOrDuplicateHost, at: streamOffset + length - 1)
+            }
+            // CONNECT (7 bytes) takes the general path.
+            guard progress.method.count != 7 else { return nil }
+            if let n = found.contentLength, n != 0 { framing = .contentLength(n) } else { framing = .none }
+        } else {
+            let status = progress.status
+            guard status >= 200, requestKind == .ordinary else { return nil }
+            if status == 204 || status == 304 {
+                framing = .none
+            } else if let n = found.contentLength {
+                framing = n == 0 ? .none : .contentLength(n)
+            } else {
+                framing = .untilClose
+            }
+        }
+        var keepAlive = !found.flags.contains(.connectionClose)
+        switch framing {
+        case .contentLength(let n):
+            if let limit = configuration.maxBodyBytes, n > limit {
+                throw HTTP1ParseError(.bodyTooLarge, at: streamOffset + found.contentLengthAt)
+            }
+            state = .fixedBody
+            remaining = n
+        case .untilClose:
+            keepAlive = false
+            state = .bodyUntilClose
+        default:
+            state = .messageEnd
+        }
+        messageKeepsAlive = keepAlive
+        messageUpgrades = false
+        bodyBytesSeen = 0
+        pendingInformational = false
+        pendingExpectContinue = false
+        return HeadDecision(framing: framing, flags: found.flags, keepAlive: keepAlive, upgrade: false, expectsContinue: false)
+    }
+
     mutating func readFramingFields(_ b: UnsafeRawBufferPointer, into found: inout FramingFields) throws(HTTP1ParseError) {
         var mask = framingCandidates
         while mask != 0 {

@@ -1,18 +1,20 @@
-// The steps `receive` takes without `parse`, one at a time, for HTTP1Connection: its loop hands
-// the connection to the handler between events (so it cannot sit inside the parser's
-// `receive`), yet body pieces, plain chunk lines, chunk ends and message ends need not go
-// through `parse` and its state switch. The same cases as the fast path of `receive`
-// (HTTP1Parser+Receive.swift), which is tested against `parse` at every split.
+// The steps taken without `parse`, shared by the parser's `receive` (HTTP1Parser+Receive.swift)
+// and HTTP1Connection's loop (which hands the connection to its handler between events, so it
+// cannot sit inside the parser's `receive`): body pieces, plain chunk lines, chunk ends,
+// message ends, and the end of the bytes between events, without `parse` and its state switch.
+// Tested against `parse` at every split (HTTP1ReceiveFastPathTests).
 
 extension HTTP1Parser {
-    /// The next step when it is a body piece, a plain chunk line, a chunk end or a message end
-    /// that needs no `parse` call (and no `100 Continue` is pending); nil when `parse` must run.
-    /// Errors leave the parser failed, as `parse` does.
-    @inlinable
+    /// The next step when it is a body piece, a plain chunk line, a chunk end, a message end or
+    /// `needMoreData` at the end of the bytes, and needs no `parse` call (and no `100 Continue`
+    /// is pending); nil when `parse` must run. Does exactly what `parse` does in these cases;
+    /// errors leave the parser failed, as `parse` does.
+    @inlinable @inline(__always)
     mutating func quickStep(_ rest: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step? {
         if pendingExpectContinue { return nil }
         switch state {
-        case .fixedBody where rest.count > 0, .chunkData where rest.count > 0:
+        case .fixedBody, .chunkData:
+            guard rest.count > 0 else { return HTTP1Step(.needMoreData, consumed: 0) }
             let n = Int(Swift.min(UInt64(rest.count), remaining))
             remaining &-= UInt64(n)
             if remaining == 0 { state = state == .fixedBody ? .messageEnd : .chunkDataEnd }
@@ -21,6 +23,11 @@ extension HTTP1Parser {
         case .messageEnd:
             finishMessage()
             return HTTP1Step(.end, consumed: 0)
+        case .head where rest.count == 0:
+            // Between messages with nothing left, or a head's bytes were dropped: as `parse`.
+            return atEmptyHead() ? HTTP1Step(.needMoreData, consumed: 0) : nil
+        case .bodyUntilClose where rest.count == 0, .closed where rest.count == 0:
+            return HTTP1Step(.needMoreData, consumed: 0)
         case .chunkLine:
             let plain: (UInt64, Int)?
             do {
@@ -39,5 +46,14 @@ extension HTTP1Parser {
         default:
             return nil
         }
+    }
+
+    /// Whether a head that has not begun waits for bytes: `parse` answers `needMoreData` to
+    /// no bytes there (and forgets a partial line the caller dropped).
+    @usableFromInline
+    mutating func atEmptyHead() -> Bool {
+        guard progress.next == 0 && configuration.maxHeadBytes >= 0 else { return false }
+        progress.partialLine = false
+        return true
     }
 }

@@ -36,46 +36,23 @@ extension HTTP1Parser {
         var offset = 0
         while true {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
-            // Body pieces, plain chunk lines, chunk ends and message ends are delivered here,
-            // without a `parse` call and its step: what `parse` does in these states, and
-            // nothing else (no `100 Continue` pending; anything unusual goes to `parse`).
-            if !pendingExpectContinue {
-                switch state {
-                case .fixedBody where rest.count > 0, .chunkData where rest.count > 0:
-                    let n = Int(Swift.min(UInt64(rest.count), remaining))
-                    remaining &-= UInt64(n)
-                    if remaining == 0 { state = state == .fixedBody ? .messageEnd : .chunkDataEnd }
-                    streamOffset &+= n
-                    offset &+= n
-                    try handler.handle(.body(0..<n), bytes: rest, fields: fields)
-                    continue
-                case .messageEnd:
-                    finishMessage()
-                    try handler.handle(.end, bytes: rest, fields: fields)
-                    continue
-                case .chunkLine:
-                    let plain: (UInt64, Int)?
-                    do {
-                        plain = try plainChunkLine(rest)
-                    } catch {
-                        fail(error)
-                        throw error
-                    }
-                    if let (size, digits) = plain {
-                        streamOffset &+= digits &+ 2
-                        offset &+= digits &+ 2
-                        try handler.handle(.chunkHeader(size: size, extensions: digits..<digits), bytes: rest, fields: fields)
-                        continue
-                    }
-                case .chunkDataEnd where rest.count >= 2 && rest.byte(0) == asciiCR && rest.byte(1) == asciiLF:
-                    state = .chunkLine
-                    streamOffset &+= 2
-                    offset &+= 2
+            // Body pieces, plain chunk lines, chunk ends, message ends and the end of the
+            // bytes without a `parse` call and its step (the cases HTTP1Connection shares).
+            if let quick = try quickStep(rest) {
+                offset &+= quick.consumed
+                switch quick.event {
+                case .body(let range):
+                    try handler.handle(.body(range), bytes: rest, fields: fields)
+                case .chunkHeader(let size, let extensions):
+                    try handler.handle(.chunkHeader(size: size, extensions: extensions), bytes: rest, fields: fields)
+                case .chunkEnd:
                     try handler.handle(.chunkEnd, bytes: rest, fields: fields)
-                    continue
+                case .end:
+                    try handler.handle(.end, bytes: rest, fields: fields)
                 default:
-                    break
+                    return offset
                 }
+                continue
             }
             let step = try parse(rest)
             offset &+= step.consumed
