@@ -7,6 +7,10 @@ import socketserver
 class LoopbackServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver listens with a backlog of 5: when the suites' tests connect at once, the
+    # kernel drops the extra SYNs and the client resends them 1 s and 3 s later, which eats
+    # a whole-request timeout before the first byte.
+    request_queue_size = 128
 
 
 def argument_parser():
