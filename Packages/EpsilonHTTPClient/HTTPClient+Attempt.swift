@@ -191,16 +191,7 @@ extension HTTPClient {
             guard body.claim() else { throw .invalidRequest("a one-shot body stream was already sent") }
             try await connection.flush()
             var writer = HTTPClientBodyWriter(connection: connection, expected: length)
-            do {
-                try await produce(&writer)
-            } catch let error as HTTPClientError {
-                throw error
-            } catch {
-                throw .invalidRequest("the body stream failed: \(error)")
-            }
-            if let length, writer.written != length {
-                throw .invalidRequest("the body stream gave \(writer.written) of its \(length) bytes")
-            }
+            try await writer.run(produce)
             try connection.sendEnd()
         }
     }

@@ -103,6 +103,21 @@ public struct HTTPClientBodyWriter {
         self.expected = expected
     }
 
+    /// Runs a streamed body's producer into this writer and checks it gave the length it
+    /// declared; both protocols' request paths end a streamed body with this.
+    mutating func run(_ produce: @Sendable (inout HTTPClientBodyWriter) async throws -> Void) async throws(HTTPClientError) {
+        do {
+            try await produce(&self)
+        } catch let error as HTTPClientError {
+            throw error
+        } catch {
+            throw .invalidRequest("the body stream failed: \(error)")
+        }
+        if let expected, written != expected {
+            throw .invalidRequest("the body stream gave \(written) of its \(expected) bytes")
+        }
+    }
+
     /// Sends one chunk and waits until the kernel took it (HTTP/2: until the peer's flow
     /// control let it go).
     public mutating func write(_ chunk: [UInt8]) async throws(HTTPClientError) {

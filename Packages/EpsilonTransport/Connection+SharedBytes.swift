@@ -15,15 +15,7 @@ extension Connection {
     /// loop once they are handed to the kernel (or with an error if the connection closes
     /// first), and the connection holds its reference until then (or until it closes).
     public func write(shared: ConnectionSharedBytes, completion: ((TransportError?) -> Void)? = nil) {
-        assert(loop.inEventLoop, "Connection used off its loop's thread")
-        guard state != .closed else {
-            completion?(.closed)
-            return
-        }
-        guard !outputShutdownRequested else {
-            completion?(.outputShutdown)
-            return
-        }
+        guard acceptsWrite(completion: completion) else { return }
         if let tls {
             tls.write(shared.bytes, on: self, completion: completion)
             return

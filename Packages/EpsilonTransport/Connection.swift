@@ -295,15 +295,7 @@ public final class Connection: Selectable {
     /// when the current loop tick ends). `completion`, if given, runs on the loop once the
     /// bytes are handed to the kernel, or with an error if the connection closes first.
     public func write(_ bytes: UnsafeRawBufferPointer, completion: ((TransportError?) -> Void)? = nil) {
-        assert(loop.inEventLoop, "Connection used off its loop's thread")
-        guard state != .closed else {
-            completion?(.closed)
-            return
-        }
-        guard !outputShutdownRequested else {
-            completion?(.outputShutdown)
-            return
-        }
+        guard acceptsWrite(completion: completion) else { return }
         if let tls {
             tls.write(bytes, on: self, completion: completion)
             return
@@ -311,6 +303,21 @@ public final class Connection: Selectable {
         queue.append(bytes)
         if let completion { queue.appendCompletion(completion) }
         queueDidGrow()
+    }
+
+    /// Whether a write may be queued now; if not (closed, or output shut down), fails
+    /// `completion` with the reason. Loop thread only.
+    func acceptsWrite(completion: ((TransportError?) -> Void)?) -> Bool {
+        assert(loop.inEventLoop, "Connection used off its loop's thread")
+        guard state != .closed else {
+            completion?(.closed)
+            return false
+        }
+        guard !outputShutdownRequested else {
+            completion?(.outputShutdown)
+            return false
+        }
+        return true
     }
 
     /// Checks the high watermark and asks for a flush after bytes joined the queue.

@@ -81,16 +81,7 @@ extension HTTPClient {
         case .stream(let length, _, let produce):
             guard body.claim() else { throw .invalidRequest("a one-shot body stream was already sent") }
             var writer = HTTPClientBodyWriter(stream: stream, expected: length)
-            do {
-                try await produce(&writer)
-            } catch let error as HTTPClientError {
-                throw error
-            } catch {
-                throw .invalidRequest("the body stream failed: \(error)")
-            }
-            if let length, writer.written != length {
-                throw .invalidRequest("the body stream gave \(writer.written) of its \(length) bytes")
-            }
+            try await writer.run(produce)
             try await stream.send([], endStream: true)
         }
     }
