@@ -17,7 +17,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(60)
     /// Time a connection may stay open without sending a byte (or finishing TLS). Default 30 s.
     public var silentTimeout: Duration = .seconds(30)
-    /// The largest request head (request line and fields), in bytes; larger gets `431`. Default 16 KiB.
+    /// The largest request head (request line and fields), in bytes; larger gets `431`. Over
+    /// HTTP/2 the decoded fields count, each as `name: value` and CRLF. Default 16 KiB.
     public var maxHeaderBytes = 16 * 1024
     /// The most field lines in a request head; more gets `431`. Default 100.
     public var maxHeaderCount = 100

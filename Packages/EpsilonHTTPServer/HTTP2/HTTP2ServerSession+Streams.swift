@@ -46,9 +46,14 @@ extension HTTP2ServerSession {
             stream.origin = HTTP2ServerStream.Origin(list, summary)
         }
         streams[id] = stream
-        // The limits HTTP/1.1 answers with 431 and 413 (the machine bounds the block's bytes).
-        if summary.fieldCount > configuration.maxHeaderCount {
+        // The limits HTTP/1.1 answers with 431 and 413 (the machine bounds the block's bytes
+        // at its SETTINGS_MAX_HEADER_LIST_SIZE; `maxHeaderBytes` is the server's own limit).
+        if summary.fieldCount > configuration.maxHeaderCount || summary.headBytes > configuration.maxHeaderBytes {
             refuse(id, status: 431)
+            return
+        }
+        if summary.expectationFailed {
+            refuse(id, status: 417)
             return
         }
         if let text = Self.unservedConnect(list, summary) {
