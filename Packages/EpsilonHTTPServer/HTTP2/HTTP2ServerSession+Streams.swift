@@ -52,6 +52,10 @@ extension HTTP2ServerSession {
             refuse(id, status: 431)
             return
         }
+        if HTTP2RequestChecks.isBadRequest(list, summary) {
+            refuse(id, status: 400)
+            return
+        }
         if summary.expectationFailed {
             refuse(id, status: 417)
             return
