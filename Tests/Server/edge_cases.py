@@ -2,8 +2,8 @@
 testers and hostile-client corpora do (session 5), each pinned with the RFC's answer (nginx's
 where the RFC leaves room). Fixed this session: an unknown expectation gets 417 (HTTP/1.1 and
 HTTP/2), an HTTP/1.0 client gets no 100 Continue, HTTP/2 heads over --max-header-bytes get 431,
-HTTP/2 :path / :authority / host are checked like HTTP/1.1's target and Host, several ranges
-that are all unsatisfiable get 416. The rest guard behaviour that was already right and that no
+HTTP/2 :path / :authority / host are checked like HTTP/1.1's target and Host, --body-timeout
+applies to HTTP/2 streams, several ranges that are all unsatisfiable get 416. The rest guard behaviour that was already right and that no
 other suite covers: HTTP/1.1 framing and request-line cases, static-file names, dates, ranges
 and conditionals, HTTP/2 static paths and flow control, half-closed and reset connections,
 idle floods and a server at its descriptor limit."""
@@ -462,6 +462,39 @@ class LowFdServer(Server):
         self.port, self.pid, self.lines = int(m.group(2)), self.proc.pid, [line]
 
 
+def h2_body_timeout_checks():
+    """--body-timeout on HTTP/2 (was not applied: a stream waiting for its body stayed open
+    for ever): a body never sent → 408 then RST_STREAM NO_ERROR; a body still trickling →
+    RST_STREAM CANCEL after the response began; other streams on the connection go on."""
+    with Server(root, "--h2c", "--body-timeout", "2") as server:
+        c = H2Client(server.port)
+        c.settle()
+        t0 = time.monotonic()
+        c.headers(1, request_headers("/echo", "POST", extra=[("content-length", "10")]), end_stream=False)
+        c.headers(3, request_headers("/echo", "POST"), end_stream=False)
+        c.headers(5, request_headers("/hello"))
+        trickle_until = t0 + 10
+        first_cut = {}
+        while time.monotonic() < trickle_until and not c.out.closed and not (1 in c.out.resets and 3 in c.out.resets):
+            c.send(frame(DATA, 0, 3, b"x"))
+            c.read_until(lambda o: False, 0.5)
+            for sid in (1, 3):
+                if sid in c.out.resets and sid not in first_cut:
+                    first_cut[sid] = time.monotonic() - t0
+        c.headers(7, request_headers("/hello"))
+        o = c.read_until(lambda o: 7 in o.ended, 5)
+        c.close()
+        t1, t3 = first_cut.get(1), first_cut.get(3)
+        suite.check("h2 --body-timeout 2: a body never sent → 408 and RST_STREAM NO_ERROR, not before 1.5 s",
+                    o.statuses.get(1) == 408 and o.resets.get(1) == "NO_ERROR" and t1 is not None and 1.5 <= t1 <= 8,
+                    f"after {t1}: {o.describe()}")
+        suite.check("h2 --body-timeout 2: a body trickling 1 byte / 0.5 s → RST_STREAM CANCEL after its 200 began",
+                    o.statuses.get(3) == 200 and o.resets.get(3) == "CANCEL" and t3 is not None and 1.5 <= t3 <= 8,
+                    f"after {t3}: {o.describe()}")
+        suite.check("h2 --body-timeout 2: the connection's other streams are served before and after",
+                    o.statuses.get(5) == 200 and o.statuses.get(7) == 200 and 7 in o.ended, o.describe())
+
+
 def emfile_checks():
     with LowFdServer(root) as server:
         def cpu():
@@ -495,6 +528,7 @@ try:
         h2_checks(server)
         hostile_checks(server)
         suite.check("the server is still alive", server.alive(), server.stderr_text()[-300:])
+    h2_body_timeout_checks()
     emfile_checks()
 except Exception as e:
     suite.error("suite", e)

@@ -10,7 +10,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var serverName: String? = "epsilon"
     /// Time allowed from the first byte of a request to the end of its head. Default 10 s.
     public var headTimeout: Duration = .seconds(10)
-    /// Time allowed from the end of a request head to the end of its body. Default 30 s.
+    /// Time allowed from the end of a request head to the end of its body. Default 30 s. On
+    /// HTTP/2 per stream: `408` (or RST_STREAM once a response began), the connection goes on.
     public var bodyTimeout: Duration = .seconds(30)
     /// Time a keep-alive connection may stay idle between requests, and a response writer
     /// may wait for a client that does not read. Default 60 s.

@@ -186,6 +186,12 @@ final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
                 return
             }
         }
+        if !streams.isEmpty {
+            expireSlowBodies(now: now)
+            guard !isClosed else { return }
+            // As for tunnels: a stream cut here set `idleSince` from the clock.
+            now = max(now, io.now)
+        }
         if streams.isEmpty {
             let limit = receivedAnything ? context.configuration.idleTimeout : context.configuration.silentTimeout
             if now &- idleSince >= Self.nanoseconds(limit) {
@@ -284,10 +290,18 @@ final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
         // May run inside an event (a stream ending): the machine may be lent.
         if let settings = machineValue(\.nextDeadline) { deadline = min(deadline, settings) }
         if let tunnel = earliestTunnelDeadline { deadline = min(deadline, tunnel) }
+        if let body = earliestBodyDeadline { deadline = min(deadline, body) }
         if streams.isEmpty, let started = drainStarted ?? peerGoawayAt {
             deadline = min(deadline, max(started &+ 1_000_000_000, now))
         }
         if !force, let armed = timerDeadline, armed <= deadline { return }
+        timerDeadline = deadline
+        io.setTimer(at: deadline)
+    }
+
+    /// Moves the armed timer earlier to `deadline` (a request body's), if it is earlier.
+    func armBodyTimer(at deadline: UInt64) {
+        if let armed = timerDeadline, armed <= deadline { return }
         timerDeadline = deadline
         io.setTimer(at: deadline)
     }
