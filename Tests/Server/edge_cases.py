@@ -3,7 +3,8 @@ testers and hostile-client corpora do (session 5), each pinned with the RFC's an
 where the RFC leaves room). Fixed this session: an unknown expectation gets 417 (HTTP/1.1 and
 HTTP/2), an HTTP/1.0 client gets no 100 Continue, HTTP/2 heads over --max-header-bytes get 431,
 HTTP/2 :path / :authority / host are checked like HTTP/1.1's target and Host, --body-timeout
-applies to HTTP/2 streams, several ranges that are all unsatisfiable get 416. The rest guard behaviour that was already right and that no
+applies to HTTP/2 streams, an HTTP/2 client that reads nothing is cut after --idle-timeout as
+on HTTP/1.1, several ranges that are all unsatisfiable get 416. The rest guard behaviour that was already right and that no
 other suite covers: HTTP/1.1 framing and request-line cases, static-file names, dates, ranges
 and conditionals, HTTP/2 static paths and flow control, half-closed and reset connections,
 idle floods and a server at its descriptor limit."""
@@ -51,6 +52,10 @@ write(".env", SECRET)
 with open(os.path.join(root, "big.bin"), "wb") as f:
     f.truncate(8 << 20)
 os.symlink("../secret.txt", os.path.join(root, "out"))
+os.symlink("loop2", os.path.join(root, "loop1"))
+os.symlink("loop1", os.path.join(root, "loop2"))
+os.symlink("sub", os.path.join(root, "subl"))
+os.mkfifo(os.path.join(root, "fifo"))
 
 
 # ---------------------------------------------------------------- raw HTTP/1.1 helpers
@@ -176,6 +181,9 @@ HTTP1 = [
     ("/%2e%2e%5csecret.txt → 400", req(b"GET /%2e%2e%5csecret.txt HTTP/1.1", H), 400, None, None),
     ("/..%255csecret.txt (double-encoded) is a hidden name → 403", req(b"GET /..%255csecret.txt HTTP/1.1", H), 403, False, None),
     ("/a.txt%23x (encoded #) → 404", req(b"GET /a.txt%23x HTTP/1.1", H), 404, False, None),
+    ("a symlink loop → 404", req(b"GET /loop1 HTTP/1.1", H), 404, False, None),
+    ("a FIFO → 404 at once (never opened for reading)", req(b"GET /fifo HTTP/1.1", H), 404, False, None),
+    ("a symlink to a folder inside the root is followed", req(b"GET /subl/index.html HTTP/1.1", H), 200, False, lambda r: r.body == b"<p>sub</p>\n"),
     ("the .env dot-file → 403", req(b"GET /.env HTTP/1.1", H), 403, False, lambda r: SECRET not in r.body),
     ("a symlink out of the root → 403", req(b"GET /out HTTP/1.1", H), 403, False, lambda r: SECRET not in r.body),
     ("absolute-form traversal → 400", req(b"GET http://localhost/sub/../../secret.txt HTTP/1.1", H), 400, None, lambda r: SECRET not in r.body),
@@ -495,6 +503,28 @@ def h2_body_timeout_checks():
                     o.statuses.get(5) == 200 and o.statuses.get(7) == 200 and 7 in o.ended, o.describe())
 
 
+def h2_stalled_reader_checks():
+    """An HTTP/2 client that opens a download and then reads nothing was held for ever (the
+    HTTP/1.1 session aborts a stalled writer after --idle-timeout): now aborted after it too."""
+    with Server(root, "--h2c", "--idle-timeout", "2") as server:
+        base = warm_up(server)
+        c = H2Client(server.port)
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        c.send(settings((4, 0x7FFFFFFF)) + window_update(0, 0x7FFFFFFF - 65535))
+        c.settle()
+        t0 = time.monotonic()
+        c.headers(1, request_headers("/big.bin"))  # 8 MiB; never read from here on
+        time.sleep(1.0)
+        held = server.fd_count()
+        n = server.wait_fds(base, timeout=15)
+        took = time.monotonic() - t0
+        c.close()
+        suite.check("h2 --idle-timeout 2: a client that stops reading a download is cut after about 2 s, not before 1 s",
+                    held > base and n <= base and took < 15, f"held {held} (base {base}) at 1 s, {n} after {took:.1f} s")
+        suite.check("h2 --idle-timeout 2: the server still serves h2 afterwards",
+                    h2_one(server.port, request_headers("/hello"))[0].statuses.get(1) == 200, "")
+
+
 def emfile_checks():
     with LowFdServer(root) as server:
         def cpu():
@@ -529,6 +559,7 @@ try:
         hostile_checks(server)
         suite.check("the server is still alive", server.alive(), server.stderr_text()[-300:])
     h2_body_timeout_checks()
+    h2_stalled_reader_checks()
     emfile_checks()
 except Exception as e:
     suite.error("suite", e)

@@ -14,7 +14,8 @@ public struct HTTPServerConfiguration: Sendable {
     /// HTTP/2 per stream: `408` (or RST_STREAM once a response began), the connection goes on.
     public var bodyTimeout: Duration = .seconds(30)
     /// Time a keep-alive connection may stay idle between requests, and a response writer
-    /// may wait for a client that does not read. Default 60 s.
+    /// may wait for a client that does not read (HTTP/2: a connection whose client reads
+    /// nothing that long is aborted). Default 60 s.
     public var idleTimeout: Duration = .seconds(60)
     /// Time a connection may stay open without sending a byte (or finishing TLS). Default 30 s.
     public var silentTimeout: Duration = .seconds(30)
