@@ -10,14 +10,17 @@ public struct HTTPServerConfiguration: Sendable {
     public var serverName: String? = "epsilon"
     /// Time allowed from the first byte of a request to the end of its head. Default 10 s.
     public var headTimeout: Duration = .seconds(10)
-    /// Time allowed from the end of a request head to the end of its body. Default 30 s.
+    /// Time allowed from the end of a request head to the end of its body. Default 30 s. On
+    /// HTTP/2 per stream: `408` (or RST_STREAM once a response began), the connection goes on.
     public var bodyTimeout: Duration = .seconds(30)
     /// Time a keep-alive connection may stay idle between requests, and a response writer
-    /// may wait for a client that does not read. Default 60 s.
+    /// may wait for a client that does not read (HTTP/2: a connection whose client reads
+    /// nothing that long is aborted). Default 60 s.
     public var idleTimeout: Duration = .seconds(60)
     /// Time a connection may stay open without sending a byte (or finishing TLS). Default 30 s.
     public var silentTimeout: Duration = .seconds(30)
-    /// The largest request head (request line and fields), in bytes; larger gets `431`. Default 16 KiB.
+    /// The largest request head (request line and fields), in bytes; larger gets `431`. Over
+    /// HTTP/2 the decoded fields count, each as `name: value` and CRLF. Default 16 KiB.
     public var maxHeaderBytes = 16 * 1024
     /// The most field lines in a request head; more gets `431`. Default 100.
     public var maxHeaderCount = 100

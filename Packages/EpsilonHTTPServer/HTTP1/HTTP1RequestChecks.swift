@@ -4,7 +4,9 @@ import EpsilonHTTPTypes
 
 /// What the server checks of an HTTP/1.1 head beyond the machine's grammar before it
 /// dispatches it: the `Host` value (RFC 9112 §3.2: an invalid one gets `400`) and the
-/// transfer codings (RFC 9112 §6.1: a coding the server does not implement gets `501`).
+/// transfer codings (RFC 9112 §6.1: a coding the server does not implement gets `501`), and
+/// `Expect` (RFC 9110 §10.1.1: an HTTP/1.1 expectation other than `100-continue` gets `417`;
+/// HTTP/1.0 requests' expectations are ignored).
 enum HTTP1RequestChecks {
     /// What one pass over the fields found: a status to refuse the request with, or the
     /// `Host` value (the session's authority when the target has none).
@@ -15,8 +17,10 @@ enum HTTP1RequestChecks {
 
     /// Checks the head's fields in one pass (the session reads `Host` from the verdict
     /// instead of walking the fields again).
-    static func check(framing: HTTP1Framing, fields: HTTP1FieldLines, bytes: UnsafeRawBufferPointer) -> Verdict {
+    static func check(framing: HTTP1Framing, fields: HTTP1FieldLines, bytes: UnsafeRawBufferPointer,
+                      isHTTP10: Bool = false) -> Verdict {
         var host: UnsafeRawBufferPointer?
+        var expectationFailed = false
         for field in fields.fields {
             let name = UnsafeRawBufferPointer(rebasing: bytes[field.name])
             let value = UnsafeRawBufferPointer(rebasing: bytes[field.value])
@@ -25,9 +29,18 @@ enum HTTP1RequestChecks {
                 if host == nil { host = value }
             } else if framing == .chunked, ASCII.equalsIgnoringCase(name, "transfer-encoding".utf8) {
                 if !onlyChunked(value) { return .refused(status: 501) }
+            } else if !isHTTP10, ASCII.equalsIgnoringCase(name, "expect".utf8), !onlyContinue(value) {
+                // Decided after the loop: a bad Host or transfer coding is the stronger refusal.
+                expectationFailed = true
             }
         }
-        return .accepted(host: host)
+        return expectationFailed ? .refused(status: 417) : .accepted(host: host)
+    }
+
+    /// Whether every expectation listed is `100-continue` (case-insensitive, RFC 9110 §10.1.1;
+    /// empty list elements allowed, §5.6.1).
+    static func onlyContinue(_ value: UnsafeRawBufferPointer) -> Bool {
+        everyElement(of: value) { ASCII.equalsIgnoringCase($0, "100-continue".utf8) }
     }
 
     /// RFC 3986 §3.2: `host [ ":" port ]`, host an IP-literal in brackets or a reg-name
@@ -64,6 +77,12 @@ enum HTTP1RequestChecks {
 
     /// Whether every transfer coding listed is `chunked` (the only one the server decodes).
     static func onlyChunked(_ value: UnsafeRawBufferPointer) -> Bool {
+        everyElement(of: value) { ASCII.equalsIgnoringCase($0, "chunked".utf8) }
+    }
+
+    /// Whether `accepts` holds for every non-empty element of the comma-separated list `value`
+    /// (elements trimmed of spaces and tabs; empty ones skipped, RFC 9110 §5.6.1).
+    private static func everyElement(of value: UnsafeRawBufferPointer, _ accepts: (UnsafeRawBufferPointer) -> Bool) -> Bool {
         var start = 0
         while start <= value.count {
             var end = start
@@ -71,10 +90,7 @@ enum HTTP1RequestChecks {
             var lower = start, upper = end
             while lower < upper && (value[lower] == 0x20 || value[lower] == 0x09) { lower += 1 }
             while upper > lower && (value[upper - 1] == 0x20 || value[upper - 1] == 0x09) { upper -= 1 }
-            // Empty list elements are allowed (RFC 9110 §5.6.1).
-            if upper > lower && !ASCII.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: value[lower..<upper]), "chunked".utf8) {
-                return false
-            }
+            if upper > lower && !accepts(UnsafeRawBufferPointer(rebasing: value[lower..<upper])) { return false }
             start = end + 1
         }
         return true

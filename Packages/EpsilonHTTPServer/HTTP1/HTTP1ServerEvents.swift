@@ -7,6 +7,9 @@ struct HTTP1ServerEvents: HTTP1ConnectionHandler {
     unowned let session: HTTP1ServerSession
     /// Set when a request was answered with `101` to `Upgrade: h2c`.
     var upgrade: HTTPServerH2CUpgrade?
+    /// The last head was an HTTP/1.0 request: it gets no `100 Continue` (RFC 9110 §10.1.1,
+    /// §15.2: no 1xx to an HTTP/1.0 client).
+    var requestIsHTTP10 = false
 
     init(session: HTTP1ServerSession) {
         self.session = session
@@ -22,7 +25,7 @@ struct HTTP1ServerEvents: HTTP1ConnectionHandler {
             }
         case .expectContinue:
             // Only a handler that will read the body is worth the client sending it.
-            if let current = session.current, current.exchange != nil, !current.headSent {
+            if !requestIsHTTP10, let current = session.current, current.exchange != nil, !current.headSent {
                 try? connection.sendContinue()
                 session.sentContinue = true
             }
@@ -70,8 +73,9 @@ struct HTTP1ServerEvents: HTTP1ConnectionHandler {
         let isConnect = bytes.matches(head.method, "CONNECT")
         let target = try HTTP1RequestTarget.split(bytes, head.target, isConnect: isConnect)
         let fields = HTTP1FieldLines(machine.pointee.fields, in: bytes)
+        requestIsHTTP10 = head.version == .http10
         let host: UnsafeRawBufferPointer?
-        switch HTTP1RequestChecks.check(framing: head.framing, fields: fields, bytes: bytes) {
+        switch HTTP1RequestChecks.check(framing: head.framing, fields: fields, bytes: bytes, isHTTP10: requestIsHTTP10) {
         case .refused(let status):
             // Refused by the server's own checks: `failed` answers with `status` and closes.
             // Only the status is used; the handler does not know the stream offset, hence 0.

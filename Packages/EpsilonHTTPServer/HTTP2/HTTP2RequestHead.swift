@@ -14,6 +14,11 @@ enum HTTP2RequestHead {
         var connectProtocol = -1
         var fieldCount = 0
         var contentLength: UInt64?
+        /// The head's size as HTTP/1.1 would count it: each field as `name: value` and CRLF
+        /// (pseudo-header fields included, standing in for the request line).
+        var headBytes = 0
+        /// An `expect` field lists something other than `100-continue` (RFC 9110 §10.1.1: 417).
+        var expectationFailed = false
 
         init(_ list: HTTP2HeaderList) {
             var index = 0
@@ -24,11 +29,13 @@ enum HTTP2RequestHead {
         }
 
         private mutating func record(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, at index: Int) {
+            headBytes &+= name.count &+ value.count &+ 4
             guard name.first == UInt8(ascii: ":") else {
                 fieldCount &+= 1
                 if host < 0, name.elementsEqual("host".utf8) { host = index }
                 // The machine checked it is digits and agrees with any other (§8.1.1).
                 else if name.elementsEqual("content-length".utf8) { contentLength = Self.decimal(value) }
+                else if name.elementsEqual("expect".utf8), !HTTP1RequestChecks.onlyContinue(value) { expectationFailed = true }
                 return
             }
             if name.elementsEqual(":method".utf8) { method = index }

@@ -38,6 +38,10 @@ extension HTTP2ServerSession {
         let summary = HTTP2RequestHead.Summary(list)
         let configuration = context.configuration
         var stream = HTTP2ServerStream(requestEnded: endStream)
+        if !endStream {
+            stream.bodyDeadline = io.now &+ Self.nanoseconds(configuration.bodyTimeout)
+            armBodyTimer(at: stream.bodyDeadline)
+        }
         if summary.method >= 0 {
             stream.bodyless = list.withField(at: summary.method) { _, value in value.elementsEqual("HEAD".utf8) }
         }
@@ -46,9 +50,18 @@ extension HTTP2ServerSession {
             stream.origin = HTTP2ServerStream.Origin(list, summary)
         }
         streams[id] = stream
-        // The limits HTTP/1.1 answers with 431 and 413 (the machine bounds the block's bytes).
-        if summary.fieldCount > configuration.maxHeaderCount {
+        // The limits HTTP/1.1 answers with 431 and 413 (the machine bounds the block's bytes
+        // at its SETTINGS_MAX_HEADER_LIST_SIZE; `maxHeaderBytes` is the server's own limit).
+        if summary.fieldCount > configuration.maxHeaderCount || summary.headBytes > configuration.maxHeaderBytes {
             refuse(id, status: 431)
+            return
+        }
+        if HTTP2RequestChecks.isBadRequest(list, summary) {
+            refuse(id, status: 400)
+            return
+        }
+        if summary.expectationFailed {
+            refuse(id, status: 417)
             return
         }
         if let text = Self.unservedConnect(list, summary) {
@@ -122,11 +135,18 @@ extension HTTP2ServerSession {
     /// The body grew past the limit while streaming: `413` if no head went out yet, else
     /// RST_STREAM; the exchange is aborted.
     private func tooLarge(_ id: UInt32, _ stream: HTTP2ServerStream) {
+        cutShort(id, stream, status: "413")
+    }
+
+    /// Ends a stream whose request body will not be read: RST_STREAM NO_ERROR after a
+    /// complete response, else `status` (no body) then RST_STREAM NO_ERROR if no head went
+    /// out yet, else RST_STREAM CANCEL; the exchange is aborted.
+    func cutShort(_ id: UInt32, _ stream: HTTP2ServerStream, status: String) {
         streams[id] = nil
         withMachine { machine in
             if stream.responseEnded {
                 try? machine.resetStream(streamID: id, code: .noError)
-            } else if !stream.headSent, (try? machine.sendHeaders(streamID: id, HTTP2HeaderList([.init(":status", "413")]), endStream: true)) != nil {
+            } else if !stream.headSent, (try? machine.sendHeaders(streamID: id, HTTP2HeaderList([.init(":status", status)]), endStream: true)) != nil {
                 try? machine.resetStream(streamID: id, code: .noError)
             } else {
                 try? machine.resetStream(streamID: id, code: .cancel)

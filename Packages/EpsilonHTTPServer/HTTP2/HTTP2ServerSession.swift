@@ -49,6 +49,10 @@ final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
     /// The deadline given to ``HTTPServerIO/setTimer(at:)``; re-armed only when it fires or
     /// an earlier one is needed, so a request schedules no timer.
     private var timerDeadline: UInt64?
+    /// Since when the write queue has stayed above its high watermark (the peer reads
+    /// nothing); after `idleTimeout` of it the connection is aborted, as HTTP/1.1 aborts a
+    /// stalled writer. Nil while the queue drains.
+    private var unwritableSince: UInt64?
     /// The WebSocket streams (RFC 8441) open on this connection, by stream id: their own
     /// timers and drain.
     var tunnels: [UInt32: HTTP2WebSocketStreamIO] = [:]
@@ -163,7 +167,12 @@ final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
     }
 
     func writabilityChanged(isWritable: Bool) {
-        guard isWritable, !isClosed else { return }
+        guard !isClosed else { return }
+        guard isWritable else {
+            noteUnwritable(now: io.now)
+            return
+        }
+        unwritableSince = nil
         pumpAll()
         flushAfterSend()
     }
@@ -185,6 +194,23 @@ final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
                 fail()  // SETTINGS_TIMEOUT: GOAWAY queued
                 return
             }
+        }
+        if io.isWritable {
+            unwritableSince = nil
+        } else if let since = unwritableSince, now >= since &+ Self.nanoseconds(context.configuration.idleTimeout) {
+            // The peer has read nothing for the idle timeout: a GOAWAY could not get out either.
+            isClosed = true
+            io.abort()
+            closed()
+            return
+        } else {
+            noteUnwritable(now: now)
+        }
+        if !streams.isEmpty {
+            expireSlowBodies(now: now)
+            guard !isClosed else { return }
+            // As for tunnels: a stream cut here set `idleSince` from the clock.
+            now = max(now, io.now)
         }
         if streams.isEmpty {
             let limit = receivedAnything ? context.configuration.idleTimeout : context.configuration.silentTimeout
@@ -284,10 +310,27 @@ final class HTTP2ServerSession: HTTPServerSession, HTTPResponseSink {
         // May run inside an event (a stream ending): the machine may be lent.
         if let settings = machineValue(\.nextDeadline) { deadline = min(deadline, settings) }
         if let tunnel = earliestTunnelDeadline { deadline = min(deadline, tunnel) }
+        if let body = earliestBodyDeadline { deadline = min(deadline, body) }
+        if let since = unwritableSince { deadline = min(deadline, since &+ Self.nanoseconds(context.configuration.idleTimeout)) }
         if streams.isEmpty, let started = drainStarted ?? peerGoawayAt {
             deadline = min(deadline, max(started &+ 1_000_000_000, now))
         }
         if !force, let armed = timerDeadline, armed <= deadline { return }
+        timerDeadline = deadline
+        io.setTimer(at: deadline)
+    }
+
+    /// The write queue is above its high watermark: starts the stall clock (once) and arms
+    /// the timer for its end.
+    private func noteUnwritable(now: UInt64) {
+        guard unwritableSince == nil else { return }
+        unwritableSince = now
+        armBodyTimer(at: now &+ Self.nanoseconds(context.configuration.idleTimeout))
+    }
+
+    /// Moves the armed timer earlier to `deadline` (a request body's), if it is earlier.
+    func armBodyTimer(at deadline: UInt64) {
+        if let armed = timerDeadline, armed <= deadline { return }
         timerDeadline = deadline
         io.setTimer(at: deadline)
     }

@@ -33,6 +33,9 @@ struct HTTP2ServerStream {
     var received: UInt64 = 0
     /// The writer saw `writableBytes` at 0 and waits for `responseWritable()`.
     var writerWaiting = false
+    /// When the request body must be complete (the session's `bodyTimeout` after the head,
+    /// as on HTTP/1.1); 0 when the head ended the request or the stream is a tunnel.
+    var bodyDeadline: UInt64 = 0
     /// The request was refused for its declared size: once answered, RST_STREAM NO_ERROR
     /// stops the body rather than reading it.
     var resetWhenAnswered = false

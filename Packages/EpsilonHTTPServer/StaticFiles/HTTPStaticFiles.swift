@@ -26,7 +26,8 @@ import EpsilonHTTPTypes
 /// `If-Unmodified-Since` fail with `412`; `If-None-Match` (weak) or else `If-Modified-Since`
 /// give `304`. **Ranges** (GET only): one range gives `206` with `Content-Range`; a range
 /// starting at or past the end gives `416` with `Content-Range: bytes */LENGTH`; several
-/// ranges are answered with the whole file (`200`), never `multipart/byteranges`; `If-Range`
+/// ranges are answered with the whole file (`200`), never `multipart/byteranges`, unless none
+/// of them is satisfiable (`416`); empty list elements are skipped; `If-Range`
 /// (an entity-tag compared strongly, or a date equal to `Last-Modified`) that does not hold
 /// also gives the whole file.
 ///

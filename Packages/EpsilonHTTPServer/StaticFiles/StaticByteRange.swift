@@ -1,6 +1,8 @@
 // `Range: bytes=…` for a static file (RFC 9110 §14.2, §14.1.2). Only one range is served:
 // a request for several ranges gets the whole file with 200 (allowed by §14.2: a server
-// may ignore Range), never `multipart/byteranges`.
+// may ignore Range), never `multipart/byteranges` — unless none of them is satisfiable, which
+// gets 416 as a single unsatisfiable range does (§14.2, §15.5.17). Empty list elements
+// (`bytes=0-1,`) are skipped (§5.6.1).
 
 /// What a `Range` field asks of a representation of `length` bytes.
 enum StaticRangeRequest: Equatable, Sendable {
@@ -18,8 +20,19 @@ enum StaticByteRange {
         let text = Array(value)
         guard text.count > 6, text[0..<6].map(lowercased).elementsEqual("bytes=".utf8) else { return .whole }
         let specs = text[6...].split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
-        guard specs.count == 1 else { return .whole }
-        let spec = trimmed(specs[0])
+            .map(trimmed).filter { !$0.isEmpty }
+        guard specs.count <= maxRanges else { return .whole }
+        if specs.count == 1 { return evaluate(spec: specs[0], length: length) }
+        // Several: 416 only when every one parses and none can be served.
+        for spec in specs where evaluate(spec: spec, length: length) != .unsatisfiable { return .whole }
+        return specs.isEmpty ? .whole : .unsatisfiable
+    }
+
+    /// More range-specs than this are not looked at (the whole file is served).
+    static let maxRanges = 100
+
+    /// One range-spec (trimmed) against a representation of `length` bytes.
+    private static func evaluate(spec: ArraySlice<UInt8>, length: UInt64) -> StaticRangeRequest {
         guard let dash = spec.firstIndex(of: UInt8(ascii: "-")) else { return .whole }
         let first = spec[spec.startIndex..<dash]
         let last = spec[spec.index(after: dash)...]
@@ -32,7 +45,9 @@ enum StaticByteRange {
         guard let start = number(first) else { return .whole }
         var end = length &- 1
         if !last.isEmpty {
-            guard let given = number(last), given >= start else { return .whole }
+            // A last-pos past any file (more than 18 digits) means "to the end" (§14.1.2).
+            let given = number(last) ?? (last.allSatisfy { $0 &- UInt8(ascii: "0") < 10 } ? UInt64.max : nil)
+            guard let given, given >= start else { return .whole }
             end = min(given, length &- 1)
         }
         guard start < length else { return .unsatisfiable }
