@@ -75,13 +75,16 @@ enum ResponseHeadBuilder {
         String(decoding: bytes.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
     }
 
-    /// The prepared name spelled exactly as `bytes`, if any.
+    /// The prepared name spelled exactly as `bytes`, if any: candidates are those of the same
+    /// length and last byte (one or two for most names), compared whole.
     private static func knownName(_ bytes: UnsafeRawBufferPointer) -> HTTPField.Name? {
         let count = bytes.count
-        search: for known in knownNames where known.bytes.count == count {
-            for index in 0..<count where known.bytes[index] != bytes[index] { continue search }
-            return known.name
+        guard let last = bytes.last else { return nil }
+        return knownNames.withUnsafeBufferPointer { known -> HTTPField.Name? in
+            for candidate in known where candidate.bytes.count == count && candidate.bytes[count - 1] == last {
+                if candidate.bytes.withUnsafeBytes({ $0.elementsEqual(bytes) }) { return candidate.name }
+            }
+            return nil
         }
-        return nil
     }
 }
