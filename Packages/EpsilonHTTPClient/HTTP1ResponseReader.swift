@@ -26,6 +26,7 @@ struct HTTP1ResponseReader {
 
     init(configuration: HTTP1Configuration = HTTP1Configuration()) {
         machine = HTTP1Connection(role: .client, configuration: configuration)
+        collector.valuesChecked = configuration.leniencies.isDisjoint(with: [.controlBytesInValues, .obsoleteLineFolding])
     }
 
     /// Whether another request can follow on the same connection.
@@ -44,7 +45,7 @@ struct HTTP1ResponseReader {
     /// Frames a request head into `output`.
     mutating func startRequest(method: String, target: String, fields: [(name: String, value: String)],
                                body: HTTP1BodyLength, into output: inout [UInt8]) throws(HTTPClientError) {
-        collector = ResponseCollector()
+        collector.reset()
         chunks.removeAll(keepingCapacity: true)
         chunkIndex = 0
         receivedResponseBytes = false

@@ -122,7 +122,7 @@ extension HTTPClient {
         connection.watchdog.setRequestDeadline(attempt.deadline)
         var fields: [(name: String, value: String)] = []
         fields.reserveCapacity(request.headerFields.count + 2)
-        fields.append(("Host", request.authority ?? attempt.url.origin.authority))
+        fields.append(("Host", request.authority ?? attempt.url.authority))
         var hasAcceptEncoding = false
         var cookies = attempt.cookies
         for field in request.headerFields {

@@ -67,7 +67,7 @@ extension HTTPClient {
             guard HTTPField.isValidValue(value) else { throw .invalidRequest("invalid value for field \(name)") }
             fields.append(HTTPField(name: fieldName, value: value))
         }
-        return HTTPRequest(method: method, scheme: parsed.origin.scheme, authority: parsed.origin.authority,
+        return HTTPRequest(method: method, scheme: parsed.origin.scheme, authority: parsed.authority,
                            path: parsed.pathAndQuery, headerFields: fields)
     }
 }

@@ -17,6 +17,18 @@ struct ResponseCollector: HTTP1ConnectionHandler {
     var ended = false
     /// The start of the whole buffer `receive` was given, to rebase the event's offsets.
     var base: UnsafeRawPointer?
+    /// The machine refuses every field value byte RFC 9110 §5.5 forbids (no leniency lets
+    /// one through), so values need no second check.
+    var valuesChecked = true
+
+    /// Forgets the last response, keeping the buffers' capacity.
+    mutating func reset() {
+        head = nil
+        headError = nil
+        bodyUntilClose = false
+        bodyRanges.removeAll(keepingCapacity: true)
+        ended = false
+    }
 
     mutating func handle(_ event: HTTP1Event, bytes: UnsafeRawBufferPointer,
                          connection: inout HTTP1Connection) throws(HTTP1ParseError) {
@@ -30,7 +42,7 @@ struct ResponseCollector: HTTP1ConnectionHandler {
                 throw HTTP1ParseError(.transferEncodingNotChunked, at: head.length)
             }
             do {
-                self.head = try HTTPResponse(http1Head: head, fields: connection.fields, in: bytes)
+                self.head = try ResponseHeadBuilder.response(head, fields: connection.fields, in: bytes, valuesChecked: valuesChecked)
             } catch {
                 headError = error
             }

@@ -2,7 +2,10 @@ import Synchronization
 
 /// State shared between a connection's loop-side bridge and its async face.
 final class AsyncBridgeState: Sendable {
-    typealias ReadContinuation = CheckedContinuation<Result<[UInt8]?, TransportError>, Never>
+    // Unchecked: a waiter is stored, taken and resumed only under `fields`' lock (taking it
+    // clears it), so it is resumed exactly once; the checked kind costs an allocation and
+    // atomics on every read of a small exchange.
+    typealias ReadContinuation = UnsafeContinuation<Result<[UInt8]?, TransportError>, Never>
 
     struct Fields {
         var inbox = AsyncInbox()

@@ -149,7 +149,7 @@ public final class AsyncConnection: Sendable {
             return fields.nextReadID
         }
         let result: Result<[UInt8]?, TransportError> = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
+            await withUnsafeContinuation { continuation in
                 let (immediate, resume) = state.fields.withLock { fields -> (Result<[UInt8]?, TransportError>?, Bool) in
                     if let (chunk, resume) = state.take(&fields) { return (.success(chunk), resume) }
                     if let error = fields.error, error != .closed { return (.failure(error), false) }

@@ -253,7 +253,7 @@ private func h2loadRate(_ url: String, seconds: Double) throws -> Double {
 }
 
 /// User and system CPU seconds of this process, every thread included.
-private func processCPUSeconds() -> Double {
+func processCPUSeconds() -> Double {
     var usage = rusage()
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
@@ -268,7 +268,7 @@ private func spread(_ values: [Double], _ format: String) -> String {
 }
 
 /// The 1, 5 and 15 minute load averages.
-private func loadAverage() -> String {
+func loadAverage() -> String {
     (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
 }
 

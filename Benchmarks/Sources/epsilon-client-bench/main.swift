@@ -6,16 +6,51 @@
 //       [--rows http1,download,http2] [--rounds 1]
 // --rounds N measures each chosen HTTP/1.1 row N times, the clients interleaved, and prints every
 // round and the spread. For instruction counts (callgrind), `--count epsilon|ahc --requests N`
-// only makes N small GETs (64 concurrent) with one client after one request per connection:
-//   valgrind --tool=callgrind epsilon-client-bench --count epsilon --requests 20000
+// only makes N small GETs (64 concurrent) with one client after one request per connection,
+// against a server started apart (valgrind breaks Foundation's process spawning):
+//   epsilon-client-bench --serve 600 &        # prints the URL
+//   valgrind --tool=callgrind epsilon-client-bench --count epsilon --requests 20000 --url URL
 // `--rows http2` alone runs only the HTTP/2 row (see HTTP2Row.swift for its --serve and --client forms).
+//
+// nginx answers /hello from memory (`return 200`), not from a file, so the small-GET row measures
+// the clients, not nginx's file path (see NginxServer.swift). /big stays a file, for the download row.
 import AsyncHTTPClient
 import EpsilonHTTPClient
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 
 let arguments = CommandLine.arguments
+let usage = """
+    usage: epsilon-client-bench [--seconds S] [--gib G] [--rows http1,download,http2] [--rounds N]
+           epsilon-client-bench --serve S
+           epsilon-client-bench --count epsilon|ahc [--requests N] [--url URL]
+           epsilon-client-bench --rows http2 --serve S
+           epsilon-client-bench --rows http2 --client epsilon|ahc --requests N --url URL
+      --seconds S   seconds per figure (default 5)
+      --gib G       size of the download row's file in GiB (default 1)
+      --rows LIST   rows to run: http1 (small GETs, 64 concurrent), download, http2 (default: all)
+      --rounds N    rounds per row, the clients interleaved; prints the spread (default 1)
+      --count C     only make --requests small GETs with client C (for callgrind or perf),
+                    to --url if given (else to an nginx started here)
+      --serve S     run nginx (with --rows http2: h2o) alone for S seconds and print its URL
+      --client C    (http2) make --requests GETs to --url with client C
+    """
+if arguments.contains("--help") || arguments.contains("-h") {
+    print(usage)
+    exit(0)
+}
+// Every option takes a value; anything else is a mistake, not a reason to run for minutes.
+let knownOptions: Set = ["--seconds", "--gib", "--rows", "--rounds", "--count", "--requests", "--serve", "--client", "--url"]
+var argumentIndex = 1
+while argumentIndex < arguments.count {
+    guard knownOptions.contains(arguments[argumentIndex]), argumentIndex + 1 < arguments.count else {
+        FileHandle.standardError.write(Data("epsilon-client-bench: unexpected argument \(arguments[argumentIndex])\n\(usage)\n".utf8))
+        exit(2)
+    }
+    argumentIndex += 2
+}
 func option(_ name: String, _ fallback: Double) -> Double {
     guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count, let value = Double(arguments[index + 1]) else {
         return fallback
@@ -36,76 +71,38 @@ let concurrency = 64
 
 // `--rows http2`: only the HTTP/2 row (h2o, started and stopped by the row itself).
 if let index = arguments.firstIndex(of: "--rows"), index + 1 < arguments.count, arguments[index + 1] == "http2" {
-    try await runHTTP2Row(seconds: seconds)
+    blockingRun { try await runHTTP2Row(seconds: seconds) }
     exit(0)
 }
 
-// MARK: nginx on loopback
+// MARK: nginx on loopback (NginxServer.swift)
 
-func freePort() -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return UInt16(bigEndian: address.sin_port)
+// `--serve S`: nginx alone for S seconds (for `--count … --url` under valgrind, which cannot
+// start processes from Foundation).
+if let serve = Double(textOption("--serve", "")) {
+    let server = try NginxServer.start(downloadBytes: downloadBytes)
+    print("nginx at \(server.base)/hello for \(Int(serve)) s")
+    usleep(UInt32(serve * 1_000_000))
+    server.stop()
+    exit(0)
 }
-
-let directory = FileManager.default.temporaryDirectory.appendingPathComponent("epsilon-client-bench-\(getpid())").path
-try FileManager.default.createDirectory(atPath: directory + "/www", withIntermediateDirectories: true)
-try "Hello, World!".write(toFile: directory + "/www/hello", atomically: true, encoding: .utf8)
-_ = FileManager.default.createFile(atPath: directory + "/www/big", contents: nil)
-let big = FileHandle(forWritingAtPath: directory + "/www/big")!
-try big.truncate(atOffset: UInt64(downloadBytes))   // sparse: nginx reads zeros from the page cache
-try big.close()
-let port = freePort()
-let configuration = """
-    worker_processes 1;
-    daemon off;
-    pid \(directory)/nginx.pid;
-    error_log \(directory)/error.log;
-    events { worker_connections 4096; }
-    http {
-        access_log off;
-        keepalive_requests 100000000;
-        keepalive_timeout 120s;
-        sendfile on;
-        server {
-            listen 127.0.0.1:\(port);
-            root \(directory)/www;
-            location / { }
-        }
-    }
-    """
-try configuration.write(toFile: directory + "/nginx.conf", atomically: true, encoding: .utf8)
-let nginx = Process()
-nginx.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
-nginx.arguments = ["-c", directory + "/nginx.conf", "-p", directory, "-e", directory + "/error.log"]
-try nginx.run()
-defer {
-    nginx.terminate()
-    nginx.waitUntilExit()
-    try? FileManager.default.removeItem(atPath: directory)
-}
-let base = "http://127.0.0.1:\(port)"
-// Wait for nginx to listen.
-for _ in 0..<100 {
-    let probe = Process()
-    probe.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    probe.arguments = ["-s", "-o", "/dev/null", base + "/hello"]
-    try probe.run()
-    probe.waitUntilExit()
-    if probe.terminationStatus == 0 { break }
-    usleep(50_000)
-}
+let givenURL = textOption("--url", "")
+let server = givenURL.isEmpty ? try NginxServer.start(downloadBytes: downloadBytes) : nil
+defer { server?.stop() }
+let base = server?.base ?? ""
 
 // MARK: Load loops
 
 /// Runs `concurrency` loops of `request` for `seconds`; returns requests per second.
 func requestsPerSecond(_ request: @escaping @Sendable () async throws -> Void) async throws -> Double {
+    try await measuredRate(request).perSecond
+}
+
+/// Runs `concurrency` loops of `request` for `seconds`; returns requests per second and this
+/// process's CPU time per request in µs (`getrusage`: the client's loop and tasks; nginx is
+/// another process).
+func measuredRate(_ request: @escaping @Sendable () async throws -> Void) async throws -> (perSecond: Double, cpuPerRequest: Double) {
+    let cpuStart = processCPUSeconds()
     let stop = ContinuousClock.now + .seconds(seconds)
     let start = ContinuousClock.now
     let total = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -122,7 +119,8 @@ func requestsPerSecond(_ request: @escaping @Sendable () async throws -> Void) a
         return try await group.reduce(0, +)
     }
     let elapsed = ContinuousClock.now - start
-    return Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    let cpu = (processCPUSeconds() - cpuStart) / Double(total) * 1e6
+    return (Double(total) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18), cpu)
 }
 
 func elapsedSeconds(_ body: () async throws -> Void) async rethrows -> Double {
@@ -144,7 +142,7 @@ ahcConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = con
 ahcConfiguration.decompression = .disabled
 let ahc = AsyncHTTPClient.HTTPClient(eventLoopGroupProvider: .shared(nioGroup), configuration: ahcConfiguration)
 
-let hello = base + "/hello"
+let hello = givenURL.isEmpty ? base + "/hello" : givenURL
 @Sendable func epsilonGet() async throws {
     let body = try await epsilon.get(hello).body.collect(upTo: 1024)
     precondition(body.count == 13)
@@ -170,35 +168,61 @@ func spread(_ values: [Double]) -> String {
     String(format: "min %.2f, median %.2f, max %.2f", values.min()!, values.sorted()[values.count / 2], values.max()!)
 }
 
-if !countClient.isEmpty {
-    let request = countClient == "ahc" ? ahcGet : epsilonGet
-    try await fixedCount(concurrency, request)   // opens the connections
-    try await fixedCount(countRequests, request)
-    print("\(countClient): \(countRequests + concurrency) small GETs done")
-} else {
-    print("EpsilonHTTPClient vs AsyncHTTPClient 1.37.0, nginx on 127.0.0.1 (1 worker), 1 client loop each, \(Int(seconds)) s per figure")
-    if rows.contains("http1") { try await runSmallGETRow() }
-    if rows.contains("download") { try await runDownloadRow() }
-    if rows.contains("http2") { try await runHTTP2Row(seconds: seconds) }
+blockingRun {
+    if !countClient.isEmpty {
+        let request = countClient == "ahc" ? ahcGet : epsilonGet
+        try await fixedCount(concurrency, request)   // opens the connections
+        try await fixedCount(countRequests, request)
+        print("\(countClient): \(countRequests + concurrency) small GETs done")
+    } else {
+        print("EpsilonHTTPClient vs AsyncHTTPClient 1.37.0, nginx on 127.0.0.1 (1 worker), 1 client loop each, \(Int(seconds)) s per figure")
+        if rows.contains("http1") { try await runSmallGETRow() }
+        if rows.contains("download") { try await runDownloadRow() }
+        if rows.contains("http2") { try await runHTTP2Row(seconds: seconds) }
+    }
+    try await ahc.shutdown().get()
+    try await nioGroup.shutdownGracefully()
+    await epsilon.shutdown()
 }
-try await ahc.shutdown().get()
-try await nioGroup.shutdownGracefully()
-await epsilon.shutdown()
+
+/// Runs `body` on the cooperative pool and blocks the main thread until it ends. The top level
+/// stays synchronous, so the main thread never enters `dispatch_main`, whose `sigsuspend`
+/// valgrind 3.19 cannot run (it writes to the read-only mask libdispatch passes, and dies).
+func blockingRun(_ body: @escaping @Sendable () async throws -> Void) {
+    let done = DispatchSemaphore(value: 0)
+    let failure = Mutex<String?>(nil)
+    Task.detached {
+        do {
+            try await body()
+        } catch {
+            failure.withLock { $0 = "\(error)" }
+        }
+        done.signal()
+    }
+    done.wait()
+    if let failure = failure.withLock({ $0 }) { fatalError(failure) }
+}
 
 // Small GETs, HTTP/1.1 keep-alive, 64 concurrent.
 func runSmallGETRow() async throws {
     _ = try await requestsPerSecond(epsilonGet)      // warm-up: connections, caches
     _ = try await requestsPerSecond(ahcGet)
     var ratios: [Double] = []
+    var cpuRatios: [Double] = []
     for round in 1...rounds {
-        let epsilonRate = try await requestsPerSecond(epsilonGet)
-        let ahcRate = try await requestsPerSecond(ahcGet)
-        ratios.append(epsilonRate / ahcRate)
+        let epsilon = try await measuredRate(epsilonGet)
+        let ahc = try await measuredRate(ahcGet)
+        ratios.append(epsilon.perSecond / ahc.perSecond)
+        cpuRatios.append(ahc.cpuPerRequest / epsilon.cpuPerRequest)
         let label = rounds > 1 ? " (round \(round))" : ""
         print("small GET, HTTP/1.1 keep-alive, \(concurrency) concurrent\(label): "
-              + String(format: "Epsilon %.0f req/s, AsyncHTTPClient %.0f req/s, ratio %.2fx", epsilonRate, ahcRate, epsilonRate / ahcRate))
+              + String(format: "Epsilon %.0f req/s (%.1f µs CPU/request), AsyncHTTPClient %.0f req/s (%.1f µs CPU/request), ratio %.2fx",
+                       epsilon.perSecond, epsilon.cpuPerRequest, ahc.perSecond, ahc.cpuPerRequest, epsilon.perSecond / ahc.perSecond))
     }
-    if rounds > 1 { print("small GET ratio over \(rounds) rounds: " + spread(ratios)) }
+    if rounds > 1 {
+        print("small GET ratio over \(rounds) rounds: " + spread(ratios) + "; load average " + loadAverage())
+        print("small GET CPU per request, AsyncHTTPClient/Epsilon, over \(rounds) rounds: " + spread(cpuRatios))
+    }
 }
 
 // A large download, one stream. The sparse file is read once first, so every client finds it in
