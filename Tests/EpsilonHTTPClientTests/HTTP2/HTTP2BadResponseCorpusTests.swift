@@ -4,8 +4,10 @@ import Testing
 
 /// HTTP/2 protocol violations of h2_scripted_server.py's BAD table, the HTTP/2 part of the bad
 /// response corpus: each fails with a typed error, nothing crashes, and the client (and its
-/// pool) keeps working.
-@Suite("HTTP/2 bad response corpus against Python (h2_scripted_server.py)", .timeLimit(.minutes(3)))
+/// pool) keeps working. Serialized: the cases share one prior-knowledge connection, and a case
+/// that breaks the whole connection (bad HPACK, a bad SETTINGS ACK) would fail another case's
+/// follow-up request running on it at the same moment.
+@Suite("HTTP/2 bad response corpus against Python (h2_scripted_server.py)", .serialized, .timeLimit(.minutes(3)))
 struct HTTP2BadResponseCorpusTests {
     static let names = [
         "bad-hpack", "connection-field", "content-length-mismatch", "continuation-without-headers",
