@@ -191,14 +191,20 @@ extension HTTP1Parser {
     /// Notes a field whose length and first byte are those of a framing field; false when the
     /// field needs the general path (Upgrade, Expect, a second Content-Length or
     /// Transfer-Encoding, a value other than digits, `chunked`, `keep-alive` or `close`).
+    /// Names are compared as words OR 0x20 (exact for token bytes against letters and `-`),
+    /// values with ``Word/equalIgnoringCase(_:lowercase:)`` (exact for any bytes).
     @inline(__always)
     static func notePlainFramingField(_ b: UnsafeRawBufferPointer, name: Range<Int>, value: Range<Int>, into framing: inout PlainFraming) -> Bool {
+        let at = name.lowerBound
         switch name.count {
         case 4:
-            if b.tokenEqualsIgnoringCase(name, "host") { framing.hostCount &+= 1 }
+            // "host"
+            if b.load32(at) | 0x2020_2020 == 0x7473_6F68 { framing.hostCount &+= 1 }
             return true
         case 14:
-            guard b.tokenEqualsIgnoringCase(name, "content-length") else { return true }
+            // "content-length": "content-" and "t-length"
+            guard b.word(at) | 0x2020_2020_2020_2020 == 0x2D74_6E65_746E_6F63,
+                  b.word(at &+ 6) | 0x2020_2020_2020_2020 == 0x6874_676E_656C_2D74 else { return true }
             // 1 to 19 digits cannot overflow.
             guard !framing.flags.contains(.contentLength), value.count > 0, value.count <= 19 else { return false }
             var n: UInt64 = 0
@@ -211,10 +217,17 @@ extension HTTP1Parser {
             framing.flags.insert(.contentLength)
             return true
         case 10:
-            guard b.tokenEqualsIgnoringCase(name, "connection") else { return true }
-            if b.equalsIgnoringCase(value, "keep-alive") {
+            // "connection": "connecti" and "ion"
+            guard b.word(at) | 0x2020_2020_2020_2020 == 0x6974_6365_6E6E_6F63,
+                  b.load32(at &+ 6) | 0x2020_2020 == 0x6E6F_6974 else { return true }
+            let v = value.lowerBound
+            if value.count == 10 && Word.equalIgnoringCase(b.word(v), lowercase: 0x696C_612D_7065_656B)
+                && Word.equalIgnoringCase(b.word(v &+ 2), lowercase: 0x6576_696C_612D_7065) {
+                // "keep-alive": "keep-ali" and "ep-alive"
                 framing.flags.insert(.connectionKeepAlive)
-            } else if b.equalsIgnoringCase(value, "close") {
+            } else if value.count == 5 && Word.equalIgnoringCase(UInt64(b.load32(v)), lowercase: 0x736F_6C63)
+                        && b.byte(v &+ 4) | 0x20 == 0x65 {
+                // "close": "clos" and "e" (only E and e OR 0x20 to "e")
                 framing.flags.insert(.connectionClose)
             } else {
                 return false

@@ -38,7 +38,7 @@ extension HTTP1Parser {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
             // A whole plain head in one call, decided and moved past; a head with no body ends
             // here too, so pipelined requests stay on this path.
-            if state == .head, let head = plainHead(rest) {
+            if state == .head, rest.count != 0, let head = plainHead(rest) {
                 offset &+= head.length
                 try handler.handle(.head(head), bytes: rest, fields: fields)
                 if state == .messageEnd {
