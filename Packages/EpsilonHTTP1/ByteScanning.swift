@@ -83,6 +83,18 @@ extension UnsafeRawBufferPointer {
         UInt64(littleEndian: self.baseAddress.unsafelyUnwrapped.loadUnaligned(fromByteOffset: index, as: UInt64.self))
     }
 
+    /// The 2 bytes at `index`, little-endian (CR LF is 0x0A0D).
+    @inlinable @inline(__always)
+    func load16(_ index: Int) -> UInt16 {
+        UInt16(littleEndian: self.baseAddress.unsafelyUnwrapped.loadUnaligned(fromByteOffset: index, as: UInt16.self))
+    }
+
+    /// The 4 bytes at `index`, little-endian ("GET " is 0x2054_4547).
+    @inlinable @inline(__always)
+    func load32(_ index: Int) -> UInt32 {
+        UInt32(littleEndian: self.baseAddress.unsafelyUnwrapped.loadUnaligned(fromByteOffset: index, as: UInt32.self))
+    }
+
     /// The first CR or LF in `from..<end`, or `nil`.
     @inlinable
     func firstLineBreak(from start: Int, to end: Int) -> Int? {

@@ -36,6 +36,17 @@ extension HTTP1Parser {
         var offset = 0
         while true {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
+            // A whole plain head in one call, decided and moved past; a head with no body ends
+            // here too, so pipelined requests stay on this path.
+            if state == .head, rest.count != 0, let head = plainHead(rest) {
+                offset &+= head.length
+                try handler.handle(.head(head), bytes: rest, fields: fields)
+                if state == .messageEnd {
+                    endPlainMessage()
+                    try handler.handle(.end, bytes: rest, fields: fields)
+                }
+                continue
+            }
             // Body pieces, plain chunk lines, chunk ends, message ends and the end of the
             // bytes without a `parse` call and its step (the cases HTTP1Connection shares).
             if let quick = try quickStep(rest) {

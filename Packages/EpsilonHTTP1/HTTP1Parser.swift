@@ -105,6 +105,7 @@ public struct HTTP1Parser: Sendable {
     var streamOffset = 0
     var requestKind: RequestKind = .ordinary
     /// Persistence and upgrade of the message being parsed, decided by its head.
+    @usableFromInline
     var messageKeepsAlive = true
     var messageUpgrades = false
     var bodyBytesSeen: UInt64 = 0
