@@ -23,6 +23,12 @@ extension HTTP1Connection {
     ///   response has not ended, or a part of the head is invalid; nothing is written then.
     public mutating func sendResponseHead(status: Int, reason: some StringProtocol, fields: [(name: String, value: String)] = [],
                                           body: HTTP1BodyLength, close: Bool = false) throws(HTTP1UsageError) {
+        // A String once, then code specialized for it (see sendRequestHead).
+        try sendResponseHead(status: status, reasonText: reason.description, fields: fields, body: body, close: close)
+    }
+
+    private mutating func sendResponseHead(status: Int, reasonText reason: String, fields: [(name: String, value: String)],
+                                           body: HTTP1BodyLength, close: Bool) throws(HTTP1UsageError) {
         guard role == .server else { throw .wrongRole }
         guard lifecycle == .open else { throw .connectionClosed }
         guard outbound == .idle else { throw .messageInProgress }
@@ -129,6 +135,13 @@ extension HTTP1Connection {
     /// Put `Host` in `fields` (RFC 9112 §3.2).
     public mutating func sendRequestHead(method: some StringProtocol, target: some StringProtocol, fields: [(name: String, value: String)] = [],
                                          body: HTTP1BodyLength, close: Bool = false) throws(HTTP1UsageError) {
+        // Strings once, then code specialized for them: the generic body, called from another
+        // module, ran unspecialized (witness-table calls per byte of the method and target).
+        try sendRequestHead(methodText: method.description, targetText: target.description, fields: fields, body: body, close: close)
+    }
+
+    private mutating func sendRequestHead(methodText method: String, targetText target: String, fields: [(name: String, value: String)],
+                                          body: HTTP1BodyLength, close: Bool) throws(HTTP1UsageError) {
         guard role == .client else { throw .wrongRole }
         guard lifecycle == .open else { throw .connectionClosed }
         guard outbound == .idle else { throw .messageInProgress }
