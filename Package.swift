@@ -176,6 +176,8 @@ let package = Package(
         .target(name: "EpsilonTestHead", dependencies: ["EpsilonHTTP1"], path: "Tests/Support/EpsilonTestHead", swiftSettings: strict),
         // Test support: the process's heap in use (mallinfo2), for the idle HTTP/2 memory test.
         .target(name: "EpsilonHTTP2TestSupport", path: "Tests/Support/EpsilonHTTP2TestSupport"),
+        // Test support: starts the client tests' real peers and waits for them without blocking.
+        .target(name: "EpsilonTestPeers", path: "Tests/Support/EpsilonTestPeers", exclude: ["README.md"], swiftSettings: strict),
         .testTarget(
             name: "EpsilonHTTP1Tests",
             dependencies: ["EpsilonHTTP1", "EpsilonBytes", "EpsilonMallocCounter"],
@@ -261,6 +263,7 @@ let package = Package(
             dependencies: [
                 "EpsilonHTTPClient", "EpsilonTransport", "EpsilonTLS", "EpsilonHTTP1", "EpsilonHTTP2",
                 "EpsilonHTTPContentCoding", .product(name: "HTTPTypes", package: "swift-http-types"),
+                "EpsilonTestPeers",
             ],
             path: "Tests/EpsilonHTTPClientTests",
             swiftSettings: strict
@@ -270,6 +273,7 @@ let package = Package(
             dependencies: [
                 "EpsilonWebSocketClient", "EpsilonHTTPClient", "EpsilonWebSocket", "EpsilonWebSocketDeflate",
                 "EpsilonTransport", "EpsilonTLS",
+                "EpsilonTestPeers",
             ],
             path: "Tests/EpsilonWebSocketClientTests",
             swiftSettings: strict

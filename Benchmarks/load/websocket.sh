@@ -41,18 +41,13 @@ load_pin=()
 [ -n "$LOAD_CPUS" ] && load_pin=(taskset -c "$LOAD_CPUS")
 SERVERS="${SERVERS:-epsilon hummingbird gorilla}"
 
-for tool in taskset go; do
-    command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y golang-go golang-github-gorilla-websocket-dev)" >&2; exit 1; }
-done
+source "$root/Benchmarks/load/lib.sh"
+
+require_tools "apt-get install -y golang-go golang-github-gorilla-websocket-dev" taskset go
 [ -d /usr/share/gocode/src/github.com/gorilla/websocket ] || { echo "missing golang-github-gorilla-websocket-dev" >&2; exit 1; }
-ulimit -n "$(ulimit -Hn)"
 [ "$(ulimit -n)" -gt $((SUBSCRIBERS * 2 + 200)) ] || { echo "RLIMIT_NOFILE $(ulimit -n) too low for $SUBSCRIBERS subscribers" >&2; exit 1; }
 
-if [ -z "${EPSILON:-}" ]; then
-    echo "building epsilon (release)..."
-    nice -n 10 swift build -c release --product epsilon 2>&1 | grep -E "error|warning: " || true
-    EPSILON="$root/.build/release/epsilon"
-fi
+build_epsilon
 if [ -z "${HBWS:-}" ]; then
     echo "building hummingbird-ws-server (release)..."
     nice -n 10 swift build -c release --package-path Benchmarks --product hummingbird-ws-server 2>&1 | grep -E "error|warning: " || true
@@ -65,37 +60,14 @@ if [ -z "${WSLOAD:-}" ] || [ -z "${GORILLA:-}" ]; then
     GORILLA="${GORILLA:-$root/Benchmarks/.build-go/gorilla-ws-server}"
 fi
 
-work="$(mktemp -d /tmp/epsilon-ws-load.XXXXXX)"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    sleep 0.5
-    for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+make_work epsilon-ws-load
 
 declare -A port=([epsilon]=${PORT_BASE:-18390} [hummingbird]=$((${PORT_BASE:-18390} + 1)) [gorilla]=$((${PORT_BASE:-18390} + 2)))
-wait_port() {
-    for _ in $(seq 1 150); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-        sleep 0.1
-    done
-    echo "server on port $1 did not start" >&2
-    exit 1
-}
 for name in $SERVERS; do
     if (exec 3<>"/dev/tcp/127.0.0.1/${port[$name]}") 2>/dev/null; then
         echo "port ${port[$name]} is taken by another program: set PORT_BASE" >&2; exit 1
     fi
 done
-declare -A server_pid
-start() {  # name command...
-    local name=$1; shift
-    taskset -c 0 "$@" >"$work/$name.log" 2>&1 &
-    server_pid[$name]=$!
-    pids+=($!)
-}
 for name in $SERVERS; do
     case $name in
         epsilon) start epsilon "$EPSILON" serve --host 127.0.0.1 --port "${port[epsilon]}" --loops 1 ;;
@@ -119,9 +91,9 @@ for name in $SERVERS; do
         || { echo "WARNING: $name /ws/chat: $(cat "$work/check")" >&2; }
 done
 
-declare -A best best_cpu
-record() {  # key rate per-cpu
-    best[$1]=$(awk -v a="${best[$1]:-0}" -v b="$2" 'BEGIN { print (b > a ? b : a) }')
+declare -A best_cpu
+record_with_cpu() {  # key rate per-cpu: `record`, and the best per-CPU figure in best_cpu
+    record "$1" "$2"
     best_cpu[$1]=$(awk -v a="${best_cpu[$1]:-0}" -v b="$3" 'BEGIN { print (b > a ? b : a) }')
 }
 run() {  # row name
@@ -149,7 +121,7 @@ run() {  # row name
     else
         echo "  ws-$row/$name: ${out#*: }"
     fi
-    record "ws-$row/$name" "$rate" "${per_cpu:-0}"
+    record_with_cpu "ws-$row/$name" "$rate" "${per_cpu:-0}"
 }
 for round in $(seq 1 "$ROUNDS"); do
     echo "round $round"

@@ -26,13 +26,17 @@ final class AcceptQueue: Sendable {
     /// The bound on ``State/held``.
     let limit: Int
     private let state = Mutex(State())
-    /// Resumes the listeners that held their accepts (set once the server is up).
-    private let resumeListeners = Mutex<(@Sendable () -> Void)?>(nil)
+    /// Resumes the listeners that held their accepts (set once the server is up). In a box: a
+    /// closure kept in the Mutex itself is wrapped in one more reabstraction thunk by every
+    /// `withLock` write-back, a chain that grows with each wake-up (as the HTTP/2 client's
+    /// pool callback did).
+    private let resumeListeners = Mutex<ResumeListeners?>(nil)
 
     init(limit: Int) { self.limit = max(1, limit) }
 
     func setResume(_ resume: @escaping @Sendable () -> Void) {
-        resumeListeners.withLock { $0 = resume }
+        let box = ResumeListeners(resume: resume)
+        resumeListeners.withLock { $0 = box }
     }
 
     /// Reserves a place for one connection about to be accepted; false when the queue is full
@@ -64,8 +68,8 @@ final class AcceptQueue: Sendable {
     }
 
     private func wakeListeners() {
-        let resume = resumeListeners.withLock { $0 }
-        resume?()
+        let box = resumeListeners.withLock { $0 }
+        box?.resume()
     }
 
     /// A connection became active: hand it to a waiting consumer, or queue it.
@@ -224,4 +228,11 @@ public final class AsyncListener: AsyncSequence, Sendable {
         await server.stopAccepting()
         queue.close()
     }
+}
+
+/// The callback that resumes an ``AcceptQueue``'s listeners, held by reference.
+private final class ResumeListeners: Sendable {
+    let resume: @Sendable () -> Void
+
+    init(resume: @escaping @Sendable () -> Void) { self.resume = resume }
 }

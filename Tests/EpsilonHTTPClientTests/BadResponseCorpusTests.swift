@@ -38,7 +38,7 @@ struct BadResponseCorpusTests {
 
     @Test(arguments: names)
     func failsWithATypedErrorAndTheClientStaysUsable(name: String) async throws {
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         let outcome: Result<[UInt8], HTTPClientError>
         do throws(HTTPClientError) {
             let response = try await Self.client.get(server.url("/bad/\(name)"))

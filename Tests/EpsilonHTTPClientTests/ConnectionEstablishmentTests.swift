@@ -13,7 +13,7 @@ import Testing
 struct ConnectionEstablishmentTests {
     let nginx: NginxTLSPeer
 
-    init() throws { nginx = try NginxTLSPeer() }
+    init() async throws { nginx = try await NginxTLSPeer() }
 
     func configuration() throws -> HTTPClientConfiguration {
         var configuration = HTTPClientConfiguration()
@@ -38,17 +38,17 @@ struct ConnectionEstablishmentTests {
         return nginx.logged(port: port, path: path).sorted { $0.connection < $1.connection }
     }
 
-    func proxy(auth: String?, log: String) throws -> LoopbackPeer {
+    func proxy(auth: String?, log: String) async throws -> LoopbackPeer {
         var arguments = [clientTestsDirectory + "/connect_proxy.py", "--port", "0", "--log", log]
         if let auth { arguments += ["--auth", auth] }
-        return try LoopbackPeer("python3", arguments)
+        return try await LoopbackPeer("python3", arguments)
     }
 
     // MARK: CONNECT
 
     @Test func tunnelsHTTPSThroughAConnectProxyWithCredentials() async throws {
         let log = nginx.directory + "/proxy.log"
-        let proxy = try proxy(auth: "Basic dTpw", log: log)
+        let proxy = try await proxy(auth: "Basic dTpw", log: log)
         var configuration = try configuration()
         configuration.proxy = HTTPClientProxy(host: "127.0.0.1", port: proxy.port, authorization: "Basic dTpw")
         let client = HTTPClient(configuration: configuration)
@@ -68,7 +68,7 @@ struct ConnectionEstablishmentTests {
 
     @Test func aRefusedTunnelGivesTheProxysStatus() async throws {
         let log = nginx.directory + "/proxy.log"
-        let proxy = try proxy(auth: "Basic dTpw", log: log)
+        let proxy = try await proxy(auth: "Basic dTpw", log: log)
         var configuration = try configuration()
         configuration.proxy = HTTPClientProxy(host: "127.0.0.1", port: proxy.port)
         let client = HTTPClient(configuration: configuration)
@@ -131,7 +131,7 @@ struct ConnectionEstablishmentTests {
     @Test(arguments: [TLSVersion.tls12, .tls13])
     func aServerThatRequiresACertificateFailsWithATypedErrorWithoutOne(version: TLSVersion) async throws {
         let d = nginx.directory
-        let server = try LoopbackPeer("python3", [clientTestsDirectory + "/tls_server.py", "--cert", d + "/leaf.pem",
+        let server = try await LoopbackPeer("python3", [clientTestsDirectory + "/tls_server.py", "--cert", d + "/leaf.pem",
                                                   "--key", d + "/leaf.key", "--client-ca", d + "/ca.pem"])
         let url = "https://localhost:\(server.port)/"
         var configuration = try configuration()

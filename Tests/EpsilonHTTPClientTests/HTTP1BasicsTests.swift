@@ -8,7 +8,7 @@ import Testing
 struct HTTP1BasicsTests {
     @Test(arguments: [0, 1, 1 << 20])
     func getsContentLengthBodies(size: Int) async throws {
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         let client = HTTPClient()
         defer { Task { await client.shutdown() } }
         let response = try await client.get(server.url("/bytes/\(size)"))
@@ -20,7 +20,7 @@ struct HTTP1BasicsTests {
 
     @Test(arguments: [0, 70_000, 1 << 20])
     func getsChunkedBodies(size: Int) async throws {
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         let client = HTTPClient()
         defer { Task { await client.shutdown() } }
         let response = try await client.get(server.url("/bytes/\(size)?chunked=1"))
@@ -31,7 +31,7 @@ struct HTTP1BasicsTests {
 
     @Test(arguments: [HTTPRequest.Method.post, .put], [0, 1 << 20])
     func sendsBodiesInMemory(method: HTTPRequest.Method, size: Int) async throws {
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         let client = HTTPClient()
         defer { Task { await client.shutdown() } }
         let response = try await client.execute(method, server.url("/sha256"), body: .bytes(patternBytes(size)))
@@ -44,7 +44,7 @@ struct HTTP1BasicsTests {
     // 100 MiB both ways runs against nginx (NginxTests); Python checks 16 MiB here.
     @Test(arguments: [true, false])
     func streamsBothWays(knownLength: Bool) async throws {
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         let client = HTTPClient()
         defer { Task { await client.shutdown() } }
         let total = 16 << 20
@@ -68,7 +68,7 @@ struct HTTP1BasicsTests {
 
     @Test func postsJSON() async throws {
         struct Item: Codable, Equatable { var name: String; var count: Int }
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         let client = HTTPClient()
         defer { Task { await client.shutdown() } }
         let response = try await client.post(server.url("/sha256"), json: Item(name: "ε", count: 3))
@@ -78,7 +78,7 @@ struct HTTP1BasicsTests {
     }
 
     @Test func sendsHeadersAndHost() async throws {
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         let client = HTTPClient()
         defer { Task { await client.shutdown() } }
         let response = try await client.get(server.url("/echo"), headers: ["Authorization": "Bearer abc"])
@@ -91,7 +91,7 @@ struct HTTP1BasicsTests {
 
     @Test(arguments: ["gzip", "deflate"])
     func decodesContentEncoding(coding: String) async throws {
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         let client = HTTPClient()
         defer { Task { await client.shutdown() } }
         let response = try await client.get(server.url("/\(coding)/300000"))
@@ -102,7 +102,7 @@ struct HTTP1BasicsTests {
     }
 
     @Test func sharedClientNeedsNoShutdown() async throws {
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         let body = try await HTTPClient.shared.get(server.url("/bytes/5")).body.collect(upTo: 10)
         #expect(body == patternBytes(5))
     }

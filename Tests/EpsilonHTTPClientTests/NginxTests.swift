@@ -12,7 +12,7 @@ struct NginxTests {
     /// Each test starts its own nginx (and stops it when done).
     let nginx: NginxPeer
 
-    init() throws { nginx = try NginxPeer() }
+    init() async throws { nginx = try await NginxPeer() }
 
     func tlsClient(trusting: Bool = true) throws -> HTTPClient {
         var configuration = HTTPClientConfiguration()

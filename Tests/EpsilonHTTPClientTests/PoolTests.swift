@@ -17,7 +17,7 @@ struct PoolTests {
 
     @Test func reusesOneConnectionForSequentialRequests() async throws {
         // A server of its own: other suites' connections must not count.
-        let server = try LoopbackPeer("python3", [clientTestsDirectory + "/crafted_server.py", "--port", "0"])
+        let server = try await LoopbackPeer("python3", [clientTestsDirectory + "/crafted_server.py", "--port", "0"])
         let before = try await Self.serverConnections(server)
         let client = HTTPClient()
         defer { Task { await client.shutdown() } }
@@ -31,7 +31,7 @@ struct PoolTests {
     }
 
     @Test func honoursThePerHostLimit() async throws {
-        let server = try LoopbackPeer("python3", [clientTestsDirectory + "/crafted_server.py", "--port", "0"])
+        let server = try await LoopbackPeer("python3", [clientTestsDirectory + "/crafted_server.py", "--port", "0"])
         let before = try await Self.serverConnections(server)
         var configuration = HTTPClientConfiguration()
         configuration.pool.maxConnectionsPerHost = 3
@@ -49,7 +49,7 @@ struct PoolTests {
     }
 
     @Test func honoursTheTotalLimitAcrossOrigins() async throws {
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         var configuration = HTTPClientConfiguration()
         configuration.pool.maxConnections = 2
         let client = HTTPClient(configuration: configuration)
@@ -65,7 +65,7 @@ struct PoolTests {
     }
 
     @Test func waiterTimesOutWhenNoConnectionFrees() async throws {
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         var configuration = HTTPClientConfiguration()
         configuration.pool.maxConnectionsPerHost = 1
         configuration.timeouts.poolWait = .milliseconds(200)
@@ -77,7 +77,7 @@ struct PoolTests {
     }
 
     @Test func idleConnectionsCloseAfterTheIdleTimeout() async throws {
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         var configuration = HTTPClientConfiguration()
         configuration.pool.idleTimeout = .milliseconds(150)
         let client = HTTPClient(configuration: configuration)
@@ -91,7 +91,7 @@ struct PoolTests {
     }
 
     @Test func droppedBodyFreesItsSlot() async throws {
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         var configuration = HTTPClientConfiguration()
         configuration.pool.maxConnectionsPerHost = 1
         configuration.timeouts.poolWait = .seconds(5)
@@ -107,7 +107,7 @@ struct PoolTests {
     }
 
     @Test func shutdownFailsLaterRequests() async throws {
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         let client = HTTPClient()
         _ = try await client.get(server.url("/bytes/1")).body.collect(upTo: 1)
         await client.shutdown()

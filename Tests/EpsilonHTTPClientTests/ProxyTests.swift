@@ -9,7 +9,7 @@ struct ProxyTests {
     struct Seen: Decodable { var authority: String; var proxyAuthorization: String?; var host: String? }
 
     @Test func sendsAbsoluteFormToTheProxy() async throws {
-        let proxy = try craftedServer.get()
+        let proxy = try await craftedServer.get()
         var configuration = HTTPClientConfiguration()
         configuration.proxy = HTTPClientProxy(host: "127.0.0.1", port: proxy.port, authorization: "Basic dTpw")
         let client = HTTPClient(configuration: configuration)

@@ -14,7 +14,7 @@ struct TimeoutAndCancellationTests {
     }
 
     @Test func responseHeadTimeout() async throws {
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         let client = Self.client { $0.timeouts.responseHead = .milliseconds(200) }
         defer { Task { await client.shutdown() } }
         await #expect(throws: HTTPClientError.responseHeadTimeout) { _ = try await client.get(server.url("/slow-head/3000")) }
@@ -22,7 +22,7 @@ struct TimeoutAndCancellationTests {
     }
 
     @Test func readTimeout() async throws {
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         let client = Self.client { $0.timeouts.read = .milliseconds(600) }
         defer { Task { await client.shutdown() } }
         let response = try await client.get(server.url("/stall-body/100"))
@@ -31,7 +31,7 @@ struct TimeoutAndCancellationTests {
     }
 
     @Test func requestTimeout() async throws {
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         // The head comes at once and the body takes 20 s; the timeout must end the body, and it
         // leaves the head 6 s: 300 ms, then 2 s, were too little on 2 busy cores, where other
         // suites' peers start up (blocking cooperative threads) while the head waits for one.
@@ -43,7 +43,7 @@ struct TimeoutAndCancellationTests {
 
     @Test func tlsHandshakeTimeout() async throws {
         // The crafted server speaks no TLS and waits for a request head: the handshake never ends.
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         let client = Self.client {
             $0.timeouts.tlsHandshake = .milliseconds(200)
             $0.tls.verification = .none
@@ -60,7 +60,7 @@ struct TimeoutAndCancellationTests {
         print("listening on 127.0.0.1:%d" % s.getsockname()[1], flush=True)
         time.sleep(60)
         """
-        let listener = try LoopbackPeer("python3", ["-c", script])
+        let listener = try await LoopbackPeer("python3", ["-c", script])
         let loop = try IOLoop()
         defer { loop.syncShutdown() }
         var fillers: [AsyncConnection] = []
@@ -78,7 +78,7 @@ struct TimeoutAndCancellationTests {
     }
 
     @Test func cancellingMidDownloadFreesTheConnection() async throws {
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         var configuration = HTTPClientConfiguration()
         configuration.pool.maxConnectionsPerHost = 1
         let client = HTTPClient(configuration: configuration)
@@ -105,7 +105,7 @@ struct TimeoutAndCancellationTests {
     }
 
     @Test func cancellingWhileWaitingForTheHead() async throws {
-        let server = try craftedServer.get()
+        let server = try await craftedServer.get()
         let client = HTTPClient()
         defer { Task { await client.shutdown() } }
         let request = Task { () throws(HTTPClientError) -> HTTPClientResponse in try await client.get(server.url("/slow-head/5000")) }

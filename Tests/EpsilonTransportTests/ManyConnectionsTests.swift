@@ -63,7 +63,12 @@ private func descriptorTable() -> [String: String] {
 private func tcpSocketPorts() -> [String: [UInt16]] {
     var ports: [String: [UInt16]] = [:]
     for file in ["/proc/self/net/tcp", "/proc/self/net/tcp6"] {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
+        // Read to the end: /proc reports a size of 0, and a one-read helper gets one page only.
+        guard let handle = FileHandle(forReadingAtPath: file) else { continue }
+        var bytes = Data()
+        while let chunk = try? handle.read(upToCount: 1 << 16), !chunk.isEmpty { bytes.append(chunk) }
+        try? handle.close()
+        let text = String(decoding: bytes, as: UTF8.self)
         for line in text.split(separator: "\n").dropFirst() {
             let columns = line.split(separator: " ")
             guard columns.count > 9 else { continue }
@@ -86,31 +91,21 @@ extension Transport {
             #expect(setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0)
             #expect(limit.rlim_cur >= rlim_t(count + 100), "RLIMIT_NOFILE hard limit too low: \(limit.rlim_max)")
 
-            // A small warm-up round first: Dispatch and Foundation create their own descriptors
-            // (epoll, eventfd, timerfd, pipes) lazily on first use; they must be in `before`.
+            // A small warm-up round first (Dispatch and Foundation open descriptors of their own
+            // lazily on first use).
             _ = try await exchange(count: 10, backend: backend)
-            let before = descriptorTable()
-            let (elapsed, port) = try await exchange(count: count, backend: backend)
+            let (elapsed, mine) = try await exchange(count: count, backend: backend)
+            // Other suites of the process open and close descriptors meanwhile (sockets,
+            // io_uring, epoll), so only this test's own are compared: the TCP sockets on the
+            // server's port (the listener and every accepted connection), as `fd -> socket:[inode]`
+            // while all were open; an inode names one socket, so a number another suite reused
+            // since does not match. The loops' own descriptors (epoll, eventfd, io_uring) are
+            // checked by `loopsCloseTheirDescriptors` below.
+            #expect(mine.count == count + 1, "sockets on the server's port while open: \(mine.count)")
             let after = descriptorTable()
-            // Other test targets of the package run in parallel in this process and open and
-            // close their own files meanwhile (Dispatch and Foundation's Process make epoll and
-            // eventfd descriptors of their own), so the comparison is by what only we make: an
-            // io_uring, or a TCP socket on the server's port. The loops' epoll and eventfd
-            // descriptors are checked by `loopsCloseTheirDescriptors` below.
-            let ports = tcpSocketPorts()
-            let ours = after.filter { fd, target in
-                guard before[fd] != target else { return false }
-                if target == "anon_inode:[io_uring]" { return true }
-                if target.hasPrefix("socket:[") {
-                    let inode = String(target.dropFirst(8).dropLast())
-                    return ports[inode].map { $0.contains(port) } ?? false
-                }
-                return false
-            }
-            #expect(ours.isEmpty, "left open: \(ours.prefix(10))")
-            let sockets = { (table: [String: String]) in table.values.filter { $0.hasPrefix("socket:") }.count }
-            #expect(sockets(after) <= sockets(before), "sockets before \(sockets(before)), after \(sockets(after))")
-            print("[\(backend)] \(count) connections open and echoed in \(elapsed); descriptors before \(before.count), after \(after.count); sockets before \(sockets(before)), after \(sockets(after))")
+            let leaked = mine.filter { fd, target in after[fd] == target }
+            #expect(leaked.isEmpty, "left open: \(leaked.prefix(10))")
+            print("[\(backend)] \(count) connections open and echoed in \(elapsed); \(mine.count) sockets on the port, \(leaked.count) left open")
         }
 
         /// Forty groups started and shut down one after another leave no epoll or eventfd
@@ -134,8 +129,9 @@ extension Transport {
             #expect(after - before < 20, "loop descriptors before \(before), after \(after)")
         }
 
-        /// One loop, `count` connections from the Python peer, one message each, all closed.
-        private func exchange(count: Int, backend: PollerBackend) async throws -> (Duration, UInt16) {
+        /// One loop, `count` connections from the Python peer, one message each, all closed; the
+        /// time, and this process's sockets on the server's port while all were open.
+        private func exchange(count: Int, backend: PollerBackend) async throws -> (Duration, [String: String]) {
             let group = try IOLoopGroup(loopCount: 1, backend: backend)
             let probe = Probe()
             let server = try await TCPServer.start(on: group, address: try .ipv4("127.0.0.1", port: 0)) {
@@ -158,6 +154,11 @@ extension Transport {
             #expect(await server.connectionCount() == count)
             #expect(probe.snapshot.maxActive == count)
             let elapsed = ContinuousClock.now - start
+            let ports = tcpSocketPorts()
+            let mine = descriptorTable().filter { _, target in
+                guard target.hasPrefix("socket:[") else { return false }
+                return ports[String(target.dropFirst(8).dropLast())]?.first == port
+            }
 
             input.fileHandleForWriting.write(Data("\n".utf8))
             #expect(readLine(output.fileHandleForReading) == "closed")
@@ -173,7 +174,7 @@ extension Transport {
             try input.fileHandleForWriting.close()
             try? output.fileHandleForWriting.close()
             try? input.fileHandleForReading.close()
-            return (elapsed, port)
+            return (elapsed, mine)
         }
     }
 }

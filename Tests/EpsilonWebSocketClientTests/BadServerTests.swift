@@ -46,7 +46,7 @@ struct BadServerTests {
         ("reset", .lost),
     ])
     func endsInATypedError(mode: String, expected: Expected) async throws {
-        let peer = try PythonPeer(["scripted", mode])
+        let peer = try await PythonPeer(["scripted", mode])
         var configuration = WebSocketClientConfiguration()
         configuration.compression = WebSocketDeflateClientOffer()
         configuration.maxMessageSize = 1 << 20

@@ -7,7 +7,7 @@ import Testing
 @Suite("WebSocket client heartbeat", .serialized, .timeLimit(.minutes(2)))
 struct HeartbeatTests {
     @Test func declaresAFrozenServerDeadWithinTheTimeout() async throws {
-        let peer = try PythonPeer(["echo", "--no-compression"])
+        let peer = try await PythonPeer(["echo", "--no-compression"])
         defer { peer.signal(SIGCONT) }
         var configuration = WebSocketClientConfiguration()
         configuration.heartbeat = WebSocketClientHeartbeat(interval: .milliseconds(300), pongTimeout: .milliseconds(700))
@@ -34,7 +34,7 @@ struct HeartbeatTests {
     }
 
     @Test func reconnectingSocketReconnectsAfterAFrozenServerIsDeclaredDead() async throws {
-        let peer = try PythonPeer(["echo", "--no-compression"])
+        let peer = try await PythonPeer(["echo", "--no-compression"])
         defer { peer.signal(SIGCONT) }
         var configuration = WebSocketClientConfiguration()
         configuration.heartbeat = WebSocketClientHeartbeat(interval: .milliseconds(200), pongTimeout: .milliseconds(500))

@@ -34,10 +34,10 @@ struct PythonWebSocketsTests {
 
     @Test(arguments: [false, true], [false, true])
     func echoesOverWSAndWSS(secure: Bool, compressed: Bool) async throws {
-        let certificates = secure ? try TestCertificates() : nil
+        let certificates = secure ? try await TestCertificates() : nil
         var arguments = ["echo"]
         if let certificates { arguments += ["--tls", certificates.certificateFile, certificates.keyFile] }
-        let peer = try PythonPeer(arguments)
+        let peer = try await PythonPeer(arguments)
         // wss to "localhost": SNI and the host name check against the certificate.
         let url = peer.url("/", secure: secure, host: secure ? "localhost" : "127.0.0.1")
         try await Self.exchange(url, configuration: try Self.configuration(compressed: compressed, certificates: certificates),
@@ -45,8 +45,8 @@ struct PythonWebSocketsTests {
     }
 
     @Test func wssFailsWithoutTrustingTheCAAndWithTheWrongName() async throws {
-        let certificates = try TestCertificates()
-        let peer = try PythonPeer(["echo", "--tls", certificates.certificateFile, certificates.keyFile])
+        let certificates = try await TestCertificates()
+        let peer = try await PythonPeer(["echo", "--tls", certificates.certificateFile, certificates.keyFile])
         await #expect(throws: WebSocketClientError.self) {
             _ = try await WebSocketClient.open(peer.url("/", secure: true, host: "localhost"))
         }
@@ -64,7 +64,7 @@ struct PythonWebSocketsTests {
     }
 
     @Test func sendsCustomFieldsAndNegotiatesASubprotocol() async throws {
-        let peer = try PythonPeer(["echo"])
+        let peer = try await PythonPeer(["echo"])
         var configuration = WebSocketClientConfiguration()
         configuration.headers = [("Authorization", "Bearer token-1"), ("X-Trace", "abc")]
         configuration.subprotocols = ["v2.other", "chat"]
@@ -85,7 +85,7 @@ struct PythonWebSocketsTests {
     }
 
     @Test func reportsTheServersCloseCode() async throws {
-        let peer = try PythonPeer(["echo"])
+        let peer = try await PythonPeer(["echo"])
         let connection = try await WebSocketClient.open(peer.url("/close4001"))
         #expect(try await connection.receive() == nil)
         #expect(connection.serverClose?.code == WebSocketCloseCode(4001))
@@ -95,16 +95,16 @@ struct PythonWebSocketsTests {
 
     @Test(arguments: [false, true], [false, true])
     func echoesThroughNginx(secure: Bool, compressed: Bool) async throws {
-        let certificates = try TestCertificates()
-        let peer = try PythonPeer(["echo"])
-        let nginx = try NginxWebSocketProxy(upstreamPort: peer.port, certificates: certificates)
+        let certificates = try await TestCertificates()
+        let peer = try await PythonPeer(["echo"])
+        let nginx = try await NginxWebSocketProxy(upstreamPort: peer.port, certificates: certificates)
         let url = secure ? "wss://localhost:\(nginx.tlsPort)/" : "ws://127.0.0.1:\(nginx.port)/"
         try await Self.exchange(url, configuration: try Self.configuration(compressed: compressed, certificates: certificates),
                                 expectCompressed: compressed)
     }
 
     @Test func manyConcurrentSendersKeepEachMessageWhole() async throws {
-        let peer = try PythonPeer(["echo"])
+        let peer = try await PythonPeer(["echo"])
         var configuration = WebSocketClientConfiguration()
         configuration.compression = WebSocketDeflateClientOffer()
         let connection = try await WebSocketClient.open(peer.url(), configuration: configuration)
@@ -136,11 +136,11 @@ struct PythonWebSocketsTests {
 struct ProxyTunnelTests {
     @Test(arguments: [false, true], [false, true])
     func echoesThroughATunnel(secure: Bool, compressed: Bool) async throws {
-        let certificates = secure ? try TestCertificates() : nil
+        let certificates = secure ? try await TestCertificates() : nil
         var arguments = ["echo"]
         if let certificates { arguments += ["--tls", certificates.certificateFile, certificates.keyFile] }
-        let peer = try PythonPeer(arguments)
-        let proxy = try PythonPeer(["proxy"])
+        let peer = try await PythonPeer(arguments)
+        let proxy = try await PythonPeer(["proxy"])
         var configuration = try PythonWebSocketsTests.configuration(compressed: compressed, certificates: certificates)
         configuration.proxy = HTTPClientProxy(host: "127.0.0.1", port: proxy.port, authorization: "Basic dXNlcjpwYXNz")
         // wss: TLS with SNI and the name check runs inside the tunnel, end to end.
@@ -149,8 +149,8 @@ struct ProxyTunnelTests {
     }
 
     @Test func reportsTheProxysRefusal() async throws {
-        let peer = try PythonPeer(["echo"])
-        let proxy = try PythonPeer(["proxy", "--refuse", "407"])
+        let peer = try await PythonPeer(["echo"])
+        let proxy = try await PythonPeer(["proxy", "--refuse", "407"])
         var configuration = WebSocketClientConfiguration()
         configuration.proxy = HTTPClientProxy(host: "127.0.0.1", port: proxy.port)
         await #expect(throws: WebSocketClientError.proxyRefused(407)) { _ = try await WebSocketClient.open(peer.url(), configuration: configuration) }

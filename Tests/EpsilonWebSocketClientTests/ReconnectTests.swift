@@ -48,7 +48,7 @@ struct ReconnectTests {
     }
 
     @Test func reconnectsWithinTheJitterBoundsAndSendsTheQueueInOrder() async throws {
-        let peer = try PythonPeer(["echo", "--no-compression"])
+        let peer = try await PythonPeer(["echo", "--no-compression"])
         let backoff = WebSocketClientBackoff(base: .milliseconds(100), cap: .milliseconds(800), stablePeriod: .seconds(60))
         let socket = ReconnectingWebSocket(url: peer.url(), backoff: backoff)
         let log = StateLog(socket)
@@ -60,7 +60,7 @@ struct ReconnectTests {
 
         var sentSoFar = 0
         for round in 1...3 {
-            peer.stop()
+            await peer.stop()
             seen = try await log.wait(from: seen, Self.isClosed)
             // While the server is down: queued, in order.
             for index in 0..<5 {
@@ -69,7 +69,7 @@ struct ReconnectTests {
             sentSoFar += 5
             // Let a few attempts fail against the closed port, then bring the server back.
             try await Task.sleep(for: .milliseconds(700))
-            try peer.restart()
+            try await peer.restart()
             seen = try await log.wait(from: seen, Self.isOpen)
             for index in 0..<5 {
                 #expect(await messages.next() == .text("round \(round) message \(index)"))
@@ -103,9 +103,9 @@ struct ReconnectTests {
 
     @Test(arguments: [WebSocketClientQueuePolicy.Overflow.dropOldest, .dropNewest, .fail])
     func appliesTheQueuePolicyWhenFull(overflow: WebSocketClientQueuePolicy.Overflow) async throws {
-        let peer = try PythonPeer(["echo", "--no-compression"])
+        let peer = try await PythonPeer(["echo", "--no-compression"])
         let port = peer.port
-        peer.stop()
+        await peer.stop()
         let socket = ReconnectingWebSocket(url: "ws://127.0.0.1:\(port)/",
                                            backoff: WebSocketClientBackoff(base: .milliseconds(50), cap: .milliseconds(200)),
                                            queue: WebSocketClientQueuePolicy(capacity: 3, overflow: overflow))
@@ -133,7 +133,7 @@ struct ReconnectTests {
             #expect(failures == 2)
         }
         #expect(socket.queuedCount == 3)
-        try peer.start(port: port)
+        try await peer.start(port: port)
         _ = try await log.wait(Self.isOpen)
         var messages = socket.messages.makeAsyncIterator()
         var received: [WebSocketClientMessage] = []
@@ -144,9 +144,9 @@ struct ReconnectTests {
     }
 
     @Test func dropsQueuedMessagesThatExpired() async throws {
-        let peer = try PythonPeer(["echo", "--no-compression"])
+        let peer = try await PythonPeer(["echo", "--no-compression"])
         let port = peer.port
-        peer.stop()
+        await peer.stop()
         let socket = ReconnectingWebSocket(url: "ws://127.0.0.1:\(port)/",
                                            backoff: WebSocketClientBackoff(base: .milliseconds(50), cap: .milliseconds(200)))
         let log = StateLog(socket)
@@ -154,7 +154,7 @@ struct ReconnectTests {
         #expect(try await socket.send(.text("short-lived"), expiry: .milliseconds(100)) == .queued)
         #expect(try await socket.send(.text("long-lived"), expiry: .seconds(60)) == .queued)
         try await Task.sleep(for: .milliseconds(400))
-        try peer.start(port: port)
+        try await peer.start(port: port)
         _ = try await log.wait(Self.isOpen)
         var messages = socket.messages.makeAsyncIterator()
         #expect(await messages.next() == .text("long-lived"))
@@ -163,7 +163,7 @@ struct ReconnectTests {
     }
 
     @Test func doesNotReconnectAfterARequestedClose() async throws {
-        let peer = try PythonPeer(["echo", "--no-compression"])
+        let peer = try await PythonPeer(["echo", "--no-compression"])
         let socket = ReconnectingWebSocket(url: peer.url(), backoff: WebSocketClientBackoff(base: .milliseconds(20), cap: .milliseconds(50)))
         let log = StateLog(socket)
         socket.start()
@@ -183,7 +183,7 @@ struct ReconnectTests {
     }
 
     @Test func reconnectsWhenTheServerCloses() async throws {
-        let peer = try PythonPeer(["echo", "--no-compression"])
+        let peer = try await PythonPeer(["echo", "--no-compression"])
         let socket = ReconnectingWebSocket(url: peer.url("/close4001"),
                                            backoff: WebSocketClientBackoff(base: .milliseconds(20), cap: .milliseconds(50), maxAttempts: 3))
         let log = StateLog(socket)

@@ -5,8 +5,11 @@ import EpsilonTransport
 final class HTTPServerConnectionHandler: ConnectionHandler, HTTPServerIO {
     private var session: (any HTTPServerSession)?
     private let makeSession: (HTTPServerConnectionHandler) -> any HTTPServerSession
-    /// Weak: the connection owns this handler. Set in `connectionDidBecomeActive`.
-    weak var connection: Connection?
+    /// Set in `connectionDidBecomeActive`, cleared in `connectionDidClose`. Strong, although the
+    /// connection owns this handler: a weak reference gives every `Connection` a side table, and
+    /// then each retain and release of it (every write of a broadcast's fan-out) takes the
+    /// runtime's slow path. The close cuts the cycle.
+    private(set) var connection: Connection?
     private var timer: LoopTimer?
     private var timerDeadline: UInt64?
     private var isClosed = false
@@ -53,6 +56,7 @@ final class HTTPServerConnectionHandler: ConnectionHandler, HTTPServerIO {
         let session = self.session
         self.session = nil
         session?.closed()
+        self.connection = nil
     }
 
     // MARK: HTTPServerIO

@@ -1,4 +1,5 @@
 import EpsilonHTTPClient
+import EpsilonTestPeers
 import Foundation
 import Testing
 
@@ -15,7 +16,7 @@ struct HTTP2BadResponseCorpusTests {
         "pseudo-after-regular", "push-promise-disabled", "settings-ack-payload", "uppercase-field", "window-overflow",
     ]
 
-    static let server = Result { try startScriptedHTTP2Server() }
+    static let server = SharedTestPeer { try await startScriptedHTTP2Server() }
 
     /// One client for the whole corpus, with the smallest stream window (so a server that
     /// ignores it is caught at once).
@@ -38,7 +39,7 @@ struct HTTP2BadResponseCorpusTests {
 
     @Test(arguments: names)
     func failsWithATypedErrorAndTheClientStaysUsable(name: String) async throws {
-        let server = try Self.server.get()
+        let server = try await Self.server.get()
         let outcome: Result<[UInt8], HTTPClientError>
         do throws(HTTPClientError) {
             let response = try await Self.client.get(server.url("/bad/\(name)"))

@@ -7,7 +7,7 @@ import Testing
 @Suite("HTTP/2 GOAWAY and the pool's limits", .timeLimit(.minutes(1)))
 struct HTTP2GoAwayPoolTests {
     @Test func aDrainingConnectionFreesItsSlotAtOnce() async throws {
-        let server = try startScriptedHTTP2Server()
+        let server = try await startScriptedHTTP2Server()
         let client = priorKnowledgeClient { configuration in
             configuration.pool.maxConnectionsPerHost = 1
             configuration.pool.maxConnections = 1

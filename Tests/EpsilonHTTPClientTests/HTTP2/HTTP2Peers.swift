@@ -1,10 +1,10 @@
+import EpsilonTestPeers
 import Foundation
 
 /// An HTTP/2 server process on loopback for a test (nghttpd, h2o or nginx), configured in a
 /// temporary folder with its own PKI (`ca.pem` signs `leaf.pem` for `localhost`), serving
 /// `www/`; killed (and the folder removed) when the value goes away.
-final class HTTP2ServerPeer: @unchecked Sendable {
-    // @unchecked: immutable after init; the process is terminated in deinit.
+final class HTTP2ServerPeer: Sendable {
     enum Kind: String, Sendable, CustomStringConvertible {
         /// nghttpd without TLS (h2c, prior knowledge), echoing POST and PUT bodies.
         case nghttpdCleartext
@@ -22,11 +22,9 @@ final class HTTP2ServerPeer: @unchecked Sendable {
     let kind: Kind
     let directory: String
     let port: UInt16
-    private let process = Process()
+    private let process: TestPeerProcess
 
-    struct Failed: Error, CustomStringConvertible { let description: String }
-
-    init(_ kind: Kind) throws {
+    init(_ kind: Kind) async throws {
         self.kind = kind
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("client-h2-\(kind)-\(UUID().uuidString)").path
         for folder in ["www", "upload", "logs", "tmp"] {
@@ -35,19 +33,16 @@ final class HTTP2ServerPeer: @unchecked Sendable {
                                                     attributes: [.posixPermissions: 0o777])
         }
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
-        try NginxTLSPeer.makePKI(in: directory)
-        port = try NginxPeer.freePort()
+        try await NginxTLSPeer.makePKI(in: directory)
+        port = try LoopbackPort.free()
         let d = directory
+        let executable: String
+        let arguments: [String]
         switch kind {
         case .nghttpdCleartext, .nghttpd:
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/nghttpd")
-            var arguments = ["--echo-upload", "-d", d + "/www", "--address=127.0.0.1", String(port)]
-            if kind == .nghttpdCleartext {
-                arguments.insert("--no-tls", at: 0)
-            } else {
-                arguments += [d + "/leaf.key", d + "/leaf.pem"]
-            }
-            process.arguments = arguments
+            executable = "/usr/sbin/nghttpd"
+            let common = ["--echo-upload", "-d", d + "/www", "--address=127.0.0.1", String(port)]
+            arguments = kind == .nghttpdCleartext ? ["--no-tls"] + common : common + [d + "/leaf.key", d + "/leaf.pem"]
         case .h2o:
             let configuration = """
                 listen:
@@ -68,8 +63,8 @@ final class HTTP2ServerPeer: @unchecked Sendable {
                         file.dir: \(d)/www
                 """
             try configuration.write(toFile: d + "/h2o.conf", atomically: true, encoding: .utf8)
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/h2o")
-            process.arguments = ["-c", d + "/h2o.conf"]
+            executable = "/usr/bin/h2o"
+            arguments = ["-c", d + "/h2o.conf"]
         case .nginx:
             let configuration = """
                 worker_processes 1;
@@ -101,34 +96,15 @@ final class HTTP2ServerPeer: @unchecked Sendable {
                 }
                 """
             try configuration.write(toFile: d + "/nginx.conf", atomically: true, encoding: .utf8)
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
-            process.arguments = ["-c", d + "/nginx.conf", "-p", d, "-e", d + "/logs/error.log"]
+            executable = "/usr/sbin/nginx"
+            arguments = ["-c", d + "/nginx.conf", "-p", d, "-e", d + "/logs/error.log"]
         }
-        // Never the test's own output: `swift test` waits for every holder of its pipe to exit.
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Ready once it accepts connections (at most 10 s).
-        for _ in 0..<200 {
-            if Self.accepts(port: port) { return }
-            usleep(50_000)
-        }
-        throw Failed(description: "\(kind) did not start: \((try? String(contentsOfFile: d + "/logs/error.log", encoding: .utf8)) ?? "")")
-    }
-
-    deinit {
         // SIGTERM first: nginx's master stops its worker too, h2o its workers. Both may wait
         // for open connections (nghttpd and h2o kept running here), so after 5 s the process
         // and its children get SIGKILL.
-        let pid = process.processIdentifier
-        kill(pid, SIGTERM)
-        for _ in 0..<100 where process.isRunning { usleep(50_000) }
-        if process.isRunning {
-            Self.children(of: pid).forEach { kill($0, SIGKILL) }
-            kill(pid, SIGKILL)
-        }
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: directory)
+        process = try TestPeerProcess(executable, arguments, ending: .terminate(grace: .seconds(5)),
+                                      logs: [d + "/logs/error.log"], removing: [d])
+        try await process.waitUntilAccepts(port: port)
     }
 
     /// Writes a file the server serves at `/name`.
@@ -147,33 +123,5 @@ final class HTTP2ServerPeer: @unchecked Sendable {
 
     func url(_ path: String) -> String {
         kind.isSecure ? "https://localhost:\(port)\(path)" : "http://127.0.0.1:\(port)\(path)"
-    }
-
-    /// The processes whose parent is `pid` (from /proc).
-    static func children(of pid: Int32) -> [Int32] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { entry -> Int32? in
-            guard let child = Int32(entry),
-                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return nil }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 1 && Int32(fields[1]) == pid ? child : nil
-        }
-    }
-
-    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
-    static func accepts(port: UInt16) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
     }
 }

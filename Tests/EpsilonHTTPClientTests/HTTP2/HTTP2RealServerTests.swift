@@ -43,7 +43,7 @@ struct HTTP2RealServerTests {
 
     @Test(arguments: [HTTP2ServerPeer.Kind.nghttpdCleartext, .nghttpd, .h2o, .nginx])
     func downloadsAreHashChecked(kind: HTTP2ServerPeer.Kind) async throws {
-        let peer = try HTTP2ServerPeer(kind)
+        let peer = try await HTTP2ServerPeer(kind)
         let client = try http2Client(for: peer)
         defer { Task { await client.shutdown() } }
         for size in Self.sizes {
@@ -63,7 +63,7 @@ struct HTTP2RealServerTests {
 
     @Test(arguments: [HTTPRequest.Method.post, .put], [HTTP2ServerPeer.Kind.nghttpdCleartext, .nghttpd])
     func uploadsAreEchoedWhole(method: HTTPRequest.Method, kind: HTTP2ServerPeer.Kind) async throws {
-        let peer = try HTTP2ServerPeer(kind)
+        let peer = try await HTTP2ServerPeer(kind)
         let client = try http2Client(for: peer)
         defer { Task { await client.shutdown() } }
         try peer.serve("echo", [])
@@ -80,7 +80,7 @@ struct HTTP2RealServerTests {
     }
 
     @Test func putsToNginxOverHTTP2ArriveWhole() async throws {
-        let peer = try HTTP2ServerPeer(.nginx)
+        let peer = try await HTTP2ServerPeer(.nginx)
         let client = try http2Client(for: peer)
         defer { Task { await client.shutdown() } }
         for size in Self.sizes {
@@ -98,7 +98,7 @@ struct HTTP2RealServerTests {
 
     @Test(arguments: [HTTP2ServerPeer.Kind.h2o, .nginx])
     func hundredConcurrentRequestsShareOneConnection(kind: HTTP2ServerPeer.Kind) async throws {
-        let peer = try HTTP2ServerPeer(kind)
+        let peer = try await HTTP2ServerPeer(kind)
         let client = try http2Client(for: peer)
         defer { Task { await client.shutdown() } }
         try peer.serve("small", patternBytes(1000))
@@ -125,7 +125,7 @@ struct HTTP2RealServerTests {
     }
 
     @Test func gzipBodiesAreDecodedOverHTTP2() async throws {
-        let peer = try HTTP2ServerPeer(.nginx)
+        let peer = try await HTTP2ServerPeer(.nginx)
         let client = try http2Client(for: peer)
         defer { Task { await client.shutdown() } }
         let text = Array(String(repeating: "HTTP/2 and gzip, line after line.\n", count: 30_000).utf8)
@@ -138,7 +138,7 @@ struct HTTP2RealServerTests {
     }
 
     @Test func http1OnlyStaysOnHTTP1OverTLS() async throws {
-        let peer = try HTTP2ServerPeer(.nginx)
+        let peer = try await HTTP2ServerPeer(.nginx)
         let client = try http2Client(for: peer) { $0.httpVersion = .http1Only }
         defer { Task { await client.shutdown() } }
         try peer.serve("small", patternBytes(10))
@@ -147,7 +147,7 @@ struct HTTP2RealServerTests {
     }
 
     @Test func slowConsumerIsBoundedByTheStreamWindow() async throws {
-        let peer = try HTTP2ServerPeer(.nghttpdCleartext)
+        let peer = try await HTTP2ServerPeer(.nghttpdCleartext)
         let client = try http2Client(for: peer) { $0.receiveBufferLimit = 64 * 1024 }
         defer { Task { await client.shutdown() } }
         let size = 8 << 20

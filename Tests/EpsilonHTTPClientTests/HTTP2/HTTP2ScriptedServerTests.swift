@@ -4,8 +4,8 @@ import HTTPTypes
 import Testing
 
 /// The scripted h2c server (Tests/Client/h2_scripted_server.py) on loopback, one per test.
-func startScriptedHTTP2Server() throws -> LoopbackPeer {
-    try LoopbackPeer("python3", [clientTestsDirectory + "/h2_scripted_server.py", "--port", "0", "--exit-with-stdin"])
+func startScriptedHTTP2Server() async throws -> LoopbackPeer {
+    try await LoopbackPeer("python3", [clientTestsDirectory + "/h2_scripted_server.py", "--port", "0", "--exit-with-stdin"])
 }
 
 /// A client that speaks HTTP/2 with prior knowledge to `http://` origins.
@@ -34,7 +34,7 @@ func scriptedStats(_ client: HTTPClient, _ server: LoopbackPeer) async throws ->
 @Suite("HTTP/2 client against a scripted Python h2c server (h2_scripted_server.py)", .timeLimit(.minutes(3)))
 struct HTTP2ScriptedServerTests {
     @Test func getsOverPriorKnowledge() async throws {
-        let server = try startScriptedHTTP2Server()
+        let server = try await startScriptedHTTP2Server()
         let client = priorKnowledgeClient()
         defer { Task { await client.shutdown() } }
         let response = try await client.get(server.url("/ok"))
@@ -47,7 +47,7 @@ struct HTTP2ScriptedServerTests {
 
     @Test(arguments: [HTTPRequest.Method.post, .put], [0, 1 << 20])
     func uploadsArriveWhole(method: HTTPRequest.Method, size: Int) async throws {
-        let server = try startScriptedHTTP2Server()
+        let server = try await startScriptedHTTP2Server()
         let client = priorKnowledgeClient()
         defer { Task { await client.shutdown() } }
         let body = patternBytes(size)
@@ -56,7 +56,7 @@ struct HTTP2ScriptedServerTests {
     }
 
     @Test func streamsA100MiBUploadUnderFlowControl() async throws {
-        let server = try startScriptedHTTP2Server()
+        let server = try await startScriptedHTTP2Server()
         let client = priorKnowledgeClient()
         defer { Task { await client.shutdown() } }
         let total = 100 << 20
@@ -72,7 +72,7 @@ struct HTTP2ScriptedServerTests {
     }
 
     @Test func hundredConcurrentRequestsShareOneConnection() async throws {
-        let server = try startScriptedHTTP2Server()
+        let server = try await startScriptedHTTP2Server()
         let client = priorKnowledgeClient()
         defer { Task { await client.shutdown() } }
         let url = server.url("/ok")
@@ -92,7 +92,7 @@ struct HTTP2ScriptedServerTests {
     }
 
     @Test func goAwayRetriesTheStreamsAboveItsLastStreamID() async throws {
-        let server = try startScriptedHTTP2Server()
+        let server = try await startScriptedHTTP2Server()
         let client = priorKnowledgeClient()
         defer { Task { await client.shutdown() } }
         let url = server.url("/goaway")
@@ -108,7 +108,7 @@ struct HTTP2ScriptedServerTests {
     }
 
     @Test func refusedStreamIsRetriedEvenForPOST() async throws {
-        let server = try startScriptedHTTP2Server()
+        let server = try await startScriptedHTTP2Server()
         let client = priorKnowledgeClient()
         defer { Task { await client.shutdown() } }
         let response = try await client.post(server.url("/refuse"), body: .text("x"))
@@ -118,14 +118,14 @@ struct HTTP2ScriptedServerTests {
     }
 
     @Test func refusedStreamWithoutRetriesIsATypedError() async throws {
-        let server = try startScriptedHTTP2Server()
+        let server = try await startScriptedHTTP2Server()
         let client = priorKnowledgeClient { $0.retryPolicy.maxAttempts = 1 }
         defer { Task { await client.shutdown() } }
         await #expect(throws: HTTPClientError.http2StreamRefused) { try await client.get(server.url("/refuse")) }
     }
 
     @Test func cancellingAReadSendsRSTStreamCancelAndKeepsTheConnection() async throws {
-        let server = try startScriptedHTTP2Server()
+        let server = try await startScriptedHTTP2Server()
         let client = priorKnowledgeClient()
         defer { Task { await client.shutdown() } }
         let response = try await client.get(server.url("/slow"))
@@ -140,7 +140,7 @@ struct HTTP2ScriptedServerTests {
     }
 
     @Test func readTimeoutResetsOnlyItsStream() async throws {
-        let server = try startScriptedHTTP2Server()
+        let server = try await startScriptedHTTP2Server()
         let client = priorKnowledgeClient { $0.timeouts.read = .milliseconds(500) }
         defer { Task { await client.shutdown() } }
         let response = try await client.get(server.url("/slow"))
@@ -153,7 +153,7 @@ struct HTTP2ScriptedServerTests {
     }
 
     @Test func droppingAnUnreadBodyFreesTheStreamSlot() async throws {
-        let server = try startScriptedHTTP2Server()
+        let server = try await startScriptedHTTP2Server()
         let client = priorKnowledgeClient()
         defer { Task { await client.shutdown() } }
         for _ in 0..<3 {

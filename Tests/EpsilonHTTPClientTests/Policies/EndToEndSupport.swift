@@ -2,28 +2,21 @@
 // a client that is always shut down, and the server's JSON answers.
 
 import EpsilonHTTPClient
+import EpsilonTestPeers
 import Foundation
 
 /// The scripted server shared by the end-to-end policy suites (each test uses its own keys).
-private let sharedPeer = Result { try LoopbackPeer("python3", [clientTestsDirectory + "/scripted_server.py", "--port", "0"]) }
+private let sharedPeer = SharedTestPeer { try await LoopbackPeer("python3", [clientTestsDirectory + "/scripted_server.py", "--port", "0"]) }
 
-/// The shared scripted server, started on its own thread the first time: starting blocks until
-/// the script prints its port, and blocking one of the few cooperative threads would stall every
-/// task of the test process (and every retry delay measured meanwhile).
+/// The shared scripted server, started the first time (its start-up is awaited without blocking
+/// a cooperative thread, so retry delays measured meanwhile are not stalled).
 func sharedScriptedServer() async throws -> LoopbackPeer {
-    try await offCooperativePool { try sharedPeer.get() }
+    try await sharedPeer.get()
 }
 
-/// A scripted server of its own (another origin), started on its own thread.
+/// A scripted server of its own (another origin).
 func startScriptedServer() async throws -> LoopbackPeer {
-    try await offCooperativePool { try LoopbackPeer("python3", [clientTestsDirectory + "/scripted_server.py", "--port", "0"]) }
-}
-
-/// Runs blocking `work` on a new thread and waits for it without holding a cooperative thread.
-private func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
-    }
+    try await LoopbackPeer("python3", [clientTestsDirectory + "/scripted_server.py", "--port", "0"])
 }
 
 /// Measures how late the cooperative pool wakes sleeping tasks while a timing test runs: other

@@ -1,3 +1,4 @@
+import EpsilonTestPeers
 import Foundation
 import Synchronization
 
@@ -20,22 +21,9 @@ final class BulkSender: Sendable {
     private let shared = Shared()
     private let listener: Int32
 
-    struct Failed: Error, CustomStringConvertible { let description: String }
-
     init(total: Int, http: Bool) throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
-        }
-        guard bound, listen(listener, 1) == 0 else {
-            close(listener)
-            throw Failed(description: "cannot listen on 127.0.0.1")
-        }
-        port = UInt16(bigEndian: address.sin_port)
+        let (listener, port) = try LoopbackPort.listening(backlog: 1)
+        self.port = port
         self.listener = listener
         let shared = self.shared
         Thread.detachNewThread {

@@ -1,3 +1,4 @@
+import EpsilonTestPeers
 import Foundation
 
 /// nginx on loopback for the connection-establishment tests, with its own PKI (a CA, a
@@ -7,25 +8,24 @@ import Foundation
 /// - `clientCertificatePort`: `ssl_verify_client on` with the CA (nginx answers 400 without a
 ///   certificate), the client's subject logged;
 /// - `tls13OnlyPort`: `ssl_protocols TLSv1.3`.
-final class NginxTLSPeer: @unchecked Sendable {
-    // @unchecked: immutable after init; the process is terminated in deinit.
+final class NginxTLSPeer: Sendable {
     let directory: String
     let port: UInt16
     let clientCertificatePort: UInt16
     let tls13OnlyPort: UInt16
-    private let process = Process()
+    private let process: TestPeerProcess
 
-    init() throws {
+    init() async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("client-tls-nginx-\(UUID().uuidString)").path
         for folder in ["www", "logs"] {
             try FileManager.default.createDirectory(atPath: directory + "/" + folder, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o777])
         }
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
-        try Self.makePKI(in: directory)
-        port = try NginxPeer.freePort()
-        clientCertificatePort = try NginxPeer.freePort()
-        tls13OnlyPort = try NginxPeer.freePort()
+        try await Self.makePKI(in: directory)
+        port = try LoopbackPort.free()
+        clientCertificatePort = try LoopbackPort.free()
+        tls13OnlyPort = try LoopbackPort.free()
         let d = directory
         let configuration = """
             worker_processes 1;
@@ -61,39 +61,30 @@ final class NginxTLSPeer: @unchecked Sendable {
         try configuration.write(toFile: directory + "/nginx.conf", atomically: true, encoding: .utf8)
         try "hello\n".write(toFile: directory + "/www/index.html", atomically: true, encoding: .utf8)
         try "hello\n".write(toFile: directory + "/www/hello.txt", atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
-        process.arguments = ["-c", directory + "/nginx.conf", "-p", directory, "-e", directory + "/logs/error.log"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        for _ in 0..<200 {
-            if (try? NginxPeer.run("curl", ["-s", "-o", "/dev/null", "--cacert", directory + "/ca.pem",
-                                            "https://localhost:\(port)/"])) != nil { return }
-            usleep(50_000)
+        let errorLog = directory + "/logs/error.log"
+        process = try TestPeerProcess("/usr/sbin/nginx", ["-c", directory + "/nginx.conf", "-p", directory, "-e", errorLog],
+                                      ending: .terminate(grace: .seconds(5)), logs: [errorLog], removing: [directory])
+        let root = "https://localhost:\(port)/"
+        let ca = directory + "/ca.pem"
+        try await process.waitUntil("answering \(root)") {
+            await TestPeerTool.succeeds("curl", ["-s", "-o", "/dev/null", "--cacert", ca, root])
         }
-        throw NginxPeer.Failed(description: "nginx did not start: \((try? String(contentsOfFile: directory + "/logs/error.log", encoding: .utf8)) ?? "")")
-    }
-
-    deinit {
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// A CA, a server certificate for `localhost` and a client certificate (CN `epsilon-client`).
-    static func makePKI(in directory: String) throws {
+    static func makePKI(in directory: String) async throws {
         let d = directory
         let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        try NginxPeer.run("openssl", ["req", "-x509"] + key + ["-keyout", d + "/ca.key", "-out", d + "/ca.pem", "-days", "2",
-                                      "-subj", "/CN=Epsilon Client TLS Test CA",
-                                      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"])
+        try await TestPeerTool.run("openssl", ["req", "-x509"] + key + ["-keyout", d + "/ca.key", "-out", d + "/ca.pem", "-days", "2",
+                                                "-subj", "/CN=Epsilon Client TLS Test CA",
+                                                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"])
         for (name, subject, usage) in [("leaf", "localhost", "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n"),
                                        ("client", "epsilon-client", "extendedKeyUsage=clientAuth\n")] {
-            try NginxPeer.run("openssl", ["req"] + key + ["-keyout", "\(d)/\(name).key", "-out", "\(d)/\(name).csr",
-                                                         "-subj", "/CN=\(subject)"])
+            try await TestPeerTool.run("openssl", ["req"] + key + ["-keyout", "\(d)/\(name).key", "-out", "\(d)/\(name).csr",
+                                                               "-subj", "/CN=\(subject)"])
             try usage.write(toFile: "\(d)/\(name).ext", atomically: true, encoding: .utf8)
-            try NginxPeer.run("openssl", ["x509", "-req", "-in", "\(d)/\(name).csr", "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key",
-                                          "-CAcreateserial", "-out", "\(d)/\(name).pem", "-days", "2", "-extfile", "\(d)/\(name).ext"])
+            try await TestPeerTool.run("openssl", ["x509", "-req", "-in", "\(d)/\(name).csr", "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key",
+                                                "-CAcreateserial", "-out", "\(d)/\(name).pem", "-days", "2", "-extfile", "\(d)/\(name).ext"])
         }
     }
 

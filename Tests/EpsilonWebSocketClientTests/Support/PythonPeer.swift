@@ -1,13 +1,15 @@
+import EpsilonTestPeers
 import Foundation
+import Synchronization
 
 /// A peer script (Tests/Client/ws_peer.py) run with python3 on 127.0.0.1: started, paused (SIGSTOP),
-/// killed and restarted on the same port by the tests.
-final class PythonPeer: @unchecked Sendable {
-    // @unchecked: `process` is only touched under `lock`.
-    private let lock = NSLock()
-    private var process: Process?
+/// killed and restarted on the same port by the tests. Start-up is awaited without blocking a
+/// thread; a script that does not come up throws its standard error.
+final class PythonPeer: Sendable {
+    private let running = Mutex<TestPeerProcess?>(nil)
+    private let currentPort = Atomic<UInt16>(0)
     let arguments: [String]
-    private(set) var port: UInt16 = 0
+    var port: UInt16 { currentPort.load(ordering: .acquiring) }
 
     struct Failed: Error, CustomStringConvertible { let description: String }
 
@@ -17,93 +19,44 @@ final class PythonPeer: @unchecked Sendable {
     }
 
     /// Starts `ws_peer.py arguments…` and waits (at most 15 s) for its port.
-    init(_ arguments: [String]) throws {
+    init(_ arguments: [String]) async throws {
         self.arguments = arguments
-        try start(port: 0)
+        try await start(port: 0)
     }
 
-    deinit { stop() }
-
-    /// Starts the script, on `port` (0: any free port), unless it is running.
-    func start(port wanted: UInt16) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var arguments = ["python3", Self.script] + self.arguments
+    /// Starts the script, on `port` (0: any free port); it prints "PORT n" once listening.
+    func start(port wanted: UInt16) async throws {
+        var arguments = [Self.script] + self.arguments
         if wanted != 0 { arguments += ["--port", String(wanted)] }
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        lock.withLock { self.process = process }
-        // The first line is "PORT n"; read it on a thread so a silent child cannot hang us.
-        let line = LockedText()
-        let reader = Thread {
-            var bytes: [UInt8] = []
-            while true {
-                let data = output.fileHandleForReading.readData(ofLength: 1)
-                if data.isEmpty || data[0] == 0x0A { break }
-                bytes.append(data[0])
-            }
-            line.set(String(decoding: bytes, as: UTF8.self))
-        }
-        reader.start()
-        let deadline = Date().addingTimeInterval(15)
-        while line.value == nil && Date() < deadline { usleep(10_000) }
-        guard let text = line.value, text.hasPrefix("PORT "), let found = UInt16(text.dropFirst(5)) else {
-            stop()
-            throw Failed(description: "ws_peer.py \(self.arguments) did not start (needs python3 with websockets: pip install websockets)")
-        }
-        port = found
+        let process = try TestPeerProcess("python3", arguments, readsOutput: true)
+        running.withLock { $0 = process }
+        let text = try await process.waitForOutputLine(containing: "PORT ", timeout: .seconds(15))
+        guard let found = UInt16(text) else { throw process.failure("reported no port: \(text)") }
+        currentPort.store(found, ordering: .releasing)
     }
 
     /// Kills the script (SIGKILL, as a crash would) and waits for it.
-    func stop() {
-        let process = lock.withLock { () -> Process? in
-            defer { self.process = nil }
-            return self.process
-        }
-        guard let process, process.isRunning else { return }
-        kill(process.processIdentifier, SIGCONT)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+    func stop() async {
+        await running.withLock { process in
+            defer { process = nil }
+            return process
+        }?.stop()
     }
 
     /// Starts it again on the same port.
-    func restart() throws {
-        stop()
-        try start(port: port)
+    func restart() async throws {
+        await stop()
+        try await start(port: port)
     }
 
     /// Sends `signal` (SIGSTOP freezes it: connections stay open, nothing is answered).
     func signal(_ signal: Int32) {
-        if let process = lock.withLock({ self.process }) { kill(process.processIdentifier, signal) }
+        running.withLock { $0 }?.signal(signal)
     }
 
     func url(_ path: String = "/", secure: Bool = false, host: String = "127.0.0.1") -> String {
         "\(secure ? "wss" : "ws")://\(host):\(port)\(path)"
     }
-}
-
-/// A string written by one thread and read by another.
-final class LockedText: @unchecked Sendable {
-    // @unchecked: every access goes through `lock`.
-    private let lock = NSLock()
-    private var text: String?
-    func set(_ value: String) { lock.withLock { text = value } }
-    var value: String? { lock.withLock { text } }
-}
-
-/// Runs a tool to completion; throws unless it exits 0.
-func runTool(_ tool: String, _ arguments: [String]) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [tool] + arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw PythonPeer.Failed(description: "\(tool) \(arguments.first ?? "") failed") }
 }
 
 /// A CA and a certificate for `localhost` and 127.0.0.1, made with the openssl CLI in a
@@ -114,20 +67,20 @@ final class TestCertificates: Sendable {
     var certificateFile: String { directory + "/leaf.pem" }
     var keyFile: String { directory + "/leaf.key" }
 
-    init() throws {
+    init() async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ws-client-pki-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
-        try runTool("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                                "-keyout", directory + "/ca.key", "-out", directory + "/ca.pem", "-days", "2",
-                                "-subj", "/CN=Epsilon WebSocket Client Test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-                                "-addext", "keyUsage=critical,keyCertSign"])
-        try runTool("openssl", ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                                "-keyout", directory + "/leaf.key", "-out", directory + "/leaf.csr", "-subj", "/CN=localhost"])
+        try await TestPeerTool.run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                                               "-keyout", directory + "/ca.key", "-out", directory + "/ca.pem", "-days", "2",
+                                               "-subj", "/CN=Epsilon WebSocket Client Test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+                                               "-addext", "keyUsage=critical,keyCertSign"])
+        try await TestPeerTool.run("openssl", ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                                               "-keyout", directory + "/leaf.key", "-out", directory + "/leaf.csr", "-subj", "/CN=localhost"])
         try "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n".write(toFile: directory + "/leaf.ext", atomically: true, encoding: .utf8)
-        try runTool("openssl", ["x509", "-req", "-in", directory + "/leaf.csr", "-CA", directory + "/ca.pem",
-                                "-CAkey", directory + "/ca.key", "-CAcreateserial", "-out", directory + "/leaf.pem",
-                                "-days", "2", "-extfile", directory + "/leaf.ext"])
+        try await TestPeerTool.run("openssl", ["x509", "-req", "-in", directory + "/leaf.csr", "-CA", directory + "/ca.pem",
+                                               "-CAkey", directory + "/ca.key", "-CAcreateserial", "-out", directory + "/leaf.pem",
+                                               "-days", "2", "-extfile", directory + "/leaf.ext"])
         for file in ["leaf.key", "leaf.pem", "ca.pem"] {
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: directory + "/" + file)
         }
@@ -137,21 +90,20 @@ final class TestCertificates: Sendable {
 }
 
 /// nginx on loopback as a WebSocket reverse proxy (plain and TLS listeners) in front of `upstream`.
-final class NginxWebSocketProxy: @unchecked Sendable {
-    // @unchecked: immutable after init; the process is stopped in deinit.
+final class NginxWebSocketProxy: Sendable {
     let directory: String
     let port: UInt16
     let tlsPort: UInt16
-    private let process = Process()
+    private let process: TestPeerProcess
 
-    init(upstreamPort: UInt16, certificates: TestCertificates) throws {
+    init(upstreamPort: UInt16, certificates: TestCertificates) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ws-client-nginx-\(UUID().uuidString)").path
         for folder in ["logs", "tmp"] {
             try FileManager.default.createDirectory(atPath: directory + "/" + folder, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o777])
         }
-        port = try freeLoopbackPort()
-        tlsPort = try freeLoopbackPort()
+        port = try LoopbackPort.free()
+        tlsPort = try LoopbackPort.free()
         let configuration = """
             worker_processes 1;
             daemon off;
@@ -180,36 +132,11 @@ final class NginxWebSocketProxy: @unchecked Sendable {
             }
             """
         try configuration.write(toFile: directory + "/nginx.conf", atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
-        process.arguments = ["-c", directory + "/nginx.conf", "-p", directory, "-e", directory + "/logs/error.log"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        for _ in 0..<200 {
-            if (try? runTool("curl", ["-s", "-o", "/dev/null", "http://127.0.0.1:\(port)/"])) != nil { return }
-            usleep(50_000)
-        }
-        throw PythonPeer.Failed(description: "nginx did not start: \((try? String(contentsOfFile: directory + "/logs/error.log", encoding: .utf8)) ?? "")")
+        let errorLog = directory + "/logs/error.log"
+        // SIGTERM: nginx's master stops its worker too (a killed master would leave it running).
+        process = try TestPeerProcess("/usr/sbin/nginx", ["-c", directory + "/nginx.conf", "-p", directory, "-e", errorLog],
+                                      ending: .terminate(grace: .seconds(5)), logs: [errorLog], removing: [directory])
+        let root = "http://127.0.0.1:\(port)/"
+        try await process.waitUntil("answering \(root)") { await TestPeerTool.succeeds("curl", ["-s", "-o", "/dev/null", root]) }
     }
-
-    deinit {
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-}
-
-/// A port the kernel just gave out and took back.
-func freeLoopbackPort() throws -> UInt16 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    guard bound else { throw PythonPeer.Failed(description: "no free port") }
-    return UInt16(bigEndian: address.sin_port)
 }
