@@ -35,6 +35,8 @@ extension HTTP1Parser {
     public mutating func receive(_ bytes: UnsafeRawBufferPointer, handler: inout some HTTP1EventHandler) throws(HTTP1ParseError) -> Int {
         var offset = 0
         while true {
+            // Chunk lines, their data and CRLFs in one loop (HTTP1Parser+ReceiveChunks.swift).
+            if isAtChunkLine { offset = try receiveChunks(bytes, from: offset, handler: &handler) }
             let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
             // Body pieces, plain chunk lines, chunk ends, message ends and the end of the
             // bytes without a `parse` call and its step (the cases HTTP1Connection shares).

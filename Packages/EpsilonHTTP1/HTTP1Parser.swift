@@ -107,6 +107,7 @@ public struct HTTP1Parser: Sendable {
     /// Persistence and upgrade of the message being parsed, decided by its head.
     var messageKeepsAlive = true
     var messageUpgrades = false
+    @usableFromInline
     var bodyBytesSeen: UInt64 = 0
     /// Whether the head just reported asked for `100 Continue`, to be reported next.
     @usableFromInline

@@ -1,0 +1,145 @@
+// `receive`'s loop over a chunked body (RFC 9112 §7.1): a chunk-size line, the data already
+// in the buffer and the CRLF after it, chunk after chunk in one pass, then the last chunk and an empty
+// trailer section, each event handed out as soon as it is read. Positions and the chunk's
+// size stay in registers; the parser's stored state is written before every event (so a handler
+// that throws leaves the parser where that event left it) and never read back inside the loop.
+// Anything unusual (a partial line or CRLF, a bare LF, a missing CRLF, trailer fields) is left
+// to `parse`, which reads it exactly as before: same events, errors and offsets at every split
+// (HTTP1ChunkLoopTests).
+
+extension HTTP1Parser {
+    /// Whether the parser is at a chunk-size line, where `receive` runs `receiveChunks`. In
+    /// chunk data or at the CRLF after it (a call that begins mid-chunk), `receive` takes one
+    /// quick step first.
+    @inlinable @inline(__always)
+    var isAtChunkLine: Bool { state == .chunkLine && !pendingExpectContinue }
+
+    /// Hands `handler` the events of the chunks in `bytes` from `start` (a chunk-size line)
+    /// on, while they are of the usual form, and returns the offset it stopped at: where
+    /// `receive` goes on (the end of the bytes, the next message, or something only `parse`
+    /// reads).
+    @inlinable
+    mutating func receiveChunks(_ bytes: UnsafeRawBufferPointer, from start: Int,
+                                handler: inout some HTTP1EventHandler) throws(HTTP1ParseError) -> Int {
+        guard let base = bytes.baseAddress else { return start }
+        let end = bytes.count
+        var at = start
+        // The stream offset of `bytes[at]`.
+        var position = streamOffset
+        let lineLimit = configuration.maxChunkLineBytes
+        let bodyLimit = configuration.maxBodyBytes ?? .max
+        while true {
+            let line = UnsafeRawBufferPointer(start: base + at, count: end &- at)
+            let size: UInt64
+            let extensions: Range<Int>
+            let consumed: Int
+            if let (plainSize, digits) = plainChunkSize(line, lineLimit: lineLimit) {
+                size = plainSize
+                extensions = digits..<digits
+                consumed = digits &+ 2
+            } else {
+                let read: (UInt64, Range<Int>, Int)?
+                do {
+                    read = try readChunkLine(line)
+                } catch {
+                    fail(error)
+                    throw error
+                }
+                guard let read else { return at }
+                (size, extensions, consumed) = read
+            }
+            if size == 0 {
+                enterTrailers()
+                streamOffset = position &+ consumed
+                try handler.handle(.chunkHeader(size: 0, extensions: extensions), bytes: line, fields: fields)
+                return try receiveEmptyTrailers(bytes, from: at &+ consumed, handler: &handler)
+            }
+            // The chunk counts against the body limit as its line is read, at the line's start.
+            let seen = bodyBytesSeen &+ size
+            bodyBytesSeen = seen
+            guard seen <= bodyLimit else {
+                let error = HTTP1ParseError(.bodyTooLarge, at: position)
+                fail(error)
+                throw error
+            }
+            at &+= consumed
+            position &+= consumed
+            state = .chunkData
+            remaining = size
+            streamOffset = position
+            try handler.handle(.chunkHeader(size: size, extensions: extensions), bytes: line, fields: fields)
+
+            // The data already here (none: wait for it, as `parse` does).
+            let available = end &- at
+            guard available > 0 else { return at }
+            let n = UInt64(available) < size ? available : Int(size)
+            let left = size &- UInt64(n)
+            remaining = left
+            if left == 0 { state = .chunkDataEnd }
+            position &+= n
+            streamOffset = position
+            try handler.handle(.body(0..<n), bytes: UnsafeRawBufferPointer(start: base + at, count: available), fields: fields)
+            at &+= n
+            guard left == 0 else { return at }
+
+            // The CRLF after the data; anything else (or a partial CRLF) is `parse`'s.
+            guard end &- at >= 2 && bytes.pair(at) == crlfPair else { return at }
+            state = .chunkLine
+            position &+= 2
+            streamOffset = position
+            try handler.handle(.chunkEnd, bytes: UnsafeRawBufferPointer(start: base + at, count: end &- at), fields: fields)
+            at &+= 2
+        }
+    }
+
+    /// After the last chunk: the end of an empty trailer section, if its CRLF is in `bytes`
+    /// at `start`, then the end of the message. Returns where it stopped.
+    @inlinable
+    mutating func receiveEmptyTrailers(_ bytes: UnsafeRawBufferPointer, from start: Int,
+                                       handler: inout some HTTP1EventHandler) throws(HTTP1ParseError) -> Int {
+        let rest = UnsafeRawBufferPointer(rebasing: bytes[start...])
+        guard endEmptyTrailerSection(rest) else { return start }
+        try handler.handle(.chunkEnd, bytes: rest, fields: fields)
+        let after = start &+ 2
+        finishMessage()
+        try handler.handle(.end, bytes: UnsafeRawBufferPointer(rebasing: bytes[after...]), fields: fields)
+        return after
+    }
+
+    /// The size of a chunk whose line is the usual one at the start of `rest`, whole: 1 to 15
+    /// hex digits (so no overflow) and CRLF, within `lineLimit`; with the number of digits.
+    /// Nil for any other line, which ``readChunkLine(_:)`` reads. Changes nothing.
+    @inlinable @inline(__always)
+    func plainChunkSize(_ rest: UnsafeRawBufferPointer, lineLimit: Int) -> (UInt64, Int)? {
+        let count = rest.count
+        let scanEnd = count < 15 ? count : 15
+        var digits = 0
+        var size: UInt64 = 0
+        while digits < scanEnd {
+            let byte = rest.byte(digits)
+            var digit = byte &- 0x30
+            if digit > 9 {
+                // a-f and A-F: setting bit 5 folds the capitals onto the small letters.
+                digit = (byte | 0x20) &- 0x61
+                guard digit < 6 else { break }
+                digit &+= 10
+            }
+            size = size &<< 4 | UInt64(digit)
+            digits &+= 1
+        }
+        guard digits > 0 && digits &+ 2 <= count && digits &+ 2 <= lineLimit
+            && rest.pair(digits) == crlfPair else { return nil }
+        return (size, digits)
+    }
+}
+
+/// CR LF read as one little-endian 16-bit word.
+@usableFromInline let crlfPair: UInt16 = 0x0A0D
+
+extension UnsafeRawBufferPointer {
+    /// The two bytes at `index` as one little-endian word; callers check `index + 2 <= count`.
+    @inlinable @inline(__always)
+    func pair(_ index: Int) -> UInt16 {
+        UInt16(littleEndian: baseAddress.unsafelyUnwrapped.loadUnaligned(fromByteOffset: index, as: UInt16.self))
+    }
+}
