@@ -1,8 +1,9 @@
 // `receive`'s loop over a chunked body (RFC 9112 §7.1): a chunk-size line, the data already
 // in the buffer and the CRLF after it, chunk after chunk in one pass, then the last chunk and an empty
-// trailer section, each event handed out as soon as it is read. Positions and the chunk's
-// size stay in registers; the parser's stored state is written before every event (so a handler
-// that throws leaves the parser where that event left it) and never read back inside the loop.
+// trailer section, each event handed out as soon as it is read. Positions, sizes and the body
+// count stay in registers: the parser's stored state is written only on the way out, and when a
+// handler throws (it then stands where that event left it). The handler cannot see the parser
+// in between: `receive` holds it exclusively.
 // Anything unusual (a partial line or CRLF, a bare LF, a missing CRLF, trailer fields) is left
 // to `parse`, which reads it exactly as before: same events, errors and offsets at every split
 // (HTTP1ChunkLoopTests).
@@ -24,8 +25,9 @@ extension HTTP1Parser {
         guard let base = bytes.baseAddress else { return start }
         let end = bytes.count
         var at = start
-        // The stream offset of `bytes[at]`.
+        // The stream offset of `bytes[at]` and the body bytes so far, stored on the way out.
         var position = streamOffset
+        var seen = bodyBytesSeen
         let lineLimit = configuration.maxChunkLineBytes
         let bodyLimit = configuration.maxBodyBytes ?? .max
         while true {
@@ -38,58 +40,90 @@ extension HTTP1Parser {
                 extensions = digits..<digits
                 consumed = digits &+ 2
             } else {
+                streamOffset = position
                 let read: (UInt64, Range<Int>, Int)?
                 do {
                     read = try readChunkLine(line)
                 } catch {
+                    bodyBytesSeen = seen
                     fail(error)
                     throw error
                 }
-                guard let read else { return at }
+                guard let read else {
+                    bodyBytesSeen = seen
+                    return at
+                }
                 (size, extensions, consumed) = read
             }
             if size == 0 {
+                bodyBytesSeen = seen
                 enterTrailers()
                 streamOffset = position &+ consumed
                 try handler.handle(.chunkHeader(size: 0, extensions: extensions), bytes: line, fields: fields)
                 return try receiveEmptyTrailers(bytes, from: at &+ consumed, handler: &handler)
             }
             // The chunk counts against the body limit as its line is read, at the line's start.
-            let seen = bodyBytesSeen &+ size
-            bodyBytesSeen = seen
+            seen &+= size
             guard seen <= bodyLimit else {
+                bodyBytesSeen = seen
+                streamOffset = position
                 let error = HTTP1ParseError(.bodyTooLarge, at: position)
                 fail(error)
                 throw error
             }
             at &+= consumed
             position &+= consumed
-            state = .chunkData
-            remaining = size
-            streamOffset = position
-            try handler.handle(.chunkHeader(size: size, extensions: extensions), bytes: line, fields: fields)
+            do {
+                try handler.handle(.chunkHeader(size: size, extensions: extensions), bytes: line, fields: fields)
+            } catch {
+                park(.chunkData, remaining: size, at: position, seen: seen)
+                throw error
+            }
 
             // The data already here (none: wait for it, as `parse` does).
             let available = end &- at
-            guard available > 0 else { return at }
+            guard available > 0 else {
+                park(.chunkData, remaining: size, at: position, seen: seen)
+                return at
+            }
             let n = UInt64(available) < size ? available : Int(size)
             let left = size &- UInt64(n)
-            remaining = left
-            if left == 0 { state = .chunkDataEnd }
             position &+= n
-            streamOffset = position
-            try handler.handle(.body(0..<n), bytes: UnsafeRawBufferPointer(start: base + at, count: available), fields: fields)
+            do {
+                try handler.handle(.body(0..<n), bytes: UnsafeRawBufferPointer(start: base + at, count: available), fields: fields)
+            } catch {
+                park(left == 0 ? .chunkDataEnd : .chunkData, remaining: left, at: position, seen: seen)
+                throw error
+            }
             at &+= n
-            guard left == 0 else { return at }
+            guard left == 0 else {
+                park(.chunkData, remaining: left, at: position, seen: seen)
+                return at
+            }
 
             // The CRLF after the data; anything else (or a partial CRLF) is `parse`'s.
-            guard end &- at >= 2 && bytes.pair(at) == crlfPair else { return at }
-            state = .chunkLine
+            guard end &- at >= 2 && bytes.pair(at) == crlfPair else {
+                park(.chunkDataEnd, remaining: 0, at: position, seen: seen)
+                return at
+            }
             position &+= 2
-            streamOffset = position
-            try handler.handle(.chunkEnd, bytes: UnsafeRawBufferPointer(start: base + at, count: end &- at), fields: fields)
+            do {
+                try handler.handle(.chunkEnd, bytes: UnsafeRawBufferPointer(start: base + at, count: end &- at), fields: fields)
+            } catch {
+                park(.chunkLine, remaining: 0, at: position, seen: seen)
+                throw error
+            }
             at &+= 2
         }
+    }
+
+    /// Stores where `receiveChunks` stands, on its way out.
+    @inlinable @inline(__always)
+    mutating func park(_ state: State, remaining: UInt64, at position: Int, seen: UInt64) {
+        self.state = state
+        self.remaining = remaining
+        streamOffset = position
+        bodyBytesSeen = seen
     }
 
     /// After the last chunk: the end of an empty trailer section, if its CRLF is in `bytes`
@@ -116,7 +150,8 @@ extension HTTP1Parser {
         var digits = 0
         var size: UInt64 = 0
         while digits < scanEnd {
-            let byte = rest.byte(digits)
+            // Widened first, so the digit joins `size` without another extension.
+            let byte = UInt64(rest.byte(digits))
             var digit = byte &- 0x30
             if digit > 9 {
                 // a-f and A-F: setting bit 5 folds the capitals onto the small letters.
@@ -124,7 +159,7 @@ extension HTTP1Parser {
                 guard digit < 6 else { break }
                 digit &+= 10
             }
-            size = size &<< 4 | UInt64(digit)
+            size = size &<< 4 | digit
             digits &+= 1
         }
         guard digits > 0 && digits &+ 2 <= count && digits &+ 2 <= lineLimit
