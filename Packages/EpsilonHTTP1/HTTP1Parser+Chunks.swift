@@ -24,6 +24,26 @@ extension HTTP1Parser {
         return (size, digits)
     }
 
+    /// The usual chunk-size line (see ``plainChunkSize(_:lineLimit:)``) of a chunk with data
+    /// at the start of `whole`: enters the chunk, consumes the line and returns the chunk's
+    /// size and the number of digits. Nil, changing nothing, for any other line and for the
+    /// last chunk. Errors leave the parser failed, as `parse` does.
+    mutating func enterPlainChunk(_ whole: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> (UInt64, Int)? {
+        guard let (size, digits) = plainChunkSize(whole, lineLimit: configuration.maxChunkLineBytes), size != 0 else {
+            return nil
+        }
+        do {
+            try countBody(size, at: 0)
+        } catch {
+            fail(error)
+            throw error
+        }
+        state = .chunkData
+        remaining = size
+        streamOffset &+= digits &+ 2
+        return (size, digits)
+    }
+
     /// Enters the chunk (or the trailers after the last chunk) a chunk-size line announced.
     @inline(__always)
     mutating func startChunk(size: UInt64) throws(HTTP1ParseError) {
