@@ -10,10 +10,18 @@
 
 extension HTTP1Parser {
     /// Whether the parser is at a chunk-size line, where `receive` runs `receiveChunks`. In
-    /// chunk data or at the CRLF after it (a call that begins mid-chunk), `receive` takes one
-    /// quick step first.
+    /// chunk data or at the CRLF after it (a call that begins mid-chunk), `receive` takes
+    /// quick steps to the chunk's end first.
     @inlinable @inline(__always)
     var isAtChunkLine: Bool { state == .chunkLine && !pendingExpectContinue }
+
+    /// Runs ``receiveChunks(_:from:handler:)`` if the parser is at a chunk-size line; returns
+    /// where it stopped (`start` otherwise).
+    @inlinable @inline(__always)
+    mutating func continueChunks(_ bytes: UnsafeRawBufferPointer, from start: Int,
+                                 handler: inout some HTTP1EventHandler) throws(HTTP1ParseError) -> Int {
+        isAtChunkLine ? try receiveChunks(bytes, from: start, handler: &handler) : start
+    }
 
     /// Hands `handler` the events of the chunks in `bytes` from `start` (a chunk-size line)
     /// on, while they are of the usual form, and returns the offset it stopped at: where

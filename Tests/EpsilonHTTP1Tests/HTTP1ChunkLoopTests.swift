@@ -23,7 +23,11 @@ struct ExactEvent: Equatable, CustomStringConvertible {
         default: self.event = "\(event)"
         }
         self.base = base
-        self.fields = fields.map { "\(text(b, $0.name)): \(text(b, $0.value))" }
+        switch event {
+        case .head, .trailers: self.fields = fields.map { "\(text(b, $0.name)): \(text(b, $0.value))" }
+        // Ranges into the buffer of the head's (or trailers') call: compared as they are.
+        default: self.fields = fields.map { "\($0.name) \($0.value)" }
+        }
     }
 }
 
