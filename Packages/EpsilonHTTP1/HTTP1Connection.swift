@@ -177,6 +177,11 @@ public struct HTTP1Connection: Sendable {
                 if role == .server && exchanges.count >= maxPendingRequests { return offset }
                 if role == .client { parser.expectResponse(to: exchanges.first?.kind ?? .ordinary) }
             }
+            // Chunk lines, their data and CRLFs in one loop (HTTP1Connection+Chunks.swift).
+            if parser.isAtChunkLine {
+                offset = try receiveChunks(bytes, from: offset, handler: &handler)
+                guard lifecycle == .open else { break }
+            }
             let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
             let step: HTTP1Step
             do {

@@ -13,26 +13,34 @@ extension HTTP1Parser {
         return try parseChunkLineInGeneral(whole)
     }
 
-    /// The usual chunk-size line at the start of `whole`, whole: up to 15 hex digits (no
-    /// overflow) and CRLF within the limit. Enters the chunk and returns its size and the
-    /// number of digits, or returns nil for any other line, which the general path reads (the
-    /// same way, for a line of this form). Small enough to come back in registers, for the
-    /// dispatch and for `receive`.
+    /// The usual chunk-size line at the start of `whole`, whole (see
+    /// ``plainChunkSize(_:lineLimit:)``): enters the chunk and returns its size and the number
+    /// of digits, or returns nil for any other line, which the general path reads (the same
+    /// way, for a line of this form). Small enough to come back in registers.
     @usableFromInline
     mutating func plainChunkLine(_ whole: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> (UInt64, Int)? {
-        let limit = configuration.maxChunkLineBytes
-        var digits = 0
-        var size: UInt64 = 0
-        let count = whole.count
-        while digits < count && digits < 15 {
-            let digit = hexDigitTable.utf8Start[Int(whole.byte(digits))] &- 0x30
-            guard digit < 16 else { break }
-            size = size &<< 4 | UInt64(digit)
-            digits &+= 1
-        }
-        guard digits > 0 && digits &+ 2 <= count && digits &+ 2 <= limit
-            && whole.byte(digits) == asciiCR && whole.byte(digits &+ 1) == asciiLF else { return nil }
+        guard let (size, digits) = plainChunkSize(whole, lineLimit: configuration.maxChunkLineBytes) else { return nil }
         try startChunk(size: size)
+        return (size, digits)
+    }
+
+    /// The usual chunk-size line (see ``plainChunkSize(_:lineLimit:)``) of a chunk with data
+    /// at the start of `whole`: enters the chunk, consumes the line and returns the chunk's
+    /// size and the number of digits. Nil, changing nothing, for any other line and for the
+    /// last chunk. Errors leave the parser failed, as `parse` does.
+    mutating func enterPlainChunk(_ whole: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> (UInt64, Int)? {
+        guard let (size, digits) = plainChunkSize(whole, lineLimit: configuration.maxChunkLineBytes), size != 0 else {
+            return nil
+        }
+        do {
+            try countBody(size, at: 0)
+        } catch {
+            fail(error)
+            throw error
+        }
+        state = .chunkData
+        remaining = size
+        streamOffset &+= digits &+ 2
         return (size, digits)
     }
 
@@ -40,8 +48,7 @@ extension HTTP1Parser {
     @inline(__always)
     mutating func startChunk(size: UInt64) throws(HTTP1ParseError) {
         if size == 0 {
-            state = .trailers
-            progress = HeadProgress(startLineDone: true)
+            enterTrailers()
         } else {
             try countBody(size, at: 0)
             state = .chunkData
@@ -50,17 +57,48 @@ extension HTTP1Parser {
     }
 
     mutating func parseChunkLineInGeneral(_ whole: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> HTTP1Step {
+        guard let (size, extensions, next) = try readChunkLine(whole) else { return HTTP1Step(.needMoreData, consumed: 0) }
+        try startChunk(size: size)
+        return HTTP1Step(.chunkHeader(size: size, extensions: extensions), consumed: next)
+    }
+
+    /// Reads any chunk-size line at the start of `whole` within the line limit: its size, raw
+    /// extensions and length, or nil if it has not fully arrived. Changes nothing.
+    @usableFromInline
+    func readChunkLine(_ whole: UnsafeRawBufferPointer) throws(HTTP1ParseError) -> (UInt64, Range<Int>, Int)? {
         let limit = configuration.maxChunkLineBytes
         // Nothing past the limit is looked at, so a bad byte beyond it cannot be reported
         // from a whole buffer when the same line arriving in pieces fails on the limit first.
         let b = limit >= 0 && whole.count > limit ? UnsafeRawBufferPointer(rebasing: whole[..<limit]) : whole
         guard let (size, extensions, next) = try parseChunkSizeLine(b) else {
             if b.count >= limit { throw HTTP1ParseError(.chunkLineTooLong, at: streamOffset + limit) }
-            return HTTP1Step(.needMoreData, consumed: 0)
+            return nil
         }
         if next > limit { throw HTTP1ParseError(.chunkLineTooLong, at: streamOffset + limit) }
-        try startChunk(size: size)
-        return HTTP1Step(.chunkHeader(size: size, extensions: extensions), consumed: next)
+        return (size, extensions, next)
+    }
+
+    /// Enters the trailer section after the last chunk's line.
+    @usableFromInline
+    mutating func enterTrailers() {
+        state = .trailers
+        progress = HeadProgress(startLineDone: true)
+    }
+
+    /// Ends an empty trailer section (RFC 9112 §7.1.2) whose CRLF begins `rest`, as
+    /// `parseTrailers` does: clears the fields, consumes the CRLF and leaves the parser at the
+    /// message's end, where ``HTTP1Event/chunkEnd`` is reported. False, changing nothing,
+    /// for anything else (trailer fields, a bare LF, a partial line), which `parse` reads.
+    @usableFromInline
+    mutating func endEmptyTrailerSection(_ rest: UnsafeRawBufferPointer) -> Bool {
+        // With a head limit of 0, `parse` fails the CRLF itself (headWindow keeps one byte).
+        guard state == .trailers && progress.next == 0 && configuration.maxHeadBytes != 0
+            && rest.count >= 2 && rest.pair(0) == crlfPair else { return false }
+        fields.removeAll(keepingCapacity: true)
+        framingCandidates = 0
+        state = .messageEnd
+        streamOffset &+= 2
+        return true
     }
 
     /// Parses `chunk-size [chunk-ext] CRLF` at the start of `b`: the size, the raw
@@ -181,15 +219,6 @@ extension HTTP1Parser {
         return HTTP1Step(.chunkEnd, consumed: 0)
     }
 }
-
-/// For each byte, `"0"` plus its value as a hex digit (`0`...`9`, `:`...`?` for 10...15), or
-/// `z` for a byte that is not one: one load per digit.
-let hexDigitTable: StaticString = """
-zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz0123456789zzzzzz\
-z:;<=>?zzzzzzzzzzzzzzzzzzzzzzzzzz:;<=>?zzzzzzzzzzzzzzzzzzzzzzzzz\
-zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\
-zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz
-"""
 
 @inline(__always)
 func hexValue(_ byte: UInt8) -> UInt8? {

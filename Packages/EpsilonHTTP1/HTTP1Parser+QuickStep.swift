@@ -43,6 +43,9 @@ extension HTTP1Parser {
             state = .chunkLine
             streamOffset &+= 2
             return HTTP1Step(.chunkEnd, consumed: 2)
+        case .trailers:
+            // The empty trailer section after the last chunk (HTTP1Parser+Chunks.swift).
+            return endEmptyTrailerSection(rest) ? HTTP1Step(.chunkEnd, consumed: 2) : nil
         default:
             return nil
         }

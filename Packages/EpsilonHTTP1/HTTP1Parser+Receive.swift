@@ -33,7 +33,9 @@ extension HTTP1Parser {
     /// handler throws (the parser stays where that event left it).
     @inlinable
     public mutating func receive(_ bytes: UnsafeRawBufferPointer, handler: inout some HTTP1EventHandler) throws(HTTP1ParseError) -> Int {
-        var offset = 0
+        // Chunk lines, their data and CRLFs in one loop (HTTP1Parser+ReceiveChunks.swift), from
+        // wherever a chunk line comes next: here, after a head, 100-continue or a chunk's end.
+        var offset = try continueChunks(bytes, from: 0, handler: &handler)
         while true {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
             // A whole plain head in one call, decided and moved past; a head with no body ends
@@ -58,6 +60,7 @@ extension HTTP1Parser {
                     try handler.handle(.chunkHeader(size: size, extensions: extensions), bytes: rest, fields: fields)
                 case .chunkEnd:
                     try handler.handle(.chunkEnd, bytes: rest, fields: fields)
+                    offset = try continueChunks(bytes, from: offset, handler: &handler)
                 case .end:
                     try handler.handle(.end, bytes: rest, fields: fields)
                 default:
@@ -82,14 +85,17 @@ extension HTTP1Parser {
                 try handler.handle(.chunkHeader(size: size, extensions: extensions), bytes: rest, fields: fields)
             case .chunkEnd:
                 try handler.handle(.chunkEnd, bytes: rest, fields: fields)
+                offset = try continueChunks(bytes, from: offset, handler: &handler)
             case .end:
                 try handler.handle(.end, bytes: rest, fields: fields)
             case .expectContinue:
                 try handler.handle(.expectContinue, bytes: rest, fields: fields)
+                offset = try continueChunks(bytes, from: offset, handler: &handler)
             case .trailers:
                 try handler.handle(.trailers, bytes: rest, fields: fields)
             case .head:
                 try handler.handle(step.event, bytes: rest, fields: fields)
+                offset = try continueChunks(bytes, from: offset, handler: &handler)
             }
         }
     }

@@ -108,6 +108,7 @@ public struct HTTP1Parser: Sendable {
     @usableFromInline
     var messageKeepsAlive = true
     var messageUpgrades = false
+    @usableFromInline
     var bodyBytesSeen: UInt64 = 0
     /// Whether the head just reported asked for `100 Continue`, to be reported next.
     @usableFromInline
