@@ -46,6 +46,8 @@ extension HTTP1Parser {
                 if state == .messageEnd {
                     endPlainMessage()
                     try handler.handle(.end, bytes: rest, fields: fields)
+                } else {
+                    offset = try continueChunks(bytes, from: offset, handler: &handler)
                 }
                 continue
             }
