@@ -134,7 +134,9 @@ extension HTTP1Parser {
             // RFC 9110 §15.2: a 1xx response precedes the final one to the same request.
             messageKeepsAlive = true
         }
-        let expectsContinue = isRequest && found.expectsContinue
+        // RFC 9110 §10.1.1: a request without content has nothing to wait for; its expectation
+        // needs no 100 and must not make the answer close the connection.
+        let expectsContinue = isRequest && found.expectsContinue && framing != .none
         pendingInformational = informational
         pendingExpectContinue = expectsContinue
         return HeadDecision(framing: framing, flags: flags, keepAlive: keepAlive, upgrade: upgrade, expectsContinue: expectsContinue)

@@ -45,7 +45,8 @@ extension HTTP1Parser {
                 try handler.handle(.head(head), bytes: rest, fields: fields)
                 if state == .messageEnd {
                     endPlainMessage()
-                    try handler.handle(.end, bytes: rest, fields: fields)
+                    // Based where `parse` would base it: just past the head.
+                    try handler.handle(.end, bytes: UnsafeRawBufferPointer(rebasing: bytes[offset...]), fields: fields)
                 } else {
                     offset = try continueChunks(bytes, from: offset, handler: &handler)
                 }
