@@ -37,7 +37,14 @@ extension HTTP1Parser {
                 guard methodEnd > 0, methodEnd < count, methodEnd != 7, b.byte(methodEnd) == asciiSP else { return nil }
             }
             let targetStart = methodEnd &+ 1
-            let targetEnd = b.firstNonVisibleASCII(from: targetStart, to: count)
+            // The target's end from a mask of the first 64 bytes when the head has them.
+            var targetEnd: Int
+            let stops = count >= 64 ? b.notVisibleMask64(from: 0) &>> UInt64(targetStart) : 0
+            if stops != 0 {
+                targetEnd = targetStart &+ stops.trailingZeroBitCount
+            } else {
+                targetEnd = b.firstNonVisibleASCII(from: targetStart, to: count)
+            }
             // SP "HTTP/1.1" CR LF after the target.
             guard targetEnd > targetStart, targetEnd &- targetStart <= configuration.maxTargetBytes,
                   targetEnd &+ 11 <= count, b.byte(targetEnd) == asciiSP,
