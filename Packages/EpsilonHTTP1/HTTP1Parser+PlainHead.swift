@@ -37,7 +37,14 @@ extension HTTP1Parser {
                 guard methodEnd > 0, methodEnd < count, methodEnd != 7, b.byte(methodEnd) == asciiSP else { return nil }
             }
             let targetStart = methodEnd &+ 1
-            let targetEnd = b.firstNonVisibleASCII(from: targetStart, to: count)
+            // The target's end from a mask of the first 64 bytes when the head has them.
+            var targetEnd: Int
+            let stops = count >= 64 ? b.notVisibleMask64(from: 0) &>> UInt64(targetStart) : 0
+            if stops != 0 {
+                targetEnd = targetStart &+ stops.trailingZeroBitCount
+            } else {
+                targetEnd = b.firstNonVisibleASCII(from: targetStart, to: count)
+            }
             // SP "HTTP/1.1" CR LF after the target.
             guard targetEnd > targetStart, targetEnd &- targetStart <= configuration.maxTargetBytes,
                   targetEnd &+ 11 <= count, b.byte(targetEnd) == asciiSP,
@@ -154,6 +161,8 @@ extension HTTP1Parser {
         let count = b.count
         var i = next
         defer { next = i }
+        // Bit k of `control`: byte `block + k` is a control byte (``controlMask64(from:)``).
+        var block = -1, control: UInt64 = 0
         while true {
             guard i < count else { return -1 }
             let first = b.byte(i)
@@ -165,11 +174,23 @@ extension HTTP1Parser {
             guard nameEnd > i, nameEnd < count, b.byte(nameEnd) == asciiColon else { return -1 }
             var valueStart = nameEnd &+ 1
             while valueStart < count, isWhitespace(b.byte(valueStart)) { valueStart &+= 1 }
-            var lineEnd = valueStart
-            while true {
-                lineEnd = b.firstControlByteInlined(from: lineEnd, to: count)
-                guard lineEnd < count, b.byte(lineEnd) == asciiHTAB else { break }
-                lineEnd &+= 1
+            // The line's end from the block's control mask, loaded again at this line's start
+            // when the block holds no stop after the value's start.
+            var lineEnd: Int
+            var stops: UInt64 = 0
+            if valueStart &- block < 64 { stops = control &>> UInt64(valueStart &- block) }
+            if stops == 0, block != i, i &+ 64 <= count {
+                block = i
+                control = b.controlMask64(from: i)
+                if valueStart &- i < 64 { stops = control &>> UInt64(valueStart &- i) }
+            }
+            if stops != 0 {
+                lineEnd = valueStart &+ stops.trailingZeroBitCount
+            } else {
+                lineEnd = b.firstControlByteInlined(from: valueStart, to: count)
+            }
+            while lineEnd < count, b.byte(lineEnd) == asciiHTAB {
+                lineEnd = b.firstControlByteInlined(from: lineEnd &+ 1, to: count)
             }
             guard lineEnd &+ 2 <= count, b.load16(lineEnd) == 0x0A0D, stored != maxFields else { return -1 }
             guard stored < slots.count else { return slotsFull }
