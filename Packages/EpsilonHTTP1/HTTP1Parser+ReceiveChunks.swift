@@ -94,20 +94,30 @@ extension HTTP1Parser {
                 park(.chunkData, remaining: size, at: position, seen: seen)
                 return at
             }
-            let n = UInt64(available) < size ? available : Int(size)
-            let left = size &- UInt64(n)
+            let data = UnsafeRawBufferPointer(start: base + at, count: available)
+            // Part of the chunk: hand it out and wait for the rest. A branch, not a select: the
+            // next chunk's offset then waits on the size alone.
+            guard size <= UInt64(available) else {
+                let left = size &- UInt64(available)
+                position &+= available
+                do {
+                    try handler.handle(.body(0..<available), bytes: data, fields: fields)
+                } catch {
+                    park(.chunkData, remaining: left, at: position, seen: seen)
+                    throw error
+                }
+                park(.chunkData, remaining: left, at: position, seen: seen)
+                return end
+            }
+            let n = Int(truncatingIfNeeded: size)
             position &+= n
             do {
-                try handler.handle(.body(0..<n), bytes: UnsafeRawBufferPointer(start: base + at, count: available), fields: fields)
+                try handler.handle(.body(0..<n), bytes: data, fields: fields)
             } catch {
-                park(left == 0 ? .chunkDataEnd : .chunkData, remaining: left, at: position, seen: seen)
+                park(.chunkDataEnd, remaining: 0, at: position, seen: seen)
                 throw error
             }
             at &+= n
-            guard left == 0 else {
-                park(.chunkData, remaining: left, at: position, seen: seen)
-                return at
-            }
 
             // The CRLF after the data; anything else (or a partial CRLF) is `parse`'s.
             guard end &- at >= 2 && bytes.pair(at) == crlfPair else {
@@ -153,6 +163,7 @@ extension HTTP1Parser {
     /// Nil for any other line, which ``readChunkLine(_:)`` reads. Changes nothing.
     @inlinable @inline(__always)
     func plainChunkSize(_ rest: UnsafeRawBufferPointer, lineLimit: Int) -> (UInt64, Int)? {
+        if let short = shortChunkSize(rest, lineLimit: lineLimit) { return short }
         let count = rest.count
         let scanEnd = count < 15 ? count : 15
         var digits = 0
