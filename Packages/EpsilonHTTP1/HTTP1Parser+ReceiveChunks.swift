@@ -88,26 +88,28 @@ extension HTTP1Parser {
                 throw error
             }
 
-            // The data already here (none: wait for it, as `parse` does).
+            // The usual case: the whole data is here, with room for the CRLF after it. A branch,
+            // not a select: the next chunk's offset then waits on the size alone.
             let available = end &- at
-            guard available > 0 else {
-                park(.chunkData, remaining: size, at: position, seen: seen)
-                return at
-            }
             let data = UnsafeRawBufferPointer(start: base + at, count: available)
-            // Part of the chunk: hand it out and wait for the rest. A branch, not a select: the
-            // next chunk's offset then waits on the size alone.
-            guard size <= UInt64(available) else {
-                let left = size &- UInt64(available)
-                position &+= available
+            guard size &+ 2 <= UInt64(available) else {
+                // Otherwise hand out what is here (none: wait for it, as `parse` does) and stop.
+                guard available > 0 else {
+                    park(.chunkData, remaining: size, at: position, seen: seen)
+                    return at
+                }
+                let n = UInt64(available) < size ? available : Int(truncatingIfNeeded: size)
+                let left = size &- UInt64(n)
+                let state: State = left == 0 ? .chunkDataEnd : .chunkData
+                position &+= n
                 do {
-                    try handler.handle(.body(0..<available), bytes: data, fields: fields)
+                    try handler.handle(.body(0..<n), bytes: data, fields: fields)
                 } catch {
-                    park(.chunkData, remaining: left, at: position, seen: seen)
+                    park(state, remaining: left, at: position, seen: seen)
                     throw error
                 }
-                park(.chunkData, remaining: left, at: position, seen: seen)
-                return end
+                park(state, remaining: left, at: position, seen: seen)
+                return at &+ n
             }
             let n = Int(truncatingIfNeeded: size)
             position &+= n
@@ -119,8 +121,8 @@ extension HTTP1Parser {
             }
             at &+= n
 
-            // The CRLF after the data; anything else (or a partial CRLF) is `parse`'s.
-            guard end &- at >= 2 && bytes.pair(at) == crlfPair else {
+            // The CRLF after the data (its room checked above); anything else is `parse`'s.
+            guard bytes.pair(at) == crlfPair else {
                 park(.chunkDataEnd, remaining: 0, at: position, seen: seen)
                 return at
             }
