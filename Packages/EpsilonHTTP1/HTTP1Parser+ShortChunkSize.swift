@@ -13,7 +13,16 @@ extension HTTP1Parser {
         var digits = 1
         // A constant trip count: the compiler unrolls it, each digit a load, a check, a shift.
         while digits < 6 {
-            guard let digit = hexDigitValue(rest.byte(digits)) else { break }
+            // The CR ending the digits is tested before the letters: it ends every line.
+            let byte = rest.byte(digits)
+            let digit: UInt64
+            let decimal = UInt64(byte) &- 0x30
+            if decimal < 10 {
+                digit = decimal
+            } else {
+                guard byte != 0x0D, let letter = hexDigitValue(byte) else { break }
+                digit = letter
+            }
             size = size &<< 4 | digit
             digits &+= 1
         }
