@@ -33,8 +33,9 @@ extension HTTP1Parser {
         guard let base = bytes.baseAddress else { return start }
         let end = bytes.count
         var at = start
-        // The stream offset of `bytes[at]` and the body bytes so far, stored on the way out.
-        var position = streamOffset
+        // The stream offset of `bytes[at]` is `origin + at`; it and the body bytes so far are
+        // stored on the way out.
+        let origin = streamOffset &- start
         var seen = bodyBytesSeen
         let lineLimit = configuration.maxChunkLineBytes
         let bodyLimit = configuration.maxBodyBytes ?? .max
@@ -48,7 +49,7 @@ extension HTTP1Parser {
                 extensions = digits..<digits
                 consumed = digits &+ 2
             } else {
-                streamOffset = position
+                streamOffset = origin &+ at
                 let read: (UInt64, Range<Int>, Int)?
                 do {
                     read = try readChunkLine(line)
@@ -66,7 +67,7 @@ extension HTTP1Parser {
             if size == 0 {
                 bodyBytesSeen = seen
                 enterTrailers()
-                streamOffset = position &+ consumed
+                streamOffset = origin &+ at &+ consumed
                 try handler.handle(.chunkHeader(size: 0, extensions: extensions), bytes: line, fields: fields)
                 return try receiveEmptyTrailers(bytes, from: at &+ consumed, handler: &handler)
             }
@@ -74,51 +75,59 @@ extension HTTP1Parser {
             seen &+= size
             guard seen <= bodyLimit else {
                 bodyBytesSeen = seen
-                streamOffset = position
-                let error = HTTP1ParseError(.bodyTooLarge, at: position)
+                streamOffset = origin &+ at
+                let error = HTTP1ParseError(.bodyTooLarge, at: origin &+ at)
                 fail(error)
                 throw error
             }
             at &+= consumed
-            position &+= consumed
             do {
                 try handler.handle(.chunkHeader(size: size, extensions: extensions), bytes: line, fields: fields)
             } catch {
-                park(.chunkData, remaining: size, at: position, seen: seen)
+                park(.chunkData, remaining: size, at: origin &+ at, seen: seen)
                 throw error
             }
 
-            // The data already here (none: wait for it, as `parse` does).
+            // The usual case: the whole data is here, with room for the CRLF after it. A branch,
+            // not a select: the next chunk's offset then waits on the size alone.
             let available = end &- at
-            guard available > 0 else {
-                park(.chunkData, remaining: size, at: position, seen: seen)
-                return at
+            let data = UnsafeRawBufferPointer(start: base + at, count: available)
+            guard size &+ 2 <= UInt64(available) else {
+                // Otherwise hand out what is here (none: wait for it, as `parse` does) and stop.
+                guard available > 0 else {
+                    park(.chunkData, remaining: size, at: origin &+ at, seen: seen)
+                    return at
+                }
+                let n = UInt64(available) < size ? available : Int(truncatingIfNeeded: size)
+                let left = size &- UInt64(n)
+                let state: State = left == 0 ? .chunkDataEnd : .chunkData
+                do {
+                    try handler.handle(.body(0..<n), bytes: data, fields: fields)
+                } catch {
+                    park(state, remaining: left, at: origin &+ at &+ n, seen: seen)
+                    throw error
+                }
+                park(state, remaining: left, at: origin &+ at &+ n, seen: seen)
+                return at &+ n
             }
-            let n = UInt64(available) < size ? available : Int(size)
-            let left = size &- UInt64(n)
-            position &+= n
+            let n = Int(truncatingIfNeeded: size)
             do {
-                try handler.handle(.body(0..<n), bytes: UnsafeRawBufferPointer(start: base + at, count: available), fields: fields)
+                try handler.handle(.body(0..<n), bytes: data, fields: fields)
             } catch {
-                park(left == 0 ? .chunkDataEnd : .chunkData, remaining: left, at: position, seen: seen)
+                park(.chunkDataEnd, remaining: 0, at: origin &+ at &+ n, seen: seen)
                 throw error
             }
             at &+= n
-            guard left == 0 else {
-                park(.chunkData, remaining: left, at: position, seen: seen)
-                return at
-            }
 
-            // The CRLF after the data; anything else (or a partial CRLF) is `parse`'s.
-            guard end &- at >= 2 && bytes.pair(at) == crlfPair else {
-                park(.chunkDataEnd, remaining: 0, at: position, seen: seen)
+            // The CRLF after the data (its room checked above); anything else is `parse`'s.
+            guard bytes.pair(at) == crlfPair else {
+                park(.chunkDataEnd, remaining: 0, at: origin &+ at, seen: seen)
                 return at
             }
-            position &+= 2
             do {
                 try handler.handle(.chunkEnd, bytes: UnsafeRawBufferPointer(start: base + at, count: end &- at), fields: fields)
             } catch {
-                park(.chunkLine, remaining: 0, at: position, seen: seen)
+                park(.chunkLine, remaining: 0, at: origin &+ at &+ 2, seen: seen)
                 throw error
             }
             at &+= 2
@@ -153,6 +162,7 @@ extension HTTP1Parser {
     /// Nil for any other line, which ``readChunkLine(_:)`` reads. Changes nothing.
     @inlinable @inline(__always)
     func plainChunkSize(_ rest: UnsafeRawBufferPointer, lineLimit: Int) -> (UInt64, Int)? {
+        if let short = shortChunkSize(rest, lineLimit: lineLimit) { return short }
         let count = rest.count
         let scanEnd = count < 15 ? count : 15
         var digits = 0
