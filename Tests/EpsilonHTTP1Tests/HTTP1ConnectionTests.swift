@@ -246,6 +246,19 @@ func drive<H: HTTP1ConnectionHandler>(_ connection: inout HTTP1Connection, _ han
         #expect(connection.isClosed)
     }
 
+    @Test func expectContinueWithoutContentNeedsNoContinueAndKeepsTheConnection() throws {
+        // RFC 9110 §10.1.1: nothing to wait for; the answer must not close the connection.
+        var connection = HTTP1Connection(role: .server)
+        var handler = EchoServer()
+        handler.onContinue = .refuse
+        let input = bytes("GET /a HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n")
+        let result = try drive(&connection, &handler, input)
+        #expect(!result.output.contains("100 Continue") && !result.output.contains("Connection: close"))
+        #expect(result.output.hasPrefix("HTTP/1.1 200 OK\r\n") && result.output.contains("/b\r\n"))
+        #expect(handler.events == ["head GET /a", "end", "head GET /b", "end"])
+        #expect(!connection.isClosed)
+    }
+
     @Test func upgradeHandsOffWithTheLeftoverBytes() throws {
         let head = "GET /chat HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
         let input = bytes(head + "\u{81}\u{2}hi")
