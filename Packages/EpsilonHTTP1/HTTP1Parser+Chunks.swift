@@ -107,9 +107,9 @@ extension HTTP1Parser {
         let count = b.count
         var i = 0
         var size: UInt64 = 0
-        while i < count, let digit = hexValue(b.byte(i)) {
+        while i < count, let digit = hexDigitValue(b.byte(i)) {
             guard size >> 60 == 0 else { throw HTTP1ParseError(.invalidChunkSize, at: streamOffset + i) }
-            size = size << 4 | UInt64(digit)
+            size = size << 4 | digit
             i += 1
         }
         guard i < count else { return nil }
@@ -217,15 +217,5 @@ extension HTTP1Parser {
         }
         state = .chunkLine
         return HTTP1Step(.chunkEnd, consumed: 0)
-    }
-}
-
-@inline(__always)
-func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case 0x30...0x39: return byte - 0x30
-    case 0x41...0x46: return byte - 0x41 + 10
-    case 0x61...0x66: return byte - 0x61 + 10
-    default: return nil
     }
 }

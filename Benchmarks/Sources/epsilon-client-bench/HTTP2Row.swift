@@ -119,9 +119,7 @@ private struct HTTP2RowClients {
 
 /// h2o on a free loopback port with a self-signed certificate, one thread, serving /hello.
 private struct H2OServer {
-    let shell: Process
-    let input: Pipe
-    let directory: String
+    let process: GuardedServer
     let url: String
 
     static func start() throws -> H2OServer {
@@ -158,34 +156,13 @@ private struct H2OServer {
                     file.dir: \(directory)/www
             """
         try configuration.write(toFile: directory + "/h2o.conf", atomically: true, encoding: .utf8)
-        // The shell kills h2o when its standard input ends: when we close the pipe, or exit.
-        let shell = Process()
-        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
-        // Signals are ignored by the shell (and its cat): only the end of the input stops it.
-        shell.arguments = ["-c", "trap '' TERM INT HUP; /usr/bin/h2o -c \"$1\" </dev/null >/dev/null 2>&1 & pid=$!; cat >/dev/null; kill -KILL $pid; wait $pid",
-                           "sh", directory + "/h2o.conf"]
-        let input = Pipe()
-        shell.standardInput = input
-        shell.standardError = FileHandle.nullDevice  // no "Killed" from the shell
-        try shell.run()
-        let server = H2OServer(shell: shell, input: input, directory: directory, url: "https://localhost:\(port)/hello")
-        for _ in 0..<100 {
-            let probe = Process()
-            probe.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            probe.arguments = ["-sk", "-o", "/dev/null", server.url]
-            try probe.run()
-            probe.waitUntilExit()
-            if probe.terminationStatus == 0 { break }
-            usleep(50_000)
-        }
-        return server
+        let url = "https://localhost:\(port)/hello"
+        let process = try GuardedServer.start(command: "/usr/bin/h2o -c \"$1/h2o.conf\"", directory: directory,
+                                              probeURL: url, curlOptions: ["-k"])
+        return H2OServer(process: process, url: url)
     }
 
-    func stop() {
-        try? input.fileHandleForWriting.close()
-        shell.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: directory)
-    }
+    func stop() { process.stop() }
 }
 
 /// `streams` concurrent loops of `request` for `seconds`.

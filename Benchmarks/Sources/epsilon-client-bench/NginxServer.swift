@@ -10,9 +10,7 @@
 import Foundation
 
 struct NginxServer {
-    let shell: Process
-    let input: Pipe
-    let directory: String
+    let process: GuardedServer
     /// `http://127.0.0.1:PORT`.
     let base: String
 
@@ -45,34 +43,13 @@ struct NginxServer {
             }
             """
         try configuration.write(toFile: directory + "/nginx.conf", atomically: true, encoding: .utf8)
-        let shell = Process()
-        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
-        // Signals are ignored by the shell (and its cat): only the end of the input stops it.
-        shell.arguments = ["-c", "trap '' TERM INT HUP; /usr/sbin/nginx -c \"$1/nginx.conf\" -p \"$1\" -e \"$1/error.log\" </dev/null >/dev/null 2>&1 & pid=$!; cat >/dev/null; kill -KILL $pid; wait $pid",
-                           "sh", directory]
-        let input = Pipe()
-        shell.standardInput = input
-        shell.standardError = FileHandle.nullDevice  // no "Killed" from the shell
-        try shell.run()
-        let server = NginxServer(shell: shell, input: input, directory: directory, base: "http://127.0.0.1:\(port)")
-        // Wait for nginx to listen.
-        for _ in 0..<100 {
-            let probe = Process()
-            probe.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            probe.arguments = ["-s", "-o", "/dev/null", server.base + "/hello"]
-            try probe.run()
-            probe.waitUntilExit()
-            if probe.terminationStatus == 0 { break }
-            usleep(50_000)
-        }
-        return server
+        let base = "http://127.0.0.1:\(port)"
+        let process = try GuardedServer.start(command: "/usr/sbin/nginx -c \"$1/nginx.conf\" -p \"$1\" -e \"$1/error.log\"",
+                                              directory: directory, probeURL: base + "/hello")
+        return NginxServer(process: process, base: base)
     }
 
-    func stop() {
-        try? input.fileHandleForWriting.close()
-        shell.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: directory)
-    }
+    func stop() { process.stop() }
 }
 
 /// A loopback TCP port free at the time of the call.
