@@ -42,7 +42,7 @@ struct ResponseCollector: HTTP1ConnectionHandler {
                 throw HTTP1ParseError(.transferEncodingNotChunked, at: head.length)
             }
             do {
-                self.head = try ResponseHeadBuilder.response(head, fields: connection.fields, in: bytes, valuesChecked: valuesChecked)
+                self.head = try HTTPResponse(http1Head: head, fields: connection.fields, in: bytes, valuesChecked: valuesChecked)
             } catch {
                 headError = error
             }

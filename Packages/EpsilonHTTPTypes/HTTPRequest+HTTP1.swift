@@ -72,17 +72,30 @@ extension HTTPResponse {
         fields: some Sequence<HTTP1Field>,
         in bytes: UnsafeRawBufferPointer
     ) throws(HTTPTypesBridgeError) {
+        try self.init(http1Head: head, fields: fields, in: bytes, valuesChecked: false)
+    }
+
+    /// As ``init(http1Head:fields:in:)``; `valuesChecked` says the machine already refused every
+    /// value byte `HTTPField.isValidValue` refuses (no leniency let one through).
+    package init(
+        http1Head head: HTTP1Head,
+        fields: some Sequence<HTTP1Field>,
+        in bytes: UnsafeRawBufferPointer,
+        valuesChecked: Bool
+    ) throws(HTTPTypesBridgeError) {
         guard (100...999).contains(head.status) else {
             throw HTTPTypesBridgeError(.invalidStatus, detail: String(head.status))
         }
         var headerFields = HTTPFields()
+        headerFields.reserveCapacity(fields.underestimatedCount)
         for field in fields {
             try headerFields.append(
                 name: UnsafeRawBufferPointer(rebasing: bytes[field.name]),
-                value: UnsafeRawBufferPointer(rebasing: bytes[field.value])
+                value: UnsafeRawBufferPointer(rebasing: bytes[field.value]),
+                valueChecked: valuesChecked
             )
         }
-        let reason = String(decoding: bytes[head.reason], as: UTF8.self)
+        let reason = HTTPFields.text(UnsafeRawBufferPointer(rebasing: bytes[head.reason]))
         self.init(status: HTTPResponse.Status(code: head.status, reasonPhrase: reason), headerFields: headerFields)
     }
 

@@ -6,7 +6,7 @@ import Testing
 /// The client's own response-head building: the same fields, names spelled as received, as
 /// EpsilonHTTPTypes' bridge gives, and the value check that comes back with leniencies.
 @Suite("Response head building")
-struct ResponseHeadBuilderTests {
+struct ResponseHeadTests {
     static func head(_ text: String, configuration: HTTP1Configuration = HTTP1Configuration()) throws(HTTPClientError) -> HTTPResponse? {
         var reader = HTTP1ResponseReader(configuration: configuration)
         var output: [UInt8] = []
